@@ -1,0 +1,87 @@
+package bench
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+func TestParseCacheSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"266240K", 266240 << 10, true},
+		{"2M", 2 << 20, true},
+		{"1G", 1 << 30, true},
+		{"512", 512, true},
+		{"", 0, false},
+		{"12X", 0, false},
+		{"-4K", 0, false},
+	} {
+		got, err := parseCacheSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseCacheSize(%q) = %d, %v; want %d, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestCopiesSpanTwiceTheCache(t *testing.T) {
+	for _, tc := range []struct{ operand, llc int }{
+		{72 << 20, 260 << 20}, {200 << 20, 260 << 20}, {9 << 20, 260 << 20}, {1 << 30, 32 << 20}, {1, 1 << 20},
+	} {
+		c := Copies(tc.operand, tc.llc)
+		if c < 2 || c*tc.operand < 2*tc.llc {
+			t.Errorf("Copies(%d, %d) = %d: spans %d bytes, want ≥ %d", tc.operand, tc.llc, c, c*tc.operand, 2*tc.llc)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	for _, tc := range []struct {
+		in            []float64
+		med, min, max float64
+	}{
+		{[]float64{3, 1, 2}, 2, 1, 3},
+		{[]float64{4, 1, 3, 2}, 2.5, 1, 4},
+		{[]float64{7}, 7, 7, 7},
+	} {
+		got := summarize(tc.in)
+		if got.Median != tc.med || got.Min != tc.min || got.Max != tc.max || got.Reps != len(tc.in) {
+			t.Errorf("summarize(%v) = %+v", tc.in, got)
+		}
+	}
+}
+
+func TestRunGemvSmall(t *testing.T) {
+	res, err := RunGemv(GemvConfig{Rows: 257, Cols: 131, Keep: 0.3, Reps: 3, Threads: 2, Seed: 7, LLC: 1 << 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]float64{
+		"copy_gbps": res.CopyGBps, "dense_ms": res.DenseMs, "gather_ms": res.GatherMs,
+		"int8_ms": res.Int8Ms, "int4_ms": res.Int4Ms, "dense_gbps": res.DenseGBps,
+	} {
+		if !(v > 0) || math.IsInf(v, 0) {
+			t.Errorf("%s = %g, want finite and positive", name, v)
+		}
+	}
+	if res.Rows != 257 || res.Cols != 131 || res.Threads != 2 {
+		t.Errorf("result echoes wrong config: %+v", res)
+	}
+}
+
+func TestRunGemvRejectsBadConfig(t *testing.T) {
+	for _, cfg := range []GemvConfig{
+		{Rows: 0, Cols: 3, Keep: 0.5, Reps: 1},
+		{Rows: 3, Cols: 3, Keep: 0, Reps: 1},
+		{Rows: 3, Cols: 3, Keep: 1.5, Reps: 1},
+		{Rows: 3, Cols: 3, Keep: math.NaN(), Reps: 1},
+		{Rows: 3, Cols: 3, Keep: 0.5, Reps: 0},
+	} {
+		if _, err := RunGemv(cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("RunGemv(%+v) error = %v, want ErrConfig", cfg, err)
+		}
+	}
+}

@@ -1,0 +1,14 @@
+// Package bench measures elastic's kernels the way the project reports them:
+// against the machine's own memory bandwidth and against our strongest dense
+// path, in one process, with weights cold.
+//
+// # Overview
+//
+// A decoder step or a classifier layer streams its weights once per token,
+// so its speed is bounded by memory bandwidth, not arithmetic. Timing such a
+// kernel on a matrix that sits in the last-level cache (260 MiB on some
+// servers) would report cache bandwidth instead. Every benchmark here
+// therefore rotates through enough copies of its operands to exceed the
+// last-level cache, measures a STREAM-style copy bandwidth in the same run,
+// and reports the median of many repetitions with the minimum and maximum.
+package bench

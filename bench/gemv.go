@@ -1,0 +1,202 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+
+	"github.com/elasticml/elastic/kernels"
+)
+
+// GemvConfig describes one `elastic bench gemv` run.
+type GemvConfig struct {
+	Rows, Cols int
+	Keep       float64 // fraction of rows the gather kernel computes, in (0, 1]
+	Reps       int     // timed repetitions per kernel (median reported); ≥ 20 recommended
+	Threads    int     // pool workers; ≤ 0 means GOMAXPROCS
+	Seed       uint64
+	LLC        int       // last-level cache bytes; 0 means LastLevelCache()
+	Progress   io.Writer // optional one-line-per-phase progress; nil for none
+}
+
+// GemvResult holds the figures of one run. Times are per call in ms.
+type GemvResult struct {
+	Impl       string  `json:"impl"`
+	Threads    int     `json:"threads"`
+	Rows       int     `json:"rows"`
+	Cols       int     `json:"cols"`
+	Keep       float64 `json:"keep"`
+	Reps       int     `json:"reps"`
+	LLCBytes   int     `json:"llc_bytes"`
+	CopyGBps   float64 `json:"copy_gbps"`
+	DenseMs    float64 `json:"dense_ms"`
+	DenseGBps  float64 `json:"dense_gbps"`
+	DenseOfBW  float64 `json:"dense_fraction_of_copy"`
+	GatherMs   float64 `json:"gather_ms"`
+	GatherRel  float64 `json:"gather_over_dense"`
+	Int8Ms     float64 `json:"int8_ms"`
+	Int8Speed  float64 `json:"int8_speedup"`
+	Int4Ms     float64 `json:"int4_ms"`
+	Int4Speed  float64 `json:"int4_speedup"`
+	CopyTiming Timing  `json:"copy_timing"`
+	Dense      Timing  `json:"dense_timing"`
+	Gather     Timing  `json:"gather_timing"`
+	Int8       Timing  `json:"int8_timing"`
+	Int4       Timing  `json:"int4_timing"`
+}
+
+// ErrConfig reports an unusable benchmark configuration.
+var ErrConfig = errors.New("bench: bad configuration")
+
+func (c *GemvConfig) check() error {
+	switch {
+	case c.Rows < 1 || c.Cols < 1:
+		return fmt.Errorf("%w: rows and cols must be positive (got %d×%d)", ErrConfig, c.Rows, c.Cols)
+	case !(c.Keep > 0 && c.Keep <= 1):
+		return fmt.Errorf("%w: keep must be in (0, 1] (got %g)", ErrConfig, c.Keep)
+	case c.Reps < 1:
+		return fmt.Errorf("%w: reps must be positive (got %d)", ErrConfig, c.Reps)
+	case int64(c.Rows)*int64(c.Cols) > 1<<31:
+		return fmt.Errorf("%w: %d×%d exceeds 2^31 weights", ErrConfig, c.Rows, c.Cols)
+	}
+	return nil
+}
+
+// RunGemv measures, in one process: copy bandwidth, dense float32 GEMV,
+// row-gather GEMV over a random fraction Keep of the rows, INT8 GEMV and
+// INT4 GEMV (both including the run-time quantization of x). Each kernel
+// rotates through enough copies of its weights to exceed the last-level
+// cache, so every repetition reads its weights from memory.
+func RunGemv(cfg GemvConfig) (*GemvResult, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if cfg.LLC <= 0 {
+		cfg.LLC = LastLevelCache()
+	}
+	p := kernels.NewPool(cfg.Threads)
+	defer p.Close()
+	res := &GemvResult{
+		Impl: kernels.Impl(), Threads: p.Workers(), Rows: cfg.Rows, Cols: cfg.Cols,
+		Keep: cfg.Keep, Reps: cfg.Reps, LLCBytes: cfg.LLC,
+	}
+	say := func(format string, a ...any) {
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, format+"\n", a...)
+		}
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0xbe9c))
+	rows, cols := cfg.Rows, cfg.Cols
+
+	say("copy bandwidth probe (%d MiB buffers)…", 4*cfg.LLC>>20)
+	res.CopyGBps, res.CopyTiming = CopyBandwidth(p, 4*cfg.LLC, cfg.Reps)
+
+	x := make([]float32, cols)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	b := make([]float32, rows)
+	y := make([]float32, rows)
+
+	// Dense float32 and the gather kernel share the same weight copies.
+	wBytes := rows * cols * 4
+	nW := Copies(wBytes, cfg.LLC)
+	say("dense float32 GEMV, %d copies of %d MiB…", nW, wBytes>>20)
+	ws := make([][]float32, nW)
+	for c := range ws {
+		w := make([]float32, rows*cols)
+		fillUniform(p, w, cfg.Seed+uint64(c))
+		ws[c] = w
+	}
+	res.Dense = Measure(cfg.Reps, func(i int) { p.Gemv(y, ws[i%nW], cols, x, b) })
+	res.DenseMs = res.Dense.Median
+	res.DenseGBps = float64(wBytes) / (res.DenseMs * 1e6)
+	res.DenseOfBW = res.DenseGBps / res.CopyGBps
+
+	keep := max(1, int(cfg.Keep*float64(rows)+0.5))
+	idx := make([]int32, rows)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	rng.Shuffle(rows, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	idx = idx[:keep]
+	slices.Sort(idx) // selectors emit ascending indices; so does DMI
+	say("row-gather GEMV keeping %d of %d rows…", keep, rows)
+	res.Gather = Measure(cfg.Reps, func(i int) { p.GemvGather(y, ws[i%nW], cols, x, b, idx) })
+	res.GatherMs = res.Gather.Median
+	res.GatherRel = res.GatherMs / res.DenseMs
+	ws = nil
+	runtime.GC()
+
+	scales := make([]float32, rows)
+	for i := range scales {
+		scales[i] = 1.0 / 127
+	}
+	xq := make([]int8, cols)
+
+	q8Bytes := rows * cols
+	n8 := Copies(q8Bytes, cfg.LLC)
+	say("INT8 GEMV, %d copies of %d MiB…", n8, q8Bytes>>20)
+	q8 := make([][]int8, n8)
+	for c := range q8 {
+		q := make([]int8, q8Bytes)
+		fillBytes(p, q, cfg.Seed+uint64(c))
+		q8[c] = q
+	}
+	res.Int8 = Measure(cfg.Reps, func(i int) {
+		s := kernels.QuantizeInt8(xq, x)
+		p.GemvInt8(y, q8[i%n8], scales, cols, xq, s, b)
+	})
+	res.Int8Ms = res.Int8.Median
+	res.Int8Speed = res.DenseMs / res.Int8Ms
+	q8 = nil
+	runtime.GC()
+
+	q4Bytes := rows * ((cols + 1) / 2)
+	n4 := Copies(q4Bytes, cfg.LLC)
+	say("INT4 GEMV, %d copies of %d MiB…", n4, q4Bytes>>20)
+	q4 := make([][]byte, n4)
+	for c := range q4 {
+		q := make([]byte, q4Bytes)
+		fillBytes(p, q, cfg.Seed+uint64(c)+1000)
+		q4[c] = q
+	}
+	res.Int4 = Measure(cfg.Reps, func(i int) {
+		s := kernels.QuantizeInt8(xq, x)
+		p.GemvInt4(y, q4[i%n4], scales, cols, xq, s, b)
+	})
+	res.Int4Ms = res.Int4.Median
+	res.Int4Speed = res.DenseMs / res.Int4Ms
+	return res, nil
+}
+
+// fillUniform fills w with seeded values in [-1, 1), in parallel chunks
+// whose content depends only on the seed and the chunk's position.
+func fillUniform(p *kernels.Pool, w []float32, seed uint64) {
+	const chunk = 1 << 20
+	p.For((len(w)+chunk-1)/chunk, 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			r := rand.New(rand.NewPCG(seed, uint64(c)))
+			end := min(len(w), (c+1)*chunk)
+			for i := c * chunk; i < end; i++ {
+				w[i] = float32(2*r.Float64() - 1)
+			}
+		}
+	})
+}
+
+func fillBytes[T int8 | byte](p *kernels.Pool, q []T, seed uint64) {
+	const chunk = 1 << 20
+	p.For((len(q)+chunk-1)/chunk, 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			r := rand.New(rand.NewPCG(seed, uint64(c)))
+			end := min(len(q), (c+1)*chunk)
+			for i := c * chunk; i < end; i++ {
+				q[i] = T(r.Uint32())
+			}
+		}
+	})
+}

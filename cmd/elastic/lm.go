@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/elasticml/elastic/corpus"
+	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/lm"
+	"github.com/elasticml/elastic/nn"
+)
+
+func newLM(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lm",
+		Short: "Train and evaluate word-level LSTM/GRU language models on the KJV corpus",
+	}
+	cmd.AddCommand(newLMTrain(stdout, stderr), newLMEval(stdout, stderr))
+	return cmd
+}
+
+// corpusFlags are the corpus options shared by train and eval.
+type corpusFlags struct {
+	data     string
+	minCount int
+}
+
+func (c *corpusFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.data, "data", "", "bible.data file (default "+corpus.DefaultPath+")")
+	cmd.Flags().IntVar(&c.minCount, "min-count", 0, "training count a word needs to enter the vocabulary (0: corpus default)")
+}
+
+func (c *corpusFlags) load() (*corpus.Corpus, error) {
+	return corpus.Load(corpus.Options{Path: c.data, MinCount: c.minCount})
+}
+
+// vocabKey is the checkpoint metadata key holding vocabFingerprint.
+const vocabKey = "corpus_vocab"
+
+// vocabFingerprint identifies a vocabulary, so a model is never run on
+// token ids that mean other words.
+func vocabFingerprint(v *corpus.Vocab) string {
+	sum := sha256.Sum256([]byte(strings.Join(v.Words(), "\n")))
+	return hex.EncodeToString(sum[:8])
+}
+
+func checkVocab(path string, extra map[string]string, v *corpus.Vocab) error {
+	if fp, ok := extra[vocabKey]; ok && fp != vocabFingerprint(v) {
+		return fmt.Errorf("%s was trained on another vocabulary (fingerprint %s, corpus gives %s): %w",
+			path, fp, vocabFingerprint(v), lm.ErrMismatch)
+	}
+	return nil
+}
+
+type lmTrainFlags struct {
+	cell       string
+	hidden     int
+	emb        int
+	layers     int
+	tied       bool
+	dropout    float64
+	seed       uint64
+	epochs     int
+	lr         float64
+	bptt       int
+	batch      int
+	evalBatch  int
+	clip       float64
+	out        string
+	best       string
+	resume     bool
+	maxMinutes float64
+	ckptMin    float64
+	logEvery   int
+	threads    int
+	asJSON     bool
+}
+
+func newLMTrain(stdout, stderr io.Writer) *cobra.Command {
+	var f lmTrainFlags
+	var cf corpusFlags
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a language model with PyTorch word_language_model's recipe",
+		Long: `train fits an embedding → LSTM/GRU → dropout → linear model to the KJV training
+books with truncated BPTT, SGD, gradient clipping and learning-rate annealing
+(÷4 when validation loss does not improve), as PyTorch's word_language_model.
+
+A checkpoint (safetensors with PyTorch state-dict names plus training metadata)
+is written to --out after every epoch, every --checkpoint-minutes and when
+--max-minutes or Ctrl-C stops the run; --resume continues from it. The weights
+with the best validation loss go to --best.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("dropout") && f.hidden >= 650 {
+				f.dropout = 0.5 // the example's large model
+			}
+			return runLMTrain(cmd.Context(), stdout, stderr, f, cf)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.cell, "cell", "lstm", "recurrent cell: lstm or gru")
+	fl.IntVar(&f.hidden, "hidden", 200, "units per recurrent layer")
+	fl.IntVar(&f.emb, "emb", 0, "embedding width (0: same as --hidden)")
+	fl.IntVar(&f.layers, "layers", 2, "recurrent layers")
+	fl.BoolVar(&f.tied, "tied", false, "tie the decoder weight to the embedding (needs emb == hidden)")
+	fl.Float64Var(&f.dropout, "dropout", 0.2, "dropout probability (default 0.5 when --hidden >= 650)")
+	fl.Uint64Var(&f.seed, "seed", 1111, "seed for initialisation and dropout")
+	fl.IntVar(&f.epochs, "epochs", 40, "epochs")
+	fl.Float64Var(&f.lr, "lr", 20, "initial learning rate")
+	fl.IntVar(&f.bptt, "bptt", 35, "truncated BPTT window, steps")
+	fl.IntVar(&f.batch, "batch", 20, "training batch columns")
+	fl.IntVar(&f.evalBatch, "eval-batch", 10, "validation batch columns")
+	fl.Float64Var(&f.clip, "clip", 0.25, "gradient-norm bound")
+	fl.StringVar(&f.out, "out", "model.safetensors", "checkpoint file")
+	fl.StringVar(&f.best, "best", "", "file for the best-validation weights (default: --out with .best before the extension; \"-\" for none)")
+	fl.BoolVar(&f.resume, "resume", false, "continue training from the checkpoint at --out")
+	fl.Float64Var(&f.maxMinutes, "max-minutes", 0, "stop cleanly with a checkpoint after this many minutes (0: no limit)")
+	fl.Float64Var(&f.ckptMin, "checkpoint-minutes", 10, "minutes between mid-epoch checkpoints (0: only at epoch ends)")
+	fl.IntVar(&f.logEvery, "log-every", 200, "batches between progress lines when stderr is not a terminal")
+	fl.IntVar(&f.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+	cf.add(cmd)
+	return cmd
+}
+
+func (f *lmTrainFlags) check() (lm.Config, error) {
+	cell, err := nn.ParseCell(f.cell)
+	if err != nil {
+		return lm.Config{}, fmt.Errorf("--cell: %w", err)
+	}
+	switch {
+	case f.hidden <= 0:
+		return lm.Config{}, fmt.Errorf("--hidden %d: must be positive", f.hidden)
+	case f.emb < 0:
+		return lm.Config{}, fmt.Errorf("--emb %d: must be positive (or 0 for --hidden)", f.emb)
+	case f.layers <= 0:
+		return lm.Config{}, fmt.Errorf("--layers %d: must be positive", f.layers)
+	case !(f.dropout >= 0 && f.dropout < 1):
+		return lm.Config{}, fmt.Errorf("--dropout %v: must be in [0, 1)", f.dropout)
+	case f.epochs <= 0:
+		return lm.Config{}, fmt.Errorf("--epochs %d: must be positive", f.epochs)
+	case !(f.lr > 0) || math.IsInf(f.lr, 0):
+		return lm.Config{}, fmt.Errorf("--lr %v: must be positive", f.lr)
+	case f.bptt <= 0 || f.batch <= 0 || f.evalBatch <= 0:
+		return lm.Config{}, fmt.Errorf("--bptt %d, --batch %d, --eval-batch %d: must be positive", f.bptt, f.batch, f.evalBatch)
+	case !(f.clip > 0):
+		return lm.Config{}, fmt.Errorf("--clip %v: must be positive", f.clip)
+	case f.maxMinutes < 0 || f.ckptMin < 0 || f.logEvery <= 0 || f.threads < 0:
+		return lm.Config{}, errors.New("--max-minutes, --checkpoint-minutes and --threads must not be negative, --log-every must be positive")
+	case f.out == "":
+		return lm.Config{}, errors.New("--out: empty path")
+	}
+	cfg := lm.Config{Cell: cell, Emb: f.emb, Hidden: f.hidden, Layers: f.layers, Tied: f.tied, Dropout: f.dropout, Vocab: 1}
+	if err := cfg.Validate(); err != nil {
+		return lm.Config{}, err
+	}
+	return cfg, nil
+}
+
+// lmTrainResult is the JSON form of a training run.
+type lmTrainResult struct {
+	Model        string           `json:"model"`
+	Out          string           `json:"out"`
+	Best         string           `json:"best,omitempty"`
+	Epochs       []lm.EpochResult `json:"epochs"`
+	BestValLoss  float64          `json:"best_val_loss"`
+	BestValPPL   float64          `json:"best_val_ppl"`
+	Stopped      bool             `json:"stopped"`
+	ValLoss      float64          `json:"val_loss,omitempty"`
+	ValPPL       float64          `json:"val_ppl,omitempty"`
+	Tokens       int              `json:"tokens"`
+	Seconds      float64          `json:"seconds"`
+	TokensPerSec float64          `json:"tokens_per_sec"`
+	NextEpoch    int              `json:"next_epoch"`
+	NextBatch    int              `json:"next_batch"`
+}
+
+func runLMTrain(ctx context.Context, stdout, stderr io.Writer, f lmTrainFlags, cf corpusFlags) error {
+	cfg, err := f.check()
+	if err != nil {
+		return err
+	}
+	c, err := cf.load()
+	if err != nil {
+		return err
+	}
+	cfg.Vocab = c.Vocab.Len()
+	best := f.best
+	switch best {
+	case "":
+		best = strings.TrimSuffix(f.out, ".safetensors") + ".best.safetensors"
+	case "-":
+		best = ""
+	}
+
+	var m *lm.Model
+	var state lm.TrainState
+	if f.resume {
+		if m, state, err = lm.Load(f.out); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("--resume: no checkpoint at %s", f.out)
+			}
+			return err
+		}
+		if got := m.Config(); got.Fingerprint() != cfg.Fingerprint() {
+			return fmt.Errorf("--resume: %s holds a %v model, the flags ask for %v: %w", f.out, got, cfg, lm.ErrMismatch)
+		}
+		if err := checkVocab(f.out, state.Extra, c.Vocab); err != nil {
+			return err
+		}
+	} else if m, err = lm.New(cfg, f.seed); err != nil {
+		return err
+	}
+	pool := kernels.NewPool(f.threads)
+	defer pool.Close()
+	m.SetPool(pool)
+
+	bar := progressWriter(stderr)
+	tc := lm.TrainConfig{
+		Epochs: f.epochs, LR: f.lr, BPTT: f.bptt, Batch: f.batch, EvalBatch: f.evalBatch, Clip: f.clip,
+		Out: f.out, BestOut: best,
+		CheckpointEvery: time.Duration(f.ckptMin * float64(time.Minute)),
+		MaxDuration:     time.Duration(f.maxMinutes * float64(time.Minute)),
+		LogEvery:        f.logEvery,
+		Extra:           map[string]string{vocabKey: vocabFingerprint(c.Vocab)},
+	}
+	if tc.CheckpointEvery == 0 {
+		tc.CheckpointEvery = -1
+	}
+	if bar != nil {
+		tc.LogEvery = 5
+		tc.Progress = newLMBar(bar)
+	} else {
+		tc.Progress = func(p lm.Progress) { fmt.Fprintln(stderr, formatProgress(p)) }
+	}
+	tr, err := lm.NewTrainer(m, tc)
+	if err != nil {
+		return err
+	}
+	if f.resume {
+		tr.Resume(state)
+		fmt.Fprintf(stderr, "resuming %v from %s at epoch %d window %d, lr %g\n", m.Config(), f.out, state.Epoch, state.Batch, state.LR)
+	} else {
+		fmt.Fprintf(stderr, "training %v (dropout %g) on %d tokens, validating on %d\n", m.Config(), cfg.Dropout, len(c.Train), len(c.Valid))
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	res, err := tr.Run(ctx, c.Train, c.Valid)
+	if err != nil {
+		return err
+	}
+	out := lmTrainResult{
+		Model: m.Config().String(), Out: f.out, Best: best, Epochs: res.Epochs,
+		BestValLoss: res.BestVal, BestValPPL: lm.Perplexity(res.BestVal),
+		Stopped: res.Stopped, Tokens: res.Tokens, Seconds: res.Elapsed.Seconds(),
+		NextEpoch: res.State.Epoch, NextBatch: res.State.Batch,
+	}
+	if res.Stopped {
+		out.ValLoss, out.ValPPL = res.ValLoss, lm.Perplexity(res.ValLoss)
+	}
+	out.TokensPerSec = float64(res.Tokens) / max(res.Elapsed.Seconds(), 1e-9)
+	if math.IsInf(out.BestValLoss, 1) {
+		out.BestValLoss, out.BestValPPL = 0, 0 // no epoch finished; JSON has no +Inf
+	}
+	if f.asJSON {
+		return writeJSON(stdout, out)
+	}
+	return printLMTrain(stdout, out)
+}
+
+func printLMTrain(w io.Writer, r lmTrainResult) error {
+	fmt.Fprintf(w, "model %s, %d tokens in %.0f s (%.0f tokens/s)\n", r.Model, r.Tokens, r.Seconds, r.TokensPerSec)
+	for _, e := range r.Epochs {
+		fmt.Fprintf(w, "epoch %3d  lr %-8g train loss %.3f (ppl %8.2f)  valid loss %.3f (ppl %8.2f)  %5.0f s\n",
+			e.Epoch, e.LR, e.TrainLoss, lm.Perplexity(e.TrainLoss), e.ValLoss, lm.Perplexity(e.ValLoss), e.Duration.Seconds())
+	}
+	if r.Stopped {
+		fmt.Fprintf(w, "stopped early at epoch %d window %d: valid loss %.3f (ppl %.2f); resume with --resume\n",
+			r.NextEpoch, r.NextBatch, r.ValLoss, r.ValPPL)
+	}
+	if r.BestValLoss > 0 {
+		fmt.Fprintf(w, "best valid loss %.3f (ppl %.2f)", r.BestValLoss, r.BestValPPL)
+		if r.Best != "" {
+			fmt.Fprintf(w, " saved to %s", r.Best)
+		}
+		fmt.Fprintln(w)
+	}
+	_, err := fmt.Fprintf(w, "checkpoint %s\n", r.Out)
+	return err
+}
+
+func formatProgress(p lm.Progress) string {
+	if p.EpochEnd {
+		return fmt.Sprintf("epoch %d/%d done: train loss %.3f, valid loss %.3f (ppl %.2f), next lr %g, %.0f tokens/s, ETA %s",
+			p.Epoch, p.Epochs, p.Loss, p.ValLoss, lm.Perplexity(p.ValLoss), p.LR, p.TokensPerSec, p.ETA.Round(time.Second))
+	}
+	return fmt.Sprintf("epoch %d/%d window %d/%d: loss %.3f (ppl %.2f), lr %g, %.0f tokens/s, ETA %s",
+		p.Epoch, p.Epochs, p.Batch, p.Batches, p.Loss, lm.Perplexity(p.Loss), p.LR, p.TokensPerSec, p.ETA.Round(time.Second))
+}
+
+// newLMBar returns a Progress callback drawing a bar on w, created at the
+// first report when the total is known.
+func newLMBar(w io.Writer) func(lm.Progress) {
+	var bar *progressbar.ProgressBar
+	return func(p lm.Progress) {
+		if bar == nil {
+			bar = progressbar.NewOptions(p.Total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionShowCount(),
+				progressbar.OptionThrottle(200*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+		}
+		if p.EpochEnd {
+			bar.Clear()
+			fmt.Fprintln(w, formatProgress(p))
+		}
+		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.2f ppl %.0f %.0f tok/s ETA %s",
+			p.Epoch, p.Epochs, p.Loss, lm.Perplexity(p.Loss), p.TokensPerSec, p.ETA.Round(time.Second)))
+		bar.Set(p.Done)
+	}
+}
+
+// lmEvalResult is the JSON form of an evaluation.
+type lmEvalResult struct {
+	Model      string  `json:"model"`
+	Split      string  `json:"split"`
+	Tokens     int     `json:"tokens"`
+	Loss       float64 `json:"loss"`
+	Perplexity float64 `json:"perplexity"`
+	Batch      int     `json:"batch"`
+	BPTT       int     `json:"bptt"`
+}
+
+func newLMEval(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		model, split string
+		batch, bptt  int
+		threads      int
+		asJSON       bool
+		cf           corpusFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "eval",
+		Short: "Report a model's perplexity on the validation or test books",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var s corpus.Split
+			switch split {
+			case "valid":
+				s = corpus.Valid
+			case "test":
+				s = corpus.Test
+			default:
+				return fmt.Errorf("--split %q: want valid or test", split)
+			}
+			if batch <= 0 || bptt <= 0 || threads < 0 {
+				return fmt.Errorf("--batch %d, --bptt %d must be positive and --threads %d not negative", batch, bptt, threads)
+			}
+			m, state, err := lm.Load(model)
+			if err != nil {
+				return err
+			}
+			c, err := cf.load()
+			if err != nil {
+				return err
+			}
+			if err := checkVocab(model, state.Extra, c.Vocab); err != nil {
+				return err
+			}
+			if m.Config().Vocab != c.Vocab.Len() {
+				return fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", model, m.Config().Vocab, c.Vocab.Len(), lm.ErrMismatch)
+			}
+			pool := kernels.NewPool(threads)
+			defer pool.Close()
+			m.SetPool(pool)
+			stream := c.Stream(s)
+			loss, err := m.Evaluate(stream, batch, bptt)
+			if err != nil {
+				return err
+			}
+			r := lmEvalResult{m.Config().String(), split, len(stream), loss, lm.Perplexity(loss), batch, bptt}
+			if asJSON {
+				return writeJSON(stdout, r)
+			}
+			_, err = fmt.Fprintf(stdout, "%s on %s (%d tokens): loss %.4f, perplexity %.2f\n", r.Model, r.Split, r.Tokens, r.Loss, r.Perplexity)
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&model, "model", "model.safetensors", "model file (safetensors, elastic or PyTorch state-dict names)")
+	fl.StringVar(&split, "split", "test", "split to evaluate: valid or test")
+	fl.IntVar(&batch, "batch", 10, "evaluation batch columns")
+	fl.IntVar(&bptt, "bptt", 35, "window length, steps")
+	fl.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	cf.add(cmd)
+	return cmd
+}

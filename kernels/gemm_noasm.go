@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func gemmKernelF32() gemmKernel { return gemmGeneric() }

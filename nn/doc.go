@@ -1,0 +1,36 @@
+// Package nn holds the layers of elastic's recurrent language models —
+// embedding, linear, LSTM, GRU, dropout and softmax cross-entropy — each
+// with an explicit forward and backward pass, plus gradient clipping and
+// SGD.
+//
+// # Overview
+//
+// The layers follow PyTorch exactly, so weights move between the two
+// through safetensors files: a Linear computes y = x·Wᵀ + b with W stored
+// out×in row-major; the LSTM stacks its gate rows as [i f g o] and the GRU
+// as [r z n], with PyTorch's equations (in particular the GRU's reset gate
+// multiplies W_hn·h + b_hn, not h); parameters are named as in a PyTorch
+// state dict (weight_ih_l0, bias_hh_l1, weight, bias); and initialisation
+// draws from the same uniform ranges. Every random choice takes a
+// *rand.Rand from the caller, so runs are reproducible.
+//
+// There is no autograd. Each layer saves what its backward pass needs
+// during Forward, and Backward accumulates parameter gradients into
+// Param.Grad and, when asked, writes the gradient of its input. Sequences
+// are time-major: row t*batch+j of an activation matrix belongs to step t
+// of batch column j. The input projections of all steps, and in the
+// backward pass all weight gradients, are single GEMMs over steps×batch
+// rows (kernels.Gemm, or the Pool form when a *kernels.Pool is set); only
+// the h·W_hhᵀ product and the elementwise gate update run once per step.
+// Buffers are kept between calls and grow only when a larger sequence
+// arrives, so a training loop does not allocate per step.
+//
+// The code is hand-written rather than taken from a framework because the
+// rest of elastic needs direct access to each layer's weights and to a
+// batch-1 step built on kernels.Gemv (Recurrent.Step, LSTMUpdate,
+// GRUUpdate), which dual-module inference replaces with its approximate
+// kernels, and because Go has no float32 deep-learning library with
+// PyTorch-compatible recurrent layers.
+//
+// Layers are not safe for concurrent use.
+package nn

@@ -1,0 +1,58 @@
+package nn_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/elasticml/elastic/nn"
+)
+
+// Example trains a one-layer LSTM and a linear readout for a few SGD steps
+// to predict the next symbol of a repeating sequence, the loop of a
+// language-model trainer in miniature.
+func Example() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const vocab, hidden, steps, batch = 4, 8, 8, 1
+	emb := nn.NewEmbedding(vocab, hidden, 0.1, rng)
+	rnn := nn.NewRNN(nn.LSTMCell, hidden, hidden, 1, 0, rng)
+	dec := nn.NewLinear(hidden, vocab, rng)
+	params := append(append(emb.Params(), rnn.Params()...), dec.Params()...)
+
+	seq := []int32{0, 1, 2, 3, 0, 1, 2, 3, 0}
+	x := make([]float32, steps*hidden)
+	logits := make([]float32, steps*vocab)
+	dh := make([]float32, steps*hidden)
+	dx := make([]float32, steps*hidden)
+	for epoch := range 200 {
+		st := rnn.NewState(batch)
+		nn.ZeroGrad(params)
+		emb.Forward(x, seq[:steps])
+		h := rnn.Forward(x, steps, batch, st, true)
+		dec.Forward(logits, h, steps)
+		loss := nn.CrossEntropy(nil, logits, logits, seq[1:], vocab) // gradient in place
+		dec.Backward(dh, logits)
+		rnn.Backward(dx, dh)
+		emb.Backward(dx)
+		nn.ClipGradNorm(params, 5)
+		nn.SGD(params, 1)
+		if epoch == 0 || epoch == 199 {
+			fmt.Printf("epoch %d: loss < 0.1 %v\n", epoch, loss < 0.1)
+		}
+	}
+	// Output:
+	// epoch 0: loss < 0.1 false
+	// epoch 199: loss < 0.1 true
+}
+
+// ExampleLSTM_Step runs a layer one token at a time, as inference does.
+func ExampleLSTM_Step() {
+	rng := rand.New(rand.NewPCG(3, 4))
+	l := nn.NewLSTM(3, 2, 0, rng)
+	h, c := make([]float32, 2), make([]float32, 2)
+	for _, x := range [][]float32{{1, 0, 0}, {0, 1, 0}} {
+		l.Step(h, c, x)
+	}
+	w := l.Weights()
+	fmt.Println(w.Cell, len(w.WIH), len(w.WHH), len(h))
+	// Output: lstm 24 16 2
+}
