@@ -85,3 +85,23 @@ func TestRunGemvRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestRunFitSmall(t *testing.T) {
+	res, err := RunFit(FitConfig{N: 40, D: 64, K: 16, Samples: 500, Chunk: 128, Held: 50, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A random map restricted to a 16-dim projection of a 64-dim isotropic
+	// input can explain only about K/D of the target energy: the fit's MSE
+	// must be well below the energy but far from zero.
+	rel := res.HeldMSE / res.TargetEnergy
+	if !(rel > 0.5 && rel < 0.9) {
+		t.Errorf("held-out MSE / energy = %.3f, want about 1 − K/D = 0.75", rel)
+	}
+	if res.HeldMSEInt8 < res.HeldMSE*0.99 {
+		t.Errorf("INT8 MSE %.4g below FP32 MSE %.4g", res.HeldMSEInt8, res.HeldMSE)
+	}
+	if _, err := RunFit(FitConfig{N: 4, D: 8, K: 9, Samples: 100}); !errors.Is(err, ErrConfig) {
+		t.Errorf("k > d: error %v, want ErrConfig", err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 
 	"github.com/elasticml/elastic/kernels"
@@ -69,7 +68,9 @@ func (c *GemvConfig) check() error {
 // row-gather GEMV over a random fraction Keep of the rows, INT8 GEMV and
 // INT4 GEMV (both including the run-time quantization of x). Each kernel
 // rotates through enough copies of its weights to exceed the last-level
-// cache, so every repetition reads its weights from memory.
+// cache, so every repetition reads its weights from memory. The operations
+// are interleaved round by round, and the ratios against dense are medians
+// of per-round ratios, so a shared machine's drift cancels out.
 func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -91,31 +92,12 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0xbe9c))
 	rows, cols := cfg.Rows, cfg.Cols
 
-	say("copy bandwidth probe (%d MiB buffers)…", 4*cfg.LLC>>20)
-	res.CopyGBps, res.CopyTiming = CopyBandwidth(p, 4*cfg.LLC, cfg.Reps)
-
 	x := make([]float32, cols)
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
 	}
 	b := make([]float32, rows)
 	y := make([]float32, rows)
-
-	// Dense float32 and the gather kernel share the same weight copies.
-	wBytes := rows * cols * 4
-	nW := Copies(wBytes, cfg.LLC)
-	say("dense float32 GEMV, %d copies of %d MiB…", nW, wBytes>>20)
-	ws := make([][]float32, nW)
-	for c := range ws {
-		w := make([]float32, rows*cols)
-		fillUniform(p, w, cfg.Seed+uint64(c))
-		ws[c] = w
-	}
-	res.Dense = Measure(cfg.Reps, func(i int) { p.Gemv(y, ws[i%nW], cols, x, b) })
-	res.DenseMs = res.Dense.Median
-	res.DenseGBps = float64(wBytes) / (res.DenseMs * 1e6)
-	res.DenseOfBW = res.DenseGBps / res.CopyGBps
-
 	keep := max(1, int(cfg.Keep*float64(rows)+0.5))
 	idx := make([]int32, rows)
 	for i := range idx {
@@ -124,52 +106,70 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 	rng.Shuffle(rows, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 	idx = idx[:keep]
 	slices.Sort(idx) // selectors emit ascending indices; so does DMI
-	say("row-gather GEMV keeping %d of %d rows…", keep, rows)
-	res.Gather = Measure(cfg.Reps, func(i int) { p.GemvGather(y, ws[i%nW], cols, x, b, idx) })
-	res.GatherMs = res.Gather.Median
-	res.GatherRel = res.GatherMs / res.DenseMs
-	ws = nil
-	runtime.GC()
 
+	say("allocating: copy buffers %d MiB ×2, weights in float32, INT8, INT4 (each ≥ 2× LLC)…", 4*cfg.LLC>>20)
+	copyOp, moved := CopyProbe(p, 4*cfg.LLC)
+
+	// Dense float32 and the gather kernel share the same weight copies.
+	wBytes := rows * cols * 4
+	nW := Copies(wBytes, cfg.LLC)
+	ws := make([][]float32, nW)
+	for c := range ws {
+		ws[c] = make([]float32, rows*cols)
+		fillUniform(p, ws[c], cfg.Seed+uint64(c))
+	}
 	scales := make([]float32, rows)
 	for i := range scales {
 		scales[i] = 1.0 / 127
 	}
 	xq := make([]int8, cols)
-
 	q8Bytes := rows * cols
 	n8 := Copies(q8Bytes, cfg.LLC)
-	say("INT8 GEMV, %d copies of %d MiB…", n8, q8Bytes>>20)
 	q8 := make([][]int8, n8)
 	for c := range q8 {
-		q := make([]int8, q8Bytes)
-		fillBytes(p, q, cfg.Seed+uint64(c))
-		q8[c] = q
+		q8[c] = make([]int8, q8Bytes)
+		fillBytes(p, q8[c], cfg.Seed+uint64(c))
 	}
-	res.Int8 = Measure(cfg.Reps, func(i int) {
-		s := kernels.QuantizeInt8(xq, x)
-		p.GemvInt8(y, q8[i%n8], scales, cols, xq, s, b)
-	})
-	res.Int8Ms = res.Int8.Median
-	res.Int8Speed = res.DenseMs / res.Int8Ms
-	q8 = nil
-	runtime.GC()
-
 	q4Bytes := rows * ((cols + 1) / 2)
 	n4 := Copies(q4Bytes, cfg.LLC)
-	say("INT4 GEMV, %d copies of %d MiB…", n4, q4Bytes>>20)
 	q4 := make([][]byte, n4)
 	for c := range q4 {
-		q := make([]byte, q4Bytes)
-		fillBytes(p, q, cfg.Seed+uint64(c)+1000)
-		q4[c] = q
+		q4[c] = make([]byte, q4Bytes)
+		fillBytes(p, q4[c], cfg.Seed+uint64(c)+1000)
 	}
-	res.Int4 = Measure(cfg.Reps, func(i int) {
-		s := kernels.QuantizeInt8(xq, x)
-		p.GemvInt4(y, q4[i%n4], scales, cols, xq, s, b)
-	})
+
+	say("timing %d interleaved rounds: copy, dense, gather (%d of %d rows), int8, int4…", cfg.Reps, keep, rows)
+	ts, raw := MeasureRounds(cfg.Reps,
+		copyOp,
+		func(i int) { p.Gemv(y, ws[i%nW], cols, x, b) },
+		func(i int) { p.GemvGather(y, ws[i%nW], cols, x, b, idx) },
+		func(i int) {
+			s := kernels.QuantizeInt8(xq, x)
+			p.GemvInt8(y, q8[i%n8], scales, cols, xq, s, b)
+		},
+		func(i int) {
+			s := kernels.QuantizeInt8(xq, x)
+			p.GemvInt4(y, q4[i%n4], scales, cols, xq, s, b)
+		},
+	)
+	res.CopyTiming, res.Dense, res.Gather, res.Int8, res.Int4 = ts[0], ts[1], ts[2], ts[3], ts[4]
+	res.CopyGBps = float64(moved) / (res.CopyTiming.Median * 1e6)
+	res.DenseMs = res.Dense.Median
+	res.DenseGBps = float64(wBytes) / (res.DenseMs * 1e6)
+	// Paired per-round ratios: each against the operation timed beside it.
+	copyGBps := make([]float64, cfg.Reps)
+	denseGBps := make([]float64, cfg.Reps)
+	for i := range copyGBps {
+		copyGBps[i] = float64(moved) / raw[0][i]
+		denseGBps[i] = float64(wBytes) / raw[1][i]
+	}
+	res.DenseOfBW = PairedRatio(denseGBps, copyGBps)
+	res.GatherMs = res.Gather.Median
+	res.GatherRel = PairedRatio(raw[2], raw[1])
+	res.Int8Ms = res.Int8.Median
+	res.Int8Speed = PairedRatio(raw[1], raw[3])
 	res.Int4Ms = res.Int4.Median
-	res.Int4Speed = res.DenseMs / res.Int4Ms
+	res.Int4Speed = PairedRatio(raw[1], raw[4])
 	return res, nil
 }
 

@@ -60,23 +60,31 @@ func Copies(operandBytes, llc int) int {
 	return max(2, (2*llc+operandBytes-1)/operandBytes+1)
 }
 
-// CopyBandwidth measures memory-copy bandwidth in GB/s (10^9 bytes per
-// second) with the pool's workers, STREAM style: each repetition copies a
-// buffer of bufBytes into another, and bytes read plus bytes written are
-// counted. bufBytes should be at least four times the last-level cache.
-func CopyBandwidth(p *kernels.Pool, bufBytes, reps int) (gbps float64, t Timing) {
+// CopyProbe returns a STREAM-style copy operation over two buffers of
+// bufBytes each (bufBytes should be at least four times the last-level
+// cache), and the bytes each call moves: bytes read plus bytes written, as
+// STREAM counts them. Pages are touched up front so no call pays first-touch
+// faults.
+func CopyProbe(p *kernels.Pool, bufBytes int) (op func(int), moved int) {
 	n := bufBytes / 4
 	src := make([]float32, n)
 	dst := make([]float32, n)
-	// Touch every page so first-touch faults are not timed.
 	p.For(n, 1<<16, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			src[i] = float32(i & 1023)
 		}
 		clear(dst[lo:hi])
 	})
-	t = Measure(reps, func(int) {
+	op = func(int) {
 		p.For(n, 1<<16, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
-	})
-	return 2 * float64(n*4) / (t.Median * 1e6), t
+	}
+	return op, 2 * n * 4
+}
+
+// CopyBandwidth measures memory-copy bandwidth in GB/s (10^9 bytes per
+// second) with the pool's workers; see CopyProbe.
+func CopyBandwidth(p *kernels.Pool, bufBytes, reps int) (gbps float64, t Timing) {
+	op, moved := CopyProbe(p, bufBytes)
+	t = Measure(reps, op)
+	return float64(moved) / (t.Median * 1e6), t
 }

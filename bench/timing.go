@@ -28,6 +28,46 @@ func Measure(reps int, fn func(i int)) Timing {
 	return summarize(ms)
 }
 
+// MeasureRounds times several operations interleaved: each round calls
+// every fn once, in order, so slow drifts of a shared machine (another
+// process waking up, frequency changes) hit all of them alike. It returns
+// each operation's distribution and the raw per-round times, from which
+// paired ratios can be taken. One untimed warm-up round comes first.
+func MeasureRounds(reps int, fns ...func(i int)) ([]Timing, [][]float64) {
+	if reps < 1 {
+		reps = 1
+	}
+	for _, fn := range fns {
+		fn(0)
+	}
+	raw := make([][]float64, len(fns))
+	for j := range raw {
+		raw[j] = make([]float64, reps)
+	}
+	for i := 0; i < reps; i++ {
+		for j, fn := range fns {
+			t0 := time.Now()
+			fn(i)
+			raw[j][i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+		}
+	}
+	ts := make([]Timing, len(fns))
+	for j := range raw {
+		ts[j] = summarize(raw[j])
+	}
+	return ts, raw
+}
+
+// PairedRatio returns the median over rounds of num[i]/den[i]: the ratio
+// of two operations measured side by side, robust to drift between rounds.
+func PairedRatio(num, den []float64) float64 {
+	r := make([]float64, min(len(num), len(den)))
+	for i := range r {
+		r[i] = num[i] / den[i]
+	}
+	return summarize(r).Median
+}
+
 func summarize(ms []float64) Timing {
 	s := slices.Clone(ms)
 	slices.Sort(s)

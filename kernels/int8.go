@@ -7,9 +7,9 @@ import (
 
 // MaxIntCols is the largest number of columns the integer GEMVs accept. The
 // kernels accumulate in int32; with |w|, |x| <= 128 a row of MaxIntCols
-// products is at most 2^30 in magnitude, so no intermediate form of the sum
-// (including the biased sums of the assembly kernels, which wrap but are
-// corrected exactly modulo 2^32) can give a wrong result.
+// products is at most 2^30 in magnitude, and the biased sums of the assembly
+// kernels (at most 255·128 per product) stay below 2^31, so no sum can
+// overflow.
 const MaxIntCols = 1 << 16
 
 // QuantizeInt8 quantizes x symmetrically to int8, the run-time input

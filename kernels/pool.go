@@ -3,6 +3,7 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Pool is a fixed set of worker goroutines that run a range-splitting
@@ -15,15 +16,17 @@ import (
 // separate pools. The zero value is not usable; call NewPool.
 type Pool struct {
 	workers int
-	tasks   []chan task
+	wake    []chan struct{}
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	closed  bool
-}
 
-type task struct {
-	fn     func(lo, hi int)
-	lo, hi int
+	// The call in progress, read by workers between wake and wg.Done;
+	// kept here rather than in a closure so For does not allocate.
+	fn      func(lo, hi int)
+	n, size int
+	chunks  int
+	next    atomic.Int64
 }
 
 // NewPool returns a pool of n workers; n <= 0 means runtime.GOMAXPROCS(0).
@@ -32,13 +35,13 @@ func NewPool(n int) *Pool {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{workers: n, tasks: make([]chan task, n-1)}
-	for i := range p.tasks {
-		ch := make(chan task, 1)
-		p.tasks[i] = ch
+	p := &Pool{workers: n, wake: make([]chan struct{}, n-1)}
+	for i := range p.wake {
+		ch := make(chan struct{}, 1)
+		p.wake[i] = ch
 		go func() {
-			for t := range ch {
-				t.fn(t.lo, t.hi)
+			for range ch {
+				p.runChunks()
 				p.wg.Done()
 			}
 		}()
@@ -49,9 +52,14 @@ func NewPool(n int) *Pool {
 // Workers reports the number of workers, the caller included.
 func (p *Pool) Workers() int { return p.workers }
 
-// For calls fn over [0, n) split into at most Workers() contiguous chunks
-// whose sizes are multiples of grain (except the last). It returns when all
-// chunks are done. Small n (under 2*grain) runs on the calling goroutine.
+// For calls fn over [0, n) split into contiguous chunks whose sizes are
+// multiples of grain (except the last), and returns when all are done.
+// Small n (under 2*grain) runs on the calling goroutine.
+//
+// There are up to chunksPerWorker times more chunks than workers, and
+// workers claim them from a shared counter: on a shared machine one worker
+// may be descheduled for a while, and the others then take over its share
+// instead of waiting for it.
 func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -65,27 +73,38 @@ func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	units := (n + grain - 1) / grain
-	if units < w {
-		w = units
-	}
-	per := units / w
-	extra := units % w
+	chunks := min(units, w*chunksPerWorker)
+	size := (units + chunks - 1) / chunks * grain
+	chunks = (n + size - 1) / size
+	w = min(w, chunks)
 	p.mu.Lock()
-	lo := 0
-	// Chunk 0 runs on the caller; chunks 1..w-1 go to workers.
-	first := (per + b2i(extra > 0)) * grain
-	lo = first
+	p.fn, p.n, p.size, p.chunks = fn, n, size, chunks
+	p.next.Store(0)
+	p.wg.Add(w - 1)
 	for i := 1; i < w; i++ {
-		size := (per + b2i(i < extra)) * grain
-		hi := min(lo+size, n)
-		p.wg.Add(1)
-		p.tasks[i-1] <- task{fn: fn, lo: lo, hi: hi}
-		lo = hi
+		p.wake[i-1] <- struct{}{}
 	}
-	fn(0, min(first, n))
+	p.runChunks()
 	p.wg.Wait()
+	p.fn = nil
 	p.mu.Unlock()
 }
+
+// runChunks claims chunks of the call in progress until none are left.
+func (p *Pool) runChunks() {
+	for {
+		c := int(p.next.Add(1) - 1)
+		if c >= p.chunks {
+			return
+		}
+		lo := c * p.size
+		p.fn(lo, min(lo+p.size, p.n))
+	}
+}
+
+// chunksPerWorker balances load on a shared machine against per-chunk
+// overhead; chunks stay at least grain long either way.
+const chunksPerWorker = 4
 
 // Close stops the worker goroutines. The pool must not be used afterwards.
 func (p *Pool) Close() {
@@ -95,7 +114,7 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
-	for _, ch := range p.tasks {
+	for _, ch := range p.wake {
 		close(ch)
 	}
 }

@@ -16,6 +16,7 @@ func newBench(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Measure kernels and layers against memory bandwidth and the dense baseline",
 	}
 	cmd.AddCommand(newBenchGemv(stdout, stderr))
+	cmd.AddCommand(newBenchFit(stdout, stderr))
 	return cmd
 }
 
@@ -72,4 +73,43 @@ func printGemv(w io.Writer, r *bench.GemvResult) error {
 	row("int8", r.Int8, n, fmt.Sprintf("%.2f× faster", r.Int8Speed))
 	row("int4", r.Int4, n/2, fmt.Sprintf("%.2f× faster", r.Int4Speed))
 	return tw.Flush()
+}
+
+func newBenchFit(stdout, stderr io.Writer) *cobra.Command {
+	cfg := bench.FitConfig{}
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "fit",
+		Short: "Time the closed-form speculator fit (eq. 3.12) on a random linear map",
+		Long: `fit streams random calibration inputs through the closed-form speculator fit:
+accumulate the Gram matrix of [Px; 1] and the cross moments with the inputs,
+then solve by Cholesky and form W̃. The map W (n×d) and inputs are random and
+seeded; generating inputs is not timed. Also reports the held-out fit MSE in
+FP32 and INT8 against the mean squared norm of the targets.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Progress = progressWriter(stderr)
+			res, err := bench.RunFit(cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(stdout, res)
+			}
+			fmt.Fprintf(stdout, "closed-form fit n=%d d=%d k=%d, %d samples, %d threads\n", res.N, res.D, res.K, res.Samples, res.Threads)
+			fmt.Fprintf(stdout, "  accumulate %.2f s, solve %.2f s, total %.2f s\n", res.AccumulateS, res.SolveS, res.TotalS)
+			fmt.Fprintf(stdout, "  held-out MSE fp32 %.4g, int8 %.4g (target mean ‖y‖² %.4g)\n", res.HeldMSE, res.HeldMSEInt8, res.TargetEnergy)
+			fmt.Fprintf(stdout, "  speculator %d bytes (INT8) = %.1f%% of the exact map's %d\n", res.SpecBytes, 100*float64(res.SpecBytes)/float64(res.ExactBytes), res.ExactBytes)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.N, "n", 6000, "outputs of the exact map")
+	f.IntVar(&cfg.D, "d", 3000, "inputs of the exact map")
+	f.IntVar(&cfg.K, "k", 512, "projected dimension")
+	f.IntVar(&cfg.Samples, "samples", 20000, "calibration samples streamed")
+	f.IntVar(&cfg.Chunk, "chunk", 1000, "samples per streamed chunk")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for the map, projection and inputs")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
 }

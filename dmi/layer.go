@@ -1,0 +1,256 @@
+package dmi
+
+import (
+	"fmt"
+
+	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/sel"
+)
+
+// GateNames returns the names of a cell's gates in weight order: i f g o
+// for an LSTM, r z n for a GRU.
+func GateNames(c nn.Cell) []string {
+	if c == nn.GRUCell {
+		return []string{"r", "z", "n"}
+	}
+	return []string{"i", "f", "g", "o"}
+}
+
+// gateActs returns the nonlinearity after each gate, which decides where
+// its insensitive region lies.
+func gateActs(c nn.Cell) []sel.Activation {
+	if c == nn.GRUCell {
+		return []sel.Activation{sel.Sigmoid, sel.Sigmoid, sel.Tanh}
+	}
+	return []sel.Activation{sel.Sigmoid, sel.Sigmoid, sel.Tanh, sel.Sigmoid}
+}
+
+// littleRows returns the outputs of a recurrent layer's little module: 4H
+// for both cells (see Little).
+func littleRows(c nn.Cell, hidden int) int { return 4 * hidden }
+
+// Layer is one LSTM or GRU layer run by dual-module inference at batch 1.
+// Each step has two phases:
+//
+//   - Speculate: the little module predicts every gate pre-activation and
+//     a selector per gate picks the sensitive rows (eq. 3.17–3.19);
+//   - Execute: the big module — the layer's own W_ih and W_hh — computes
+//     only those rows with gather GEMVs, the predictions fill the rest
+//     (eq. 3.5), and the exact pointwise update (nn.LSTMUpdate,
+//     nn.GRUUpdate) advances the state.
+//
+// Rows that are not selected are never read from W_ih or W_hh. A GRU's
+// candidate n = tanh(n_x + r⊙n_h) uses the assembled r, exact where r was
+// selected; its selection ranks the predicted n_x + σ(r̃)⊙n_h.
+//
+// All buffers are allocated by NewLayer, so a step allocates nothing
+// beyond what the kernels.Pool hand-off does. A Layer is not safe for
+// concurrent use.
+type Layer struct {
+	w      nn.LayerWeights
+	lt     *Little
+	run    littleRun
+	pool   *kernels.Pool
+	gs     gateSelectors
+	sel    Selection
+	gates  int
+	y      []float32 // little outputs, then the assembled pre-activations
+	npre   []float32 // GRU: predicted candidate pre-activation
+	gx, gh []float32 // exact products of the selected rows
+	ah     []float32 // GRU: hidden-side values [0 0 n_h]
+	idx    []int32   // selected rows, ascending, over all gates
+	work   []int32   // selector scratch, one gate long
+	approx []int64   // rows left to the little module, per gate
+	steps  int64
+}
+
+// NewLayer returns the dual-module form of the layer with weights w and
+// little module lt, running its GEMVs on pool (nil: the calling goroutine
+// only). It starts with top-K selection at insensitive ratio 0. The
+// weights are aliased, not copied. It returns an error wrapping
+// ErrMismatch if lt was not made for a layer of w's shape.
+func NewLayer(w nn.LayerWeights, lt *Little, pool *kernels.Pool) (*Layer, error) {
+	if err := checkLayer(w, lt); err != nil {
+		return nil, err
+	}
+	H, G := w.Hidden, w.Cell.Gates()*w.Hidden
+	l := &Layer{
+		w: w, lt: lt, run: newLittleRun(lt), pool: pool,
+		gs:     newGateSelectors(gateActs(w.Cell)),
+		gates:  w.Cell.Gates(),
+		y:      make([]float32, lt.Rows()),
+		gx:     make([]float32, G),
+		gh:     make([]float32, G),
+		idx:    make([]int32, 0, G),
+		work:   make([]int32, H),
+		approx: make([]int64, w.Cell.Gates()),
+	}
+	if w.Cell == nn.GRUCell {
+		l.npre = make([]float32, H)
+		l.ah = make([]float32, G)
+	}
+	return l, nil
+}
+
+func checkLayer(w nn.LayerWeights, lt *Little) error {
+	if w.Cell != nn.LSTMCell && w.Cell != nn.GRUCell {
+		panic(fmt.Sprintf("dmi: NewLayer: cell %v", w.Cell))
+	}
+	G := w.Cell.Gates() * w.Hidden
+	if len(w.WIH) != G*w.In || len(w.WHH) != G*w.Hidden || len(w.BIH) != G || len(w.BHH) != G {
+		panic(fmt.Sprintf("dmi: NewLayer: %v weights do not match In=%d Hidden=%d", w.Cell, w.In, w.Hidden))
+	}
+	switch {
+	case lt == nil || lt.X == nil || lt.H == nil:
+		return fmt.Errorf("%w: a recurrent layer needs both halves of a little module", ErrMismatch)
+	case lt.X.N != littleRows(w.Cell, w.Hidden) || lt.H.N != lt.X.N:
+		return fmt.Errorf("%w: little module has %d outputs, a %v layer of %d units needs %d",
+			ErrMismatch, lt.X.N, w.Cell, w.Hidden, littleRows(w.Cell, w.Hidden))
+	case lt.X.P.D() != w.In || lt.H.P.D() != w.Hidden:
+		return fmt.Errorf("%w: little module takes x of %d and h of %d, the layer %d and %d",
+			ErrMismatch, lt.X.P.D(), lt.H.P.D(), w.In, w.Hidden)
+	}
+	return nil
+}
+
+// Little returns the layer's little module.
+func (l *Layer) Little() *Little { return l.lt }
+
+// Weights returns the big module.
+func (l *Layer) Weights() nn.LayerWeights { return l.w }
+
+// SetPool sets the pool the GEMVs run on (nil: the caller only).
+func (l *Layer) SetPool(p *kernels.Pool) { l.pool = p }
+
+// SetRatio selects top-K with the given insensitive ratio, the fraction
+// of each gate's rows taken from the little module. It returns an error
+// wrapping sel.ErrRatio unless 0 <= ratio < 1.
+func (l *Layer) SetRatio(ratio float64) error {
+	return l.SetSelection(Selection{Mode: TopK, Ratio: ratio})
+}
+
+// SetSelection installs s for every gate. On error the selection is
+// unchanged.
+func (l *Layer) SetSelection(s Selection) error {
+	if err := l.gs.set(s, l.lt.Delta); err != nil {
+		return err
+	}
+	l.sel = s
+	return nil
+}
+
+// Selection returns the current selection.
+func (l *Layer) Selection() Selection { return l.sel }
+
+// Step advances h (and c, for an LSTM; ignored for a GRU) by one
+// dual-module step on input x: Speculate then Execute.
+func (l *Layer) Step(h, c, x []float32) {
+	l.Speculate(h, x)
+	l.Execute(h, c, x)
+}
+
+// Speculate runs the little module on x and h and selects the sensitive
+// rows. It must be followed by Execute with the same h and x.
+func (l *Layer) Speculate(h, x []float32) {
+	l.check("Speculate", h, nil, x)
+	H := l.w.Hidden
+	y := l.y
+	l.run.predict(l.pool, y, x, h)
+	pre := y
+	if l.w.Cell == nn.GRUCell {
+		for j := range H {
+			l.npre[j] = y[2*H+j] + sigmoid(y[j])*y[3*H+j]
+		}
+	}
+	l.idx = l.idx[:0]
+	for g := range l.gates {
+		seg := pre[g*H : (g+1)*H]
+		if g == 2 && l.w.Cell == nn.GRUCell {
+			seg = l.npre
+		}
+		s := l.gs.sels[g].Select(l.work, seg)
+		off := int32(g * H)
+		for _, r := range s {
+			l.idx = append(l.idx, off+r)
+		}
+		l.approx[g] += int64(H - len(s))
+	}
+	l.steps++
+}
+
+// Execute computes the selected rows exactly, assembles them with the
+// little module's predictions and applies the cell's update to h (and c).
+func (l *Layer) Execute(h, c, x []float32) {
+	l.check("Execute", h, c, x)
+	w, H, idx := l.w, l.w.Hidden, l.idx
+	G := l.gates * H
+	gemvGather(l.pool, l.gx, w.WIH, w.In, x, w.BIH, idx)
+	gemvGather(l.pool, l.gh, w.WHH, H, h, w.BHH, idx)
+	if w.Cell == nn.LSTMCell {
+		for _, r := range idx {
+			l.gx[r] += l.gh[r]
+		}
+		sel.AssembleIndex(l.y[:G], l.gx, l.y[:G], idx)
+		nn.LSTMUpdate(h, c, l.y[:G])
+		return
+	}
+	// GRU: x side [r z n_x], h side [0 0 n_h]; GRUUpdate adds them.
+	clear(l.ah[:2*H])
+	copy(l.ah[2*H:], l.y[3*H:])
+	sel.AssembleIndex(l.y[:G], l.gx, l.y[:G], idx)
+	sel.AssembleIndex(l.ah, l.gh, l.ah, idx)
+	nn.GRUUpdate(h, l.y[:G], l.ah)
+}
+
+// Dense advances h (and c) by one exact step, the best dense path:
+// multithreaded GEMVs over all of W_ih and W_hh, then the update. It is
+// the baseline dual-module steps are measured against.
+func (l *Layer) Dense(h, c, x []float32) {
+	l.check("Dense", h, c, x)
+	w := l.w
+	gemv(l.pool, l.gx, w.WIH, w.In, x, w.BIH)
+	gemv(l.pool, l.gh, w.WHH, w.Hidden, h, w.BHH)
+	if w.Cell == nn.LSTMCell {
+		for i, v := range l.gh {
+			l.gx[i] += v
+		}
+		nn.LSTMUpdate(h, c, l.gx)
+		return
+	}
+	nn.GRUUpdate(h, l.gx, l.gh)
+}
+
+func (l *Layer) check(op string, h, c, x []float32) {
+	if len(h) != l.w.Hidden || len(x) != l.w.In || (c != nil && len(c) != l.w.Hidden) {
+		panic(fmt.Sprintf("dmi: Layer.%s: len(h)=%d len(c)=%d len(x)=%d, want %d, %d, %d",
+			op, len(h), len(c), len(x), l.w.Hidden, l.w.Hidden, l.w.In))
+	}
+	if c == nil && l.w.Cell == nn.LSTMCell && op != "Speculate" {
+		panic(fmt.Sprintf("dmi: Layer.%s: an LSTM step needs c", op))
+	}
+}
+
+// Sensitive returns the rows (over all gates, gate g's row j being
+// g·Hidden+j) the last Speculate selected for exact computation. The
+// slice is reused by the next step.
+func (l *Layer) Sensitive() []int32 { return l.idx }
+
+// InsensitiveRatio returns, per gate, the fraction of rows left to the
+// little module over the steps since the last ResetCounts.
+func (l *Layer) InsensitiveRatio() []float64 {
+	r := make([]float64, l.gates)
+	if l.steps == 0 {
+		return r
+	}
+	for g, n := range l.approx {
+		r[g] = float64(n) / float64(l.steps*int64(l.w.Hidden))
+	}
+	return r
+}
+
+// ResetCounts clears the counts behind InsensitiveRatio.
+func (l *Layer) ResetCounts() {
+	clear(l.approx)
+	l.steps = 0
+}

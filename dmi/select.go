@@ -1,0 +1,130 @@
+package dmi
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/elasticml/elastic/sel"
+)
+
+// Mode names one of the thesis's three ways to choose the threshold of
+// eq. 3.17 (§3.3.3).
+type Mode int
+
+const (
+	// TopK keeps exactly n − round(ratio·n) rows of each gate exact
+	// (eq. 3.19); the insensitive ratio is the run-time knob.
+	TopK Mode = iota
+	// Fixed uses one threshold θ_th on the little module's pre-activation
+	// for every gate.
+	Fixed
+	// Adaptive derives θ_th per gate from a global tolerance θ and the
+	// gate's calibration error |δ| (eq. 3.18).
+	Adaptive
+)
+
+func (m Mode) String() string {
+	switch m {
+	case TopK:
+		return "topk"
+	case Fixed:
+		return "fixed"
+	case Adaptive:
+		return "adaptive"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// ParseMode returns the Mode named "topk", "fixed" or "adaptive".
+func ParseMode(s string) (Mode, error) {
+	for _, m := range []Mode{TopK, Fixed, Adaptive} {
+		if m.String() == s {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: selector %q (want topk, fixed or adaptive)", ErrParam, s)
+}
+
+// Selection configures the selector of every gate of a layer.
+type Selection struct {
+	Mode Mode
+	// Ratio is TopK's insensitive ratio, in [0, 1).
+	Ratio float64
+	// Theta is Fixed's θ_th, or Adaptive's tolerance θ (> 0).
+	Theta float64
+}
+
+func (s Selection) check() error {
+	switch s.Mode {
+	case TopK:
+		if !(s.Ratio >= 0 && s.Ratio < 1) {
+			return fmt.Errorf("dmi: %w: %v", sel.ErrRatio, s.Ratio)
+		}
+	case Fixed:
+		if math.IsNaN(s.Theta) {
+			return fmt.Errorf("%w: fixed θ_th is NaN", ErrParam)
+		}
+	case Adaptive:
+		if !(s.Theta > 0) || math.IsInf(s.Theta, 1) {
+			return fmt.Errorf("%w: adaptive θ = %v, want > 0", ErrParam, s.Theta)
+		}
+	default:
+		return fmt.Errorf("%w: selection mode %v", ErrParam, s.Mode)
+	}
+	return nil
+}
+
+// gateSelectors holds one selector per gate and the top-K ones, whose
+// ratio SetRatio changes without rebuilding.
+type gateSelectors struct {
+	acts []sel.Activation
+	sels []sel.Selector
+	topk []*sel.TopK
+}
+
+func newGateSelectors(acts []sel.Activation) gateSelectors {
+	g := gateSelectors{acts: acts, sels: make([]sel.Selector, len(acts)), topk: make([]*sel.TopK, len(acts))}
+	for i, a := range acts {
+		t, err := sel.NewTopK(a, 0)
+		if err != nil {
+			panic(err) // the activations are the package's own
+		}
+		g.topk[i], g.sels[i] = t, t
+	}
+	return g
+}
+
+// set installs s, with delta[i] the |δ| of gate i for Adaptive.
+func (g *gateSelectors) set(s Selection, delta []float64) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	// Build everything first so a failure leaves the old selectors.
+	sels := make([]sel.Selector, len(g.acts))
+	for i, a := range g.acts {
+		switch s.Mode {
+		case TopK:
+			sels[i] = g.topk[i]
+		case Fixed:
+			sels[i] = sel.Threshold{Act: a, Theta: float32(s.Theta)}
+		case Adaptive:
+			if i >= len(delta) {
+				return fmt.Errorf("%w: adaptive selection needs |δ| per gate, the little module has %d of %d", ErrParam, len(delta), len(g.acts))
+			}
+			t, err := sel.Adaptive(a, s.Theta, delta[i])
+			if err != nil {
+				return fmt.Errorf("dmi: gate %d: %w", i, err)
+			}
+			sels[i] = t
+		}
+	}
+	if s.Mode == TopK {
+		for _, t := range g.topk {
+			if err := t.SetRatio(s.Ratio); err != nil {
+				return fmt.Errorf("dmi: %w", err)
+			}
+		}
+	}
+	g.sels = sels
+	return nil
+}
