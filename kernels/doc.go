@@ -17,4 +17,25 @@
 //
 // Multithreaded variants take a *Pool, a fixed set of workers sized by
 // GOMAXPROCS, so a call costs no goroutine start-up.
+//
+// # Assembly
+//
+// Assembly is used where a benchmark showed it pays, chosen at init from
+// golang.org/x/sys/cpu (see Impl):
+//
+//   - float32 GEMV and row-gather GEMV: AVX-512 and AVX2+FMA, four rows per
+//     pass sharing each load of x, masked tails. Pure Go reaches a fraction
+//     of memory bandwidth; these stream cold weights at or above the copy
+//     bandwidth measured by `elastic bench gemv`.
+//   - GEMM: packed panels with a 14×32 AVX-512 (6×16 AVX2) micro-kernel.
+//   - INT8 and INT4 GEMV: AVX-512 VNNI VPDPBUSD multiplies unsigned by signed
+//     bytes, so INT8 weights are flipped to w+128 (XOR 0x80) and 128·Σxq is
+//     subtracted once per call; INT4 nibbles are stored offset-binary (w+8)
+//     and used as the unsigned operand directly, subtracting 8·Σxq. The
+//     AVX2 fallback uses VPMADDUBSW with the VPSIGNB trick (|x| times sign-
+//     adjusted weights) so no int16 pair sum can saturate.
+//
+// Ternary projection and top-k are pure Go: the former is a gather-add over
+// index lists with no multiplies, the latter a branch-light quickselect, and
+// neither is on a bandwidth-bound path.
 package kernels
