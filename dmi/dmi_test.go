@@ -538,7 +538,7 @@ func TestPoolMatchesSerial(t *testing.T) {
 
 func BenchmarkLayerStep(b *testing.B) {
 	const in, hidden = 256, 256
-	l, xs, hs := testLayer(b, nn.LSTMCell, in, hidden, 800, 1)
+	l, xs, hs := testLayer(b, nn.LSTMCell, in, hidden, 1200, 1)
 	lt, err := FitLayer(l.Weights(), xs, hs, Options{})
 	if err != nil {
 		b.Fatal(err)

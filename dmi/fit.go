@@ -97,7 +97,7 @@ func (f *layerFit) solve(o Options) (*Little, error) {
 	if s := f.st.Samples(); s < f.minSamples() {
 		return nil, fmt.Errorf("%w: %d samples for %d projected inputs, need at least %d", ErrCalib, s, f.bp.K(), f.minSamples())
 	}
-	j, err := f.st.Solve(o.Lambda)
+	j, err := solve(f.st, f.bp, o.Lambda, f.keep)
 	if err != nil {
 		return nil, fmt.Errorf("dmi: fit: %w", err)
 	}

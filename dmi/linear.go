@@ -63,7 +63,7 @@ func FitLinear(w, b []float32, n, d int, act sel.Activation, xs []float32, o Opt
 	if err := st.Add(xs); err != nil {
 		return nil, fmt.Errorf("dmi: calibration: %w: %w", ErrNotFinite, err)
 	}
-	sp, err := st.Solve(o.Lambda)
+	sp, err := solve(st, p, o.Lambda, xs[:min(len(xs), deltaSamples*d)])
 	if err != nil {
 		return nil, fmt.Errorf("dmi: fit: %w", err)
 	}

@@ -47,8 +47,11 @@ type Options struct {
 	Bits quant.Bits
 	// Seed fixes the random projections.
 	Seed uint64
-	// Lambda is the ridge of spec.Stats.Solve; 0 is plain least squares,
-	// the minimiser of eq. 3.12.
+	// Lambda is the ridge of spec.Stats.Solve. 0 is plain least squares,
+	// the minimiser of eq. 3.12, except that when the samples do not
+	// determine W̃ (saturated units make some directions of h constant,
+	// and k capped at a small width makes P square) a ridge of 1e-6 of the
+	// projections' average variance is used instead.
 	Lambda float64
 }
 
@@ -343,6 +346,41 @@ func gemvGather(p *kernels.Pool, y, w []float32, cols int, x, b []float32, idx [
 		return
 	}
 	p.GemvGather(y, w, cols, x, b, idx)
+}
+
+// solve runs st.Solve(lambda), falling back as Options.Lambda says; xs
+// are some calibration inputs (rows of p's input) to scale the fallback
+// ridge by.
+func solve(st *spec.Stats, p spec.Projector, lambda float64, xs []float32) (*spec.Speculator, error) {
+	sp, err := st.Solve(lambda)
+	if lambda != 0 || !errors.Is(err, spec.ErrSingular) {
+		return sp, err
+	}
+	k, d := p.K(), p.D()
+	n := len(xs) / d
+	if n < 2 {
+		return nil, err
+	}
+	zs := make([]float32, n*k)
+	mean := make([]float64, k)
+	for i := range n {
+		p.Apply(zs[i*k:(i+1)*k], xs[i*d:(i+1)*d])
+		for j, v := range zs[i*k : (i+1)*k] {
+			mean[j] += float64(v) / float64(n)
+		}
+	}
+	var v float64
+	for i, z := range zs {
+		e := float64(z) - mean[i%k]
+		v += e * e
+	}
+	// v/n is the mean ‖z − z̄‖², so v/n/k the average eigenvalue of the
+	// covariance; the Gram matrix holds S times it.
+	avg := v / float64(n) / float64(k)
+	if !(avg > 0) {
+		return nil, err
+	}
+	return st.Solve(1e-6 * float64(st.Samples()) * avg)
 }
 
 func sigmoid(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }

@@ -16,6 +16,7 @@ func newBench(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Measure kernels and layers against memory bandwidth and the dense baseline",
 	}
 	cmd.AddCommand(newBenchGemv(stdout, stderr))
+	cmd.AddCommand(newBenchDMI(stdout, stderr))
 	cmd.AddCommand(newBenchFit(stdout, stderr))
 	return cmd
 }
@@ -23,6 +24,7 @@ func newBench(stdout, stderr io.Writer) *cobra.Command {
 func newBenchGemv(stdout, stderr io.Writer) *cobra.Command {
 	cfg := bench.GemvConfig{}
 	var asJSON bool
+	var llcMiB int
 	cmd := &cobra.Command{
 		Use:   "gemv",
 		Short: "Dense, row-gather, INT8 and INT4 GEMV vs copy bandwidth, weights cold",
@@ -37,6 +39,10 @@ thesis's WikiText-2 classifier is --rows 33278 --cols 1500.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Progress = progressWriter(stderr)
+			if llcMiB < 0 {
+				return fmt.Errorf("--llc-mib must be ≥ 0 (got %d)", llcMiB)
+			}
+			cfg.LLC = llcMiB << 20
 			res, err := bench.RunGemv(cfg)
 			if err != nil {
 				return err
@@ -54,6 +60,7 @@ thesis's WikiText-2 classifier is --rows 33278 --cols 1500.`,
 	f.IntVar(&cfg.Reps, "reps", 25, "timed repetitions per kernel (median reported)")
 	f.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for weights, inputs and the kept rows")
+	f.IntVar(&llcMiB, "llc-mib", 0, "last-level cache size in MiB that sizes the cold-weight rotation (0: read from sysfs)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }

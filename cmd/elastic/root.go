@@ -23,6 +23,7 @@ picks them, and exact kernels compute only those.`,
 	root.SetErr(stderr)
 	root.AddCommand(newBench(stdout, stderr))
 	root.AddCommand(newLM(stdout, stderr))
+	root.AddCommand(newDMI(stdout, stderr))
 	return root
 }
 
