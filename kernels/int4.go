@@ -26,7 +26,7 @@ func GemvInt4(y []float32, q []byte, scales []float32, cols int, xq []int8, xsca
 // an index lies outside [0, len(y)).
 func GemvInt4Gather(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
 	checkInt4("GemvInt4Gather", y, q, scales, cols, xq, b)
-	checkRows("GemvInt4Gather", idx, len(y))
+	checkGatherIndex("GemvInt4Gather", idx, len(y))
 	if len(idx) > 0 {
 		gemvInt4(y, q, scales, cols, xq, xscale, b, idx)
 	}
@@ -47,7 +47,7 @@ func (p *Pool) GemvInt4(y []float32, q []byte, scales []float32, cols int, xq []
 // indices must be distinct, or two workers may write the same y[r].
 func (p *Pool) GemvInt4Gather(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
 	checkInt4("Pool.GemvInt4Gather", y, q, scales, cols, xq, b)
-	checkRows("Pool.GemvInt4Gather", idx, len(y))
+	checkGatherIndex("Pool.GemvInt4Gather", idx, len(y))
 	p.For(len(idx), intGrain(int4RowBytes(cols)), func(lo, hi int) {
 		gemvInt4(y, q, scales, cols, xq, xscale, b, idx[lo:hi])
 	})

@@ -75,7 +75,7 @@ func GemvInt8(y []float32, q []int8, scales []float32, cols int, xq []int8, xsca
 // an index lies outside [0, len(y)).
 func GemvInt8Gather(y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
 	checkInt8("GemvInt8Gather", y, q, scales, cols, xq, b)
-	checkRows("GemvInt8Gather", idx, len(y))
+	checkGatherIndex("GemvInt8Gather", idx, len(y))
 	if len(idx) > 0 {
 		gemvInt8(y, q, scales, cols, xq, xscale, b, idx)
 	}
@@ -95,7 +95,7 @@ func (p *Pool) GemvInt8(y []float32, q []int8, scales []float32, cols int, xq []
 // indices must be distinct, or two workers may write the same y[r].
 func (p *Pool) GemvInt8Gather(y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
 	checkInt8("Pool.GemvInt8Gather", y, q, scales, cols, xq, b)
-	checkRows("Pool.GemvInt8Gather", idx, len(y))
+	checkGatherIndex("Pool.GemvInt8Gather", idx, len(y))
 	p.For(len(idx), intGrain(cols), func(lo, hi int) {
 		gemvInt8(y, q, scales, cols, xq, xscale, b, idx[lo:hi])
 	})
@@ -194,14 +194,6 @@ func checkIntShape(op string, y []float32, lenQ, wantQ int, scales []float32, co
 	}
 	if b != nil && len(b) != len(y) {
 		panic(fmt.Sprintf("kernels: %s: len(b)=%d != rows=%d", op, len(b), len(y)))
-	}
-}
-
-func checkRows(op string, idx []int32, rows int) {
-	for j, r := range idx {
-		if r < 0 || int(r) >= rows {
-			panic(fmt.Sprintf("kernels: %s: idx[%d]=%d out of range [0,%d)", op, j, r, rows))
-		}
 	}
 }
 
