@@ -1,0 +1,66 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestMarkdown(t *testing.T) {
+	tb := Table{Title: "T", Command: "elastic x", Header: []string{"ratio", "PPL"}}
+	tb.AddRow(Cell{"%.1f", 0.5}, Cell{"%.2f", 123.456})
+	tb.AddRow("a|b", 7)
+	var b bytes.Buffer
+	if err := tb.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "**T**\n\n    elastic x\n\n| ratio | PPL |\n| --- | --- |\n| 0.5 | 123.46 |\n| a\\|b | 7 |\n\n"
+	if b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+	tb.Rows = append(tb.Rows, []string{"only one"})
+	if err := tb.Markdown(&b); err == nil {
+		t.Error("ragged table: no error")
+	}
+}
+
+func TestSavePNG(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.png")
+	p := Plot{Title: "t", XLabel: "x", YLabel: "y", Series: []Series{
+		{Name: "a", X: []float64{0, 1, 2}, Y: []float64{1, 2, 4}},
+		{Name: "b", X: []float64{0, 1, 2}, Y: []float64{2, 3, 5}},
+	}}
+	if err := p.SavePNG(path, 4, 3); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if cfg.Width < 200 || cfg.Height < 150 {
+		t.Errorf("PNG is %d×%d, want about 4×3 inches", cfg.Width, cfg.Height)
+	}
+	for _, bad := range []Plot{
+		{},
+		{Series: []Series{{X: []float64{1}, Y: []float64{math.NaN()}}}},
+		{Series: []Series{{X: []float64{1, 2}, Y: []float64{1}}}},
+		{LogY: true, Series: []Series{{X: []float64{1}, Y: []float64{0}}}},
+	} {
+		if err := bad.SavePNG(filepath.Join(dir, "bad.png"), 0, 0); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+	if err := (&Plot{}).SavePNG(filepath.Join(dir, "e.png"), 0, 0); !errors.Is(err, ErrEmpty) {
+		t.Errorf("empty plot: %v, want ErrEmpty", err)
+	}
+}
