@@ -25,6 +25,7 @@ func newDMI(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Dual-module inference: fit little modules to a language model and evaluate it",
 	}
 	cmd.AddCommand(newDMIFit(stdout, stderr), newDMIEval(stdout, stderr))
+	cmd.AddCommand(newDMITable(stdout, stderr))
 	return cmd
 }
 

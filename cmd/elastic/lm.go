@@ -29,6 +29,7 @@ func newLM(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Train and evaluate word-level LSTM/GRU language models on the KJV corpus",
 	}
 	cmd.AddCommand(newLMTrain(stdout, stderr), newLMEval(stdout, stderr))
+	cmd.AddCommand(newLMExport(stdout, stderr))
 	return cmd
 }
 

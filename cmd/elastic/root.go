@@ -24,6 +24,7 @@ picks them, and exact kernels compute only those.`,
 	root.AddCommand(newBench(stdout, stderr))
 	root.AddCommand(newLM(stdout, stderr))
 	root.AddCommand(newDMI(stdout, stderr))
+	root.AddCommand(newDemo(stdout, stderr))
 	return root
 }
 

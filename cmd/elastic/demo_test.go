@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDemoHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"demo", "--help"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "demo-help.golden", out.String())
+}
+
+func TestDemoJSONAndPlot(t *testing.T) {
+	plot := filepath.Join(t.TempDir(), "demo.png")
+	var out, errOut bytes.Buffer
+	if err := run([]string{"demo", "--json", "--tokens", "30", "--threads", "1", "--plot", plot}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Model   map[string]any   `json:"model"`
+		Tokens  int              `json:"tokens"`
+		Threads int              `json:"threads"`
+		Rows    []map[string]any `json:"rows"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	if res.Tokens != 30 || res.Threads != 1 || len(res.Rows) != 10 {
+		t.Errorf("tokens %d, threads %d, %d rows; want 30, 1, 10", res.Tokens, res.Threads, len(res.Rows))
+	}
+	for _, key := range []string{"arch", "cell", "hidden", "layers", "epoch", "model_bytes", "little_bits", "little_precision", "little_kx", "recurrent_share"} {
+		if _, ok := res.Model[key]; !ok {
+			t.Errorf("model lacks %q: %v", key, res.Model)
+		}
+	}
+	for _, row := range res.Rows {
+		for _, key := range []string{"ratio", "dense_ppl", "dmi_ppl", "delta_ppl", "dense_ms_per_token", "dmi_ms_per_token", "speedup", "insensitive_ratio", "insensitive_by_gate"} {
+			if _, ok := row[key]; !ok {
+				t.Errorf("row lacks %q: %v", key, row)
+			}
+		}
+	}
+	f, err := os.Open(plot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.DecodeConfig(f); err != nil {
+		t.Errorf("plot is not a PNG: %v", err)
+	}
+}
+
+func TestDemoTable(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"demo", "--tokens", "20", "--plot", ""}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"model: lstm", "checkpoint epoch", "little modules: INT", "PPL dense", "ms/token DMI", "speedup", "    0.9  "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "plot:") {
+		t.Errorf("--plot \"\" still reports a plot:\n%s", s)
+	}
+	if lines := strings.Count(s, "×\n"); lines != 10 {
+		t.Errorf("%d table rows, want 10:\n%s", lines, s)
+	}
+}
+
+func TestDemoBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"demo", "--tokens", "1"}, "--tokens 1: need at least 2"},
+		{[]string{"demo", "--tokens", "-3"}, "need at least 2"},
+		{[]string{"demo", "--threads", "-1"}, "--threads -1: must not be negative"},
+		{[]string{"demo", "--tokens", "many"}, "invalid argument"},
+		{[]string{"demo", "--nosuchflag"}, "unknown flag"},
+		{[]string{"demo", "extra"}, "unknown command"},
+		{[]string{"demo", "--tokens", "20", "--plot", filepath.Join(t.TempDir(), "no", "dir.png")}, "dir.png"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(tc.args, &out, &errOut)
+		if err == nil {
+			t.Errorf("%v: no error", tc.args)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%v: error %q, want one line containing %q", tc.args, msg, tc.want)
+		}
+		if strings.Contains(out.String()+errOut.String(), "Usage:") {
+			t.Errorf("%v: printed the usage page on error", tc.args)
+		}
+	}
+}
