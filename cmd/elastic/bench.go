@@ -18,6 +18,7 @@ func newBench(stdout, stderr io.Writer) *cobra.Command {
 	cmd.AddCommand(newBenchGemv(stdout, stderr))
 	cmd.AddCommand(newBenchDMI(stdout, stderr))
 	cmd.AddCommand(newBenchFit(stdout, stderr))
+	cmd.AddCommand(newBenchScreen(stdout, stderr))
 	return cmd
 }
 

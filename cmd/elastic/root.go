@@ -25,6 +25,8 @@ picks them, and exact kernels compute only those.`,
 	root.AddCommand(newLM(stdout, stderr))
 	root.AddCommand(newDMI(stdout, stderr))
 	root.AddCommand(newDemo(stdout, stderr))
+	root.AddCommand(newScreen(stdout, stderr))
+	root.AddCommand(newWN(stdout, stderr))
 	return root
 }
 

@@ -1,0 +1,470 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/elasticml/elastic/corpus"
+	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/lm"
+	"github.com/elasticml/elastic/quant"
+	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/screen"
+	"github.com/elasticml/elastic/spec"
+)
+
+func newScreen(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "screen",
+		Short: "Approximate screening of a large classifier: fit a screener and evaluate it",
+	}
+	cmd.AddCommand(newScreenFit(stdout, stderr), newScreenEval(stdout, stderr))
+	return cmd
+}
+
+// classifierFlags locate a classifier in a safetensors file and the
+// hidden vectors it is fed.
+type classifierFlags struct {
+	path, weight, bias string
+	hidden             string // safetensors file with "hidden" [n, d] and optional "labels" [n]
+	useLM              bool   // the classifier file is an lm model: run it on the corpus for h
+	tokens             int
+	threads            int
+	cf                 corpusFlags
+}
+
+func (f *classifierFlags) add(cmd *cobra.Command, tokensHelp string, tokens int) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.path, "classifier", "model.safetensors", "safetensors file holding the classifier")
+	fl.StringVar(&f.weight, "weight", "decoder.weight", "tensor name of the classifier weight W [l, d] (ignored with --lm)")
+	fl.StringVar(&f.bias, "bias", "decoder.bias", "tensor name of the bias b [l], empty for none (ignored with --lm)")
+	fl.StringVar(&f.hidden, "hidden", "", "safetensors file of hidden vectors: tensor hidden [n, d], optional labels [n] (F32)")
+	fl.BoolVar(&f.useLM, "lm", false, "the classifier file is an lm model: its decoder is the classifier, and running it on the corpus gives the hidden vectors")
+	fl.IntVar(&f.tokens, "tokens", tokens, tokensHelp)
+	fl.IntVar(&f.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	f.cf.add(cmd)
+}
+
+func (f *classifierFlags) check() error {
+	switch {
+	case f.useLM == (f.hidden != ""):
+		return fmt.Errorf("give exactly one source of hidden vectors: --hidden FILE or --lm")
+	case f.tokens < 1:
+		return fmt.Errorf("--tokens %d must be positive", f.tokens)
+	case f.threads < 0:
+		return fmt.Errorf("--threads %d is negative", f.threads)
+	}
+	return nil
+}
+
+// source is an opened classifier and, with --lm, the model and corpus
+// that produce its hidden vectors.
+type source struct {
+	lin    *spec.Linear
+	model  *lm.Model
+	corpus *corpus.Corpus
+}
+
+// open reads the classifier: the named tensors of the file, or with --lm
+// the decoder of the language model (which also covers a tied decoder,
+// stored as the embedding).
+func (f *classifierFlags) open() (*source, error) {
+	if f.useLM {
+		m, c, err := loadModelForCorpus(f.path, f.cf)
+		if err != nil {
+			return nil, err
+		}
+		dec := m.Decoder
+		return &source{lin: spec.NewLinear(dec.Weight.Data, dec.Bias.Data, dec.Out, dec.In), model: m, corpus: c}, nil
+	}
+	file, err := safetensors.ReadFile(f.path)
+	if err != nil {
+		return nil, err
+	}
+	t, err := file.Tensor(f.weight)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.path, err)
+	}
+	if len(t.Shape) != 2 || t.Shape[0] < 1 || t.Shape[1] < 1 {
+		return nil, fmt.Errorf("%s: %s has shape %v, want [classes, dim]", f.path, f.weight, t.Shape)
+	}
+	w, err := t.Float32s()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", f.path, f.weight, err)
+	}
+	l, d := t.Shape[0], t.Shape[1]
+	var b []float32
+	if f.bias != "" {
+		bt, err := file.Tensor(f.bias)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.path, err)
+		}
+		if b, err = bt.Float32s(); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", f.path, f.bias, err)
+		}
+		if len(bt.Shape) != 1 || len(b) != l {
+			return nil, fmt.Errorf("%s: %s has shape %v, want [%d]", f.path, f.bias, bt.Shape, l)
+		}
+	}
+	return &source{lin: spec.NewLinear(w, b, l, d)}, nil
+}
+
+// vectors returns up to f.tokens hidden vectors (n×d) and their labels
+// (nil if unknown): from the --hidden file, or by running the language
+// model over the given corpus split at batch 1, h being the last layer's
+// output that the decoder multiplies and the label the next token.
+func (f *classifierFlags) vectors(src *source, split corpus.Split, pool *kernels.Pool) ([]float32, []int32, error) {
+	d := src.lin.D
+	if src.model == nil {
+		return readHidden(f.hidden, d, f.tokens)
+	}
+	m := src.model
+	m.SetPool(pool)
+	stream := src.corpus.Stream(split)
+	n := min(f.tokens, len(stream)-1)
+	if n < 1 {
+		return nil, nil, fmt.Errorf("the %v split has too few tokens", split)
+	}
+	hs := make([]float32, n*d)
+	labels := make([]int32, n)
+	st := m.NewState(1)
+	logits := make([]float32, m.Config().Vocab)
+	last := m.Config().Layers - 1
+	for i := range n {
+		m.Step(st, stream[i], logits)
+		copy(hs[i*d:(i+1)*d], st.H[last])
+		labels[i] = stream[i+1]
+	}
+	return hs, labels, nil
+}
+
+func readHidden(path string, d, limit int) ([]float32, []int32, error) {
+	file, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := file.Tensor("hidden")
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(t.Shape) != 2 || t.Shape[1] != d {
+		return nil, nil, fmt.Errorf("%s: hidden has shape %v, want [n, %d]: %w", path, t.Shape, d, screen.ErrMismatch)
+	}
+	hs, err := t.Float32s()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	n := min(t.Shape[0], limit)
+	hs = hs[:n*d]
+	lt, err := file.Tensor("labels")
+	if err != nil {
+		return hs, nil, nil
+	}
+	lf, err := lt.Float32s()
+	if err != nil || len(lf) < n {
+		return nil, nil, fmt.Errorf("%s: labels: want %d F32 class ids", path, n)
+	}
+	labels := make([]int32, n)
+	for i, v := range lf[:n] {
+		if v != float32(int32(v)) || v < 0 {
+			return nil, nil, fmt.Errorf("%s: label %d is %v, not a class id", path, i, v)
+		}
+		labels[i] = int32(v)
+	}
+	return hs, labels, nil
+}
+
+func newScreenFit(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		f    classifierFlags
+		o    screen.Options
+		bits int
+		out  string
+	)
+	cmd := &cobra.Command{
+		Use:   "fit",
+		Short: "Fit a screener (eq. 6.3–6.4) to a classifier from calibration hidden vectors",
+		Long: `fit reads a classifier z = Wh + b from a safetensors file, collects calibration
+hidden vectors (from --hidden, or with --lm by running the language model over
+the first --tokens tokens of the training split), fits the screener
+z̃ = W̃Ph + b̃ in closed form (or by SGD with --sgd), quantizes W̃, computes
+the residual bound of the certified mode and writes the screener, tied to
+the classifier by a fingerprint of its weights.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			o.Bits = quant.Bits(bits)
+			pool := kernels.NewPool(f.threads)
+			defer pool.Close()
+			src, err := f.open()
+			if err != nil {
+				return err
+			}
+			lin := src.lin
+			hs, _, err := f.vectors(src, corpus.Train, pool)
+			if err != nil {
+				return err
+			}
+			t0 := time.Now()
+			s, err := screen.Fit(lin, hs, o, pool)
+			if err != nil {
+				return err
+			}
+			if err := s.Save(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: %v screener k=%d for the %d×%d classifier %s (fingerprint %s), fitted on %d vectors in %v\n",
+				out, s.Bits, s.K, s.L, s.D, f.path, s.Fingerprint, len(hs)/lin.D, time.Since(t0).Round(time.Millisecond))
+			_, err = fmt.Fprintf(stdout, "eq. 6.4 MSE %.4g (predicting zero: %.4g); screener %.2f MiB = %.2f%% of the classifier (codes alone %.2f%%)\n",
+				s.MSE, s.ZeroMSE, float64(s.Bytes())/(1<<20), 100*s.BytesRatio(), 100*s.CodeRatio())
+			return err
+		},
+	}
+	f.add(cmd, "calibration vectors (tokens of the training split with --lm)", 20000)
+	fl := cmd.Flags()
+	fl.StringVar(&out, "out", "screener.safetensors", "output file")
+	fl.Float64Var(&o.KRatio, "k-ratio", screen.DefaultKRatio, "k/d, the projected width over the hidden width, in (0, 1]")
+	fl.IntVar(&bits, "bits", 4, "screener weight width: 2, 4, 8, 16 or 32 (float)")
+	fl.Uint64Var(&o.Seed, "seed", 1, "seed of the projection")
+	fl.Float64Var(&o.Lambda, "lambda", 0, "ridge added to the least squares (0: none)")
+	fl.BoolVar(&o.SGD, "sgd", false, "fit by minibatch SGD (thesis Algorithm 3) instead of the closed form")
+	fl.IntVar(&o.SGDConfig.Epochs, "epochs", 10, "SGD epochs")
+	return cmd
+}
+
+type screenEvalPoint struct {
+	Selection string `json:"selection"`
+	screen.Quality
+	PPL float64 `json:"ppl,omitempty"`
+}
+
+type screenEvalResult struct {
+	Classifier string            `json:"classifier"`
+	Screener   string            `json:"screener"`
+	Classes    int               `json:"classes"`
+	Dim        int               `json:"dim"`
+	Inputs     int               `json:"inputs"`
+	FullPPL    float64           `json:"full_ppl,omitempty"`
+	Conformal  *screen.Conformal `json:"conformal,omitempty"`
+	Points     []screenEvalPoint `json:"points"`
+}
+
+func newScreenEval(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		f         classifierFlags
+		path      string
+		ms        []int
+		delta     float64
+		certified bool
+		asJSON    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "eval",
+		Short: "Top-1 agreement, top-5 recall and perplexity of screening vs the full classifier",
+		Long: `eval runs hidden vectors through the full classifier and through screening at
+each top-m of --m, and prints top-1 agreement, top-5 recall, coverage of the
+full top-1 by the candidates, mean candidates and, when labels are known,
+perplexity from the mixed logits. With --lm the vectors come from the
+validation split. With --delta, a split-conformal threshold is calibrated on
+the first half of the vectors and evaluated on the second; --certified adds
+the certified mode, whose top-1 always equals the full classifier's.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			if len(ms) == 0 {
+				return fmt.Errorf("--m: none given")
+			}
+			if delta != 0 && !(delta > 0 && delta < 1) {
+				return fmt.Errorf("--delta %v outside (0, 1): %w", delta, screen.ErrParam)
+			}
+			pool := kernels.NewPool(f.threads)
+			defer pool.Close()
+			src, err := f.open()
+			if err != nil {
+				return err
+			}
+			lin := src.lin
+			s, err := screen.Load(path)
+			if err != nil {
+				return err
+			}
+			c, err := screen.NewClassifier(lin, s, pool)
+			if err != nil {
+				return fmt.Errorf("%s with %s: %w", path, f.path, err)
+			}
+			hs, labels, err := f.vectors(src, corpus.Valid, pool)
+			if err != nil {
+				return err
+			}
+			r := screenEvalResult{Classifier: f.path, Screener: path, Classes: lin.N, Dim: lin.D}
+			var sels []screen.Selection
+			for _, m := range ms {
+				sels = append(sels, screen.Selection{Mode: screen.TopM, M: m})
+			}
+			if delta > 0 {
+				n := len(hs) / lin.D / 2
+				cf, err := c.Calibrate(hs[:n*lin.D], delta)
+				if err != nil {
+					return err
+				}
+				r.Conformal = &cf
+				hs = hs[n*lin.D:]
+				if labels != nil {
+					labels = labels[n:]
+				}
+				sels = append(sels, cf.GapSelection(), cf.TopMSelection())
+			}
+			if certified {
+				sels = append(sels, screen.Selection{Mode: screen.Certified, M: ms[0]})
+			}
+			r.Inputs = len(hs) / lin.D
+			for _, sl := range sels {
+				if err := c.SetSelection(sl); err != nil {
+					return err
+				}
+				q, err := c.Evaluate(hs, labels)
+				if err != nil {
+					return err
+				}
+				p := screenEvalPoint{Selection: describeSelection(sl), Quality: q}
+				if labels != nil {
+					p.PPL = math.Exp(q.Loss)
+					r.FullPPL = math.Exp(q.FullLoss)
+				}
+				r.Points = append(r.Points, p)
+			}
+			if asJSON {
+				return writeJSON(stdout, r)
+			}
+			return printScreenEval(stdout, r)
+		},
+	}
+	f.add(cmd, "vectors to evaluate (tokens of the validation split with --lm)", 2000)
+	fl := cmd.Flags()
+	fl.StringVar(&path, "screener", "screener.safetensors", "screener written by screen fit")
+	fl.IntSliceVar(&ms, "m", []int{1, 4, 16, 64, 256}, "candidate counts for top-m selection")
+	fl.Float64Var(&delta, "delta", 0, "miscoverage δ of a conformal threshold calibrated on half the vectors (0: none)")
+	fl.BoolVar(&certified, "certified", false, "also evaluate the certified mode, starting from the first --m")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+func describeSelection(s screen.Selection) string {
+	switch s.Mode {
+	case screen.Gap:
+		return fmt.Sprintf("gap %.3g", s.Gap)
+	case screen.Certified:
+		return fmt.Sprintf("certified from m=%d", s.M)
+	}
+	return fmt.Sprintf("top-m %d", s.M)
+}
+
+func printScreenEval(w io.Writer, r screenEvalResult) error {
+	fmt.Fprintf(w, "%d×%d classifier %s with screener %s, %d inputs", r.Classes, r.Dim, r.Classifier, r.Screener, r.Inputs)
+	if r.FullPPL > 0 {
+		fmt.Fprintf(w, "; full perplexity %.2f", r.FullPPL)
+	}
+	fmt.Fprintln(w)
+	if cf := r.Conformal; cf != nil {
+		fmt.Fprintf(w, "conformal at δ=%g on %d held-out inputs: gap %.4g, m %d\n", cf.Delta, cf.N, cf.Gap, cf.M)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "selection\tcandidates\ttop-1 agree\ttop-5 recall\tcoverage\tPPL\t")
+	for _, p := range r.Points {
+		ppl := "-"
+		if p.PPL > 0 {
+			ppl = fmt.Sprintf("%.2f", p.PPL)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.4f\t%.4f\t%.4f\t%s\t\n", p.Selection, p.Candidates, p.Top1, p.Top5, p.Coverage, ppl)
+	}
+	return tw.Flush()
+}
+
+func newBenchScreen(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		cfg    screen.BenchConfig
+		bits   int
+		llcMiB int
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "screen",
+		Short: "Full vs screened classification of a synthetic extreme classifier, weights cold",
+		Long: `screen generates a synthetic classifier (package screen/synth: low rank plus
+noise, skewed row norms, log-prior bias), fits an INT4 screener at k/d = 0.25
+to synthetic hidden vectors, chooses m by conformal calibration (--m 0) so
+that the full top-1 is a candidate with probability ≥ 1 − δ, and times in
+one process, interleaved, the full classifier (dense multithreaded GEMV, or
+GEMM for --batch > 1) against screening, split into screen, select and
+exact phases. Weights are cold: classifier and screener rotate through
+copies spanning twice the last-level cache (a classifier that large by
+itself is not copied). Sizes: 268K×512 (Transformer-W268K), 670K×512
+(XMLCNN-670K), 1M×512; 10M×512 needs 20 GB of float32 weights and is
+refused.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if llcMiB < 0 {
+				return fmt.Errorf("--llc-mib must be ≥ 0 (got %d)", llcMiB)
+			}
+			cfg.Bits, cfg.LLC = quant.Bits(bits), llcMiB<<20
+			cfg.Progress = progressWriter(stderr)
+			res, err := screen.RunBench(cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(stdout, res)
+			}
+			return printBenchScreen(stdout, res)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&cfg.Classes, "classes", 267744, "classes l (rows of W)")
+	fl.IntVar(&cfg.Dim, "dim", 512, "hidden width d")
+	fl.Float64Var(&cfg.KRatio, "k-ratio", screen.DefaultKRatio, "k/d of the screener, in (0, 1]")
+	fl.IntVar(&bits, "bits", 4, "screener weight width: 2, 4, 8, 16 or 32")
+	fl.IntVar(&cfg.M, "m", 0, "candidates per input (0: conformal choice at --delta)")
+	fl.Float64Var(&cfg.Delta, "delta", screen.DefaultDelta, "miscoverage δ for the automatic m")
+	fl.IntVar(&cfg.Batch, "batch", 1, "inputs per call")
+	fl.IntVar(&cfg.Reps, "reps", 20, "timed rounds (median reported)")
+	fl.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	fl.Uint64Var(&cfg.Seed, "seed", 1, "seed of the classifier, inputs and projection")
+	fl.IntVar(&llcMiB, "llc-mib", 0, "last-level cache in MiB for the cold-weight rotation (0: read from sysfs)")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
+}
+
+func printBenchScreen(w io.Writer, r *screen.BenchResult) error {
+	fmt.Fprintf(w, "%d×%d classifier (%s), batch %d, %d threads, kernels %s, %d reps\n",
+		r.Classes, r.Dim, r.Weights, r.Batch, r.Threads, r.Impl, r.Reps)
+	fmt.Fprintf(w, "cold weights: %s\n", r.ColdNote)
+	fmt.Fprintf(w, "screener INT%d k=%d: %.1f MiB = %.2f%% of the classifier's %.1f MiB (codes alone %.2f%%); fit %.1f s, MSE %.4g vs %.4g for zero\n",
+		r.Bits, r.K, float64(r.ScreenerBytes)/(1<<20), 100*r.ScreenerBytesRatio, float64(r.ClassifierBytes)/(1<<20), 100*r.CodeRatio, r.FitSeconds, r.MSE, r.ZeroMSE)
+	if cf := r.Conformal; cf != nil {
+		fmt.Fprintf(w, "m = %d from conformal calibration at δ=%g on %d held-out inputs (rank quantile %d)\n", r.M, cf.Delta, cf.N, cf.M)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "classes\tdim\tfull ms\tscreen ms\tspeedup\tcandidates\ttop-1 agree\ttop-5 recall\tbytes ratio\t")
+	fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f\t%.2f×\t%.1f\t%.4f\t%.4f\t%.4f\t\n", r.Classes, r.Dim, r.FullMs, r.ScreenMs, r.Speedup,
+		r.Candidates, r.Top1Agreement, r.Top5Recall, r.ScreenerBytesRatio)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nbreakdown: screen %.3f ms, select %.3f ms, exact %.3f ms; screening overhead (screen+select) = %.1f%% of full\n",
+		r.PhaseScreenMs, r.PhaseSelectMs, r.PhaseExactMs, 100*r.Overhead)
+	if r.QualityNote != "" {
+		fmt.Fprintf(w, "note: %s\n", r.QualityNote)
+	}
+	return err
+}

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/wordnet"
+)
+
+func newWN(stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "wn",
+		Short: "Train and evaluate a 117,659-class WordNet synset classifier",
+	}
+	cmd.AddCommand(newWNTrain(stdout, stderr), newWNEval(stdout, stderr))
+	return cmd
+}
+
+// wnDataFlags are the data-set options shared by train and eval.
+type wnDataFlags struct {
+	dir       string
+	splitSeed uint64
+}
+
+func (f *wnDataFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.dir, "data", "", "WordNet directory (default "+wordnet.DefaultDir+")")
+	cmd.Flags().Uint64Var(&f.splitSeed, "split-seed", 1, "seed of the held-out split")
+}
+
+func (f *wnDataFlags) load() (*wordnet.Dataset, error) {
+	if f.splitSeed == 0 {
+		return nil, errors.New("--split-seed must be positive")
+	}
+	return wordnet.LoadDataset(wordnet.Options{Dir: f.dir, Seed: f.splitSeed})
+}
+
+type wnTrainFlags struct {
+	dim         int
+	epochs      int
+	batch       int
+	negatives   int
+	lr          float64
+	wordDropout float64
+	seed        uint64
+	out         string
+	maxMinutes  float64
+	ckptMin     float64
+	logEvery    int
+	threads     int
+	asJSON      bool
+}
+
+func newWNTrain(stdout, stderr io.Writer) *cobra.Command {
+	var f wnTrainFlags
+	var df wnDataFlags
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train the synset classifier with sampled softmax and Adagrad",
+		Long: `train fits an embedding bag → tanh → 117,659-way softmax classifier that
+predicts a WordNet synset from its definition or an example sentence with the
+synset's own words removed. Training uses sampled softmax (the batch's classes
+plus --negatives uniform draws, with the logQ correction; --negatives -1 for the
+full softmax) and sparse Adagrad; validation after each epoch uses the full
+classifier. The checkpoint (safetensors: encoder.weight, hidden.weight,
+hidden.bias, decoder.weight, decoder.bias) goes to --out after every epoch,
+every --checkpoint-minutes and when --max-minutes or Ctrl-C stops the run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWNTrain(cmd.Context(), stdout, stderr, f, df)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVar(&f.dim, "dim", 256, "embedding and hidden width")
+	fl.IntVar(&f.epochs, "epochs", 10, "epochs")
+	fl.IntVar(&f.batch, "batch", 256, "samples per step")
+	fl.IntVar(&f.negatives, "negatives", 2048, "sampled negative classes per step (-1: full softmax)")
+	fl.Float64Var(&f.lr, "lr", 0.2, "Adagrad learning rate")
+	fl.Float64Var(&f.wordDropout, "word-dropout", 0, "probability of dropping each training word")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed for initialisation, shuffling and sampling")
+	fl.StringVar(&f.out, "out", "wordnet.safetensors", "checkpoint file")
+	fl.Float64Var(&f.maxMinutes, "max-minutes", 0, "stop cleanly with a checkpoint after this many minutes (0: no limit)")
+	fl.Float64Var(&f.ckptMin, "checkpoint-minutes", 10, "minutes between mid-epoch checkpoints (0: only at epoch ends)")
+	fl.IntVar(&f.logEvery, "log-every", 50, "steps between progress lines when stderr is not a terminal")
+	fl.IntVar(&f.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+	df.add(cmd)
+	return cmd
+}
+
+func (f *wnTrainFlags) check() error {
+	switch {
+	case f.dim <= 0 || f.epochs <= 0 || f.batch <= 0:
+		return fmt.Errorf("--dim %d, --epochs %d, --batch %d: must be positive", f.dim, f.epochs, f.batch)
+	case f.negatives == 0 || f.negatives < -1:
+		return fmt.Errorf("--negatives %d: must be positive, or -1 for the full softmax", f.negatives)
+	case !(f.lr > 0) || math.IsInf(f.lr, 0):
+		return fmt.Errorf("--lr %v: must be positive", f.lr)
+	case !(f.wordDropout >= 0 && f.wordDropout < 1):
+		return fmt.Errorf("--word-dropout %v: must be in [0, 1)", f.wordDropout)
+	case f.seed == 0:
+		return errors.New("--seed must be positive")
+	case f.maxMinutes < 0 || f.ckptMin < 0 || f.logEvery <= 0 || f.threads < 0:
+		return errors.New("--max-minutes, --checkpoint-minutes and --threads must not be negative, --log-every must be positive")
+	case f.out == "":
+		return errors.New("--out: empty path")
+	}
+	return nil
+}
+
+// wnTrainResult is the JSON form of a training run.
+type wnTrainResult struct {
+	Model         string                `json:"model"`
+	Out           string                `json:"out"`
+	Epochs        []wordnet.EpochResult `json:"epochs"`
+	Stopped       bool                  `json:"stopped"`
+	Samples       int                   `json:"samples"`
+	Seconds       float64               `json:"seconds"`
+	SamplesPerSec float64               `json:"samples_per_sec"`
+}
+
+func runWNTrain(ctx context.Context, stdout, stderr io.Writer, f wnTrainFlags, df wnDataFlags) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	d, err := df.load()
+	if err != nil {
+		return err
+	}
+	cfg := wordnet.Config{Vocab: len(d.Vocab), Dim: f.dim, Classes: d.Classes()}
+	m, err := wordnet.New(cfg, f.seed)
+	if err != nil {
+		return err
+	}
+	pool := kernels.NewPool(f.threads)
+	defer pool.Close()
+	m.SetPool(pool)
+
+	tc := wordnet.TrainConfig{
+		Epochs: f.epochs, Batch: f.batch, Negatives: f.negatives, LR: f.lr,
+		WordDropout: f.wordDropout, Seed: f.seed, Out: f.out,
+		CheckpointEvery: time.Duration(f.ckptMin * float64(time.Minute)),
+		MaxDuration:     time.Duration(f.maxMinutes * float64(time.Minute)),
+		LogEvery:        f.logEvery,
+		Meta:            d.Meta(),
+	}
+	if tc.CheckpointEvery == 0 {
+		tc.CheckpointEvery = -1
+	}
+	if bar := progressWriter(stderr); bar != nil {
+		tc.LogEvery = 5
+		tc.Progress = newWNBar(bar)
+	} else {
+		tc.Progress = func(p wordnet.Progress) { fmt.Fprintln(stderr, formatWNProgress(p)) }
+	}
+	fmt.Fprintf(stderr, "training %v on %d samples, validating on %d\n", cfg, d.Train.Len(), d.Valid.Len())
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	res, err := wordnet.Train(ctx, m, d.Train, d.Valid, tc)
+	if err != nil {
+		return err
+	}
+	out := wnTrainResult{
+		Model: cfg.String(), Out: f.out, Epochs: res.Epochs, Stopped: res.Stopped,
+		Samples: res.Samples, Seconds: res.Elapsed.Seconds(),
+		SamplesPerSec: float64(res.Samples) / max(res.Elapsed.Seconds(), 1e-9),
+	}
+	if f.asJSON {
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "model %s, %d samples in %.0f s (%.0f samples/s)\n", out.Model, out.Samples, out.Seconds, out.SamplesPerSec)
+	for _, e := range out.Epochs {
+		fmt.Fprintf(stdout, "epoch %3d  sampled loss %.3f  valid top-1 %.2f%% top-5 %.2f%% loss %.3f  %5.0f s\n",
+			e.Epoch, e.TrainLoss, 100*e.Valid.Top1, 100*e.Valid.Top5, e.Valid.Loss, e.Duration.Seconds())
+	}
+	if out.Stopped {
+		fmt.Fprintln(stdout, "stopped early")
+	}
+	_, err = fmt.Fprintf(stdout, "checkpoint %s\n", out.Out)
+	return err
+}
+
+func formatWNProgress(p wordnet.Progress) string {
+	if p.EpochEnd {
+		return fmt.Sprintf("epoch %d/%d done: sampled loss %.3f, valid top-1 %.2f%% top-5 %.2f%% loss %.3f, %.0f samples/s, ETA %s",
+			p.Epoch, p.Epochs, p.Loss, 100*p.Valid.Top1, 100*p.Valid.Top5, p.Valid.Loss, p.SamplesPerSec, p.ETA.Round(time.Second))
+	}
+	return fmt.Sprintf("epoch %d/%d step %d/%d: sampled loss %.3f, %.0f samples/s, ETA %s",
+		p.Epoch, p.Epochs, p.Step, p.Steps, p.Loss, p.SamplesPerSec, p.ETA.Round(time.Second))
+}
+
+// newWNBar returns a Progress callback drawing a bar on w.
+func newWNBar(w io.Writer) func(wordnet.Progress) {
+	var bar *progressbar.ProgressBar
+	return func(p wordnet.Progress) {
+		if bar == nil {
+			bar = progressbar.NewOptions(p.Total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionShowCount(),
+				progressbar.OptionThrottle(200*time.Millisecond),
+				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+			)
+		}
+		if p.EpochEnd {
+			bar.Clear()
+			fmt.Fprintln(w, formatWNProgress(p))
+		}
+		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.2f %.0f samples/s ETA %s",
+			p.Epoch, p.Epochs, p.Loss, p.SamplesPerSec, p.ETA.Round(time.Second)))
+		bar.Set(p.Done)
+	}
+}
+
+// wnEvalResult is the JSON form of an evaluation.
+type wnEvalResult struct {
+	Model   string  `json:"model"`
+	Split   string  `json:"split"`
+	Classes int     `json:"classes"`
+	Samples int     `json:"samples"`
+	Top1    float64 `json:"top1"`
+	Top5    float64 `json:"top5"`
+	Loss    float64 `json:"loss"`
+	Seconds float64 `json:"seconds"`
+}
+
+func newWNEval(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		model, split string
+		threads      int
+		asJSON       bool
+		df           wnDataFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "eval",
+		Short: "Report the full classifier's top-1/top-5 accuracy on a split",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if threads < 0 {
+				return fmt.Errorf("--threads %d: must not be negative", threads)
+			}
+			m, meta, err := wordnet.LoadModel(model)
+			if err != nil {
+				return err
+			}
+			d, err := df.load()
+			if err != nil {
+				return err
+			}
+			if err := d.Check(m, meta); err != nil {
+				return fmt.Errorf("%s: %w", model, err)
+			}
+			sp, err := d.Split(split)
+			if err != nil {
+				return err
+			}
+			pool := kernels.NewPool(threads)
+			defer pool.Close()
+			m.SetPool(pool)
+			t0 := time.Now()
+			met, err := m.Evaluate(sp)
+			if err != nil {
+				return err
+			}
+			r := wnEvalResult{m.Config().String(), split, d.Classes(), met.Samples, met.Top1, met.Top5, met.Loss, time.Since(t0).Seconds()}
+			if asJSON {
+				return writeJSON(stdout, r)
+			}
+			_, err = fmt.Fprintf(stdout, "%s on %s (%d samples): top-1 %.2f%%, top-5 %.2f%%, loss %.3f (%.1f s)\n",
+				r.Model, r.Split, r.Samples, 100*r.Top1, 100*r.Top5, r.Loss, r.Seconds)
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&model, "model", "wordnet.safetensors", "model file written by wn train")
+	fl.StringVar(&split, "split", "test", "split to evaluate: train, valid or test")
+	fl.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	df.add(cmd)
+	return cmd
+}

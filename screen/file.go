@@ -1,0 +1,315 @@
+package screen
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/quant"
+	"github.com/elasticml/elastic/rproj"
+	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/spec"
+)
+
+// formatName marks files written by Save.
+const formatName = "elastic-screen/1"
+
+// Save writes the screener to a safetensors file: screen.w (W̃'s codes —
+// I8 for INT8, packed U8 rows for INT4 and INT2, F32 for INT16 codes and
+// FP32 weights), screen.w.scale (row scales), screen.b (b̃) and, with a
+// bound, screen.mu, screen.alpha, screen.norm and screen.abs. P is not
+// stored: the metadata holds the seed and shape that regenerate it and a
+// hash that Load checks, next to the classifier's fingerprint.
+func (s *Screener) Save(path string) error {
+	meta := map[string]string{
+		"format":      formatName,
+		"l":           strconv.Itoa(s.L),
+		"d":           strconv.Itoa(s.D),
+		"k":           strconv.Itoa(s.K),
+		"bits":        strconv.Itoa(int(s.Bits)),
+		"seed":        strconv.FormatUint(s.Seed, 10),
+		"sparsity":    strconv.FormatFloat(rproj.DefaultSparsity, 'g', -1, 64),
+		"projection":  ternaryHash(s.ternary()),
+		"fingerprint": s.Fingerprint,
+		"mse":         strconv.FormatFloat(s.MSE, 'g', -1, 64),
+		"zero_mse":    strconv.FormatFloat(s.ZeroMSE, 'g', -1, 64),
+	}
+	ts := weightTensors("screen.w", s.Spec)
+	ts = append(ts, safetensors.FromFloat32("screen.b", []int{s.L}, s.Spec.B))
+	if b := s.Bound; b != nil {
+		nb := len(b.Blocks) - 1
+		blocks := make([]string, len(b.Blocks))
+		for i, v := range b.Blocks {
+			blocks[i] = strconv.Itoa(v)
+		}
+		meta["bound_blocks"] = strings.Join(blocks, ",")
+		meta["bound_leak"] = strconv.FormatFloat(float64(b.Leak), 'g', -1, 32)
+		ts = append(ts,
+			safetensors.FromFloat32("screen.mu", []int{s.D}, b.Mu),
+			safetensors.FromFloat32("screen.basis", []int{s.D, s.D}, b.Basis),
+			safetensors.FromFloat32("screen.alpha", []int{s.L}, b.Alpha),
+			safetensors.FromFloat32("screen.norm", []int{s.L, nb}, b.Norm),
+			safetensors.FromFloat32("screen.full", []int{s.L}, b.Full))
+		if b.Abs != nil {
+			ts = append(ts, safetensors.FromFloat32("screen.abs", []int{s.L}, b.Abs))
+		}
+	}
+	if err := safetensors.WriteFile(path, ts, meta); err != nil {
+		return fmt.Errorf("screen: save %s: %w", path, err)
+	}
+	return nil
+}
+
+func weightTensors(name string, s *spec.Speculator) []safetensors.Tensor {
+	q := s.Q
+	if q == nil {
+		return []safetensors.Tensor{safetensors.FromFloat32(name, []int{s.N, s.K}, s.W)}
+	}
+	var codes safetensors.Tensor
+	switch q.Bits {
+	case quant.Int8:
+		codes = safetensors.FromInt8(name, []int{q.Rows, q.Cols}, q.I8)
+	case quant.Int16:
+		f := make([]float32, len(q.I16))
+		for i, v := range q.I16 {
+			f[i] = float32(v)
+		}
+		codes = safetensors.FromFloat32(name, []int{q.Rows, q.Cols}, f)
+	default:
+		codes = safetensors.FromUint8(name, []int{q.Rows, q.Stride()}, q.Packed)
+	}
+	return []safetensors.Tensor{codes, safetensors.FromFloat32(name+".scale", []int{q.Rows}, q.RowScales())}
+}
+
+// ternaryHash identifies a projection, so a file is never paired with a
+// projection generated differently.
+func ternaryHash(t *kernels.Ternary) string {
+	h := sha256.New()
+	var b [4]byte
+	for _, part := range [][]int32{t.PlusPtr, t.Plus, t.MinusPtr, t.Minus} {
+		for _, v := range part {
+			binary.LittleEndian.PutUint32(b[:], uint32(v))
+			h.Write(b[:])
+		}
+	}
+	binary.LittleEndian.PutUint32(b[:], uint32(t.Rows))
+	h.Write(b[:])
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Load reads a screener written by Save. It returns an error wrapping
+// ErrFormat for a file Save did not write or whose tensors disagree with
+// its metadata, safetensors.ErrNonFinite for a NaN or infinite value, and
+// ErrMismatch if the regenerated projection differs from the saved one.
+// Pairing it with its classifier (NewClassifier) checks the fingerprint.
+func Load(path string) (*Screener, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("screen: %w", err)
+	}
+	s, err := FromFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("screen: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// FromFile is Load for a parsed file.
+func FromFile(f *safetensors.File) (*Screener, error) {
+	if err := f.CheckFinite(); err != nil {
+		return nil, err
+	}
+	meta := f.Metadata()
+	if meta["format"] != formatName {
+		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, meta["format"], formatName)
+	}
+	num := func(key string) (int, error) {
+		v, err := strconv.Atoi(meta[key])
+		if err != nil || v < 1 {
+			return 0, fmt.Errorf("%w: metadata %s = %q", ErrFormat, key, meta[key])
+		}
+		return v, nil
+	}
+	s := &Screener{Fingerprint: meta["fingerprint"]}
+	var err error
+	if s.L, err = num("l"); err != nil {
+		return nil, err
+	}
+	if s.D, err = num("d"); err != nil {
+		return nil, err
+	}
+	if s.K, err = num("k"); err != nil {
+		return nil, err
+	}
+	bits, err := num("bits")
+	if err != nil {
+		return nil, err
+	}
+	s.Bits = quant.Bits(bits)
+	if err := checkBits(s.Bits); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if s.Seed, err = strconv.ParseUint(meta["seed"], 10, 64); err != nil {
+		return nil, fmt.Errorf("%w: metadata seed = %q", ErrFormat, meta["seed"])
+	}
+	sparsity, err := strconv.ParseFloat(meta["sparsity"], 64)
+	if err != nil {
+		return nil, fmt.Errorf("%w: metadata sparsity = %q", ErrFormat, meta["sparsity"])
+	}
+	// The sizes are checked against the tensors before P is generated, so
+	// a corrupt header cannot ask for a huge projection.
+	if s.K > s.D || s.D > kernels.MaxIntCols {
+		return nil, fmt.Errorf("%w: k = %d, d = %d (want k ≤ d ≤ %d)", ErrFormat, s.K, s.D, kernels.MaxIntCols)
+	}
+	b, err := floats(f, "screen.b", s.L)
+	if err != nil {
+		return nil, err
+	}
+	if t, err := f.Tensor("screen.w"); err != nil || len(t.Shape) != 2 || t.Shape[0] != s.L {
+		return nil, fmt.Errorf("%w: screen.w missing or not %d rows", ErrFormat, s.L)
+	}
+	p, err := rproj.New(s.K, s.D, sparsity, s.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if got, want := ternaryHash(p.Ternary()), meta["projection"]; got != want {
+		return nil, fmt.Errorf("%w: regenerated P hashes to %s, the file says %s", ErrMismatch, got, want)
+	}
+	if s.Spec, err = readSpec(f, "screen.w", p, b, s.Bits); err != nil {
+		return nil, err
+	}
+	s.MSE, _ = strconv.ParseFloat(meta["mse"], 64)
+	s.ZeroMSE, _ = strconv.ParseFloat(meta["zero_mse"], 64)
+	if _, err := f.Tensor("screen.mu"); err != nil {
+		return s, nil // fitted without a bound
+	}
+	bd := &Bound{}
+	for _, f := range strings.Split(meta["bound_blocks"], ",") {
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%w: metadata bound_blocks = %q", ErrFormat, meta["bound_blocks"])
+		}
+		bd.Blocks = append(bd.Blocks, v)
+	}
+	leak, err := strconv.ParseFloat(meta["bound_leak"], 32)
+	if err != nil {
+		return nil, fmt.Errorf("%w: metadata bound_leak = %q", ErrFormat, meta["bound_leak"])
+	}
+	bd.Leak = float32(leak)
+	if bd.Mu, err = floats(f, "screen.mu", s.D); err != nil {
+		return nil, err
+	}
+	if bd.Basis, err = matrix(f, "screen.basis", s.D, s.D); err != nil {
+		return nil, err
+	}
+	if bd.Alpha, err = floats(f, "screen.alpha", s.L); err != nil {
+		return nil, err
+	}
+	if bd.Norm, err = matrix(f, "screen.norm", s.L, len(bd.Blocks)-1); err != nil {
+		return nil, err
+	}
+	if bd.Full, err = floats(f, "screen.full", s.L); err != nil {
+		return nil, err
+	}
+	if s.intKernel() {
+		if bd.Abs, err = floats(f, "screen.abs", s.L); err != nil {
+			return nil, err
+		}
+	}
+	if err := bd.check(s.L, s.D); err != nil {
+		return nil, err
+	}
+	bd.setMax()
+	s.Bound = bd
+	return s, nil
+}
+
+// floats reads a float32 vector of length n.
+func floats(f *safetensors.File, name string, n int) ([]float32, error) {
+	t, err := f.Tensor(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	v, err := t.Float32s()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
+	}
+	if len(t.Shape) != 1 || len(v) != n {
+		return nil, fmt.Errorf("%w: %s has shape %v, want [%d]", ErrFormat, name, t.Shape, n)
+	}
+	return v, nil
+}
+
+// matrix reads a float32 r×c matrix.
+func matrix(f *safetensors.File, name string, r, c int) ([]float32, error) {
+	t, err := f.Tensor(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if len(t.Shape) != 2 || t.Shape[0] != r || t.Shape[1] != c {
+		return nil, fmt.Errorf("%w: %s has shape %v, want [%d %d]", ErrFormat, name, t.Shape, r, c)
+	}
+	v, err := t.Float32s()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
+	}
+	return v, nil
+}
+
+// readSpec rebuilds the screener's speculator from its tensors.
+func readSpec(f *safetensors.File, name string, p *rproj.Projection, b []float32, bits quant.Bits) (*spec.Speculator, error) {
+	n, k := len(b), p.K()
+	t, err := f.Tensor(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	q := &quant.Matrix{Bits: bits, Rows: n, Cols: k}
+	wantCols := k
+	if bits == quant.Int4 || bits == quant.Int2 {
+		wantCols = q.Stride()
+	}
+	if len(t.Shape) != 2 || t.Shape[0] != n || t.Shape[1] != wantCols {
+		return nil, fmt.Errorf("%w: %s has shape %v, want [%d %d]", ErrFormat, name, t.Shape, n, wantCols)
+	}
+	switch bits {
+	case FP32:
+		w, err := t.Float32s()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
+		}
+		return spec.NewSpeculator(p, w, b), nil
+	case quant.Int8:
+		q.I8, err = t.Int8s()
+		for _, v := range q.I8 {
+			if int(v) < -bits.Max() {
+				return nil, fmt.Errorf("%w: %s holds %d, not an INT8 code", ErrFormat, name, v)
+			}
+		}
+	case quant.Int16:
+		var w []float32
+		if w, err = t.Float32s(); err == nil {
+			q.I16 = make([]int16, len(w))
+			for i, v := range w {
+				if v != float32(int16(v)) || int(v) > bits.Max() || int(v) < -bits.Max() {
+					return nil, fmt.Errorf("%w: %s holds %v, not an INT16 code", ErrFormat, name, v)
+				}
+				q.I16[i] = int16(v)
+			}
+		}
+	default:
+		q.Packed, err = t.Uint8s()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
+	}
+	if q.Scales, err = floats(f, name+".scale", n); err != nil {
+		return nil, err
+	}
+	sp := spec.NewSpeculator(p, q.Dequantize(), b)
+	sp.Q = q
+	return sp, nil
+}

@@ -1,0 +1,78 @@
+package screen
+
+import (
+	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/quant"
+)
+
+// runner evaluates a screener at batch 1 with preallocated buffers:
+// project with the ternary P, quantize P·h to INT8 (the thesis's run-time
+// input quantization) and multiply by the INT4 or INT8 kernel; INT2 and
+// INT16, which have no kernels, and FP32 run the float GEMV on the
+// dequantized W̃, as package spec does.
+type runner struct {
+	s      *Screener
+	t      *kernels.Ternary
+	scales []float32
+	z      []float32
+	zq     []int8
+	xscale float32 // scale of the last quantized projection (0 for float paths)
+}
+
+func newRunner(s *Screener) *runner {
+	r := &runner{s: s, t: s.ternary(), z: make([]float32, s.K), zq: make([]int8, s.K)}
+	if s.Spec.Q != nil {
+		r.scales = s.Spec.Q.RowScales()
+	}
+	return r
+}
+
+// screen sets zt = W̃·(P·h) + b̃.
+func (r *runner) screen(p *kernels.Pool, zt, h []float32) {
+	if p == nil {
+		r.t.Apply(r.z, h)
+	} else {
+		p.TernaryApplyBatch(r.t, r.z, h, 1)
+	}
+	sp := r.s.Spec
+	if !r.s.intKernel() {
+		r.xscale = 0
+		gemv(p, zt, sp.W, sp.K, r.z, sp.B)
+		return
+	}
+	r.xscale = kernels.QuantizeInt8(r.zq, r.z)
+	switch {
+	case r.s.Bits == quant.Int8 && p == nil:
+		kernels.GemvInt8(zt, sp.Q.I8, r.scales, sp.K, r.zq, r.xscale, sp.B)
+	case r.s.Bits == quant.Int8:
+		p.GemvInt8(zt, sp.Q.I8, r.scales, sp.K, r.zq, r.xscale, sp.B)
+	case p == nil:
+		kernels.GemvInt4(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B)
+	default:
+		p.GemvInt4(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B)
+	}
+}
+
+func gemv(p *kernels.Pool, y, w []float32, cols int, x, b []float32) {
+	if p == nil {
+		kernels.Gemv(y, w, cols, x, b)
+		return
+	}
+	p.Gemv(y, w, cols, x, b)
+}
+
+func gemvGather(p *kernels.Pool, y, w []float32, cols int, x, b []float32, idx []int32) {
+	if p == nil {
+		kernels.GemvGather(y, w, cols, x, b, idx)
+		return
+	}
+	p.GemvGather(y, w, cols, x, b, idx)
+}
+
+func gemm(p *kernels.Pool, ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if p == nil {
+		kernels.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	p.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}

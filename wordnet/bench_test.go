@@ -1,0 +1,44 @@
+package wordnet
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/elasticml/elastic/kernels"
+)
+
+func benchMatrices(classes, d, n int) (w, h, z []float32) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	w = make([]float32, classes*d)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64())
+	}
+	h = make([]float32, n*d)
+	for i := range h {
+		h[i] = float32(rng.NormFloat64())
+	}
+	return w, h, make([]float32, n*classes)
+}
+
+// The full classifier's logits for a batch, as Z = H·Wᵀ and as Zᵀ = W·Hᵀ.
+func BenchmarkLogitsHWt(b *testing.B) {
+	const classes, d, n = NumSynsets, 256, 64
+	w, h, z := benchMatrices(classes, d, n)
+	p := kernels.NewPool(0)
+	defer p.Close()
+	b.SetBytes(int64(4 * classes * d))
+	for b.Loop() {
+		p.Gemm(false, true, n, classes, d, 1, h, d, w, d, 0, z, classes)
+	}
+}
+
+func BenchmarkLogitsWHt(b *testing.B) {
+	const classes, d, n = NumSynsets, 256, 64
+	w, h, z := benchMatrices(classes, d, n)
+	p := kernels.NewPool(0)
+	defer p.Close()
+	b.SetBytes(int64(4 * classes * d))
+	for b.Loop() {
+		p.Gemm(false, true, classes, n, d, 1, w, d, h, d, 0, z, n)
+	}
+}

@@ -1,0 +1,7 @@
+// Package wordnet reads the WordNet 3.0 database and trains a 117,659-way
+// synset classifier on it.
+//
+// # Overview
+//
+// TODO
+package wordnet
