@@ -42,3 +42,25 @@ func BenchmarkLogitsWHt(b *testing.B) {
 		p.Gemm(false, true, classes, n, d, 1, w, d, h, d, 0, z, n)
 	}
 }
+
+// One sampled-softmax step of the full-size recipe: batch 256, d = 256,
+// 4096 negatives over 117,659 classes.
+func BenchmarkSampledSoftmax(b *testing.B) {
+	const classes, d, n, neg = NumSynsets, 256, 256, 4096
+	w, h, _ := benchMatrices(classes, d, n)
+	bias := make([]float32, classes)
+	p := kernels.NewPool(0)
+	defer p.Close()
+	s := NewSampler(classes, 1)
+	targets := make([]int32, n)
+	for i := range targets {
+		targets[i] = int32(i * 401)
+	}
+	var ss SampledSoftmax
+	dh := make([]float32, n*d)
+	for b.Loop() {
+		cand, logQ, pos := s.Candidates(targets, neg)
+		ss.Loss(p, h, n, d, w, bias, cand, logQ, pos, dh)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}

@@ -8,21 +8,27 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"github.com/elasticml/elastic/corpus"
 )
 
 // Kind says where a sample's text comes from.
 type Kind uint8
 
 const (
-	Definition Kind = iota // the definition part of the gloss
+	Definition Kind = iota // the synset's words and the definition part of its gloss
 	Example                // one example sentence of the gloss
+	Lemma                  // one word (lemma) of the synset alone
 )
 
 func (k Kind) String() string {
-	if k == Definition {
+	switch k {
+	case Definition:
 		return "definition"
+	case Example:
+		return "example"
 	}
-	return "example"
+	return "lemma"
 }
 
 // Split is a set of samples: bags of word ids with their class. The
@@ -65,6 +71,14 @@ type Options struct {
 	// ValidFrac is the share of held-out examples that go to the
 	// validation split rather than the test split [0.2].
 	ValidFrac float64
+	// RemoveLemmas removes the synset's own words (and their inflected
+	// forms) from every sample, instead of prefixing them to the
+	// definition. The task is then to name a concept from its context
+	// alone; see the package documentation for why it is not the default.
+	RemoveLemmas bool
+	// LemmaSamples adds each word of each synset alone as a training
+	// sample, teaching the word-to-senses map directly.
+	LemmaSamples bool
 }
 
 func (o Options) withDefaults() Options {
@@ -138,12 +152,24 @@ func NewDataset(ss []Synset, ex Exceptions, opt Options) (*Dataset, error) {
 	var train, valid, test []text
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x776f72646e6574))
 	filt := NewLemmaFilter(ex)
+	tokens := func(s *Synset, text string) []string {
+		if opt.RemoveLemmas {
+			return filt.Tokens(nil, s, text)
+		}
+		return corpus.Tokenize(nil, text)
+	}
 	for c := range ss {
 		s := &ss[c]
-		def := filt.Tokens(nil, s, s.Definition)
+		var def []string
+		if !opt.RemoveLemmas {
+			for _, l := range s.Lemmas {
+				def = corpus.Tokenize(def, strings.ReplaceAll(l, "_", " "))
+			}
+		}
+		def = append(def, tokens(s, s.Definition)...)
 		var exs [][]string
 		for _, e := range s.Examples {
-			if w := filt.Tokens(nil, s, e); len(w) > 0 {
+			if w := tokens(s, e); len(w) > 0 {
 				exs = append(exs, w)
 			}
 		}
@@ -163,6 +189,13 @@ func NewDataset(ss []Synset, ex Exceptions, opt Options) (*Dataset, error) {
 		for i, w := range exs {
 			if i != held {
 				train = append(train, text{w, int32(c), Example})
+			}
+		}
+		if opt.LemmaSamples && !opt.RemoveLemmas {
+			for _, l := range s.Lemmas {
+				if w := corpus.Tokenize(nil, strings.ReplaceAll(l, "_", " ")); len(w) > 0 {
+					train = append(train, text{w, int32(c), Lemma})
+				}
 			}
 		}
 	}
@@ -202,6 +235,38 @@ func NewDataset(ss []Synset, ex Exceptions, opt Options) (*Dataset, error) {
 		Synsets: ss, Vocab: vocab, Options: opt,
 		Train: build("train", train), Valid: build("valid", valid), Test: build("test", test),
 	}, nil
+}
+
+// Senses returns, for each class, the other synsets that share one of its
+// words (case-insensitively): the senses a classifier must tell apart.
+// A list is cut to the first max classes (by class order) if max > 0.
+func (d *Dataset) Senses(max int) [][]int32 {
+	byWord := map[string][]int32{}
+	for c := range d.Synsets {
+		for _, l := range d.Synsets[c].Lemmas {
+			l = strings.ToLower(l)
+			if ws := byWord[l]; len(ws) == 0 || ws[len(ws)-1] != int32(c) {
+				byWord[l] = append(ws, int32(c))
+			}
+		}
+	}
+	out := make([][]int32, len(d.Synsets))
+	for c := range d.Synsets {
+		var rel []int32
+		for _, l := range d.Synsets[c].Lemmas {
+			for _, o := range byWord[strings.ToLower(l)] {
+				if o != int32(c) && !slices.Contains(rel, o) {
+					rel = append(rel, o)
+				}
+			}
+		}
+		slices.Sort(rel)
+		if max > 0 && len(rel) > max {
+			rel = rel[:max]
+		}
+		out[c] = slices.Clip(rel)
+	}
+	return out
 }
 
 // Split returns the split called name: "train", "valid" or "test".

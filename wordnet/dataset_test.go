@@ -29,38 +29,60 @@ func TestLemmaFilter(t *testing.T) {
 
 func TestDatasetInstalled(t *testing.T) {
 	ss := installed(t)
-	d, err := LoadDataset(Options{})
+	ex, err := LoadExceptions("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Classes() != NumSynsets {
+	d, err := NewDataset(ss, ex, Options{LemmaSamples: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Classes() != NumSynsets || d.Classes() < 100000 {
 		t.Fatalf("%d classes", d.Classes())
 	}
 	inTrain := make([]bool, d.Classes())
 	for _, sp := range []*Split{d.Train, d.Valid, d.Test} {
-		var words, empty, defs int
+		var words int
+		kinds := map[Kind]int{}
 		for i := range sp.Len() {
-			b := sp.Bag(i)
-			words += len(b)
-			if len(b) == 0 {
-				empty++
-			}
-			if sp.Kinds[i] == Definition {
-				defs++
-			}
+			words += len(sp.Bag(i))
+			kinds[sp.Kinds[i]]++
 			if sp == d.Train {
 				inTrain[sp.Labels[i]] = true
+			} else if !inTrain[sp.Labels[i]] || sp.Kinds[i] != Example {
+				t.Fatalf("%s sample %d: class %d without training sample, or kind %v", sp.Name, i, sp.Labels[i], sp.Kinds[i])
 			}
 		}
-		t.Logf("%s: %d samples (%d definitions), %.1f words each, %d empty", sp.Name, sp.Len(), defs, float64(words)/float64(sp.Len()), empty)
+		t.Logf("%s: %d samples %v, %.1f words each", sp.Name, sp.Len(), kinds, float64(words)/float64(sp.Len()))
 	}
-	var covered int
-	for _, ok := range inTrain {
-		if ok {
-			covered++
+	if d.Valid.Len() < 2000 || d.Test.Len() < 10000 || d.Train.Len() < 300000 {
+		t.Errorf("splits of %d, %d, %d samples", d.Train.Len(), d.Valid.Len(), d.Test.Len())
+	}
+	t.Logf("vocabulary %d words", len(d.Vocab))
+
+	// Same options, same data set; another seed, another split.
+	d2, _ := NewDataset(ss, ex, Options{LemmaSamples: true})
+	d3, _ := NewDataset(ss, ex, Options{LemmaSamples: true, Seed: 2})
+	if !slices.Equal(d.Test.Words, d2.Test.Words) || d.VocabFingerprint() != d2.VocabFingerprint() {
+		t.Error("the same seed gave two data sets")
+	}
+	if slices.Equal(d.Test.Labels, d3.Test.Labels) {
+		t.Error("seeds 1 and 2 gave the same test split")
+	}
+
+	// Without lemmas, no sample holds its synset's own words.
+	r, err := NewDataset(ss, ex, Options{RemoveLemmas: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range r.Test.Len() {
+		s := &ss[r.Test.Labels[i]]
+		for _, w := range r.Test.Bag(i) {
+			for _, l := range s.Lemmas {
+				if strings.EqualFold(r.Vocab[w], l) {
+					t.Fatalf("test sample %d of %s holds its lemma %q", i, s.Key(), l)
+				}
+			}
 		}
 	}
-	t.Logf("vocabulary %d words; %d classes have a training sample", len(d.Vocab), covered)
-	_ = ss
-	_ = strings.Join
 }

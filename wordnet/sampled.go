@@ -12,6 +12,12 @@ import (
 // Sampler draws the candidate classes of sampled-softmax training batches.
 // It is deterministic given its seed.
 type Sampler struct {
+	// Related, if not nil, lists for each class the classes added to
+	// the candidates with certainty whenever it is a target: for a
+	// synset, the other senses of its words, which the full softmax must
+	// tell apart and uniform draws almost never supply.
+	Related [][]int32
+
 	classes int
 	rng     *rand.Rand
 	stamp   []uint32 // stamp[c] == gen: c is candidate slot[c]
@@ -33,10 +39,11 @@ func NewSampler(classes int, seed uint64) *Sampler {
 }
 
 // Candidates returns the candidate set of a batch whose samples have the
-// given targets: the distinct targets first, then negatives classes drawn
-// uniformly without replacement from the other classes. logQ[j] is the
-// log-probability that candidate j is in the set: 0 for a target and
-// log(negatives/(classes − targets)) for a drawn class. pos[i] is the
+// given targets: the distinct targets first, then their Related classes,
+// then negatives classes drawn uniformly without replacement from the
+// rest. logQ[j] is the log-probability that candidate j is in the set: 0
+// for a target or related class, which are certain, and
+// log(negatives/rest) for a drawn class. pos[i] is the
 // index in cand of targets[i]. The slices are owned by s and valid until
 // the next call.
 //
@@ -60,6 +67,16 @@ func (s *Sampler) Candidates(targets []int32, negatives int) (cand []int32, logQ
 			s.cand = append(s.cand, t)
 		}
 		s.pos = append(s.pos, s.slot[t])
+	}
+	if s.Related != nil {
+		for _, t := range targets {
+			for _, c := range s.Related[t] {
+				if s.stamp[c] != s.gen {
+					s.stamp[c] = s.gen
+					s.cand = append(s.cand, c)
+				}
+			}
+		}
 	}
 	rest := s.classes - len(s.cand)
 	if negatives < 0 || negatives >= rest {

@@ -30,10 +30,19 @@ type TrainConfig struct {
 	// probability, keeping at least one [0].
 	WordDropout float64
 	Seed        uint64 // shuffling, negatives and dropout [1]
+	// Related lists, per class, classes to add to every batch's
+	// candidates when it is a target (see Sampler.Related and
+	// Dataset.Senses); nil for none.
+	Related [][]int32
 
 	// Out, if not empty, receives a checkpoint after every epoch, every
 	// CheckpointEvery and when training stops early.
-	Out             string
+	Out string
+	// BestOut, if not empty, receives the weights each time the
+	// validation top-1 accuracy improves: the model to keep, since a
+	// synset classifier seeing each class about twice an epoch starts to
+	// overfit after a few epochs.
+	BestOut         string
 	CheckpointEvery time.Duration // [10 minutes]; negative disables
 	// MaxDuration, if positive, stops training cleanly after this much
 	// time, with a checkpoint.
@@ -104,10 +113,11 @@ type EpochResult struct {
 
 // Result summarises a training run.
 type Result struct {
-	Epochs  []EpochResult
-	Stopped bool // MaxDuration or the context ended the run early
-	Samples int  // training samples processed
-	Elapsed time.Duration
+	Epochs    []EpochResult
+	BestEpoch int  // epoch with the best validation top-1, 0 if none
+	Stopped   bool // MaxDuration or the context ended the run early
+	Samples   int  // training samples processed
+	Elapsed   time.Duration
 }
 
 // Train fits m to the train split with sampled softmax and sparse Adagrad,
@@ -131,6 +141,12 @@ func Train(ctx context.Context, m *Model, train, valid *Split, cfg TrainConfig) 
 	d := c.Dim
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7472_6169_6e))
 	sampler := NewSampler(c.Classes, cfg.Seed)
+	if cfg.Related != nil {
+		if len(cfg.Related) != c.Classes {
+			return nil, fmt.Errorf("%w: related lists for %d classes, model has %d", ErrConfig, len(cfg.Related), c.Classes)
+		}
+		sampler.Related = cfg.Related
+	}
 	opt := NewAdagrad(float32(cfg.LR), 0)
 	opt.Pool = m.pool
 	var ss SampledSoftmax
@@ -145,11 +161,12 @@ func Train(ctx context.Context, m *Model, train, valid *Split, cfg TrainConfig) 
 	lastSave := start
 	res := &Result{}
 	var done int
+	best := -1.0
 	var bStart, bWords, targets []int32
 	var dh []float32
 
-	save := func(epoch int, extra map[string]string) error {
-		if cfg.Out == "" {
+	saveTo := func(path string, epoch int, extra map[string]string) error {
+		if path == "" {
 			return nil
 		}
 		meta := maps.Clone(cfg.Meta)
@@ -162,7 +179,10 @@ func Train(ctx context.Context, m *Model, train, valid *Split, cfg TrainConfig) 
 		meta["lr"] = strconv.FormatFloat(cfg.LR, 'g', -1, 64)
 		meta["seed"] = strconv.FormatUint(cfg.Seed, 10)
 		lastSave = time.Now()
-		return m.Save(cfg.Out, meta)
+		return m.Save(path, meta)
+	}
+	save := func(epoch int, extra map[string]string) error {
+		return saveTo(cfg.Out, epoch, extra)
 	}
 	eta := func() time.Duration {
 		if done == 0 {
@@ -243,11 +263,18 @@ func Train(ctx context.Context, m *Model, train, valid *Split, cfg TrainConfig) 
 				EpochEnd: true, Valid: val,
 			})
 		}
-		if err := save(epoch, map[string]string{
+		scores := map[string]string{
 			"valid_top1": strconv.FormatFloat(val.Top1, 'f', 5, 64),
 			"valid_top5": strconv.FormatFloat(val.Top5, 'f', 5, 64),
-		}); err != nil {
+		}
+		if err := save(epoch, scores); err != nil {
 			return nil, err
+		}
+		if val.Top1 > best {
+			best, res.BestEpoch = val.Top1, epoch
+			if err := saveTo(cfg.BestOut, epoch, scores); err != nil {
+				return nil, err
+			}
 		}
 	}
 	res.Elapsed = time.Since(start)

@@ -35,8 +35,8 @@ func TestParseLine(t *testing.T) {
 			"00002137 03 n 02 abstraction 0 abstract_entity 0 002 @ 00001740 n 0000 + 00692347 v 0101 | a general concept formed by extracting common features from specific examples  ",
 			Synset{
 				Offset: 2137, LexFile: 3, POS: Noun, Lemmas: []string{"abstraction", "abstract_entity"},
-				Pointers: []Pointer{{"@", 1740, Noun, 0, 0}, {"+", 692347, Verb, 1, 1}},
-				Gloss:    "a general concept formed by extracting common features from specific examples",
+				Pointers:   []Pointer{{"@", 1740, Noun, 0, 0}, {"+", 692347, Verb, 1, 1}},
+				Gloss:      "a general concept formed by extracting common features from specific examples",
 				Definition: "a general concept formed by extracting common features from specific examples",
 			},
 		},

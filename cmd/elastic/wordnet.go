@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -28,20 +29,22 @@ func newWN(stdout, stderr io.Writer) *cobra.Command {
 
 // wnDataFlags are the data-set options shared by train and eval.
 type wnDataFlags struct {
-	dir       string
-	splitSeed uint64
+	dir          string
+	splitSeed    uint64
+	lemmaSamples bool
 }
 
 func (f *wnDataFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dir, "data", "", "WordNet directory (default "+wordnet.DefaultDir+")")
 	cmd.Flags().Uint64Var(&f.splitSeed, "split-seed", 1, "seed of the held-out split")
+	cmd.Flags().BoolVar(&f.lemmaSamples, "lemma-samples", true, "add each synset word alone as a training sample")
 }
 
 func (f *wnDataFlags) load() (*wordnet.Dataset, error) {
 	if f.splitSeed == 0 {
 		return nil, errors.New("--split-seed must be positive")
 	}
-	return wordnet.LoadDataset(wordnet.Options{Dir: f.dir, Seed: f.splitSeed})
+	return wordnet.LoadDataset(wordnet.Options{Dir: f.dir, Seed: f.splitSeed, LemmaSamples: f.lemmaSamples})
 }
 
 type wnTrainFlags struct {
@@ -51,8 +54,10 @@ type wnTrainFlags struct {
 	negatives   int
 	lr          float64
 	wordDropout float64
+	senses      int
 	seed        uint64
 	out         string
+	best        string
 	maxMinutes  float64
 	ckptMin     float64
 	logEvery    int
@@ -73,7 +78,8 @@ plus --negatives uniform draws, with the logQ correction; --negatives -1 for the
 full softmax) and sparse Adagrad; validation after each epoch uses the full
 classifier. The checkpoint (safetensors: encoder.weight, hidden.weight,
 hidden.bias, decoder.weight, decoder.bias) goes to --out after every epoch,
-every --checkpoint-minutes and when --max-minutes or Ctrl-C stops the run.`,
+every --checkpoint-minutes and when --max-minutes or Ctrl-C stops the run; the
+weights with the best validation top-1 accuracy go to --best.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runWNTrain(cmd.Context(), stdout, stderr, f, df)
@@ -86,8 +92,10 @@ every --checkpoint-minutes and when --max-minutes or Ctrl-C stops the run.`,
 	fl.IntVar(&f.negatives, "negatives", 2048, "sampled negative classes per step (-1: full softmax)")
 	fl.Float64Var(&f.lr, "lr", 0.2, "Adagrad learning rate")
 	fl.Float64Var(&f.wordDropout, "word-dropout", 0, "probability of dropping each training word")
+	fl.IntVar(&f.senses, "senses", 0, "add up to this many other senses of each target's words to the candidates (0: none)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for initialisation, shuffling and sampling")
 	fl.StringVar(&f.out, "out", "wordnet.safetensors", "checkpoint file")
+	fl.StringVar(&f.best, "best", "", "file for the best-validation weights (default: --out with .best before the extension; \"-\" for none)")
 	fl.Float64Var(&f.maxMinutes, "max-minutes", 0, "stop cleanly with a checkpoint after this many minutes (0: no limit)")
 	fl.Float64Var(&f.ckptMin, "checkpoint-minutes", 10, "minutes between mid-epoch checkpoints (0: only at epoch ends)")
 	fl.IntVar(&f.logEvery, "log-every", 50, "steps between progress lines when stderr is not a terminal")
@@ -107,6 +115,8 @@ func (f *wnTrainFlags) check() error {
 		return fmt.Errorf("--lr %v: must be positive", f.lr)
 	case !(f.wordDropout >= 0 && f.wordDropout < 1):
 		return fmt.Errorf("--word-dropout %v: must be in [0, 1)", f.wordDropout)
+	case f.senses < 0:
+		return fmt.Errorf("--senses %d: must not be negative", f.senses)
 	case f.seed == 0:
 		return errors.New("--seed must be positive")
 	case f.maxMinutes < 0 || f.ckptMin < 0 || f.logEvery <= 0 || f.threads < 0:
@@ -121,6 +131,8 @@ func (f *wnTrainFlags) check() error {
 type wnTrainResult struct {
 	Model         string                `json:"model"`
 	Out           string                `json:"out"`
+	Best          string                `json:"best,omitempty"`
+	BestEpoch     int                   `json:"best_epoch"`
 	Epochs        []wordnet.EpochResult `json:"epochs"`
 	Stopped       bool                  `json:"stopped"`
 	Samples       int                   `json:"samples"`
@@ -131,6 +143,13 @@ type wnTrainResult struct {
 func runWNTrain(ctx context.Context, stdout, stderr io.Writer, f wnTrainFlags, df wnDataFlags) error {
 	if err := f.check(); err != nil {
 		return err
+	}
+	best := f.best
+	switch best {
+	case "":
+		best = strings.TrimSuffix(f.out, ".safetensors") + ".best.safetensors"
+	case "-":
+		best = ""
 	}
 	d, err := df.load()
 	if err != nil {
@@ -147,11 +166,14 @@ func runWNTrain(ctx context.Context, stdout, stderr io.Writer, f wnTrainFlags, d
 
 	tc := wordnet.TrainConfig{
 		Epochs: f.epochs, Batch: f.batch, Negatives: f.negatives, LR: f.lr,
-		WordDropout: f.wordDropout, Seed: f.seed, Out: f.out,
+		WordDropout: f.wordDropout, Seed: f.seed, Out: f.out, BestOut: best,
 		CheckpointEvery: time.Duration(f.ckptMin * float64(time.Minute)),
 		MaxDuration:     time.Duration(f.maxMinutes * float64(time.Minute)),
 		LogEvery:        f.logEvery,
 		Meta:            d.Meta(),
+	}
+	if f.senses > 0 {
+		tc.Related = d.Senses(f.senses)
 	}
 	if tc.CheckpointEvery == 0 {
 		tc.CheckpointEvery = -1
@@ -171,7 +193,7 @@ func runWNTrain(ctx context.Context, stdout, stderr io.Writer, f wnTrainFlags, d
 		return err
 	}
 	out := wnTrainResult{
-		Model: cfg.String(), Out: f.out, Epochs: res.Epochs, Stopped: res.Stopped,
+		Model: cfg.String(), Out: f.out, Best: best, BestEpoch: res.BestEpoch, Epochs: res.Epochs, Stopped: res.Stopped,
 		Samples: res.Samples, Seconds: res.Elapsed.Seconds(),
 		SamplesPerSec: float64(res.Samples) / max(res.Elapsed.Seconds(), 1e-9),
 	}
@@ -185,6 +207,9 @@ func runWNTrain(ctx context.Context, stdout, stderr io.Writer, f wnTrainFlags, d
 	}
 	if out.Stopped {
 		fmt.Fprintln(stdout, "stopped early")
+	}
+	if out.Best != "" && out.BestEpoch > 0 {
+		fmt.Fprintf(stdout, "best validation top-1 at epoch %d saved to %s\n", out.BestEpoch, out.Best)
 	}
 	_, err = fmt.Fprintf(stdout, "checkpoint %s\n", out.Out)
 	return err

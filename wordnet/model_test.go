@@ -1,0 +1,377 @@
+package wordnet
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/elasticml/elastic/safetensors"
+)
+
+// checkGrad compares analytic gradients with central differences of loss,
+// element by element, at tolerances that float32 arithmetic allows (see
+// package nn's gradient checks): a wrong formula gives errors of order one.
+func checkGrad(t *testing.T, name string, data, analytic []float32, loss func() float64) {
+	t.Helper()
+	const eps, atol, rtol = 1e-2, 1e-3, 1e-2
+	var bad int
+	for i := range data {
+		v := data[i]
+		data[i] = v + eps
+		lp := loss()
+		data[i] = v - eps
+		lm := loss()
+		data[i] = v
+		num := (lp - lm) / (2 * eps)
+		a := float64(analytic[i])
+		if math.Abs(a-num) > atol+rtol*max(math.Abs(a), math.Abs(num)) {
+			if bad < 3 {
+				t.Errorf("%s[%d]: analytic %.6g, numeric %.6g", name, i, a, num)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d gradient elements wrong", name, bad, len(data))
+	}
+}
+
+func randVec(rng *rand.Rand, n int, scale float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32((2*rng.Float64() - 1) * scale)
+	}
+	return v
+}
+
+// refSampledLoss is the sampled-softmax loss in float64, straight from
+// its definition.
+func refSampledLoss(h []float32, n, d int, w, b []float32, cand []int32, logQ []float32, pos []int32) float64 {
+	if cand == nil {
+		for c := range len(b) {
+			cand = append(cand, int32(c))
+			logQ = append(logQ, 0)
+		}
+	}
+	var total float64
+	for i := range n {
+		z := make([]float64, len(cand))
+		mx := math.Inf(-1)
+		for j, c := range cand {
+			var s float64
+			for k := range d {
+				s += float64(h[i*d+k]) * float64(w[int(c)*d+k])
+			}
+			z[j] = s + float64(b[c]) - float64(logQ[j])
+			mx = max(mx, z[j])
+		}
+		var se float64
+		for _, v := range z {
+			se += math.Exp(v - mx)
+		}
+		total += mx + math.Log(se) - z[pos[i]]
+	}
+	return total / float64(n)
+}
+
+func TestSampledSoftmaxGradient(t *testing.T) {
+	const classes, d, n = 40, 6, 5
+	for _, negatives := range []int{7, -1} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		w := randVec(rng, classes*d, 1)
+		b := randVec(rng, classes, 1)
+		h := randVec(rng, n*d, 1)
+		targets := []int32{3, 17, 3, 39, 0}
+		cand, logQ, pos := NewSampler(classes, 9).Candidates(targets, negatives)
+		cand, logQ, pos = slices.Clone(cand), slices.Clone(logQ), slices.Clone(pos)
+		var ss SampledSoftmax
+		dh := make([]float32, n*d)
+		loss := ss.Loss(nil, h, n, d, w, b, cand, logQ, pos, dh)
+		ref := refSampledLoss(h, n, d, w, b, cand, logQ, pos)
+		if math.Abs(loss-ref) > 1e-5*max(1, ref) {
+			t.Errorf("negatives %d: loss %v, float64 reference %v", negatives, loss, ref)
+		}
+		f := func() float64 { return refSampledLoss(h, n, d, w, b, cand, logQ, pos) }
+		// Scatter the candidate-order gradients back to class order.
+		dw := make([]float32, classes*d)
+		db := make([]float32, classes)
+		rows := cand
+		if rows == nil {
+			for c := range classes {
+				rows = append(rows, int32(c))
+			}
+		}
+		for j, c := range rows {
+			copy(dw[int(c)*d:(int(c)+1)*d], ss.DW[j*d:(j+1)*d])
+			db[c] = ss.DB[j]
+		}
+		checkGrad(t, "h", h, dh, f)
+		checkGrad(t, "w", w, dw, f)
+		checkGrad(t, "b", b, db, f)
+	}
+}
+
+func TestSamplerCandidates(t *testing.T) {
+	s := NewSampler(100, 1)
+	targets := []int32{5, 9, 5, 99}
+	cand, logQ, pos := s.Candidates(targets, 10)
+	if len(cand) != 13 || !slices.Equal(cand[:3], []int32{5, 9, 99}) {
+		t.Fatalf("cand %v: want the 3 distinct targets then 10 negatives", cand)
+	}
+	seen := map[int32]bool{}
+	for _, c := range cand {
+		if seen[c] {
+			t.Fatalf("candidate %d repeated in %v", c, cand)
+		}
+		seen[c] = true
+	}
+	for i, p := range pos {
+		if cand[p] != targets[i] {
+			t.Errorf("pos[%d]=%d names %d, want %d", i, p, cand[p], targets[i])
+		}
+	}
+	want := float32(math.Log(10.0 / 97))
+	for j, q := range logQ {
+		if (j < 3 && q != 0) || (j >= 3 && math.Abs(float64(q-want)) > 1e-6) {
+			t.Errorf("logQ[%d]=%v", j, q)
+		}
+	}
+	// Same seed, same draws.
+	a, _, _ := NewSampler(100, 7).Candidates(targets, 10)
+	b, _, _ := NewSampler(100, 7).Candidates(targets, 10)
+	if !slices.Equal(a, b) {
+		t.Errorf("same seed, different candidates: %v, %v", a, b)
+	}
+	if c, q, p := s.Candidates(targets, 97); c != nil || q != nil || !slices.Equal(p, targets) {
+		t.Errorf("negatives covering every class: got %v %v %v, want the full softmax", c, q, p)
+	}
+}
+
+// The model's backward pass (tanh hidden layer and embedding bag) against
+// finite differences of a loss that weights each hidden output.
+func TestModelGradient(t *testing.T) {
+	cfg := Config{Vocab: 9, Dim: 5, Classes: 3}
+	m, err := New(cfg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	m.Encoder.Weight.Uniform(rng, 1)
+	start := []int32{0, 3, 4, 4, 7} // the third bag is empty
+	words := []int32{1, 8, 1, 0, 2, 5, 8}
+	r := randVec(rng, 4*cfg.Dim, 1)
+	loss := func() float64 {
+		h := m.Forward(start, words)
+		var s float64
+		for i, v := range h {
+			s += float64(r[i]) * float64(v)
+		}
+		return s
+	}
+	loss()
+	dh := slices.Clone(r)
+	touched := slices.Clone(m.Backward(dh))
+	slices.Sort(touched)
+	if !slices.Equal(touched, []int32{0, 1, 2, 5, 8}) {
+		t.Errorf("touched rows %v, want [0 1 2 5 8]", touched)
+	}
+	for _, p := range []struct {
+		name       string
+		data, grad []float32
+	}{
+		{"encoder", m.Encoder.Weight.Data, slices.Clone(m.Encoder.Weight.Grad)},
+		{"hidden.weight", m.Hidden.Weight.Data, slices.Clone(m.Hidden.Weight.Grad)},
+		{"hidden.bias", m.Hidden.Bias.Data, slices.Clone(m.Hidden.Bias.Grad)},
+	} {
+		checkGrad(t, p.name, p.data, p.grad, loss)
+	}
+}
+
+// A synthetic task: each class owns two marker words and its bags hold
+// one of them among shared noise words; training must learn it.
+func syntheticSplit(name string, classes, perClass int, rng *rand.Rand) *Split {
+	sp := newSplit(name)
+	for c := range classes {
+		for range perClass {
+			bag := []int32{int32(2*c + rng.IntN(2))}
+			for range 3 {
+				bag = append(bag, int32(2*classes+rng.IntN(5)))
+			}
+			sp.add(bag, int32(c), Example)
+		}
+	}
+	return sp
+}
+
+func TestTrainLearnsSynthetic(t *testing.T) {
+	const classes = 200
+	rng := rand.New(rand.NewPCG(1, 1))
+	train := syntheticSplit("train", classes, 4, rng)
+	valid := syntheticSplit("valid", classes, 1, rng)
+	m, err := New(Config{Vocab: 2*classes + 5, Dim: 16, Classes: classes}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.Evaluate(valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Train(context.Background(), m, train, valid, TrainConfig{Epochs: 8, Batch: 32, Negatives: 20, LR: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := res.Epochs[0], res.Epochs[len(res.Epochs)-1]
+	t.Logf("valid before %+v, after %+v; sampled loss %.3f → %.3f", before, last.Valid, first.TrainLoss, last.TrainLoss)
+	if !(last.TrainLoss < first.TrainLoss/2) || !(last.Valid.Loss < before.Loss/2) || last.Valid.Top1 < 0.9 {
+		t.Errorf("training did not learn the synthetic task: %+v", last)
+	}
+	// Same seed, same weights.
+	m2, _ := New(Config{Vocab: 2*classes + 5, Dim: 16, Classes: classes}, 1)
+	if _, err := Train(context.Background(), m2, train, valid, TrainConfig{Epochs: 8, Batch: 32, Negatives: 20, LR: 0.2}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Decoder.Data, m2.Decoder.Data) {
+		t.Error("two runs with the same seed differ")
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	cfg := Config{Vocab: 11, Dim: 4, Classes: 7}
+	m, _ := New(cfg, 3)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := m.Save(path, map[string]string{KeyVocab: "abc", "epoch": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	got, meta, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Config() != cfg || meta[KeyVocab] != "abc" || meta["epoch"] != "2" {
+		t.Errorf("loaded %v %v", got.Config(), meta)
+	}
+	for i, p := range m.Params() {
+		if q := got.Params()[i]; q.Name != p.Name || !slices.Equal(q.Data, p.Data) {
+			t.Errorf("%s differs after the round trip", p.Name)
+		}
+	}
+	f, _ := safetensors.ReadFile(path)
+	names := f.Names()
+	slices.Sort(names)
+	if want := []string{"decoder.bias", "decoder.weight", "encoder.weight", "hidden.bias", "hidden.weight"}; !slices.Equal(names, want) {
+		t.Errorf("tensors %v, want %v", names, want)
+	}
+}
+
+func TestLoadMismatch(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := New(Config{Vocab: 11, Dim: 4, Classes: 7}, 3)
+	write := func(name string, ts []safetensors.Tensor, meta map[string]string) string {
+		p := filepath.Join(dir, name)
+		if err := safetensors.WriteFile(p, ts, meta); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := map[string]string{"format": formatName, "vocab": "11", "dim": "4", "classes": "7", "fingerprint": m.Config().Fingerprint()}
+	var ts []safetensors.Tensor
+	for _, p := range m.Params() {
+		ts = append(ts, safetensors.FromFloat32(p.Name, p.Shape, p.Data))
+	}
+	badMeta := func(k, v string) map[string]string {
+		mm := map[string]string{}
+		for a, b := range good {
+			mm[a] = b
+		}
+		mm[k] = v
+		return mm
+	}
+	for _, tc := range []struct {
+		name string
+		ts   []safetensors.Tensor
+		meta map[string]string
+		want string
+	}{
+		{"format", ts, badMeta("format", "elastic-lm/1"), "format"},
+		{"fingerprint", ts, badMeta("classes", "8"), "fingerprint"},
+		{"missing", ts[:4], good, "decoder.bias"},
+		{"shape", append(slices.Clone(ts[:4]), safetensors.FromFloat32("decoder.bias", []int{8}, make([]float32, 8))), good, "shape"},
+	} {
+		_, _, err := LoadModel(write(tc.name, tc.ts, tc.meta))
+		if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want ErrMismatch mentioning %q", tc.name, err, tc.want)
+		}
+	}
+
+	// A model and a data set that do not belong together.
+	d := &Dataset{Synsets: make([]Synset, 7), Vocab: make([]string, 11), Options: Options{Seed: 1}}
+	if err := d.Check(m, map[string]string{KeyVocab: "0000"}); !errors.Is(err, ErrMismatch) {
+		t.Errorf("vocabulary fingerprint: err %v, want ErrMismatch", err)
+	}
+	if err := d.Check(m, d.Meta()); err != nil {
+		t.Errorf("matching data set: %v", err)
+	}
+	d.Synsets = d.Synsets[:6]
+	if err := d.Check(m, nil); !errors.Is(err, ErrMismatch) {
+		t.Errorf("class count: err %v, want ErrMismatch", err)
+	}
+	bad := syntheticSplit("bad", 8, 1, rand.New(rand.NewPCG(1, 1)))
+	if _, err := m.Evaluate(bad); !errors.Is(err, ErrMismatch) {
+		t.Errorf("Evaluate on labels beyond the classes: err %v, want ErrMismatch", err)
+	}
+}
+
+func TestHiddenVectors(t *testing.T) {
+	m, _ := New(Config{Vocab: 30, Dim: 8, Classes: 10}, 1)
+	sp := syntheticSplit("s", 10, 15, rand.New(rand.NewPCG(2, 2))) // 150 > evalBatch samples
+	h, n, d := m.HiddenVectors(sp)
+	if n != 150 || d != 8 || len(h) != n*d {
+		t.Fatalf("HiddenVectors: %d×%d, len %d", n, d, len(h))
+	}
+	one := m.Forward([]int32{0, int32(len(sp.Bag(149)))}, sp.Bag(149))
+	if !slices.Equal(one, h[149*d:]) {
+		t.Errorf("row 149 = %v, Forward gives %v", h[149*d:], one)
+	}
+}
+
+func TestSamplerRelated(t *testing.T) {
+	s := NewSampler(50, 1)
+	s.Related = make([][]int32, 50)
+	s.Related[4] = []int32{10, 11, 4 + 1}
+	cand, logQ, pos := s.Candidates([]int32{4, 5}, 3)
+	if !slices.Equal(cand[:4], []int32{4, 5, 10, 11}) || len(cand) != 7 {
+		t.Fatalf("cand %v: want targets, related (5 once), then 3 draws", cand)
+	}
+	want := float32(math.Log(3.0 / 46))
+	for j, q := range logQ {
+		if (j < 4 && q != 0) || (j >= 4 && q != want) {
+			t.Errorf("logQ[%d]=%v", j, q)
+		}
+	}
+	if !slices.Equal(pos, []int32{0, 1}) {
+		t.Errorf("pos %v", pos)
+	}
+}
+
+func TestSenses(t *testing.T) {
+	d := &Dataset{Synsets: []Synset{
+		{Lemmas: []string{"bank", "depository"}},
+		{Lemmas: []string{"Bank"}},
+		{Lemmas: []string{"river"}},
+		{Lemmas: []string{"depository", "bank"}},
+	}}
+	got := d.Senses(0)
+	want := [][]int32{{1, 3}, {0, 3}, nil, {0, 1}}
+	for c := range want {
+		if !slices.Equal(got[c], want[c]) {
+			t.Errorf("Senses()[%d] = %v, want %v", c, got[c], want[c])
+		}
+	}
+	if got := d.Senses(1); !slices.Equal(got[0], []int32{1}) {
+		t.Errorf("Senses(1)[0] = %v, want [1]", got[0])
+	}
+}
