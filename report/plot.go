@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -47,6 +48,8 @@ func (p *Plot) SavePNG(path string, width, height float64) error {
 	pl.Title.Text = p.Title
 	pl.X.Label.Text = p.XLabel
 	pl.Y.Label.Text = p.YLabel
+	pl.X.Tick.Marker = niceTicks{}
+	pl.Y.Tick.Marker = niceTicks{}
 	if p.LogY {
 		pl.Y.Scale = plot.LogScale{}
 		pl.Y.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -88,4 +91,30 @@ func (p *Plot) SavePNG(path string, width, height float64) error {
 		return fmt.Errorf("report: saving %s: %w", path, err)
 	}
 	return nil
+}
+
+// niceTicks places about five major ticks at multiples of 1, 2 or 5 times
+// a power of ten, labelled with just enough decimals to tell them apart.
+// (gonum's default ticker can label a narrow range with rounded values
+// that do not match their positions.)
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 4, 64)}}
+	}
+	raw := (hi - lo) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{2, 5, 10} {
+		if raw/mag > m*0.75 {
+			step = m * mag
+		}
+	}
+	dec := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step-1e-9) * step; v <= hi+step*1e-9; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', dec, 64)})
+	}
+	return ticks
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -62,5 +63,23 @@ func TestSavePNG(t *testing.T) {
 	}
 	if err := (&Plot{}).SavePNG(filepath.Join(dir, "e.png"), 0, 0); !errors.Is(err, ErrEmpty) {
 		t.Errorf("empty plot: %v, want ErrEmpty", err)
+	}
+}
+
+func TestNiceTicksLabelsMatchValues(t *testing.T) {
+	for _, r := range [][2]float64{{0.72, 1.06}, {0, 100}, {44.5, 53.3}, {1e-3, 2e-3}, {-5, 5}} {
+		ticks := niceTicks{}.Ticks(r[0], r[1])
+		if len(ticks) < 3 || len(ticks) > 11 {
+			t.Errorf("%v: %d ticks", r, len(ticks))
+		}
+		for _, tk := range ticks {
+			v, err := strconv.ParseFloat(tk.Label, 64)
+			if err != nil || math.Abs(v-tk.Value) > 1e-9*math.Max(1, math.Abs(v)) {
+				t.Errorf("%v: tick at %g labelled %q", r, tk.Value, tk.Label)
+			}
+			if tk.Value < r[0]-1e-9 || tk.Value > r[1]+1e-9 {
+				t.Errorf("%v: tick %g outside the range", r, tk.Value)
+			}
+		}
 	}
 }
