@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -67,7 +68,7 @@ func TestSavePNG(t *testing.T) {
 }
 
 func TestNiceTicksLabelsMatchValues(t *testing.T) {
-	for _, r := range [][2]float64{{0.72, 1.06}, {0, 100}, {44.5, 53.3}, {1e-3, 2e-3}, {-5, 5}} {
+	for _, r := range [][2]float64{{0.72, 1.06}, {0, 100}, {44.5, 53.3}, {1e-3, 2e-3}, {-5, 5}, {-0.03, 0.93}} {
 		ticks := niceTicks{}.Ticks(r[0], r[1])
 		if len(ticks) < 3 || len(ticks) > 11 {
 			t.Errorf("%v: %d ticks", r, len(ticks))
@@ -76,6 +77,9 @@ func TestNiceTicksLabelsMatchValues(t *testing.T) {
 			v, err := strconv.ParseFloat(tk.Label, 64)
 			if err != nil || math.Abs(v-tk.Value) > 1e-9*math.Max(1, math.Abs(v)) {
 				t.Errorf("%v: tick at %g labelled %q", r, tk.Value, tk.Label)
+			}
+			if strings.HasPrefix(tk.Label, "-") && tk.Value == 0 {
+				t.Errorf("%v: negative zero label %q", r, tk.Label)
 			}
 			if tk.Value < r[0]-1e-9 || tk.Value > r[1]+1e-9 {
 				t.Errorf("%v: tick %g outside the range", r, tk.Value)
