@@ -1,13 +1,9 @@
 package dmi
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 
-	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/rproj"
@@ -45,8 +41,8 @@ func (s *Set) Save(path string) error {
 		}{{"x", lt.X}, {"h", lt.H}} {
 			meta[fmt.Sprintf("l%d.k%s", l, h.name)] = strconv.Itoa(h.s.K)
 			meta[fmt.Sprintf("l%d.d%s", l, h.name)] = strconv.Itoa(h.s.P.D())
-			meta[fmt.Sprintf("l%d.p%s", l, h.name)] = ternaryHash(ternaryOf(h.s))
-			ts = append(ts, weightTensors(p+"w"+h.name, h.s)...)
+			meta[fmt.Sprintf("l%d.p%s", l, h.name)] = ternaryOf(h.s).Hash()
+			ts = append(ts, spec.WeightTensors(p+"w"+h.name, h.s)...)
 		}
 		meta[fmt.Sprintf("l%d.mse", l)] = strconv.FormatFloat(lt.MSE, 'g', -1, 64)
 		meta[fmt.Sprintf("l%d.zero_mse", l)] = strconv.FormatFloat(lt.ZeroMSE, 'g', -1, 64)
@@ -62,43 +58,6 @@ func (s *Set) Save(path string) error {
 		return fmt.Errorf("dmi: save %s: %w", path, err)
 	}
 	return nil
-}
-
-func weightTensors(name string, s *spec.Speculator) []safetensors.Tensor {
-	q := s.Q
-	if q == nil {
-		return []safetensors.Tensor{safetensors.FromFloat32(name, []int{s.N, s.K}, s.W)}
-	}
-	var codes safetensors.Tensor
-	switch q.Bits {
-	case quant.Int8:
-		codes = safetensors.FromInt8(name, []int{q.Rows, q.Cols}, q.I8)
-	case quant.Int16:
-		f := make([]float32, len(q.I16))
-		for i, v := range q.I16 {
-			f[i] = float32(v)
-		}
-		codes = safetensors.FromFloat32(name, []int{q.Rows, q.Cols}, f)
-	default:
-		codes = safetensors.FromUint8(name, []int{q.Rows, q.Stride()}, q.Packed)
-	}
-	return []safetensors.Tensor{codes, safetensors.FromFloat32(name+".scale", []int{q.Rows}, q.RowScales())}
-}
-
-// ternaryHash identifies a projection, so a file is never paired with a
-// projection generated differently (another rproj version, say).
-func ternaryHash(t *kernels.Ternary) string {
-	h := sha256.New()
-	var b [4]byte
-	for _, part := range [][]int32{t.PlusPtr, t.Plus, t.MinusPtr, t.Minus} {
-		for _, v := range part {
-			binary.LittleEndian.PutUint32(b[:], uint32(v))
-			h.Write(b[:])
-		}
-	}
-	binary.LittleEndian.PutUint32(b[:], uint32(t.Rows))
-	h.Write(b[:])
-	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // Load reads little modules written by Save. It returns an error wrapping
@@ -161,7 +120,7 @@ func FromFile(f *safetensors.File) (*Set, error) {
 	}
 	for l := range layers {
 		p := fmt.Sprintf("dmi.l%d.", l)
-		b, err := floats(f, p+"b", -1)
+		b, err := readVector(f, p+"b", -1)
 		if err != nil {
 			return nil, err
 		}
@@ -179,14 +138,14 @@ func FromFile(f *safetensors.File) (*Set, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: layer %d: %w", ErrFormat, l, err)
 			}
-			if got, want := ternaryHash(proj.Ternary()), meta[fmt.Sprintf("l%d.p%s", l, which)]; got != want {
+			if got, want := proj.Ternary().Hash(), meta[fmt.Sprintf("l%d.p%s", l, which)]; got != want {
 				return nil, fmt.Errorf("%w: layer %d: regenerated P_%s hashes to %s, the file says %s", ErrMismatch, l, which, got, want)
 			}
 			bias := b
 			if which == "h" {
 				bias = make([]float32, len(b))
 			}
-			sp, err := readSpec(f, p+"w"+which, proj, bias, s.Bits)
+			sp, err := readWeights(f, p+"w"+which, proj, bias, s.Bits)
 			if err != nil {
 				return nil, err
 			}
@@ -196,7 +155,7 @@ func FromFile(f *safetensors.File) (*Set, error) {
 				lt.H = sp
 			}
 		}
-		delta, err := floats(f, p+"delta", cell.Gates())
+		delta, err := readVector(f, p+"delta", cell.Gates())
 		if err != nil {
 			return nil, err
 		}
@@ -210,67 +169,20 @@ func FromFile(f *safetensors.File) (*Set, error) {
 	return s, nil
 }
 
-// floats reads a float32 vector, of length n unless n < 0.
-func floats(f *safetensors.File, name string, n int) ([]float32, error) {
-	t, err := f.Tensor(name)
+// readVector and readWeights wrap spec's readers so their errors also match
+// this package's ErrFormat.
+func readVector(f *safetensors.File, name string, n int) ([]float32, error) {
+	v, err := spec.ReadVector(f, name, n)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	v, err := t.Float32s()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
-	}
-	if len(t.Shape) != 1 || (n >= 0 && len(v) != n) {
-		return nil, fmt.Errorf("%w: %s has shape %v, want [%d]", ErrFormat, name, t.Shape, n)
 	}
 	return v, nil
 }
 
-// readSpec rebuilds one half of a little module from its tensors.
-func readSpec(f *safetensors.File, name string, p *rproj.Projection, b []float32, bits quant.Bits) (*spec.Speculator, error) {
-	n, k := len(b), p.K()
-	t, err := f.Tensor(name)
+func readWeights(f *safetensors.File, name string, p *rproj.Projection, b []float32, bits quant.Bits) (*spec.Speculator, error) {
+	sp, err := spec.ReadWeights(f, name, p, b, bits)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	q := &quant.Matrix{Bits: bits, Rows: n, Cols: k}
-	wantCols := k
-	if bits == quant.Int4 || bits == quant.Int2 {
-		wantCols = q.Stride()
-	}
-	if len(t.Shape) != 2 || t.Shape[0] != n || t.Shape[1] != wantCols {
-		return nil, fmt.Errorf("%w: %s has shape %v, want [%d %d]", ErrFormat, name, t.Shape, n, wantCols)
-	}
-	switch bits {
-	case FP32:
-		w, err := t.Float32s()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
-		}
-		return spec.NewSpeculator(p, w, b), nil
-	case quant.Int8:
-		q.I8, err = t.Int8s()
-	case quant.Int16:
-		var w []float32
-		if w, err = t.Float32s(); err == nil {
-			q.I16 = make([]int16, len(w))
-			for i, v := range w {
-				if v != float32(int16(v)) || int(v) > bits.Max() || int(v) < -bits.Max() {
-					return nil, fmt.Errorf("%w: %s holds %v, not an INT16 code", ErrFormat, name, v)
-				}
-				q.I16[i] = int16(v)
-			}
-		}
-	default:
-		q.Packed, err = t.Uint8s()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
-	}
-	if q.Scales, err = floats(f, name+".scale", n); err != nil {
-		return nil, err
-	}
-	sp := spec.NewSpeculator(p, q.Dequantize(), b)
-	sp.Q = q
 	return sp, nil
 }

@@ -28,7 +28,7 @@ var (
 
 // FP32 asks for a little module whose W̃ stays float32 (Table 3.5's FP32
 // column); the other widths are quant's.
-const FP32 quant.Bits = 32
+const FP32 = spec.FP32
 
 // DefaultEps is the ε of eq. 3.9 the thesis settles on (Table 3.4): for an
 // LSTM-1500 layer's n = 6000 gate rows it gives k = 417.

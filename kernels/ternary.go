@@ -1,6 +1,9 @@
 package kernels
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 )
@@ -175,4 +178,21 @@ func gatherSum(x []float32, idx []int32) float32 {
 		s0 += x[idx[j]]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// Hash identifies the matrix's sign pattern and shape (16 hex digits of a
+// SHA-256), so that a stored speculator is never paired with a projection
+// generated differently.
+func (t *Ternary) Hash() string {
+	h := sha256.New()
+	var b [4]byte
+	for _, part := range [][]int32{t.PlusPtr, t.Plus, t.MinusPtr, t.Minus} {
+		for _, v := range part {
+			binary.LittleEndian.PutUint32(b[:], uint32(v))
+			h.Write(b[:])
+		}
+	}
+	binary.LittleEndian.PutUint32(b[:], uint32(t.Rows))
+	h.Write(b[:])
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }

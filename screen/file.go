@@ -1,9 +1,6 @@
 package screen
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,12 +30,12 @@ func (s *Screener) Save(path string) error {
 		"bits":        strconv.Itoa(int(s.Bits)),
 		"seed":        strconv.FormatUint(s.Seed, 10),
 		"sparsity":    strconv.FormatFloat(rproj.DefaultSparsity, 'g', -1, 64),
-		"projection":  ternaryHash(s.ternary()),
+		"projection":  s.ternary().Hash(),
 		"fingerprint": s.Fingerprint,
 		"mse":         strconv.FormatFloat(s.MSE, 'g', -1, 64),
 		"zero_mse":    strconv.FormatFloat(s.ZeroMSE, 'g', -1, 64),
 	}
-	ts := weightTensors("screen.w", s.Spec)
+	ts := spec.WeightTensors("screen.w", s.Spec)
 	ts = append(ts, safetensors.FromFloat32("screen.b", []int{s.L}, s.Spec.B))
 	if b := s.Bound; b != nil {
 		nb := len(b.Blocks) - 1
@@ -62,43 +59,6 @@ func (s *Screener) Save(path string) error {
 		return fmt.Errorf("screen: save %s: %w", path, err)
 	}
 	return nil
-}
-
-func weightTensors(name string, s *spec.Speculator) []safetensors.Tensor {
-	q := s.Q
-	if q == nil {
-		return []safetensors.Tensor{safetensors.FromFloat32(name, []int{s.N, s.K}, s.W)}
-	}
-	var codes safetensors.Tensor
-	switch q.Bits {
-	case quant.Int8:
-		codes = safetensors.FromInt8(name, []int{q.Rows, q.Cols}, q.I8)
-	case quant.Int16:
-		f := make([]float32, len(q.I16))
-		for i, v := range q.I16 {
-			f[i] = float32(v)
-		}
-		codes = safetensors.FromFloat32(name, []int{q.Rows, q.Cols}, f)
-	default:
-		codes = safetensors.FromUint8(name, []int{q.Rows, q.Stride()}, q.Packed)
-	}
-	return []safetensors.Tensor{codes, safetensors.FromFloat32(name+".scale", []int{q.Rows}, q.RowScales())}
-}
-
-// ternaryHash identifies a projection, so a file is never paired with a
-// projection generated differently.
-func ternaryHash(t *kernels.Ternary) string {
-	h := sha256.New()
-	var b [4]byte
-	for _, part := range [][]int32{t.PlusPtr, t.Plus, t.MinusPtr, t.Minus} {
-		for _, v := range part {
-			binary.LittleEndian.PutUint32(b[:], uint32(v))
-			h.Write(b[:])
-		}
-	}
-	binary.LittleEndian.PutUint32(b[:], uint32(t.Rows))
-	h.Write(b[:])
-	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // Load reads a screener written by Save. It returns an error wrapping
@@ -165,7 +125,7 @@ func FromFile(f *safetensors.File) (*Screener, error) {
 	if s.K > s.D || s.D > kernels.MaxIntCols {
 		return nil, fmt.Errorf("%w: k = %d, d = %d (want k ≤ d ≤ %d)", ErrFormat, s.K, s.D, kernels.MaxIntCols)
 	}
-	b, err := floats(f, "screen.b", s.L)
+	b, err := readVector(f, "screen.b", s.L)
 	if err != nil {
 		return nil, err
 	}
@@ -176,10 +136,10 @@ func FromFile(f *safetensors.File) (*Screener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	if got, want := ternaryHash(p.Ternary()), meta["projection"]; got != want {
+	if got, want := p.Ternary().Hash(), meta["projection"]; got != want {
 		return nil, fmt.Errorf("%w: regenerated P hashes to %s, the file says %s", ErrMismatch, got, want)
 	}
-	if s.Spec, err = readSpec(f, "screen.w", p, b, s.Bits); err != nil {
+	if s.Spec, err = readWeights(f, "screen.w", p, b, s.Bits); err != nil {
 		return nil, err
 	}
 	s.MSE, _ = strconv.ParseFloat(meta["mse"], 64)
@@ -200,23 +160,23 @@ func FromFile(f *safetensors.File) (*Screener, error) {
 		return nil, fmt.Errorf("%w: metadata bound_leak = %q", ErrFormat, meta["bound_leak"])
 	}
 	bd.Leak = float32(leak)
-	if bd.Mu, err = floats(f, "screen.mu", s.D); err != nil {
+	if bd.Mu, err = readVector(f, "screen.mu", s.D); err != nil {
 		return nil, err
 	}
 	if bd.Basis, err = matrix(f, "screen.basis", s.D, s.D); err != nil {
 		return nil, err
 	}
-	if bd.Alpha, err = floats(f, "screen.alpha", s.L); err != nil {
+	if bd.Alpha, err = readVector(f, "screen.alpha", s.L); err != nil {
 		return nil, err
 	}
 	if bd.Norm, err = matrix(f, "screen.norm", s.L, len(bd.Blocks)-1); err != nil {
 		return nil, err
 	}
-	if bd.Full, err = floats(f, "screen.full", s.L); err != nil {
+	if bd.Full, err = readVector(f, "screen.full", s.L); err != nil {
 		return nil, err
 	}
 	if s.intKernel() {
-		if bd.Abs, err = floats(f, "screen.abs", s.L); err != nil {
+		if bd.Abs, err = readVector(f, "screen.abs", s.L); err != nil {
 			return nil, err
 		}
 	}
@@ -226,22 +186,6 @@ func FromFile(f *safetensors.File) (*Screener, error) {
 	bd.setMax()
 	s.Bound = bd
 	return s, nil
-}
-
-// floats reads a float32 vector of length n.
-func floats(f *safetensors.File, name string, n int) ([]float32, error) {
-	t, err := f.Tensor(name)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	v, err := t.Float32s()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
-	}
-	if len(t.Shape) != 1 || len(v) != n {
-		return nil, fmt.Errorf("%w: %s has shape %v, want [%d]", ErrFormat, name, t.Shape, n)
-	}
-	return v, nil
 }
 
 // matrix reads a float32 r×c matrix.
@@ -260,56 +204,20 @@ func matrix(f *safetensors.File, name string, r, c int) ([]float32, error) {
 	return v, nil
 }
 
-// readSpec rebuilds the screener's speculator from its tensors.
-func readSpec(f *safetensors.File, name string, p *rproj.Projection, b []float32, bits quant.Bits) (*spec.Speculator, error) {
-	n, k := len(b), p.K()
-	t, err := f.Tensor(name)
+// readVector and readWeights wrap spec's readers so their errors also match
+// this package's ErrFormat.
+func readVector(f *safetensors.File, name string, n int) ([]float32, error) {
+	v, err := spec.ReadVector(f, name, n)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	q := &quant.Matrix{Bits: bits, Rows: n, Cols: k}
-	wantCols := k
-	if bits == quant.Int4 || bits == quant.Int2 {
-		wantCols = q.Stride()
-	}
-	if len(t.Shape) != 2 || t.Shape[0] != n || t.Shape[1] != wantCols {
-		return nil, fmt.Errorf("%w: %s has shape %v, want [%d %d]", ErrFormat, name, t.Shape, n, wantCols)
-	}
-	switch bits {
-	case FP32:
-		w, err := t.Float32s()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
-		}
-		return spec.NewSpeculator(p, w, b), nil
-	case quant.Int8:
-		q.I8, err = t.Int8s()
-		for _, v := range q.I8 {
-			if int(v) < -bits.Max() {
-				return nil, fmt.Errorf("%w: %s holds %d, not an INT8 code", ErrFormat, name, v)
-			}
-		}
-	case quant.Int16:
-		var w []float32
-		if w, err = t.Float32s(); err == nil {
-			q.I16 = make([]int16, len(w))
-			for i, v := range w {
-				if v != float32(int16(v)) || int(v) > bits.Max() || int(v) < -bits.Max() {
-					return nil, fmt.Errorf("%w: %s holds %v, not an INT16 code", ErrFormat, name, v)
-				}
-				q.I16[i] = int16(v)
-			}
-		}
-	default:
-		q.Packed, err = t.Uint8s()
-	}
+	return v, nil
+}
+
+func readWeights(f *safetensors.File, name string, p *rproj.Projection, b []float32, bits quant.Bits) (*spec.Speculator, error) {
+	sp, err := spec.ReadWeights(f, name, p, b, bits)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	if q.Scales, err = floats(f, name+".scale", n); err != nil {
-		return nil, err
-	}
-	sp := spec.NewSpeculator(p, q.Dequantize(), b)
-	sp.Q = q
 	return sp, nil
 }

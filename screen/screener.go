@@ -31,7 +31,7 @@ var (
 
 // FP32 asks for a screener whose W̃ stays float32; the other widths are
 // quant's.
-const FP32 quant.Bits = 32
+const FP32 = spec.FP32
 
 // DefaultKRatio is the thesis's parameter reduction scale k/d (Figure
 // 6.11a): with INT4 weights the screener is 0.25·4/32 = 3.1% of an FP32
