@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/elasticml/elastic/corpus"
@@ -317,24 +316,11 @@ func formatProgress(p lm.Progress) string {
 // newLMBar returns a Progress callback drawing a bar on w, created at the
 // first report when the total is known.
 func newLMBar(w io.Writer) func(lm.Progress) {
-	var bar *progressbar.ProgressBar
+	var b epochBar
 	return func(p lm.Progress) {
-		if bar == nil {
-			bar = progressbar.NewOptions(p.Total,
-				progressbar.OptionSetWriter(w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionThrottle(200*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-			)
-		}
-		if p.EpochEnd {
-			bar.Clear()
-			fmt.Fprintln(w, formatProgress(p))
-		}
-		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.2f ppl %.0f %.0f tok/s ETA %s",
-			p.Epoch, p.Epochs, p.Loss, lm.Perplexity(p.Loss), p.TokensPerSec, p.ETA.Round(time.Second)))
-		bar.Set(p.Done)
+		b.update(w, p.Total, p.Done, p.EpochEnd, formatProgress(p),
+			fmt.Sprintf("epoch %d/%d loss %.2f ppl %.0f %.0f tok/s ETA %s",
+				p.Epoch, p.Epochs, p.Loss, lm.Perplexity(p.Loss), p.TokensPerSec, p.ETA.Round(time.Second)))
 	}
 }
 

@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -43,4 +46,29 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// epochBar draws a training run's progress on a terminal: one bar, made at
+// the first report when the total is known, and a full line at the end of
+// each epoch. The trainers' progress types differ; this is their one bar.
+type epochBar struct {
+	bar *progressbar.ProgressBar
+}
+
+func (b *epochBar) update(w io.Writer, total, done int, epochEnd bool, endLine, desc string) {
+	if b.bar == nil {
+		b.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		)
+	}
+	if epochEnd {
+		b.bar.Clear()
+		fmt.Fprintln(w, endLine)
+	}
+	b.bar.Describe(desc)
+	b.bar.Set(done)
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/elasticml/elastic/kernels"
@@ -226,24 +225,11 @@ func formatWNProgress(p wordnet.Progress) string {
 
 // newWNBar returns a Progress callback drawing a bar on w.
 func newWNBar(w io.Writer) func(wordnet.Progress) {
-	var bar *progressbar.ProgressBar
+	var b epochBar
 	return func(p wordnet.Progress) {
-		if bar == nil {
-			bar = progressbar.NewOptions(p.Total,
-				progressbar.OptionSetWriter(w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionShowCount(),
-				progressbar.OptionThrottle(200*time.Millisecond),
-				progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-			)
-		}
-		if p.EpochEnd {
-			bar.Clear()
-			fmt.Fprintln(w, formatWNProgress(p))
-		}
-		bar.Describe(fmt.Sprintf("epoch %d/%d loss %.2f %.0f samples/s ETA %s",
-			p.Epoch, p.Epochs, p.Loss, p.SamplesPerSec, p.ETA.Round(time.Second)))
-		bar.Set(p.Done)
+		b.update(w, p.Total, p.Done, p.EpochEnd, formatWNProgress(p),
+			fmt.Sprintf("epoch %d/%d loss %.2f %.0f samples/s ETA %s",
+				p.Epoch, p.Epochs, p.Loss, p.SamplesPerSec, p.ETA.Round(time.Second)))
 	}
 }
 
