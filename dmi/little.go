@@ -308,8 +308,8 @@ func (r *littleRun) predict(p *kernels.Pool, y, x, h []float32) {
 // to int8 — the thesis's x_Q (Algorithm 2), which the little module may
 // use since it only approximates. The VNNI kernel streams the k×d sign
 // bytes several times faster than the index-list gather of
-// kernels.Ternary.Apply (measured at k=417, d=1500: ~30 µs against
-// ~150 µs), and k·d bytes are fewer than the 4-byte indices of the d/3
+// kernels.Ternary.Apply (BenchmarkProjection, k=417, d=1500, one thread:
+// about 20 µs against 190 µs), and k·d bytes are fewer than the 4-byte indices of the d/3
 // nonzeros per row.
 type signProj struct {
 	d      int
