@@ -51,14 +51,37 @@ func (p *Pool) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 const gemmMinWork = 1 << 20
 
 func (g *gemmArgs) runPool(p *Pool, kk gemmKernel, m, n int) {
-	work := max(g.k, 1)
-	if m/kk.mr >= n/kk.nr {
-		grain := gemmRoundUp(max(kk.mr, gemmMinWork/max(n*work, 1)), kk.mr)
-		p.For(m, grain, func(lo, hi int) { g.run(kk, lo, hi, 0, n) })
+	byRows, grain := gemmGrain(kk, m, n, g.k)
+	if byRows && p.Workers() > 1 && m >= 2*grain && g.k > 0 && g.alpha != 0 {
+		// Each row block would pack all of op(B) for itself, which for
+		// the dX = dY·W of a layer with a wide W (the decoder's 8k×650)
+		// repacks W once per block; pack it once for all of them.
+		pb, gb := preparePackB("Pool.Gemm", nil, kk, g.transB, g.k, n, g.b, g.ldb)
+		p.For(n, gemmPackGrain(kk, g.k), func(lo, hi int) { pb.pack(gb, lo, hi) })
+		gemmSplit(p, kk, m, n, g.k, func(kk gemmKernel, i0, i1, j0, j1 int) { pb.run(g, kk, i0, i1, j0, j1) })
 		return
 	}
-	grain := gemmRoundUp(max(kk.nr, gemmMinWork/max(m*work, 1)), kk.nr)
-	p.For(n, grain, func(lo, hi int) { g.run(kk, 0, m, lo, hi) })
+	gemmSplit(p, kk, m, n, g.k, g.run)
+}
+
+// gemmGrain reports whether a Pool splits the m×n product C by rows, and
+// the grain of the split: a multiple of kk.mr rows or kk.nr columns.
+func gemmGrain(kk gemmKernel, m, n, k int) (byRows bool, grain int) {
+	work := max(k, 1)
+	if m/kk.mr >= n/kk.nr {
+		return true, gemmRoundUp(max(kk.mr, gemmMinWork/max(n*work, 1)), kk.mr)
+	}
+	return false, gemmRoundUp(max(kk.nr, gemmMinWork/max(m*work, 1)), kk.nr)
+}
+
+// gemmSplit calls run on blocks of the m×n product C split among p's
+// workers; column blocks start at multiples of kk.nr.
+func gemmSplit(p *Pool, kk gemmKernel, m, n, k int, run func(kk gemmKernel, i0, i1, j0, j1 int)) {
+	if byRows, grain := gemmGrain(kk, m, n, k); byRows {
+		p.For(m, grain, func(lo, hi int) { run(kk, lo, hi, 0, n) })
+	} else {
+		p.For(n, grain, func(lo, hi int) { run(kk, 0, m, lo, hi) })
+	}
 }
 
 // gemmArgs holds one checked Gemm call.
@@ -124,30 +147,39 @@ func (g *gemmArgs) run(kk gemmKernel, i0, i1, j0, j1 int) {
 		for pc := 0; pc < g.k; pc += kcMax {
 			kc := min(kcMax, g.k-pc)
 			g.packB(kk, bp, pc, kc, jc, nc)
-			for ic := i0; ic < i1; ic += mcMax {
-				mc := min(mcMax, i1-ic)
-				g.packA(ap, mr, ic, mc, pc, kc)
-				for jr := 0; jr < nc; jr += nr {
-					bs := bp[jr*kc : (jr+nr)*kc]
-					nv := min(nr, nc-jr)
-					for ir := 0; ir < mc; ir += mr {
-						as := ap[ir*kc : (ir+mr)*kc]
-						mv := min(mr, mc-ir)
-						off := (ic+ir)*g.ldc + jc + jr
-						if mv == mr && nv == nr {
-							kk.kern(kc, as, bs, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc)
-							continue
-						}
-						// A partial tile goes through a scratch tile so the
-						// kernel never touches C outside the block.
-						clear(tile)
-						kk.kern(kc, as, bs, tile, nr)
-						for r := range mv {
-							cr := g.c[off+r*g.ldc : off+r*g.ldc+nv]
-							for j, v := range tile[r*nr : r*nr+nv] {
-								cr[j] += v
-							}
-						}
+			g.macro(kk, ap, bp, tile, i0, i1, mcMax, pc, kc, jc, nc)
+		}
+	}
+}
+
+// macro adds to C[i0:i1, jc:jc+nc] the product of op(A)[i0:i1, pc:pc+kc]
+// and the block of op(B)[pc:pc+kc, jc:jc+nc] packed in bp as slivers of nr
+// columns, packing A through ap in blocks of mcMax rows. tile is mr×nr
+// scratch.
+func (g *gemmArgs) macro(kk gemmKernel, ap, bp, tile []float32, i0, i1, mcMax, pc, kc, jc, nc int) {
+	mr, nr := kk.mr, kk.nr
+	for ic := i0; ic < i1; ic += mcMax {
+		mc := min(mcMax, i1-ic)
+		g.packA(ap, mr, ic, mc, pc, kc)
+		for jr := 0; jr < nc; jr += nr {
+			bs := bp[jr*kc : (jr+nr)*kc]
+			nv := min(nr, nc-jr)
+			for ir := 0; ir < mc; ir += mr {
+				as := ap[ir*kc : (ir+mr)*kc]
+				mv := min(mr, mc-ir)
+				off := (ic+ir)*g.ldc + jc + jr
+				if mv == mr && nv == nr {
+					kk.kern(kc, as, bs, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc)
+					continue
+				}
+				// A partial tile goes through a scratch tile so the
+				// kernel never touches C outside the block.
+				clear(tile)
+				kk.kern(kc, as, bs, tile, nr)
+				for r := range mv {
+					cr := g.c[off+r*g.ldc : off+r*g.ldc+nv]
+					for j, v := range tile[r*nr : r*nr+nv] {
+						cr[j] += v
 					}
 				}
 			}

@@ -22,7 +22,12 @@ type GRU struct {
 	hs           []float32 // (steps+1)×batch×H states, the initial one first
 	dgx, dgh     []float32 // steps×batch×3H gradients of the two projections
 	dh           []float32 // batch×H gradient carried back in time
-	sx, sh       []float32 // 3H scratch of Step
+	// whh is W_hh packed for the per-step products of the pass in
+	// progress: W_hhᵀ in Forward, W_hh in Backward. Each pass repacks it
+	// from WeightHH at its start, so an optimiser step between passes can
+	// never leave a stale copy in use.
+	whh    *kernels.PackedB
+	sx, sh []float32 // 3H scratch of Step
 }
 
 var _ Recurrent = (*GRU)(nil)
@@ -59,10 +64,12 @@ func (l *GRU) Forward(x []float32, steps, batch int, h, _ []float32) []float32 {
 
 	gemm(l.Pool, false, true, n, G, l.In, 1, x, l.In, l.WeightIH.Data, l.In, 0, l.gates, G)
 	addRows(l.gates, l.BiasIH.Data)
+	// As in LSTM.Forward, W_hhᵀ is packed once for all steps.
+	l.whh = packB(l.Pool, l.whh, true, H, G, l.WeightHH.Data, H)
 	for t := range steps {
 		gt := l.gates[t*batch*G : (t+1)*batch*G]
 		hPrev := l.hs[t*bH : (t+1)*bH]
-		gemm(l.Pool, false, true, batch, G, H, 1, hPrev, H, l.WeightHH.Data, H, 0, l.gh, G)
+		gemmPacked(l.Pool, false, batch, 1, hPrev, H, l.whh, 0, l.gh, G)
 		addRows(l.gh, l.BiasHH.Data)
 		for j := range batch {
 			o := t*bH + j*H
@@ -85,6 +92,9 @@ func (l *GRU) Backward(dx, dy []float32) {
 	l.dgh = grow(l.dgh, n*G)
 	l.dh = grow(l.dh, bH)
 	clear(l.dh)
+	if steps > 1 {
+		l.whh = packB(l.Pool, l.whh, false, G, H, l.WeightHH.Data, H)
+	}
 	for t := steps - 1; t >= 0; t-- {
 		for j := range batch {
 			row := (t*batch + j) * G
@@ -105,7 +115,7 @@ func (l *GRU) Backward(dx, dy []float32) {
 		}
 		if t > 0 {
 			dght := l.dgh[t*batch*G : (t+1)*batch*G]
-			gemm(l.Pool, false, false, batch, H, G, 1, dght, G, l.WeightHH.Data, H, 1, l.dh, H)
+			gemmPacked(l.Pool, false, batch, 1, dght, G, l.whh, 1, l.dh, H)
 		}
 	}
 	gemm(l.Pool, true, false, G, l.In, n, 1, l.dgx, G, l.x, l.In, 1, l.WeightIH.Grad, l.In)

@@ -22,7 +22,12 @@ type LSTM struct {
 	dgates       []float32 // steps×batch×4H
 	dh, dc       []float32 // batch×H gradients carried back in time
 	bias         []float32 // 4H, b_ih + b_hh
-	sx, sh       []float32 // 4H scratch of Step
+	// whh is W_hh packed for the per-step products of the pass in
+	// progress: W_hhᵀ in Forward, W_hh in Backward. Each pass repacks it
+	// from WeightHH at its start, so an optimiser step between passes can
+	// never leave a stale copy in use.
+	whh    *kernels.PackedB
+	sx, sh []float32 // 4H scratch of Step
 }
 
 var _ Recurrent = (*LSTM)(nil)
@@ -66,10 +71,13 @@ func (l *LSTM) Forward(x []float32, steps, batch int, h, c []float32) []float32 
 	// The input projections of all steps at once.
 	gemm(l.Pool, false, true, n, G, l.In, 1, x, l.In, l.WeightIH.Data, l.In, 0, l.gates, G)
 	addRows(l.gates, l.bias)
+	// The recurrent products have only batch rows each, so Gemm would
+	// spend much of each step repacking all of W_hhᵀ; pack it once.
+	l.whh = packB(l.Pool, l.whh, true, H, G, l.WeightHH.Data, H)
 	for t := range steps {
 		gt := l.gates[t*batch*G : (t+1)*batch*G]
 		hPrev := l.hs[t*bH : (t+1)*bH]
-		gemm(l.Pool, false, true, batch, G, H, 1, hPrev, H, l.WeightHH.Data, H, 1, gt, G)
+		gemmPacked(l.Pool, false, batch, 1, hPrev, H, l.whh, 1, gt, G)
 		for j := range batch {
 			o := t*bH + j*H
 			lstmPointwise(l.hs[bH+o:bH+o+H], l.cs[bH+o:bH+o+H], l.cs[o:o+H], gt[j*G:(j+1)*G], l.tc[o:o+H])
@@ -91,6 +99,9 @@ func (l *LSTM) Backward(dx, dy []float32) {
 	l.dc = grow(l.dc, bH)
 	clear(l.dh)
 	clear(l.dc)
+	if steps > 1 {
+		l.whh = packB(l.Pool, l.whh, false, G, H, l.WeightHH.Data, H)
+	}
 	for t := steps - 1; t >= 0; t-- {
 		gt := l.gates[t*batch*G : (t+1)*batch*G]
 		dgt := l.dgates[t*batch*G : (t+1)*batch*G]
@@ -111,7 +122,7 @@ func (l *LSTM) Backward(dx, dy []float32) {
 			}
 		}
 		if t > 0 {
-			gemm(l.Pool, false, false, batch, H, G, 1, dgt, G, l.WeightHH.Data, H, 0, l.dh, H)
+			gemmPacked(l.Pool, false, batch, 1, dgt, G, l.whh, 0, l.dh, H)
 		}
 	}
 	gemm(l.Pool, true, false, G, l.In, n, 1, l.dgates, G, l.x, l.In, 1, l.WeightIH.Grad, l.In)
