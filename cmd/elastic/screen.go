@@ -21,9 +21,9 @@ import (
 func newScreen(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "screen",
-		Short: "Approximate screening of a large classifier: fit a screener and evaluate it",
+		Short: "Approximate screening of a large classifier: fit, evaluate, compare with baselines",
 	}
-	cmd.AddCommand(newScreenFit(stdout, stderr), newScreenEval(stdout, stderr))
+	cmd.AddCommand(newScreenFit(stdout, stderr), newScreenEval(stdout, stderr), newScreenCompare(stdout, stderr))
 	return cmd
 }
 
@@ -119,14 +119,19 @@ func (f *classifierFlags) open() (*source, error) {
 // model over the given corpus split at batch 1, h being the last layer's
 // output that the decoder multiplies and the label the next token.
 func (f *classifierFlags) vectors(src *source, split corpus.Split, pool *kernels.Pool) ([]float32, []int32, error) {
+	return f.vectorsN(src, split, f.tokens, pool)
+}
+
+// vectorsN is vectors for up to limit vectors instead of f.tokens.
+func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, pool *kernels.Pool) ([]float32, []int32, error) {
 	d := src.lin.D
 	if src.model == nil {
-		return readHidden(f.hidden, d, f.tokens)
+		return readHidden(f.hidden, d, limit)
 	}
 	m := src.model
 	m.SetPool(pool)
 	stream := src.corpus.Stream(split)
-	n := min(f.tokens, len(stream)-1)
+	n := min(limit, len(stream)-1)
 	if n < 1 {
 		return nil, nil, fmt.Errorf("the %v split has too few tokens", split)
 	}

@@ -1,0 +1,105 @@
+package screen
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/elasticml/elastic/clsmetrics"
+)
+
+// MethodName is the Method of the sweep rows this package reports.
+const MethodName = "screen"
+
+// SweepRow is one top-m budget of a screening sweep: the row every method
+// reports, plus what only screening has — the coverage of the candidates
+// and the time of each phase.
+type SweepRow struct {
+	clsmetrics.SweepRow
+	M    int `json:"m"`
+	K    int `json:"k"`
+	Bits int `json:"bits"`
+	// Coverage is the fraction of inputs whose full top-1 is a candidate.
+	Coverage float64 `json:"coverage"`
+	// ScreenMs, SelectMs and ExactMs are the median times of the phases of
+	// one query: the projection and low-precision GEMV, the top-m
+	// selection, and the row-gather GEMV over the candidates with the top-5
+	// among them. They sum to about MsPerQuery.
+	ScreenMs float64 `json:"screen_ms"`
+	SelectMs float64 `json:"select_ms"`
+	ExactMs  float64 `json:"exact_ms"`
+}
+
+// Sweep evaluates c, whose classifier must be the task's, at top-m
+// selection for every m in budgets. For each it scores the top-1 and top-5 of
+// all task inputs against the full classifier, and times single-input
+// queries on c's pool over reps rounds interleaved with the full
+// classification on the same pool, as clsmetrics.Task.Time does, so its
+// speed-ups are paired against the same baseline as the other methods'.
+// A timed query screens, selects, computes the candidates' exact logits
+// and picks the top RefK among them, the output the full baseline
+// produces. c's selection is restored on return.
+//
+// It returns an error wrapping ErrParam for an m outside [1, l] and
+// ErrNotFinite for a NaN logit. It panics if c and t disagree in shape.
+func Sweep(t *clsmetrics.Task, c *Classifier, budgets []int, reps int) ([]SweepRow, error) {
+	if t.Rows != c.Lin.N || t.Cols != c.Lin.D {
+		panic(fmt.Sprintf("screen: Sweep classifier %d×%d for task %d×%d", c.Lin.N, c.Lin.D, t.Rows, t.Cols))
+	}
+	defer func(s Selection) { c.sel = s }(c.sel)
+	z := make([]float32, t.Rows)
+	pred1 := make([]int32, t.N)
+	pred5 := make([][]int32, t.N)
+	var top []int32
+	var rows []SweepRow
+	for _, m := range budgets {
+		if err := c.SetSelection(Selection{Mode: TopM, M: m}); err != nil {
+			return nil, err
+		}
+		covered := 0
+		for i := range t.N {
+			cand, err := c.Forward(z, t.Query(i))
+			if err != nil {
+				return nil, fmt.Errorf("screen: Sweep input %d: %w", i, err)
+			}
+			if slices.Contains(cand, t.Top1[i]) {
+				covered++
+			}
+			top = Top(top, z, cand, clsmetrics.RefK)
+			pred1[i] = top[0]
+			pred5[i] = append(pred5[i][:0], top...)
+		}
+		top1, top5 := t.Score(pred1, pred5)
+
+		// Phase times of every timed call; the first is Time's warm-up.
+		var phase [3][]float64
+		for j := range phase {
+			phase[j] = make([]float64, 0, max(reps, 1)+1)
+		}
+		query := func(i int) {
+			h := t.Query(i)
+			t0 := time.Now()
+			c.run.screen(c.pool, z, h)
+			t1 := time.Now()
+			cand := c.Select(z)
+			t2 := time.Now()
+			gemvGather(c.pool, z, c.Lin.W, c.Lin.D, h, c.Lin.B, cand)
+			top = Top(top, z, cand, clsmetrics.RefK)
+			t3 := time.Now()
+			phase[0] = append(phase[0], ms(t1.Sub(t0)))
+			phase[1] = append(phase[1], ms(t2.Sub(t1)))
+			phase[2] = append(phase[2], ms(t3.Sub(t2)))
+		}
+		msq, speedup := t.Time(c.pool, reps, query)
+		rows = append(rows, SweepRow{
+			SweepRow: clsmetrics.SweepRow{
+				Method: MethodName, Budget: fmt.Sprintf("m=%d", m),
+				MsPerQuery: msq, Top1: top1, Top5Recall: top5, Speedup: speedup,
+			},
+			M: m, K: c.S.K, Bits: int(c.S.Bits),
+			Coverage: float64(covered) / float64(t.N),
+			ScreenMs: median(phase[0][1:]), SelectMs: median(phase[1][1:]), ExactMs: median(phase[2][1:]),
+		})
+	}
+	return rows, nil
+}
