@@ -28,6 +28,9 @@
 //     of memory bandwidth; these stream cold weights at or above the copy
 //     bandwidth measured by `elastic bench gemv`.
 //   - GEMM: packed panels with a 14×32 AVX-512 (6×16 AVX2) micro-kernel.
+//     PackB/GemmPacked keep a packed op(B) for many products: a recurrent
+//     layer multiplies a batch of 20 rows by the same W_hh at every time
+//     step, where re-packing 7 MB per step cost as much as the product.
 //   - INT8 and INT4 GEMV: AVX-512 VNNI VPDPBUSD multiplies unsigned by signed
 //     bytes, so INT8 weights are flipped to w+128 (XOR 0x80) and 128·Σxq is
 //     subtracted once per call; INT4 nibbles are stored offset-binary (w+8)

@@ -41,7 +41,9 @@
 // A screener is tied to its classifier by a fingerprint of W and b (Save,
 // Load, NewClassifier). RunBench times full against screened
 // classification on synthetic classifiers (package screen/synth) with cold
-// weights. The package holds only the glue of the method; every kernel,
+// weights; Sweep times screening over a list of m on a clsmetrics.Task,
+// paired with the same full baseline as the SVD-softmax and HNSW sweeps of
+// package baseline, for `elastic screen compare`. The package holds only the glue of the method; every kernel,
 // the projection, the fit and the quantization come from the packages
 // above.
 package screen
