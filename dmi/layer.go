@@ -44,9 +44,9 @@ func littleRows(c nn.Cell, hidden int) int { return 4 * hidden }
 // candidate n = tanh(n_x + r⊙n_h) uses the assembled r, exact where r was
 // selected; its selection ranks the predicted n_x + σ(r̃)⊙n_h.
 //
-// All buffers are allocated by NewLayer, so a step allocates nothing
-// beyond what the kernels.Pool hand-off does. A Layer is not safe for
-// concurrent use.
+// All buffers are allocated by NewLayer, and the loop bodies handed to
+// the kernels.Pool are bound there too, so a dual-module step allocates
+// nothing. A Layer is not safe for concurrent use.
 type Layer struct {
 	w      nn.LayerWeights
 	lt     *Little
@@ -60,9 +60,17 @@ type Layer struct {
 	gx, gh []float32 // exact products of the selected rows
 	ah     []float32 // GRU: hidden-side values [0 0 n_h]
 	idx    []int32   // selected rows, ascending, over all gates
-	work   []int32   // selector scratch, one gate long
+	nsel   []int     // rows selected per gate, each gate's at idx[g·H:]
+	keys   []uint32  // selector scratch, H per gate
+	cand   []uint32  // selector scratch, H per gate
 	approx []int64   // rows left to the little module, per gate
 	steps  int64
+
+	// Loop bodies for the pool, bound once, and the inputs of the Execute
+	// in progress.
+	gateFn, gatherFn func(lo, hi int)
+	gatherGrain      int
+	ex, eh           []float32
 }
 
 // NewLayer returns the dual-module form of the layer with weights w and
@@ -82,10 +90,16 @@ func NewLayer(w nn.LayerWeights, lt *Little, pool *kernels.Pool) (*Layer, error)
 		y:      make([]float32, lt.Rows()),
 		gx:     make([]float32, G),
 		gh:     make([]float32, G),
-		idx:    make([]int32, 0, G),
-		work:   make([]int32, H),
+		idx:    make([]int32, G),
+		nsel:   make([]int, w.Cell.Gates()),
+		keys:   make([]uint32, G),
+		cand:   make([]uint32, G),
 		approx: make([]int64, w.Cell.Gates()),
 	}
+	l.gateFn, l.gatherFn = l.speculateBlocks, l.gatherRows
+	// About 256 KiB of W_ih and W_hh per task, as kernels.Pool.GemvGather
+	// splits its work.
+	l.gatherGrain = max(4, (256<<10)/(4*(w.In+H))) &^ 3
 	if w.Cell == nn.GRUCell {
 		l.npre = make([]float32, H)
 		l.ah = make([]float32, G)
@@ -152,31 +166,51 @@ func (l *Layer) Step(h, c, x []float32) {
 
 // Speculate runs the little module on x and h and selects the sensitive
 // rows. It must be followed by Execute with the same h and x.
+//
+// After the projection the little module's GEMV runs one block of H rows
+// per pool task, and each gate is selected by the task that computed it,
+// while its outputs are in cache; only the GRU's candidate, which needs
+// the r block too, is selected afterwards.
 func (l *Layer) Speculate(h, x []float32) {
 	l.check("Speculate", h, nil, x)
 	H := l.w.Hidden
 	y := l.y
-	l.run.predict(l.pool, y, x, h)
-	pre := y
+	l.run.project(l.pool, x, h)
+	forRange(l.pool, len(y)/H, 1, l.gateFn)
 	if l.w.Cell == nn.GRUCell {
 		for j := range H {
 			l.npre[j] = y[2*H+j] + sigmoid(y[j])*y[3*H+j]
 		}
+		l.selectGate(2, l.npre)
 	}
-	l.idx = l.idx[:0]
-	for g := range l.gates {
-		seg := pre[g*H : (g+1)*H]
-		if g == 2 && l.w.Cell == nn.GRUCell {
-			seg = l.npre
-		}
-		s := l.gs.sels[g].Select(l.work, seg)
-		off := int32(g * H)
-		for _, r := range s {
-			l.idx = append(l.idx, off+r)
-		}
-		l.approx[g] += int64(H - len(s))
+	// Close the gaps between the gates' stretches of idx.
+	all, n := l.idx[:cap(l.idx)], 0
+	for g, c := range l.nsel {
+		n += copy(all[n:], all[g*H:g*H+c])
+		l.approx[g] += int64(H - c)
 	}
+	l.idx = all[:n]
 	l.steps++
+}
+
+// speculateBlocks computes the little module's blocks of H outputs in
+// [lo, hi) and selects the gates among them.
+func (l *Layer) speculateBlocks(lo, hi int) {
+	H := l.w.Hidden
+	for b := lo; b < hi; b++ {
+		l.run.rows(l.y, b*H, (b+1)*H)
+		if b < l.gates && (l.w.Cell == nn.LSTMCell || b < 2) {
+			l.selectGate(b, l.y[b*H:(b+1)*H])
+		}
+	}
+}
+
+// selectGate selects the rows of gate g from its predictions v into
+// idx[g·H:(g+1)·H].
+func (l *Layer) selectGate(g int, v []float32) {
+	H := l.w.Hidden
+	s := l.gs.selectGate(g, l.idx[g*H:(g+1)*H:(g+1)*H], v, int32(g*H), l.keys[g*H:(g+1)*H], l.cand[g*H:(g+1)*H])
+	l.nsel[g] = len(s)
 }
 
 // Execute computes the selected rows exactly, assembles them with the
@@ -185,12 +219,10 @@ func (l *Layer) Execute(h, c, x []float32) {
 	l.check("Execute", h, c, x)
 	w, H, idx := l.w, l.w.Hidden, l.idx
 	G := l.gates * H
-	gemvGather(l.pool, l.gx, w.WIH, w.In, x, w.BIH, idx)
-	gemvGather(l.pool, l.gh, w.WHH, H, h, w.BHH, idx)
+	l.ex, l.eh = x, h
+	forRange(l.pool, len(idx), l.gatherGrain, l.gatherFn)
+	l.ex, l.eh = nil, nil
 	if w.Cell == nn.LSTMCell {
-		for _, r := range idx {
-			l.gx[r] += l.gh[r]
-		}
 		sel.AssembleIndex(l.y[:G], l.gx, l.y[:G], idx)
 		nn.LSTMUpdate(h, c, l.y[:G])
 		return
@@ -201,6 +233,21 @@ func (l *Layer) Execute(h, c, x []float32) {
 	sel.AssembleIndex(l.y[:G], l.gx, l.y[:G], idx)
 	sel.AssembleIndex(l.ah, l.gh, l.ah, idx)
 	nn.GRUUpdate(h, l.y[:G], l.ah)
+}
+
+// gatherRows computes the rows idx[lo:hi] of W_ih·x + b_ih and
+// W_hh·h + b_hh, summed into gx for an LSTM: both gathers in one pool
+// task, so Execute dispatches once, with a loop body bound at
+// construction that allocates nothing.
+func (l *Layer) gatherRows(lo, hi int) {
+	w, idx := &l.w, l.idx[lo:hi]
+	kernels.GemvGather(l.gx, w.WIH, w.In, l.ex, w.BIH, idx)
+	kernels.GemvGather(l.gh, w.WHH, w.Hidden, l.eh, w.BHH, idx)
+	if w.Cell == nn.LSTMCell {
+		for _, r := range idx {
+			l.gx[r] += l.gh[r]
+		}
+	}
 }
 
 // Dense advances h (and c) by one exact step, the best dense path:

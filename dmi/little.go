@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/quant"
@@ -111,9 +112,11 @@ func projSeed(seed uint64, layer, which int) uint64 {
 // with P_x, P_h sparse random projections and W̃_x, W̃_h quantized with
 // one scale per row. X carries P_x, W̃_x and the bias; H carries P_h and
 // W̃_h and is nil for a fully connected layer, which has no h. The two
-// halves are quantized separately, and so is their input at run time,
-// because x (an embedding, say) and h can differ in scale by an order of
-// magnitude and a shared INT8 scale would crush the smaller.
+// halves are stored and quantized separately, and so are x and h at run
+// time, because x (an embedding, say) and h can differ in scale by an
+// order of magnitude and a shared INT8 scale would crush the smaller. A
+// layer runs an INT8 module's halves fused into one product, with a fold
+// that keeps the scales apart (see littleRun).
 //
 // Its outputs are the layer's gate pre-activations: for an LSTM the 4H
 // sums W_ih x + b_ih + W_hh h + b_hh, gates [i f g o]; for a GRU 4H values
@@ -163,10 +166,13 @@ func (lt *Little) ProjectionBytes() int {
 	return n
 }
 
-// ternaryBytes is what a step reads of a projection: its k×d sign bytes
-// and k scales (see signProj).
+// ternaryBytes is what a step reads of a projection: its k×d signs, two
+// to a byte when packed, and k scales (see signProj).
 func ternaryBytes(s *spec.Speculator) int {
 	t := ternaryOf(s)
+	if t.Cols <= maxPackedCols {
+		return t.Rows*((t.Cols+1)/2) + 4*t.Rows
+	}
 	return t.Rows*t.Cols + 4*t.Rows
 }
 
@@ -266,67 +272,310 @@ func splitJoint(j *spec.Speculator, bp blockProj, bits quant.Bits) (*Little, err
 	return &Little{X: x, H: h}, nil
 }
 
-// littleRun runs a Little at a batch-1 step with preallocated buffers:
-// project by kernels.Ternary, quantize the projection to INT8 with
-// kernels.QuantizeInt8 (x_Q of Algorithm 2, taken after the projection,
-// which is float anyway) and multiply by the integer kernels. INT16 and
-// INT2 have no kernels and run on the dequantized W̃, as spec does.
-type littleRun struct {
-	lt     *Little
+// littleRun runs a Little at a batch-1 step with preallocated buffers.
+// x and h are quantized on their own (x_Q of Algorithm 2, as their scales
+// may differ by an order of magnitude) and projected by integer GEMVs over
+// the projections' signs (see signProj) into one buffer z = [P_x x; P_h h],
+// the two halves in parallel on a pool.
+//
+// An INT8 module then runs as one product over rows of k_x+k_h columns,
+//
+//	ỹ = [W̃_x | c·W̃_h]·[P_x x; P_h h / c] + b̃,
+//
+// with z quantized to INT8 as a whole: one quantization and one GEMV
+// instead of two of each, so half the rows, per-row epilogues and pool
+// tasks. The fused matrix is requantized with one scale per row from the
+// stored halves when the run is built, so the file format is unchanged
+// (and fitting measures the module's MSE and |δ| on this run). The
+// constant c (see foldRatio) balances the two weight halves, so the half
+// whose row maximum is the smaller loses little precision in sharing the
+// row's scale; dividing P_h h by c keeps the product unchanged, and leaves
+// each half of z in proportion to its contribution to ỹ, so that sharing
+// z's scale rounds the half that matters less more coarsely. The extra
+// rounding is at most half a step of the fused grids per weight and
+// input, 1–2% of the output's size (TestFusedLittle), far below the
+// little module's own error.
+//
+// On a 4-bit grid the same requantization would add an error comparable
+// to W̃'s own, so INT4 modules, and those of the widths without integer
+// kernels (FP32, INT16 and INT2, run in float on the dequantized W̃), keep
+// their two halves, each with its own quantization of z, and only share
+// the pool task.
+//
+// The state lives behind a pointer so that the loop bodies handed to
+// kernels.Pool.For are bound once, and a step allocates nothing.
+type littleRun struct{ *fusedRun }
+
+type fusedRun struct {
+	n      int // outputs
+	kx     int // length of P_x x in z
 	px, ph signProj
-	zx, zh []float32
-	qx, qh []int8
-	tmp    []float32
+	z      []float32 // [P_x x_Q; P_h h_Q / c]
+	zq     []int8    // z quantized, per part
+	c      float32   // the fold of W̃_h; 1 unless fused
+	parts  []runPart // the fused matrix, or the x and h halves
+	tmp    []float32 // the h half's outputs, with two parts
+	grain  int       // rows per pool task in predict
+
+	// The arguments of the call in progress, read by the bound loop
+	// bodies; cleared afterwards so nothing is retained.
+	x, h, y        []float32
+	projFn, rowsFn func(lo, hi int)
+}
+
+// runPart is one matrix of a littleRun and the stretch of z it multiplies:
+// INT8 or packed INT4 codes with per-row scales, or float32 (bits FP32).
+type runPart struct {
+	bits   quant.Bits
+	cols   int
+	i8     []int8
+	packed []byte
+	f32    []float32
+	scales []float32
+	b      []float32 // nil for the h half
+	z      []float32
+	zq     []int8
+	zs     float32 // scale of zq
 }
 
 func newLittleRun(lt *Little) littleRun {
-	r := littleRun{lt: lt, px: newSignProj(ternaryOf(lt.X)), zx: make([]float32, lt.X.K), qx: make([]int8, lt.X.K)}
+	f := &fusedRun{n: lt.X.N, kx: lt.X.K, px: newSignProj(ternaryOf(lt.X)), c: 1}
+	k := lt.X.K
 	if lt.H != nil {
-		r.ph = newSignProj(ternaryOf(lt.H))
-		r.zh, r.qh = make([]float32, lt.H.K), make([]int8, lt.H.K)
-		r.tmp = make([]float32, lt.H.N)
+		k += lt.H.K
 	}
-	return r
+	f.z, f.zq = make([]float32, k), make([]int8, k)
+	switch {
+	case lt.H == nil:
+		f.parts = []runPart{f.half(lt.X, 0)}
+	case lt.Bits() == quant.Int8:
+		f.c = foldRatio(lt.X, lt.H)
+		f.parts = []runPart{f.fuse(lt.X, lt.H)}
+	default:
+		f.parts = []runPart{f.half(lt.X, 0), f.half(lt.H, lt.X.K)}
+		f.parts[1].b = nil
+		f.tmp = make([]float32, f.n)
+	}
+	if lt.H != nil {
+		f.ph = newSignProj(ternaryOf(lt.H))
+		for i := range f.ph.scales {
+			f.ph.scales[i] /= f.c
+		}
+	}
+	rowBytes := 0
+	for _, p := range f.parts {
+		switch p.bits {
+		case quant.Int8:
+			rowBytes += p.cols
+		case quant.Int4:
+			rowBytes += (p.cols + 1) / 2
+		default:
+			rowBytes += 4 * p.cols
+		}
+	}
+	// About 256 KiB of weights per task, in whole groups of four rows,
+	// like the kernels' own pool methods.
+	f.grain = max(4, (256<<10)/rowBytes) &^ 3
+	f.projFn, f.rowsFn = f.projHalves, f.rowsOfY
+	return littleRun{f}
+}
+
+// half returns the part running s as stored, on z[off:off+s.K].
+func (f *fusedRun) half(s *spec.Speculator, off int) runPart {
+	p := runPart{bits: FP32, cols: s.K, b: s.B, z: f.z[off : off+s.K], zq: f.zq[off : off+s.K]}
+	switch {
+	case s.Q != nil && s.Q.Bits == quant.Int8:
+		p.bits, p.i8, p.scales = quant.Int8, s.Q.I8, s.Q.RowScales()
+	case s.Q != nil && s.Q.Bits == quant.Int4:
+		p.bits, p.packed, p.scales = quant.Int4, s.Q.Packed, s.Q.RowScales()
+	default:
+		p.f32 = s.W
+	}
+	return p
+}
+
+// fuse returns the INT8 part [W̃_x | c·W̃_h] on all of z.
+func (f *fusedRun) fuse(x, h *spec.Speculator) runPart {
+	n, kx, kh := x.N, x.K, h.K
+	p := runPart{bits: quant.Int8, cols: kx + kh, b: x.B, z: f.z, zq: f.zq}
+	p.i8, p.scales = make([]int8, 0, n*p.cols), make([]float32, n)
+	// Requantize in blocks of rows, so the float rows in between stay small.
+	const block = 256
+	buf := make([]float32, min(n, block)*p.cols)
+	for lo := 0; lo < n; lo += block {
+		hi := min(n, lo+block)
+		rows := buf[:(hi-lo)*p.cols]
+		for i := lo; i < hi; i++ {
+			r := rows[(i-lo)*p.cols : (i-lo+1)*p.cols]
+			copy(r, x.W[i*kx:(i+1)*kx])
+			for j, v := range h.W[i*kh : (i+1)*kh] {
+				r[kx+j] = f.c * v
+			}
+		}
+		q, err := quant.Quantize(rows, hi-lo, p.cols, quant.Int8, true)
+		if err != nil {
+			// The halves were quantized once, so they are finite, and so
+			// is c, a ratio of their nonzero maxima.
+			panic(fmt.Sprintf("dmi: fusing a little module: %v", err))
+		}
+		copy(p.scales[lo:hi], q.Scales)
+		p.i8 = append(p.i8, q.I8...)
+	}
+	return p
+}
+
+// foldRatio returns c, the median over rows of max|W̃_x row| / max|W̃_h row|
+// (1 if no row has both halves nonzero). The median balances the typical
+// row; a row whose ratio is r·c loses about log2(max(r, 1/r)) bits on its
+// smaller half.
+func foldRatio(x, h *spec.Speculator) float32 {
+	r := make([]float64, 0, x.N)
+	for i := range x.N {
+		ax := maxAbs(x.W[i*x.K : (i+1)*x.K])
+		ah := maxAbs(h.W[i*h.K : (i+1)*h.K])
+		if ax > 0 && ah > 0 {
+			r = append(r, float64(ax)/float64(ah))
+		}
+	}
+	if len(r) == 0 {
+		return 1
+	}
+	slices.Sort(r)
+	return float32(r[len(r)/2])
+}
+
+func maxAbs(v []float32) float32 {
+	var m float32
+	for _, x := range v {
+		m = max(m, float32(math.Abs(float64(x))))
+	}
+	return m
 }
 
 // predict sets y = ỹ(x, h); h is ignored without an H half.
-func (r *littleRun) predict(p *kernels.Pool, y, x, h []float32) {
-	r.px.apply(p, r.zx, x)
-	specGemv(p, y, r.lt.X, r.zx, r.qx, r.lt.X.B)
-	if r.lt.H == nil {
-		return
+func (f *fusedRun) predict(p *kernels.Pool, y, x, h []float32) {
+	f.project(p, x, h)
+	f.y = y
+	forRange(p, f.n, f.grain, f.rowsFn)
+	f.y = nil
+}
+
+// project sets z from x and h and quantizes it for the parts: the first
+// phase of predict, which Layer completes gate by gate with rows.
+func (f *fusedRun) project(p *kernels.Pool, x, h []float32) {
+	f.x, f.h = x, h
+	halves := 1
+	if len(f.z) > f.kx {
+		halves = 2
 	}
-	r.ph.apply(p, r.zh, h)
-	specGemv(p, r.tmp, r.lt.H, r.zh, r.qh, nil)
-	for i, v := range r.tmp {
-		y[i] += v
+	forRange(p, halves, 1, f.projFn)
+	f.x, f.h = nil, nil
+	for i := range f.parts {
+		if q := &f.parts[i]; q.bits != FP32 {
+			q.zs = kernels.QuantizeInt8(q.zq, q.z)
+		}
 	}
 }
 
+// projHalves projects x (half 0) and h (half 1) for the halves in
+// [lo, hi).
+func (f *fusedRun) projHalves(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		if i == 0 {
+			f.px.apply(nil, f.z[:f.kx], f.x)
+		} else {
+			f.ph.apply(nil, f.z[f.kx:], f.h)
+		}
+	}
+}
+
+func (f *fusedRun) rowsOfY(lo, hi int) { f.rows(f.y, lo, hi) }
+
+// rows sets y[lo:hi] to those outputs of ỹ, after project, on the calling
+// goroutine.
+func (f *fusedRun) rows(y []float32, lo, hi int) {
+	f.parts[0].rows(y, lo, hi)
+	if len(f.parts) == 1 {
+		return
+	}
+	f.parts[1].rows(f.tmp, lo, hi)
+	for i, v := range f.tmp[lo:hi] {
+		y[lo+i] += v
+	}
+}
+
+// rows sets y[lo:hi] to W[lo:hi]·z + b[lo:hi].
+func (p *runPart) rows(y []float32, lo, hi int) {
+	c := p.cols
+	var b []float32
+	if p.b != nil {
+		b = p.b[lo:hi]
+	}
+	switch p.bits {
+	case quant.Int8:
+		kernels.GemvInt8(y[lo:hi], p.i8[lo*c:hi*c], p.scales[lo:hi], c, p.zq, p.zs, b)
+	case quant.Int4:
+		s := (c + 1) / 2
+		kernels.GemvInt4(y[lo:hi], p.packed[lo*s:hi*s], p.scales[lo:hi], c, p.zq, p.zs, b)
+	default:
+		kernels.Gemv(y[lo:hi], p.f32[lo*c:hi*c], c, p.z, b)
+	}
+}
+
+// forRange runs fn over [0, n) on p, or on the caller when p is nil.
+func forRange(p *kernels.Pool, n, grain int, fn func(lo, hi int)) {
+	if p == nil {
+		fn(0, n)
+		return
+	}
+	p.For(n, grain, fn)
+}
+
 // signProj applies a ternary projection P = scale·S, S ∈ {−1,0,+1}^{k×d},
-// at run time as an INT8 GEMV of the stored signs with the input quantized
-// to int8 — the thesis's x_Q (Algorithm 2), which the little module may
-// use since it only approximates. The VNNI kernel streams the k×d sign
-// bytes several times faster than the index-list gather of
+// at run time as an integer GEMV of the stored signs with the input
+// quantized to int8 — the thesis's x_Q (Algorithm 2), which the little
+// module may use since it only approximates. The VNNI kernels stream the
+// signs several times faster than the index-list gather of
 // kernels.Ternary.Apply (BenchmarkProjection, k=417, d=1500, one thread:
-// about 20 µs against 190 µs), and k·d bytes are fewer than the 4-byte indices of the d/3
-// nonzeros per row.
+// about 20 µs against 190 µs), and k·d bytes are fewer than the 4-byte
+// indices of the d/3 nonzeros per row. A sign fits in four bits, so the
+// signs are packed two to a byte for kernels.GemvInt4, which halves what
+// every step reads of P at the same exact integer sums; beyond
+// maxPackedCols columns, where that kernel would allocate its split input,
+// they stay INT8.
 type signProj struct {
 	d      int
-	signs  []int8    // k×d row-major
+	signs  []int8    // k×d row-major, or nil when packed
+	packed []byte    // k rows of (d+1)/2 bytes, see quant.PackInt4
 	scales []float32 // len k, each the projection's scale
 	xq     []int8    // len d, the quantized input
 }
 
+// maxPackedCols is the widest input whose signs are packed: the INT4
+// kernel splits its input on the stack up to 4096 columns.
+const maxPackedCols = 4096
+
 func newSignProj(t *kernels.Ternary) signProj {
-	sp := signProj{d: t.Cols, signs: make([]int8, t.Rows*t.Cols), scales: make([]float32, t.Rows), xq: make([]int8, t.Cols)}
+	sp := signProj{d: t.Cols, scales: make([]float32, t.Rows), xq: make([]int8, t.Cols)}
+	row := make([]int8, t.Cols)
+	stride := (t.Cols + 1) / 2
+	if t.Cols <= maxPackedCols {
+		sp.packed = make([]byte, t.Rows*stride)
+	} else {
+		sp.signs = make([]int8, t.Rows*t.Cols)
+	}
 	for i := 0; i < t.Rows; i++ {
-		row := sp.signs[i*t.Cols : (i+1)*t.Cols]
+		clear(row)
 		for _, j := range t.Plus[t.PlusPtr[i]:t.PlusPtr[i+1]] {
 			row[j] = 1
 		}
 		for _, j := range t.Minus[t.MinusPtr[i]:t.MinusPtr[i+1]] {
 			row[j] = -1
+		}
+		if sp.packed != nil {
+			quant.PackInt4(sp.packed[i*stride:(i+1)*stride], row)
+		} else {
+			copy(sp.signs[i*t.Cols:], row)
 		}
 		sp.scales[i] = t.Scale
 	}
@@ -336,33 +585,15 @@ func newSignProj(t *kernels.Ternary) signProj {
 // apply sets z = P·x_Q.
 func (sp *signProj) apply(p *kernels.Pool, z, x []float32) {
 	s := kernels.QuantizeInt8(sp.xq, x)
-	if p == nil {
-		kernels.GemvInt8(z, sp.signs, sp.scales, sp.d, sp.xq, s, nil)
-		return
-	}
-	p.GemvInt8(z, sp.signs, sp.scales, sp.d, sp.xq, s, nil)
-}
-
-// specGemv sets y = W̃z + b for one half of a little module.
-func specGemv(p *kernels.Pool, y []float32, s *spec.Speculator, z []float32, zq []int8, b []float32) {
-	if s.Q == nil || (s.Q.Bits != quant.Int8 && s.Q.Bits != quant.Int4) {
-		gemv(p, y, s.W, s.K, z, b)
-		return
-	}
-	zs := kernels.QuantizeInt8(zq, z)
-	sc := s.Q.Scales
-	if len(sc) != s.N {
-		sc = s.Q.RowScales()
-	}
 	switch {
-	case s.Q.Bits == quant.Int8 && p == nil:
-		kernels.GemvInt8(y, s.Q.I8, sc, s.K, zq, zs, b)
-	case s.Q.Bits == quant.Int8:
-		p.GemvInt8(y, s.Q.I8, sc, s.K, zq, zs, b)
+	case sp.packed != nil && p == nil:
+		kernels.GemvInt4(z, sp.packed, sp.scales, sp.d, sp.xq, s, nil)
+	case sp.packed != nil:
+		p.GemvInt4(z, sp.packed, sp.scales, sp.d, sp.xq, s, nil)
 	case p == nil:
-		kernels.GemvInt4(y, s.Q.Packed, sc, s.K, zq, zs, b)
+		kernels.GemvInt8(z, sp.signs, sp.scales, sp.d, sp.xq, s, nil)
 	default:
-		p.GemvInt4(y, s.Q.Packed, sc, s.K, zq, zs, b)
+		p.GemvInt8(z, sp.signs, sp.scales, sp.d, sp.xq, s, nil)
 	}
 }
 
