@@ -134,9 +134,12 @@ func dotInt8(w, x []int8) int32 {
 }
 
 // intEpilogue turns the integer dot product s of row r into its output.
-// Every implementation shares it, so they agree bit for bit.
+// The assembly kernels do the same float32 operations in the same order,
+// so every implementation agrees bit for bit. The explicit conversion
+// rounds the product before the bias is added, which keeps the compiler
+// from fusing the two into an FMA the vector epilogues do not use.
 func intEpilogue(s int32, r int, scales []float32, xscale float32, b []float32) float32 {
-	v := float32(s) * (scales[r] * xscale)
+	v := float32(float32(s) * (scales[r] * xscale))
 	if b != nil {
 		v += b[r]
 	}
@@ -161,11 +164,11 @@ func rowAt(idx []int32, k int) int {
 }
 
 // intGrain is the number of rows (or indices) each Pool task takes at least,
-// so that a task reads around 256 KiB of weights; it is a multiple of four,
-// the rows the assembly kernels take per step.
+// so that a task reads around 256 KiB of weights; it is a multiple of
+// eight, the rows the VNNI kernels take per step.
 func intGrain(rowBytes int) int {
 	const bytesPerTask = 256 << 10
-	return max(4, bytesPerTask/max(rowBytes, 1)) &^ 3
+	return max(8, bytesPerTask/max(rowBytes, 1)) &^ 7
 }
 
 func subBias(b []float32, lo, hi int) []float32 {

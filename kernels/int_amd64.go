@@ -2,30 +2,32 @@
 
 package kernels
 
-// The assembly kernels in int_amd64.s. The VNNI kernels compute the raw
-// int32 sums of whole row lists (see gemvRowsInt8VNNI); the AVX2 kernels
-// those of four rows starting at r0..r3 and are driven from Go. Each raw sum
-// is Σw·x plus a bias of c·Σx that the sign trick of the kernel adds
-// (c = 128 for INT8 VNNI, 8 for both INT4 kernels, 0 for INT8 AVX2). The
-// AVX2 kernels take only len(x) a positive multiple of 32 (INT8) or 64
-// (INT4); the VNNI kernels take any number of columns.
+// The assembly kernels in int_amd64.s. The VNNI kernels compute and write
+// whole row lists; the AVX2 kernels compute the raw int32 sums of four rows
+// starting at r0..r3 and are driven from Go. Each raw sum is Σw·x plus a
+// bias of c·Σx that the sign trick of the kernel adds (c = 128 for INT8
+// VNNI, 8 for both INT4 kernels, 0 for INT8 AVX2). The AVX2 kernels take
+// only len(x) a positive multiple of 32 (INT8) or 64 (INT4); the VNNI
+// kernels take any number of columns.
 
-// gemvRowsInt8VNNI stores in out[k] the raw sum of row k, or idx[k] when idx
-// is not nil, of the matrix of len(x) columns at q, for k < n. out must have
-// room for n rounded up to a multiple of four.
-//
-//go:noescape
-func gemvRowsInt8VNNI(x []int8, q *int8, idx *int32, n int, out *int32)
-
-//go:noescape
-func gemvRowsInt4VNNI(xs []int8, q *byte, rowBytes int, idx *int32, n int, out *int32)
-
-// splitInt4X writes x to dst as gemvRowsInt4VNNI wants it: per block of 128
+// splitInt4X writes x to dst as gemv8Int4VNNI wants it: per block of 128
 // columns the 64 even columns, then the 64 odd ones, zero-padded to whole
 // blocks. len(dst) must be at least len(x) rounded up to a multiple of 128.
 //
 //go:noescape
 func splitInt4X(dst, x []int8)
+
+// gemv8Int8VNNI and gemv8Int4VNNI compute and write the outputs of n >= 8
+// rows, eight at a time: rows 0..n-1 of q, y, scales and b, or the rows
+// idx[0..n-1] when idx is not nil; b may be nil. x is the input (for INT4
+// split by splitInt4X), stride the row length in bytes, and bias the sum
+// c·Σx the kernel's sign trick adds, which it subtracts.
+//
+//go:noescape
+func gemv8Int8VNNI(x []int8, q *int8, stride int, idx *int32, n int, y, scales, b *float32, xscale float32, bias int32)
+
+//go:noescape
+func gemv8Int4VNNI(xs []int8, q *byte, stride int, idx *int32, n int, y, scales, b *float32, xscale float32, bias int32)
 
 //go:noescape
 func dot4Int8AVX2(x []int8, r0, r1, r2, r3 *int8, out *[4]int32)
@@ -79,31 +81,20 @@ func int4Impls() []namedInt4 {
 	return impls
 }
 
-// vnniChunk is the number of rows whose raw sums a VNNI kernel call leaves
-// in a stack buffer before the Go epilogue turns them into outputs.
-const vnniChunk = 512
-
 func gemvInt8VNNI(y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
-	if cols == 0 { // nothing to read, and no q[0] to point at
+	n := numRows(y, idx)
+	if cols == 0 || n == 0 { // nothing to read, and no q[0] to point at
 		gemvInt8Generic(y, q, scales, cols, xq, xscale, b, idx)
 		return
 	}
-	bias := 128 * sumInt8(xq)
-	n := numRows(y, idx)
-	var raw [vnniChunk + 3]int32
-	for lo := 0; lo < n; lo += vnniChunk {
-		m := min(vnniChunk, n-lo)
-		if idx == nil {
-			gemvRowsInt8VNNI(xq, &q[lo*cols], nil, m, &raw[0])
-		} else {
-			gemvRowsInt8VNNI(xq, &q[0], &idx[lo], m, &raw[0])
-		}
-		intEpilogues(y, raw[:m], bias, lo, idx, scales, xscale, b)
-	}
+	var pad [8]int32
+	idx, n = padRows(&pad, idx, n)
+	gemv8Int8VNNI(xq, &q[0], cols, idxPtr(idx), n, &y[0], &scales[0], biasPtr(b), xscale, 128*sumInt8(xq))
 }
 
 func gemvInt4VNNI(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
-	if cols == 0 {
+	n := numRows(y, idx)
+	if cols == 0 || n == 0 {
 		gemvInt4Generic(y, q, scales, cols, xq, xscale, b, idx)
 		return
 	}
@@ -115,28 +106,36 @@ func gemvInt4VNNI(y []float32, q []byte, scales []float32, cols int, xq []int8, 
 		xs = make([]int8, need)
 	}
 	splitInt4X(xs, xq)
-	bias := 8 * sumInt8(xq)
-	stride := int4RowBytes(cols)
-	n := numRows(y, idx)
-	var raw [vnniChunk + 3]int32
-	for lo := 0; lo < n; lo += vnniChunk {
-		m := min(vnniChunk, n-lo)
-		if idx == nil {
-			gemvRowsInt4VNNI(xs, &q[lo*stride], stride, nil, m, &raw[0])
-		} else {
-			gemvRowsInt4VNNI(xs, &q[0], stride, &idx[lo], m, &raw[0])
-		}
-		intEpilogues(y, raw[:m], bias, lo, idx, scales, xscale, b)
-	}
+	var pad [8]int32
+	idx, n = padRows(&pad, idx, n)
+	gemv8Int4VNNI(xs, &q[0], int4RowBytes(cols), idxPtr(idx), n, &y[0], &scales[0], biasPtr(b), xscale, 8*sumInt8(xq))
 }
 
-// intEpilogues writes the outputs of the rows at positions lo, lo+1, ...
-// from their raw sums less bias.
-func intEpilogues(y []float32, raw []int32, bias int32, lo int, idx []int32, scales []float32, xscale float32, b []float32) {
-	for j, s := range raw {
-		r := rowAt(idx, lo+j)
-		y[r] = intEpilogue(s-bias, r, scales, xscale, b)
+// padRows returns idx and n unchanged when n >= 8, the least the eight-row
+// kernels take. Fewer rows it lists in pad, the last repeated to fill it:
+// the repeats compute and store the same value again.
+func padRows(pad *[8]int32, idx []int32, n int) ([]int32, int) {
+	if n >= 8 {
+		return idx, n
 	}
+	for j := range pad {
+		pad[j] = int32(rowAt(idx, min(j, n-1)))
+	}
+	return pad[:], 8
+}
+
+func idxPtr(idx []int32) *int32 {
+	if idx == nil {
+		return nil
+	}
+	return &idx[0]
+}
+
+func biasPtr(b []float32) *float32 {
+	if b == nil {
+		return nil
+	}
+	return &b[0]
 }
 
 func gemvInt8AVX2(y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {

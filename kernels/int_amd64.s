@@ -2,12 +2,11 @@
 
 #include "textflag.h"
 
-// Integer dot-product kernels for GemvInt8 and GemvInt4. They take the rows
-// four at a time, so every load of x is shared by four rows, and store raw
-// int32 sums: the VNNI kernels for a whole list of rows, the AVX2 kernels for
-// the four rows of one call. The Go wrappers in int_amd64.go remove the bias
-// the sign tricks below add, scale, and handle the columns the AVX2 kernels
-// leave over.
+// Integer dot-product kernels for GemvInt8 and GemvInt4. The VNNI kernels
+// take the rows eight at a time and write the outputs of a whole list of
+// rows; the AVX2 kernels take four rows a call, store their raw int32 sums,
+// and leave the bias their sign trick adds, the scaling and the columns
+// past the last whole vector to the Go wrappers in int_amd64.go.
 //
 // All sums are int32. The wrappers limit cols to MaxIntCols, so no sum,
 // biased or not, can overflow.
@@ -30,20 +29,8 @@
 	SHLQ CX, dst     \
 	NOTQ dst
 
-// REDUCE4Z sums each of the four int32 vectors Z0..Z3 across its lanes and
-// stores the four sums at (DI). Clobbers Z4..Z7.
-#define REDUCE4Z \
-	VEXTRACTI64X4 $1, Z0, Y4 \
-	VEXTRACTI64X4 $1, Z1, Y5 \
-	VEXTRACTI64X4 $1, Z2, Y6 \
-	VEXTRACTI64X4 $1, Z3, Y7 \
-	VPADDD        Y4, Y0, Y0 \
-	VPADDD        Y5, Y1, Y1 \
-	VPADDD        Y6, Y2, Y2 \
-	VPADDD        Y7, Y3, Y3 \
-	REDUCE4Y
-
-// REDUCE4Y does the same for the int32 vectors Y0..Y3. Clobbers Y4..Y7.
+// REDUCE4Y sums each of the four int32 vectors Y0..Y3 across its lanes and
+// stores the four sums at (DI). Clobbers Y4..Y7.
 #define REDUCE4Y \
 	VEXTRACTI128 $1, Y0, X4 \
 	VEXTRACTI128 $1, Y1, X5 \
@@ -57,221 +44,6 @@
 	VPHADDD      X3, X2, X2 \
 	VPHADDD      X2, X0, X0 \
 	VMOVDQU      X0, (DI)
-
-// The VNNI kernels walk all the rows of a call themselves, four at a time,
-// so the per-group work (finding rows, zeroing and reducing accumulators) is
-// a few dozen instructions with no call in between. The k-th row is k, or
-// idx[k] when idx is not nil; a final group of fewer than four repeats row
-// n-1, and out must have room for n rounded up to a multiple of four.
-//
-// While reading a group the kernels prefetch the next one, into L2, at the
-// offset they are reading in the current rows (held in R12, R13, DI, CX), so
-// it is in cache, one group ahead, when needed. Rows of a few hundred bytes
-// give the hardware prefetchers little to ramp up on, and without this the
-// INT4 loop ran at about half its present speed from memory. Unlike
-// prefetching further along the current rows, this never fetches bytes
-// outside the rows a call reads, so a sparse gather wastes no bandwidth; for
-// consecutive rows it is one linear stream. (On the target, T1 measured at
-// least as fast as T0, NTA much slower, and two groups ahead no better than
-// one.)
-
-// ROWNUM sets dst to the position AX+j clamped to the last, BX = n-1.
-#define ROWNUM(j, dst) \
-	LEAQ    j(AX), dst \
-	CMPQ    dst, BX    \
-	CMOVQGT BX, dst
-
-// SETROWS loads R8..R11 with the addresses of the rows of the group at
-// position k and R12, R13, DI, CX with those of the next group. It reads the
-// frame locals every VNNI kernel sets up: k-8(SP), the position; q-16(SP),
-// the matrix; s-24(SP), its row stride in bytes; i-32(SP), idx; and
-// n-40(SP), the number of rows. Clobbers AX, BX, SI.
-#define SETROWS(done) \
-	MOVQ    k-8(SP), AX   \
-	MOVQ    n-40(SP), BX  \
-	DECQ    BX            \
-	ROWNUM(0, R8)         \
-	ROWNUM(1, R9)         \
-	ROWNUM(2, R10)        \
-	ROWNUM(3, R11)        \
-	ROWNUM(4, R12)        \
-	ROWNUM(5, R13)        \
-	ROWNUM(6, DI)         \
-	ROWNUM(7, CX)         \
-	MOVQ    i-32(SP), SI  \
-	TESTQ   SI, SI        \
-	JZ      done          \
-	MOVLQSX (SI)(R8*4), R8   \
-	MOVLQSX (SI)(R9*4), R9   \
-	MOVLQSX (SI)(R10*4), R10 \
-	MOVLQSX (SI)(R11*4), R11 \
-	MOVLQSX (SI)(R12*4), R12 \
-	MOVLQSX (SI)(R13*4), R13 \
-	MOVLQSX (SI)(DI*4), DI   \
-	MOVLQSX (SI)(CX*4), CX   \
-done:                    \
-	IMULQ   s-24(SP), R8   \
-	IMULQ   s-24(SP), R9   \
-	IMULQ   s-24(SP), R10  \
-	IMULQ   s-24(SP), R11  \
-	IMULQ   s-24(SP), R12  \
-	IMULQ   s-24(SP), R13  \
-	IMULQ   s-24(SP), DI   \
-	IMULQ   s-24(SP), CX   \
-	MOVQ    q-16(SP), SI   \
-	ADDQ    SI, R8         \
-	ADDQ    SI, R9         \
-	ADDQ    SI, R10        \
-	ADDQ    SI, R11        \
-	ADDQ    SI, R12        \
-	ADDQ    SI, R13        \
-	ADDQ    SI, DI         \
-	ADDQ    SI, CX
-
-// ZEROACC clears the eight accumulators.
-#define ZEROACC \
-	VPXORD Z0, Z0, Z0    \
-	VPXORD Z1, Z1, Z1    \
-	VPXORD Z2, Z2, Z2    \
-	VPXORD Z3, Z3, Z3    \
-	VPXORD Z12, Z12, Z12 \
-	VPXORD Z13, Z13, Z13 \
-	VPXORD Z14, Z14, Z14 \
-	VPXORD Z15, Z15, Z15
-
-// NEXTGROUP stores the group's four sums at out[k] (out in o-48(SP)),
-// advances k by four and loops to label while k < n.
-#define NEXTGROUP(label) \
-	MOVQ o-48(SP), DI       \
-	MOVQ k-8(SP), AX        \
-	LEAQ (DI)(AX*4), DI     \
-	REDUCE4Z                \
-	ADDQ $4, AX             \
-	MOVQ AX, k-8(SP)        \
-	CMPQ AX, n-40(SP)       \
-	JLT  label
-
-// PREFETCHNEXT prefetches the line at offset off+DX of each next row.
-#define PREFETCHNEXT(off) \
-	PREFETCHT1 off(R12)(DX*1) \
-	PREFETCHT1 off(R13)(DX*1) \
-	PREFETCHT1 off(DI)(DX*1)  \
-	PREFETCHT1 off(CX)(DX*1)
-
-// func gemvRowsInt8VNNI(x []int8, q *int8, idx *int32, n int, out *int32)
-//
-// gemvRowsInt8VNNI stores in out[k] the raw sum for the k-th of n rows of
-// len(x) bytes starting at q (see SETROWS). VPDPBUSD multiplies unsigned
-// bytes by signed bytes, and both our operands are signed. The sign trick:
-// XOR each weight byte with 0x80, which turns the int8 w into the uint8
-// w+128, and multiply that by the signed x. Each sum is then
-// Σ(w+128)·x = Σw·x + 128·Σx; the caller subtracts 128·Σx, computed once per
-// call. VPDPBUSD does not saturate, so any int8 input is exact. The tail is
-// handled with masked loads that zero the lanes past len(x): a zero x
-// contributes nothing whatever the weight.
-
-// I8STEP processes 128 columns of the four rows at DX, in two 64-byte
-// halves with separate accumulators so that the VPDPBUSD latency chains of
-// one row overlap.
-#define I8STEP \
-	VMOVDQU8 (SI)(DX*1), Z4         \
-	VMOVDQU8 64(SI)(DX*1), Z5       \
-	VPXORD   (R8)(DX*1), Z10, Z6    \
-	VPXORD   64(R8)(DX*1), Z10, Z7  \
-	VPXORD   (R9)(DX*1), Z10, Z8    \
-	VPXORD   64(R9)(DX*1), Z10, Z9  \
-	VPDPBUSD Z4, Z6, Z0             \
-	VPDPBUSD Z5, Z7, Z12            \
-	VPDPBUSD Z4, Z8, Z1             \
-	VPDPBUSD Z5, Z9, Z13            \
-	VPXORD   (R10)(DX*1), Z10, Z6   \
-	VPXORD   64(R10)(DX*1), Z10, Z7 \
-	VPXORD   (R11)(DX*1), Z10, Z8   \
-	VPXORD   64(R11)(DX*1), Z10, Z9 \
-	VPDPBUSD Z4, Z6, Z2             \
-	VPDPBUSD Z5, Z7, Z14            \
-	VPDPBUSD Z4, Z8, Z3             \
-	VPDPBUSD Z5, Z9, Z15
-
-TEXT ·gemvRowsInt8VNNI(SB), NOSPLIT, $48-56
-	MOVQ         $0, k-8(SP)
-	MOVQ         q+24(FP), AX
-	MOVQ         AX, q-16(SP)
-	MOVQ         x_len+8(FP), AX
-	MOVQ         AX, s-24(SP)
-	MOVQ         idx+32(FP), AX
-	MOVQ         AX, i-32(SP)
-	MOVQ         n+40(FP), AX
-	MOVQ         AX, n-40(SP)
-	MOVQ         out+48(FP), AX
-	MOVQ         AX, o-48(SP)
-	MOVL         $0x80808080, AX
-	VPBROADCASTD AX, Z10
-
-i8vgroup:
-	SETROWS(i8vrows)
-	ZEROACC
-	MOVQ x_base+0(FP), SI
-	MOVQ x_len+8(FP), BX
-	XORQ DX, DX
-	MOVQ BX, AX
-	ANDQ $-128, AX // bytes in whole 128-byte steps
-
-i8vloop:
-	CMPQ DX, AX
-	JAE  i8v64
-	PREFETCHNEXT(0)
-	PREFETCHNEXT(64)
-	I8STEP
-	ADDQ $128, DX
-	JMP  i8vloop
-
-i8v64:
-	MOVQ     BX, AX
-	ANDQ     $-64, AX
-	CMPQ     DX, AX
-	JAE      i8vtail
-	PREFETCHNEXT(0)
-	VMOVDQU8 (SI)(DX*1), Z4
-	VPXORD   (R8)(DX*1), Z10, Z6
-	VPXORD   (R9)(DX*1), Z10, Z7
-	VPXORD   (R10)(DX*1), Z10, Z8
-	VPXORD   (R11)(DX*1), Z10, Z9
-	VPDPBUSD Z4, Z6, Z0
-	VPDPBUSD Z4, Z7, Z1
-	VPDPBUSD Z4, Z8, Z2
-	VPDPBUSD Z4, Z9, Z3
-	ADDQ     $64, DX
-
-i8vtail:
-	MOVQ BX, AX
-	SUBQ DX, AX // 0 <= AX < 64 bytes left
-	JZ   i8vreduce
-	PREFETCHNEXT(0)
-	LOWMASK(AX, R12)
-	KMOVQ      R12, K1
-	VMOVDQU8.Z (SI)(DX*1), K1, Z4
-	VMOVDQU8.Z (R8)(DX*1), K1, Z6
-	VMOVDQU8.Z (R9)(DX*1), K1, Z7
-	VMOVDQU8.Z (R10)(DX*1), K1, Z8
-	VMOVDQU8.Z (R11)(DX*1), K1, Z9
-	VPXORD     Z6, Z10, Z6
-	VPXORD     Z7, Z10, Z7
-	VPXORD     Z8, Z10, Z8
-	VPXORD     Z9, Z10, Z9
-	VPDPBUSD   Z4, Z6, Z0
-	VPDPBUSD   Z4, Z7, Z1
-	VPDPBUSD   Z4, Z8, Z2
-	VPDPBUSD   Z4, Z9, Z3
-
-i8vreduce:
-	VPADDD Z12, Z0, Z0
-	VPADDD Z13, Z1, Z1
-	VPADDD Z14, Z2, Z2
-	VPADDD Z15, Z3, Z3
-	NEXTGROUP(i8vgroup)
-	VZEROUPPER
-	RET
 
 // SPLITX splits the 128 columns of x in Z8 (first 64) and Z9 (last 64)
 // into the even columns, in Z6, and the odd ones, in Z7: VPMOVWB keeps the
@@ -288,7 +60,7 @@ i8vreduce:
 
 // func splitInt4X(dst, x []int8)
 //
-// splitInt4X lays x out for gemvRowsInt4VNNI: for each block of 128
+// splitInt4X lays x out for gemv8Int4VNNI: for each block of 128
 // columns, the 64 even columns and then the 64 odd ones, zero-padded to
 // whole blocks. len(dst) must be at least len(x) rounded up to 128.
 TEXT ·splitInt4X(SB), NOSPLIT, $0-48
@@ -333,121 +105,6 @@ splittail:
 	VMOVDQU8   Z7, 64(DI)(DX*1)
 
 splitdone:
-	VZEROUPPER
-	RET
-
-// func gemvRowsInt4VNNI(xs []int8, q *byte, rowBytes int, idx *int32, n int, out *int32)
-//
-// gemvRowsInt4VNNI is gemvRowsInt8VNNI for INT4 rows of rowBytes =
-// (cols+1)/2 bytes, with x split by splitInt4X into xs. Byte t of a row
-// carries column 2t in its low nibble and column 2t+1 in its high nibble,
-// both stored as w+8. The nibbles are therefore already the unsigned operand
-// VPDPBUSD wants: each sum is Σ(w+8)·x = Σw·x + 8·Σx, and the caller
-// subtracts 8·Σx. Rather than re-interleave the nibbles of every row, x is
-// split once per call into even and odd columns, and the low nibbles meet
-// the even columns, the high nibbles the odd ones. xs is zero-padded, so the
-// padding high nibble of an odd last column, and the masked-off bytes of the
-// last block, meet a zero x. The high nibbles are not shifted down: masked
-// with 0xf0 they are 16 times the nibble, go to their own accumulators, and
-// those are divided by 16 (VPSRAD $4, exact on these multiples of 16) at the
-// end; with cols <= MaxIntCols they stay below 2^30 in magnitude.
-
-// I4STEP processes 64 packed bytes (128 columns) of the four rows at DX.
-#define I4STEP \
-	VMOVDQU8 (SI)(DX*2), Z6          \
-	VMOVDQU8 64(SI)(DX*2), Z7        \
-	VPANDD   (R8)(DX*1), Z5, Z8      \
-	VPANDD   (R8)(DX*1), Z4, Z10     \
-	VPANDD   (R9)(DX*1), Z5, Z9      \
-	VPANDD   (R9)(DX*1), Z4, Z11     \
-	VPDPBUSD Z6, Z8, Z0              \
-	VPDPBUSD Z7, Z10, Z12            \
-	VPDPBUSD Z6, Z9, Z1              \
-	VPDPBUSD Z7, Z11, Z13            \
-	VPANDD   (R10)(DX*1), Z5, Z8     \
-	VPANDD   (R10)(DX*1), Z4, Z10    \
-	VPANDD   (R11)(DX*1), Z5, Z9     \
-	VPANDD   (R11)(DX*1), Z4, Z11    \
-	VPDPBUSD Z6, Z8, Z2              \
-	VPDPBUSD Z7, Z10, Z14            \
-	VPDPBUSD Z6, Z9, Z3              \
-	VPDPBUSD Z7, Z11, Z15
-
-TEXT ·gemvRowsInt4VNNI(SB), NOSPLIT, $48-64
-	MOVQ         $0, k-8(SP)
-	MOVQ         q+24(FP), AX
-	MOVQ         AX, q-16(SP)
-	MOVQ         rowBytes+32(FP), AX
-	MOVQ         AX, s-24(SP)
-	MOVQ         idx+40(FP), AX
-	MOVQ         AX, i-32(SP)
-	MOVQ         n+48(FP), AX
-	MOVQ         AX, n-40(SP)
-	MOVQ         out+56(FP), AX
-	MOVQ         AX, o-48(SP)
-
-i4vgroup:
-	SETROWS(i4vrows)
-	ZEROACC
-	// The masks, in registers REDUCE4Z clobbers.
-	MOVL         $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z5
-	MOVL         $0xf0f0f0f0, AX
-	VPBROADCASTD AX, Z4
-	MOVQ xs_base+0(FP), SI
-	MOVQ rowBytes+32(FP), BX
-	XORQ DX, DX // packed byte offset; the xs offset is 2*DX
-	MOVQ BX, AX
-	ANDQ $-64, AX // bytes in whole 64-byte steps
-
-i4vloop:
-	CMPQ DX, AX
-	JAE  i4vtail
-	PREFETCHNEXT(0)
-	I4STEP
-	ADDQ $64, DX
-	JMP  i4vloop
-
-i4vtail:
-	MOVQ BX, AX
-	SUBQ DX, AX // 0 <= AX < 64 packed bytes left
-	JZ   i4vreduce
-	PREFETCHNEXT(0)
-	LOWMASK(AX, R12)
-	KMOVQ      R12, K3
-	VMOVDQU8   (SI)(DX*2), Z6
-	VMOVDQU8   64(SI)(DX*2), Z7
-	VMOVDQU8.Z (R8)(DX*1), K3, Z8
-	VMOVDQU8.Z (R9)(DX*1), K3, Z9
-	VPANDD     Z4, Z8, Z10
-	VPANDD     Z4, Z9, Z11
-	VPANDD     Z5, Z8, Z8
-	VPANDD     Z5, Z9, Z9
-	VPDPBUSD   Z6, Z8, Z0
-	VPDPBUSD   Z7, Z10, Z12
-	VPDPBUSD   Z6, Z9, Z1
-	VPDPBUSD   Z7, Z11, Z13
-	VMOVDQU8.Z (R10)(DX*1), K3, Z8
-	VMOVDQU8.Z (R11)(DX*1), K3, Z9
-	VPANDD     Z4, Z8, Z10
-	VPANDD     Z4, Z9, Z11
-	VPANDD     Z5, Z8, Z8
-	VPANDD     Z5, Z9, Z9
-	VPDPBUSD   Z6, Z8, Z2
-	VPDPBUSD   Z7, Z10, Z14
-	VPDPBUSD   Z6, Z9, Z3
-	VPDPBUSD   Z7, Z11, Z15
-
-i4vreduce:
-	VPSRAD $4, Z12, Z12
-	VPSRAD $4, Z13, Z13
-	VPSRAD $4, Z14, Z14
-	VPSRAD $4, Z15, Z15
-	VPADDD Z12, Z0, Z0
-	VPADDD Z13, Z1, Z1
-	VPADDD Z14, Z2, Z2
-	VPADDD Z15, Z3, Z3
-	NEXTGROUP(i4vgroup)
 	VZEROUPPER
 	RET
 
@@ -519,7 +176,7 @@ i8aloop:
 // func dot4Int4AVX2(x []int8, r0, r1, r2, r3 *byte, out *[4]int32)
 //
 // len(x) must be a positive multiple of 64; the caller does the rest. Rows
-// are packed as for gemvRowsInt4VNNI and out[i] is again Σw·x + 8·Σx. The
+// are packed as for gemv8Int4VNNI and out[i] is again Σw·x + 8·Σx. The
 // unsigned nibbles (at most 15) go straight into VPMADDUBSW against signed x,
 // so no sign trick is needed: a pair is at most 2·15·128 = 3840, and the sum
 // of the low- and high-nibble pairs, at most 7680, still fits int16 before
@@ -608,5 +265,397 @@ i4aloop:
 	JB         i4aloop
 
 	REDUCE4Y
+	VZEROUPPER
+	RET
+
+// The VNNI kernels. gemv8Int8VNNI and gemv8Int4VNNI walk all n
+// rows of a call eight at a time and write the outputs themselves, so a
+// short row costs little beyond its bytes: per group of eight rows, the
+// row addresses take a few LEAs (consecutive rows) or eight index loads, the
+// eight accumulators are reduced together by a transposing add tree (24
+// instructions for eight rows), and the epilogue
+//
+//	y[r] = float32(s[r] - bias) * (scales[r] * xscale) + b[r]
+//
+// runs once on a vector of eight rows, with the same float32 operations in
+// the same order as intEpilogue, so results match the pure-Go twin bit for
+// bit. For a gather, scales and b are read with VGATHERDPS and y is written
+// with VSCATTERDPS; a repeated row index writes the same value twice.
+//
+// n must be at least eight. When it is not a multiple of eight, the last
+// group is moved back to end at row n-1 and stores only the rows the
+// previous group did not, so no row is read outside the call's rows and no
+// output is written twice (b may alias y).
+//
+// The row tail past the last whole 64 bytes is read with a masked load
+// (mask K1, set once per call). The kernels do not prefetch: on the target,
+// consecutive rows ran fastest left to the hardware prefetchers, and
+// prefetching the next group of a gather row by row cost more than it
+// saved, in cache and from memory alike.
+//
+// Only Z0-Z15 are used, so VZEROUPPER leaves a clean state.
+//
+// Arguments (both kernels): x, the input (for INT4 split by splitInt4X);
+// q, the matrix; stride, its row length in bytes; idx, the rows to compute
+// (nil for rows 0..n-1); n; y, scales, b (nil for no bias) at row 0; xscale;
+// and bias, the c·Σx the sign trick adds to every raw sum.
+
+// The macros below read the arguments from frame locals, which each kernel
+// fills on entry (the assembler's vet check cannot follow FP names into
+// macros): k-8(SP), the position of the current group; q-16(SP); s-24(SP),
+// the stride; i-32(SP), idx; n-40(SP); y-48(SP); c-56(SP), scales;
+// b-64(SP); f-72(SP), xscale; and z-76(SP), bias.
+
+// G8START sets K1 to the tail mask of a row of s-24(SP) bytes and clears
+// the group position k-8(SP).
+#define G8START \
+	MOVQ  s-24(SP), AX \
+	ANDQ  $63, AX           \
+	LOWMASK(AX, BX)         \
+	KMOVQ BX, K1            \
+	MOVQ  $0, k-8(SP)
+
+// G8GROUP sets AX to the position of the group to compute and K2 to the
+// rows of it to store: all eight, or for a short last group, moved back to
+// n-8, only those not stored yet.
+#define G8GROUP(full) \
+	MOVQ k-8(SP), AX  \
+	MOVQ n-40(SP), DX \
+	SUBQ AX, DX       \
+	MOVL $0xff, BX    \
+	CMPQ DX, $8       \
+	JGE  full         \
+	MOVQ $8, CX       \
+	SUBQ DX, CX       \
+	SHLL CX, BX       \
+	SUBQ CX, AX       \
+	MOVQ AX, k-8(SP)  \
+full:                 \
+	KMOVW BX, K2
+
+// G8ROWS sets R8-R13, DI, CX to the addresses of the eight rows of the
+// group at position k-8(SP). Clobbers AX, BX, SI.
+#define G8ROWS(gather, done) \
+	MOVQ    k-8(SP), AX        \
+	MOVQ    s-24(SP), BX  \
+	MOVQ    i-32(SP), SI     \
+	TESTQ   SI, SI             \
+	JNZ     gather             \
+	MOVQ    AX, R8             \
+	IMULQ   BX, R8             \
+	ADDQ    q-16(SP), R8       \
+	LEAQ    (R8)(BX*1), R9     \
+	LEAQ    (R8)(BX*2), R10    \
+	LEAQ    (R9)(BX*2), R11    \
+	LEAQ    (R8)(BX*4), R12    \
+	LEAQ    (R9)(BX*4), R13    \
+	LEAQ    (R10)(BX*4), DI    \
+	LEAQ    (R11)(BX*4), CX    \
+	JMP     done               \
+gather:                        \
+	LEAQ    (SI)(AX*4), SI     \
+	MOVLQSX (SI), R8           \
+	MOVLQSX 4(SI), R9          \
+	MOVLQSX 8(SI), R10         \
+	MOVLQSX 12(SI), R11        \
+	MOVLQSX 16(SI), R12        \
+	MOVLQSX 20(SI), R13        \
+	MOVLQSX 24(SI), DI         \
+	MOVLQSX 28(SI), CX         \
+	IMULQ   BX, R8             \
+	IMULQ   BX, R9             \
+	IMULQ   BX, R10            \
+	IMULQ   BX, R11            \
+	IMULQ   BX, R12            \
+	IMULQ   BX, R13            \
+	IMULQ   BX, DI             \
+	IMULQ   BX, CX             \
+	MOVQ    q-16(SP), SI       \
+	ADDQ    SI, R8             \
+	ADDQ    SI, R9             \
+	ADDQ    SI, R10            \
+	ADDQ    SI, R11            \
+	ADDQ    SI, R12            \
+	ADDQ    SI, R13            \
+	ADDQ    SI, DI             \
+	ADDQ    SI, CX             \
+done:
+
+#define G8ZERO \
+	VPXORD Z8, Z8, Z8    \
+	VPXORD Z9, Z9, Z9    \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15
+
+// REDUCE8 sums each of the accumulators Z8..Z15 (rows 0..7) across its
+// lanes and leaves the eight sums, in row order, in Y8. Each level halves
+// the number of vectors by interleaving two of them and adding: dwords,
+// then quadwords, then 128-bit lanes. Clobbers Z0-Z7.
+#define REDUCE8 \
+	VPUNPCKLDQ  Z9, Z8, Z0       \
+	VPUNPCKHDQ  Z9, Z8, Z1       \
+	VPADDD      Z1, Z0, Z0       \
+	VPUNPCKLDQ  Z11, Z10, Z1     \
+	VPUNPCKHDQ  Z11, Z10, Z2     \
+	VPADDD      Z2, Z1, Z1       \
+	VPUNPCKLDQ  Z13, Z12, Z2     \
+	VPUNPCKHDQ  Z13, Z12, Z3     \
+	VPADDD      Z3, Z2, Z2       \
+	VPUNPCKLDQ  Z15, Z14, Z3     \
+	VPUNPCKHDQ  Z15, Z14, Z4     \
+	VPADDD      Z4, Z3, Z3       \
+	VPUNPCKLQDQ Z1, Z0, Z4       \
+	VPUNPCKHQDQ Z1, Z0, Z5       \
+	VPADDD      Z5, Z4, Z4       \
+	VPUNPCKLQDQ Z3, Z2, Z5       \
+	VPUNPCKHQDQ Z3, Z2, Z6       \
+	VPADDD      Z6, Z5, Z5       \
+	VSHUFI32X4  $0x88, Z5, Z4, Z6 \
+	VSHUFI32X4  $0xdd, Z5, Z4, Z7 \
+	VPADDD      Z7, Z6, Z6       \
+	VSHUFI32X4  $0x88, Z6, Z6, Z7 \
+	VSHUFI32X4  $0xdd, Z6, Z6, Z6 \
+	VPADDD      Y7, Y6, Y8
+
+// G8STORE reduces the accumulators, writes the outputs of the group at
+// k-8(SP) under mask K2, advances k by eight and loops to group while
+// k < n. Clobbers Z0-Z7, K3.
+#define G8STORE(gather, nob, gnob, next, group) \
+	REDUCE8                             \
+	VPBROADCASTD z-76(SP), Y0        \
+	VPSUBD       Y0, Y8, Y8             \
+	VCVTDQ2PS    Y8, Y8                 \
+	VBROADCASTSS f-72(SP), Y3      \
+	MOVQ         k-8(SP), AX            \
+	MOVQ         i-32(SP), SI         \
+	TESTQ        SI, SI                 \
+	JNZ          gather                 \
+	MOVQ         c-56(SP), DX      \
+	VMULPS       (DX)(AX*4), Y3, Y3     \
+	VMULPS       Y3, Y8, Y8             \
+	MOVQ         b-64(SP), DX           \
+	TESTQ        DX, DX                 \
+	JZ           nob                    \
+	VADDPS       (DX)(AX*4), Y8, Y8     \
+nob:                                    \
+	MOVQ         y-48(SP), DX           \
+	VMOVUPS      Y8, K2, (DX)(AX*4)     \
+	JMP          next                   \
+gather:                                 \
+	VMOVDQU      (SI)(AX*4), Y4         \
+	MOVL         $0xff, CX              \
+	KMOVW        CX, K3                 \
+	MOVQ         c-56(SP), DX      \
+	VGATHERDPS   (DX)(Y4*4), K3, Y5     \
+	VMULPS       Y3, Y5, Y3             \
+	VMULPS       Y3, Y8, Y8             \
+	MOVQ         b-64(SP), DX           \
+	TESTQ        DX, DX                 \
+	JZ           gnob                   \
+	KMOVW        CX, K3                 \
+	VGATHERDPS   (DX)(Y4*4), K3, Y6     \
+	VADDPS       Y6, Y8, Y8             \
+gnob:                                   \
+	MOVQ         y-48(SP), DX           \
+	VSCATTERDPS  Y8, K2, (DX)(Y4*4)     \
+next:                                   \
+	ADDQ         $8, AX                 \
+	MOVQ         AX, k-8(SP)            \
+	CMPQ         AX, n-40(SP)           \
+	JLT          group
+
+// I8ROW8 adds 64 columns at DX of the row at r to accumulator acc, x in Z0,
+// 0x80 bytes in Z1.
+#define I8ROW8(r, t, acc) \
+	VPXORD   (r)(DX*1), Z1, t \
+	VPDPBUSD Z0, t, acc
+
+// I8TAIL8 is I8ROW8 for the masked tail.
+#define I8TAIL8(r, t, acc) \
+	VMOVDQU8.Z (r)(DX*1), K1, t \
+	VPXORD     t, Z1, t         \
+	VPDPBUSD   Z0, t, acc
+
+// func gemv8Int8VNNI(x []int8, q *int8, stride int, idx *int32, n int, y, scales, b *float32, xscale float32, bias int32)
+//
+// stride is len(x) and bias must be 128·Σx. VPDPBUSD multiplies unsigned
+// bytes by signed bytes, and both our operands are signed. The sign trick:
+// XOR each weight byte with 0x80, which turns the int8 w into the uint8
+// w+128, and multiply that by the signed x. Each sum is then
+// Σ(w+128)·x = Σw·x + 128·Σx, less the bias 128·Σx the caller computes once
+// per call. VPDPBUSD does not saturate, so any int8 input is exact. The
+// masked tail loads zero x past len(x), and a zero x contributes nothing
+// whatever the weight.
+TEXT ·gemv8Int8VNNI(SB), NOSPLIT, $80-88
+	MOVQ q+24(FP), AX
+	MOVQ AX, q-16(SP)
+	MOVQ stride+32(FP), AX
+	MOVQ AX, s-24(SP)
+	MOVQ idx+40(FP), AX
+	MOVQ AX, i-32(SP)
+	MOVQ n+48(FP), AX
+	MOVQ AX, n-40(SP)
+	MOVQ y+56(FP), AX
+	MOVQ AX, y-48(SP)
+	MOVQ scales+64(FP), AX
+	MOVQ AX, c-56(SP)
+	MOVQ b+72(FP), AX
+	MOVQ AX, b-64(SP)
+	MOVL xscale+80(FP), AX
+	MOVL AX, f-72(SP)
+	MOVL bias+84(FP), AX
+	MOVL AX, z-76(SP)
+	G8START
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z1
+
+i8g8group:
+	G8GROUP(i8g8full)
+	G8ROWS(i8g8gather, i8g8rows)
+	G8ZERO
+	MOVQ x_base+0(FP), SI
+	MOVQ s-24(SP), BX
+	ANDQ $-64, BX
+	XORQ DX, DX
+
+i8g8loop:
+	CMPQ     DX, BX
+	JAE      i8g8tail
+	VMOVDQU8 (SI)(DX*1), Z0
+	I8ROW8(R8, Z2, Z8)
+	I8ROW8(R9, Z3, Z9)
+	I8ROW8(R10, Z4, Z10)
+	I8ROW8(R11, Z5, Z11)
+	I8ROW8(R12, Z2, Z12)
+	I8ROW8(R13, Z3, Z13)
+	I8ROW8(DI, Z4, Z14)
+	I8ROW8(CX, Z5, Z15)
+	ADDQ     $64, DX
+	JMP      i8g8loop
+
+i8g8tail:
+	KORTESTQ   K1, K1
+	JZ         i8g8reduce
+	VMOVDQU8.Z (SI)(DX*1), K1, Z0
+	I8TAIL8(R8, Z2, Z8)
+	I8TAIL8(R9, Z3, Z9)
+	I8TAIL8(R10, Z4, Z10)
+	I8TAIL8(R11, Z5, Z11)
+	I8TAIL8(R12, Z2, Z12)
+	I8TAIL8(R13, Z3, Z13)
+	I8TAIL8(DI, Z4, Z14)
+	I8TAIL8(CX, Z5, Z15)
+
+i8g8reduce:
+	G8STORE(i8g8sg, i8g8nob, i8g8gnob, i8g8next, i8g8again)
+	VZEROUPPER
+	RET
+
+i8g8again:
+	// Z1 was clobbered by REDUCE8.
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z1
+	JMP          i8g8group
+
+// I4ROW8 adds 64 packed bytes (128 columns) at DX of the row at r to acc:
+// the low nibbles (masked with 0x0f in Z2) against the even columns in Z0,
+// the high nibbles, shifted down, against the odd ones in Z1.
+#define I4ROW8(r, t, u, acc) \
+	VPANDD   (r)(DX*1), Z2, t \
+	VPSRLW   $4, (r)(DX*1), u \
+	VPANDD   u, Z2, u         \
+	VPDPBUSD Z0, t, acc       \
+	VPDPBUSD Z1, u, acc
+
+#define I4TAIL8(r, t, u, acc) \
+	VMOVDQU8.Z (r)(DX*1), K1, t \
+	VPSRLW     $4, t, u         \
+	VPANDD     t, Z2, t         \
+	VPANDD     u, Z2, u         \
+	VPDPBUSD   Z0, t, acc       \
+	VPDPBUSD   Z1, u, acc
+
+// func gemv8Int4VNNI(xs []int8, q *byte, stride int, idx *int32, n int, y, scales, b *float32, xscale float32, bias int32)
+//
+// xs is the input split by splitInt4X, stride is (cols+1)/2 and bias must
+// be 8·Σx. Byte t of a row carries column 2t in its low nibble and column
+// 2t+1 in its high nibble, both stored as w+8, which is already the unsigned
+// operand VPDPBUSD wants: each sum is Σ(w+8)·x = Σw·x + 8·Σx. Rather than
+// re-interleave the nibbles of every row, x is split once per call into
+// even and odd columns, and the low nibbles meet the even columns, the high
+// nibbles (shifted down) the odd ones. xs is zero-padded, so the padding
+// high nibble of an odd last column, and the masked-off bytes of a row's
+// tail, meet a zero x. Shifting the high nibbles down, rather than giving
+// them their own accumulators, keeps one accumulator a row, which is what
+// lets eight rows share a step.
+TEXT ·gemv8Int4VNNI(SB), NOSPLIT, $80-88
+	MOVQ q+24(FP), AX
+	MOVQ AX, q-16(SP)
+	MOVQ stride+32(FP), AX
+	MOVQ AX, s-24(SP)
+	MOVQ idx+40(FP), AX
+	MOVQ AX, i-32(SP)
+	MOVQ n+48(FP), AX
+	MOVQ AX, n-40(SP)
+	MOVQ y+56(FP), AX
+	MOVQ AX, y-48(SP)
+	MOVQ scales+64(FP), AX
+	MOVQ AX, c-56(SP)
+	MOVQ b+72(FP), AX
+	MOVQ AX, b-64(SP)
+	MOVL xscale+80(FP), AX
+	MOVL AX, f-72(SP)
+	MOVL bias+84(FP), AX
+	MOVL AX, z-76(SP)
+	G8START
+
+i4g8group:
+	G8GROUP(i4g8full)
+	G8ROWS(i4g8gather, i4g8rows)
+	G8ZERO
+	MOVL         $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z2
+	MOVQ xs_base+0(FP), SI
+	MOVQ s-24(SP), BX
+	ANDQ $-64, BX
+	XORQ DX, DX
+
+i4g8loop:
+	CMPQ     DX, BX
+	JAE      i4g8tail
+	VMOVDQU8 (SI)(DX*2), Z0
+	VMOVDQU8 64(SI)(DX*2), Z1
+	I4ROW8(R8, Z3, Z4, Z8)
+	I4ROW8(R9, Z5, Z6, Z9)
+	I4ROW8(R10, Z3, Z4, Z10)
+	I4ROW8(R11, Z5, Z6, Z11)
+	I4ROW8(R12, Z3, Z4, Z12)
+	I4ROW8(R13, Z5, Z6, Z13)
+	I4ROW8(DI, Z3, Z4, Z14)
+	I4ROW8(CX, Z5, Z6, Z15)
+	ADDQ     $64, DX
+	JMP      i4g8loop
+
+i4g8tail:
+	KORTESTQ K1, K1
+	JZ       i4g8reduce
+	// xs is zero-padded to whole blocks, so x needs no mask.
+	VMOVDQU8 (SI)(DX*2), Z0
+	VMOVDQU8 64(SI)(DX*2), Z1
+	I4TAIL8(R8, Z3, Z4, Z8)
+	I4TAIL8(R9, Z5, Z6, Z9)
+	I4TAIL8(R10, Z3, Z4, Z10)
+	I4TAIL8(R11, Z5, Z6, Z11)
+	I4TAIL8(R12, Z3, Z4, Z12)
+	I4TAIL8(R13, Z5, Z6, Z13)
+	I4TAIL8(DI, Z3, Z4, Z14)
+	I4TAIL8(CX, Z5, Z6, Z15)
+
+i4g8reduce:
+	G8STORE(i4g8sg, i4g8nob, i4g8gnob, i4g8next, i4g8group)
 	VZEROUPPER
 	RET

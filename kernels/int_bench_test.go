@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -185,5 +186,53 @@ func BenchmarkQuantizeInt8(b *testing.B) {
 	b.SetBytes(int64(4 * len(x)))
 	for b.Loop() {
 		QuantizeInt8(xq, x)
+	}
+}
+
+// BenchmarkGemvIntShort times the integer GEMVs, single-threaded, on the
+// short-row shapes where per-row overhead rather than bytes can dominate:
+// the INT8 little module of an LSTM-1500 layer (6000×417, dense and a
+// sorted half of the rows) and INT4 approximate screening (128 columns,
+// 64 bytes a row, over 268K to 1M rows). The matrices fit the 260 MiB L3
+// of the target, as they do when a model runs step after step; MB/s is
+// the weight bytes read per second.
+func BenchmarkGemvIntShort(b *testing.B) {
+	b.Run("int8/6000x417", func(b *testing.B) {
+		const rows, cols = 6000, 417
+		xq, xs := intBenchInput(cols)
+		y := make([]float32, rows)
+		scales := make([]float32, rows)
+		bias := make([]float32, rows)
+		q := make([]byte, rows*cols)
+		randBytes(q, 15)
+		b.Run("dense", func(b *testing.B) {
+			b.SetBytes(int64(len(q)))
+			for b.Loop() {
+				GemvInt8(y, asInt8(q), scales, cols, xq, xs, bias)
+			}
+		})
+		idx := intSubset(rand.New(rand.NewPCG(16, 16)), rows, rows/2)
+		slices.Sort(idx)
+		b.Run("gather50", func(b *testing.B) {
+			b.SetBytes(int64(len(idx) * cols))
+			for b.Loop() {
+				GemvInt8Gather(y, asInt8(q), scales, cols, xq, xs, bias, idx)
+			}
+		})
+	})
+	for _, rows := range []int{268000, 670000, 1000000} {
+		b.Run(fmt.Sprintf("int4/%dx128", rows), func(b *testing.B) {
+			const cols = 128
+			xq, xs := intBenchInput(cols)
+			y := make([]float32, rows)
+			scales := make([]float32, rows)
+			bias := make([]float32, rows)
+			q := make([]byte, rows*int4RowBytes(cols))
+			randBytes(q, 17)
+			b.SetBytes(int64(len(q)))
+			for b.Loop() {
+				GemvInt4(y, q, scales, cols, xq, xs, bias)
+			}
+		})
 	}
 }

@@ -23,10 +23,13 @@ import (
 // when k exceeds the number of non-NaN elements, and thresh is NaN exactly
 // then. Among equal values the choice is unspecified; −0 and +0 are equal.
 //
-// Selection is introselect: quickselect with a three-way partition (so runs
-// of ties cost linear time) and a deterministic median-of-three or ninther
-// pivot, falling back to sorting the remaining range when the recursion
-// depth exceeds 2·log2(len(x)). For small k on long inputs a sampling pass
+// For k <= len(x)/256, TopK makes one streaming pass over x with a running
+// threshold (see streamTopK), so each element costs a comparison or two and
+// only the few that beat the k best so far are kept. Otherwise selection is
+// introselect: quickselect with a three-way partition (so runs of ties cost
+// linear time) and a deterministic median-of-three or ninther pivot,
+// falling back to sorting the remaining range when the recursion depth
+// exceeds 2·log2(len(x)); for k <= len(x)/8 on long inputs a sampling pass
 // (see sampleFilter) first discards all but O(k + n^(3/4)) candidates.
 // Expected time is O(len(x)), worst case O(len(x)·log len(x)). It panics if
 // k < 0 or len(idx) < len(x).
@@ -45,6 +48,10 @@ func TopK(idx []int32, x []float32, k int, byMagnitude bool) (sel []int32, thres
 		return idx[:0], float32(math.Inf(1))
 	}
 	idx = idx[:n]
+	if k <= n/streamMinRatio {
+		sel = streamTopK(idx, x, k, byMagnitude)
+		return sel, keyValue(topKey(x[sel[k-1]], byMagnitude))
+	}
 	if n >= sampleMin && k <= n/8 {
 		if c := sampleFilter(idx, x, k, byMagnitude); c > 0 {
 			introselect(idx[:c], x, k-1, byMagnitude)
@@ -145,6 +152,143 @@ func selectBudget(idx []int32, x []float32, t int, mag bool, budget int) {
 		idx[j] = v
 	}
 }
+
+// streamMinRatio is the least len(x)/k for which TopK streams. The
+// candidates that enter grow like k·log(n/k), and each compaction selects
+// within 4k of them, so with k a larger share of n the sampling filter is
+// faster: on the target, 1.5 times at k = n/100 and 2 to 3 times at
+// k = n/16, while at k = n/1000 streaming is as fast or faster, and at
+// k = n/4000 six to eight times faster.
+const streamMinRatio = 256
+
+// streamTopK selects the k largest keys of x, 0 < k <= len(x)/8, in one
+// pass: it keeps candidate indices in a buffer within idx and a threshold,
+// the k-th largest key among them. An element enters the buffer only if it
+// beats the threshold; when the buffer is full, introselect keeps its best
+// k and the threshold rises to the k-th of those. The threshold never
+// exceeds the k-th largest key of x, so no element of the top k is ever
+// refused or dropped, and on most inputs only O(k·log(n/k)) elements
+// enter. The comparison is a float32 one against the threshold's value, so
+// ±0 ties are refused like any other tie, and while the threshold is NaN,
+// which ranks below everything, a separate loop admits every number. It
+// returns idx[:k] with the k-th largest key at idx[k-1].
+func streamTopK(idx []int32, x []float32, k int, mag bool) []int32 {
+	// The buffer holds k kept candidates and room for 3k (at least 1024)
+	// newcomers, so each compaction is paid for by many admissions.
+	buf := idx[:min(len(idx), k+max(3*k, 1024))]
+	for i := range k {
+		buf[i] = int32(i)
+	}
+	tv, tnan := compactTopK(buf[:k], x, k, mag)
+	m := k
+	for i := k; i < len(x); {
+		switch {
+		case tnan:
+			m, i = admitNumbers(buf, m, x, i)
+		case mag:
+			m, i = admitAbove(buf, m, x, i, tv, -tv)
+		default:
+			m, i = admitGreater(buf, m, x, i, tv)
+		}
+		if m == len(buf) {
+			tv, tnan = compactTopK(buf, x, k, mag)
+			m = k
+		}
+	}
+	if m > k {
+		compactTopK(buf[:m], x, k, mag)
+	}
+	return buf[:k]
+}
+
+// compactTopK moves the k best of the candidates buf to its front and
+// returns the k-th key as a value (or magnitude), and whether it is NaN.
+func compactTopK(buf []int32, x []float32, k int, mag bool) (tv float32, tnan bool) {
+	introselect(buf, x, k-1, mag)
+	tv = x[buf[k-1]]
+	if mag {
+		tv = abs32(tv)
+	}
+	return tv, tv != tv
+}
+
+// admitAbove appends to buf[m:] the indices i, i+1, ... of the elements of
+// x above hi or below lo, until buf is full or x ends, and returns the new
+// m and the next index to look at. It is the loop every element of a
+// streaming TopK goes through, so it tests four elements with one branch,
+// which is not taken for almost all of them.
+func admitAbove(buf []int32, m int, x []float32, i int, hi, lo float32) (int, int) {
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		if b2i(v[0] > hi || v[0] < lo)|b2i(v[1] > hi || v[1] < lo)|b2i(v[2] > hi || v[2] < lo)|b2i(v[3] > hi || v[3] < lo) == 0 {
+			continue
+		}
+		for j, vj := range v {
+			if vj > hi || vj < lo {
+				buf[m] = int32(i + j)
+				m++
+				if m == len(buf) {
+					return m, i + j + 1
+				}
+			}
+		}
+	}
+	for ; i < len(x); i++ {
+		if v := x[i]; v > hi || v < lo {
+			buf[m] = int32(i)
+			m++
+			if m == len(buf) {
+				return m, i + 1
+			}
+		}
+	}
+	return m, i
+}
+
+// admitGreater is admitAbove with no lower bound.
+func admitGreater(buf []int32, m int, x []float32, i int, hi float32) (int, int) {
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		if b2i(v[0] > hi)|b2i(v[1] > hi)|b2i(v[2] > hi)|b2i(v[3] > hi) == 0 {
+			continue
+		}
+		for j, vj := range v {
+			if vj > hi {
+				buf[m] = int32(i + j)
+				m++
+				if m == len(buf) {
+					return m, i + j + 1
+				}
+			}
+		}
+	}
+	for ; i < len(x); i++ {
+		if x[i] > hi {
+			buf[m] = int32(i)
+			m++
+			if m == len(buf) {
+				return m, i + 1
+			}
+		}
+	}
+	return m, i
+}
+
+// admitNumbers is admitAbove for a NaN threshold: every number beats it.
+func admitNumbers(buf []int32, m int, x []float32, i int) (int, int) {
+	for ; i < len(x); i++ {
+		if v := x[i]; v == v {
+			buf[m] = int32(i)
+			m++
+			if m == len(buf) {
+				return m, i + 1
+			}
+		}
+	}
+	return m, i
+}
+
+func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
 // sampleMin is the length from which TopK tries sampleFilter first.
 const sampleMin = 2048

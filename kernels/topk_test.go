@@ -177,6 +177,69 @@ func TestTopKVsSort(t *testing.T) {
 	}
 }
 
+// TestTopKStream runs the streaming selection on the inputs
+// that stress it: ascending values, where every element beats the running
+// threshold and the buffer compacts again and again; a NaN prefix, so the
+// first threshold is NaN and numbers, −Inf included, must still get in;
+// signed zeros and infinities, which the float comparison treats as the
+// key order does up to ±0 ties; and long runs of ties.
+func TestTopKStream(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, n := range []int{8, 9, 64, 2047, 2048, 4099, 20000} {
+		in := topKInputs(n, uint64(n)+1)
+		r := rand.New(rand.NewPCG(uint64(n), 5))
+		gen := func(name string, f func(i int) float32) {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = f(i)
+			}
+			in[name] = x
+		}
+		gen("nanprefix", func(i int) float32 {
+			if i < n/2 {
+				return nan
+			}
+			return float32(r.NormFloat64())
+		})
+		gen("nanprefix-inf", func(i int) float32 {
+			switch {
+			case i < n-3:
+				return nan
+			case i == n-1:
+				return -inf
+			}
+			return float32(-i)
+		})
+		gen("zeros", func(i int) float32 {
+			return [...]float32{0, float32(math.Copysign(0, -1)), -1, 1e-45, -1e-45}[r.IntN(5)]
+		})
+		gen("infs", func(i int) float32 {
+			return [...]float32{inf, -inf, nan, 1, -1}[r.IntN(5)]
+		})
+		gen("ties", func(i int) float32 { return float32(i / 1000) })
+		for name, x := range in {
+			for _, k := range []int{1, 2, 7, 64, 257, n / 8} {
+				if k < 1 || k > n/8 {
+					continue
+				}
+				for _, mag := range []bool{false, true} {
+					label := fmt.Sprintf("%s n=%d k=%d mag=%v", name, n, k, mag)
+					idx, check := guardedInt32(n, 2)
+					sel, th := TopK(idx, x, k, mag)
+					check(t, label)
+					checkTopK(t, label, x, k, mag, sel, th)
+					// TopK streams only for k <= n/streamMinRatio; the
+					// streaming selection must be right for any k <= n/8.
+					idx, check = guardedInt32(n, 2)
+					sel = streamTopK(idx, x, k, mag)
+					check(t, "streamTopK "+label)
+					checkTopK(t, "streamTopK "+label, x, k, mag, sel, keyValue(topKey(x[sel[k-1]], mag)))
+				}
+			}
+		}
+	}
+}
+
 // TestTopKSampleFallback defeats the sampling first step: the elements at
 // the sample positions are the largest, so fewer than k survive its filter
 // and TopK must fall back to plain introselect.
@@ -370,5 +433,22 @@ func BenchmarkTopKSortBaseline(b *testing.B) {
 			return cmp.Compare(math.Abs(float64(x[b])), math.Abs(float64(x[a])))
 		})
 		_ = idx[:benchTopKN/100]
+	}
+}
+
+// BenchmarkTopKScreen is approximate screening's selection: the top m of
+// the approximate logits over a large vocabulary, by value.
+func BenchmarkTopKScreen(b *testing.B) {
+	for _, n := range []int{268000, 1000000} {
+		x := topKInputs(n, 2)["random"]
+		idx := make([]int32, len(x))
+		for _, k := range []int{64, 256} {
+			b.Run(fmt.Sprintf("n=%d/k=%d", n, k), func(b *testing.B) {
+				b.SetBytes(int64(4 * len(x)))
+				for b.Loop() {
+					TopK(idx, x, k, false)
+				}
+			})
+		}
 	}
 }
