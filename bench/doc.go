@@ -11,4 +11,7 @@
 // therefore rotates through enough copies of its operands to exceed the
 // last-level cache, measures a STREAM-style copy bandwidth in the same run,
 // and reports the median of many repetitions with the minimum and maximum.
+// Where copies cannot be made for every structure a method touches (a
+// graph index, a factorisation), an Evictor streams a buffer of twice the
+// last-level cache before each timed call instead (MeasureRoundsWith).
 package bench

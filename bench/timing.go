@@ -34,6 +34,14 @@ func Measure(reps int, fn func(i int)) Timing {
 // each operation's distribution and the raw per-round times, from which
 // paired ratios can be taken. One untimed warm-up round comes first.
 func MeasureRounds(reps int, fns ...func(i int)) ([]Timing, [][]float64) {
+	return MeasureRoundsWith(reps, nil, fns...)
+}
+
+// MeasureRoundsWith is MeasureRounds calling before, if not nil, ahead of
+// every timed call of every fn, outside the timed interval; the warm-up
+// round runs without it. With before an Evictor's Evict, every operation is
+// timed with cold caches.
+func MeasureRoundsWith(reps int, before func(), fns ...func(i int)) ([]Timing, [][]float64) {
 	if reps < 1 {
 		reps = 1
 	}
@@ -46,6 +54,9 @@ func MeasureRounds(reps int, fns ...func(i int)) ([]Timing, [][]float64) {
 	}
 	for i := 0; i < reps; i++ {
 		for j, fn := range fns {
+			if before != nil {
+				before()
+			}
 			t0 := time.Now()
 			fn(i)
 			raw[j][i] = float64(time.Since(t0).Nanoseconds()) / 1e6

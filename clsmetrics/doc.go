@@ -21,6 +21,7 @@
 //
 // A Task bundles a classifier, test inputs and the full classifier's top-1
 // and top-5 on them; Task.Time measures a method beside the dense GEMV of
-// the full classifier and returns the paired speed-up, and SweepRow is the
-// row every method's budget sweep reports.
+// the full classifier and returns the paired speed-up (warm caches, or cold
+// when Task.Evict is set: it runs before every timed call of every
+// method), and SweepRow is the row every method's budget sweep reports.
 package clsmetrics

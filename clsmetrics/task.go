@@ -36,6 +36,11 @@ type Task struct {
 	N          int
 	Top1       []int32   // Top1[i] = Top5[i][0]
 	Top5       [][]int32 // the exact top-RefK of input i, by descending logit
+
+	// Evict, if not nil, runs before every timed call of Time, untimed.
+	// Set to a bench.Evictor's Evict, it times the full classification and
+	// every method with cold caches; see Time.
+	Evict func()
 }
 
 // NewTask computes the full classifier's top-RefK classes for the inputs h
@@ -122,11 +127,16 @@ func (t *Task) FullQuery(p *kernels.Pool) func(i int) {
 // Time measures method (called with a query number i, answering Query(i))
 // interleaved round by round with FullQuery(p), over reps rounds. It returns
 // the method's median time per query in ms and its speed-up, the median over
-// rounds of full time / method time. At classifier sizes above the last-level
-// cache the full GEMV streams W from memory, while a method's smaller
-// structures may stay cached between queries, as they would when serving.
+// rounds of full time / method time.
+//
+// With Evict nil the timing is warm: whatever of W and of the method's
+// structures fits in the last-level cache stays there between queries, so a
+// classifier smaller than that cache is read at cache speed rather than
+// streamed from memory. With Evict set, it runs before each timed call of
+// both, and every query starts with its data in memory only, as in a server
+// whose other layers displace the classifier between queries.
 func (t *Task) Time(p *kernels.Pool, reps int, method func(i int)) (ms, speedup float64) {
-	ts, raw := bench.MeasureRounds(reps, t.FullQuery(p), method)
+	ts, raw := bench.MeasureRoundsWith(reps, t.Evict, t.FullQuery(p), method)
 	return ts[1].Median, bench.PairedRatio(raw[0], raw[1])
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/elasticml/elastic/baseline/hnsw"
 	"github.com/elasticml/elastic/baseline/svdsoftmax"
+	"github.com/elasticml/elastic/bench"
 	"github.com/elasticml/elastic/clsmetrics"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
@@ -52,6 +53,8 @@ type compareFlags struct {
 
 	tests, reps int
 	methods     []string
+	cold        bool
+	llcMiB      int
 
 	ms       []int
 	bits     int
@@ -83,6 +86,15 @@ pool (clsmetrics.Task.Time), so the speed-ups share one baseline. With
 --bits-list or --k-ratios it also sweeps the screener's precision at
 --k-ratio and its k/d at --bits (Figure 6.11), one curve per screener.
 
+Timing is warm by default: the classifier and each method's structures stay
+in the caches between queries, so a classifier smaller than the last-level
+cache is read at cache speed, not streamed from memory as on a server whose
+other layers displace it. --cold evicts all caches before every timed call
+(untimed): it writes through a buffer of twice the last-level cache (or
+--llc-mib) on the pool, so every method and the full classification read
+their data from memory. Each eviction moves about four times the cache's
+bytes, so cold runs take longer.
+
 Workloads:
   synth    a synthetic classifier (package screen/synth) of --classes × --dim;
            calibration and test vectors are drawn from its input model
@@ -113,6 +125,8 @@ Workloads:
 	fl.BoolVar(&f.lemmaSamples, "lemma-samples", true, "wordnet: the model was trained with lemma samples")
 	fl.IntVar(&f.tests, "tests", 1000, "test inputs, scored for quality and cycled through for timing")
 	fl.IntVar(&f.reps, "reps", 20, "timed rounds per budget (one method query and one full query each)")
+	fl.BoolVar(&f.cold, "cold", false, "evict all caches before every timed call (default warm: structures stay cached between queries)")
+	fl.IntVar(&f.llcMiB, "llc-mib", 0, "with --cold: last-level cache in MiB; the evictor writes twice that (0: read from sysfs)")
 	fl.StringSliceVar(&f.methods, "methods", compareMethods, "methods to run, in order: full, screen, svd, hnsw")
 	fl.IntSliceVar(&f.ms, "m", []int{8, 16, 32, 64, 128, 256}, "screen: candidate counts (top-m)")
 	fl.IntVar(&f.bits, "bits", 4, "screen: weight width: 2, 4, 8, 16 or 32 (float)")
@@ -193,6 +207,10 @@ func (f *compareFlags) check() error {
 		return fmt.Errorf("--tests %d, --reps %d: must be positive", f.tests, f.reps)
 	case f.cls.threads < 0:
 		return fmt.Errorf("--threads %d is negative", f.cls.threads)
+	case f.llcMiB < 0:
+		return fmt.Errorf("--llc-mib %d is negative", f.llcMiB)
+	case f.llcMiB > 0 && !f.cold:
+		return errors.New("--llc-mib sizes the evictor of --cold; without --cold the timing is warm")
 	case len(f.methods) == 0:
 		return errors.New("--methods: none given")
 	}
@@ -416,6 +434,9 @@ type compareResult struct {
 	Threads     int            `json:"threads"`
 	Impl        string         `json:"impl"`
 	Reps        int            `json:"reps"`
+	Timing      string         `json:"timing"` // "warm", or "cold" with --cold
+	LLCBytes    int            `json:"llc_bytes"`
+	EvictBytes  int            `json:"evict_bytes,omitempty"` // written before every timed call when cold: 2 × LLCBytes
 	Screeners   []screenerInfo `json:"screeners,omitempty"`
 	SVDSeconds  float64        `json:"svd_factor_s,omitempty"`
 	HNSWSeconds float64        `json:"hnsw_build_s,omitempty"`
@@ -453,6 +474,16 @@ func runScreenCompare(stdout, stderr io.Writer, f *compareFlags) error {
 	res := &compareResult{
 		Command: f.command(), Workload: f.workload, Source: data.source, Classes: data.l, Dim: data.d,
 		Calibration: nCalib, Tests: task.N, Threads: pool.Workers(), Impl: kernels.Impl(), Reps: f.reps,
+		Timing: "warm", LLCBytes: f.llcMiB << 20,
+	}
+	if res.LLCBytes == 0 {
+		res.LLCBytes = bench.LastLevelCache()
+	}
+	if f.cold {
+		ev := bench.NewEvictor(pool, 2*res.LLCBytes)
+		task.Evict = ev.Evict
+		res.Timing, res.EvictBytes = "cold", ev.Bytes()
+		say("cold timing: writing %d MiB before every timed call", ev.Bytes()>>20)
 	}
 	if data.labels != nil {
 		res.Labels = data.labelMeaning
@@ -676,6 +707,12 @@ func (f *compareFlags) command() string {
 	}
 	a = append(a, fmt.Sprintf("--seed %d --tokens %d --tests %d --reps %d --threads %d --methods %s",
 		f.seed, f.cls.tokens, f.tests, f.reps, f.cls.threads, strings.Join(f.methods, ",")))
+	if f.cold {
+		a = append(a, "--cold")
+		if f.llcMiB > 0 {
+			a = append(a, fmt.Sprintf("--llc-mib %d", f.llcMiB))
+		}
+	}
 	if f.has(methodScreen) {
 		a = append(a, fmt.Sprintf("--m %s --bits %d --k-ratio %g", ints(f.ms), f.bits, f.kRatio))
 		if len(f.bitsList) > 0 {
@@ -700,8 +737,8 @@ func (f *compareFlags) command() string {
 
 func printCompare(w io.Writer, r *compareResult) error {
 	t := report.Table{
-		Title: fmt.Sprintf("Quality vs speed-up: %s workload, %d×%d classifier, %d test inputs, %d threads",
-			r.Workload, r.Classes, r.Dim, r.Tests, r.Threads),
+		Title: fmt.Sprintf("Quality vs speed-up: %s workload, %d×%d classifier, %d test inputs, %d threads, %s caches",
+			r.Workload, r.Classes, r.Dim, r.Tests, r.Threads, r.Timing),
 		Command: r.Command,
 		Header:  []string{"method", "budget", "ms/query", "speed-up", "top-1 agree", "top-5 recall"},
 	}
@@ -726,6 +763,14 @@ func printCompare(w io.Writer, r *compareResult) error {
 	t.Notes = append(t.Notes, fmt.Sprintf("Source: %s; %d calibration vectors; kernels %s; %d timed rounds per row, "+
 		"each one query of the method and one of the full classification (dense GEMV + top-5) on the same pool; "+
 		"speed-up is the median of the per-round ratios (1 for full by definition).", r.Source, r.Calibration, r.Impl, r.Reps))
+	if r.Timing == "cold" {
+		t.Notes = append(t.Notes, fmt.Sprintf("Timing: cold. Before every timed call, untimed, a %d MiB buffer (twice the last-level cache) was written through "+
+			"on the pool, evicting the classifier and every method's structures from all caches.", r.EvictBytes>>20))
+	} else {
+		t.Notes = append(t.Notes, fmt.Sprintf("Timing: warm. Structures stay in the caches between queries "+
+			"(the float32 classifier is %.1f MiB, the last-level cache %d MiB); --cold evicts them before every timed call.",
+			float64(4*r.Classes*(r.Dim+1))/(1<<20), r.LLCBytes>>20))
+	}
 	if r.Labels != "" {
 		t.Notes = append(t.Notes, "Accuracy: top-1 against "+r.Labels+".")
 	}

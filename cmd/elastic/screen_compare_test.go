@@ -35,6 +35,8 @@ func TestScreenCompareBadInput(t *testing.T) {
 		{[]string{"screen", "compare", "--tokens", "0"}, "--tokens 0"},
 		{[]string{"screen", "compare", "--hnsw-m", "1"}, "--hnsw-m 1"},
 		{[]string{"screen", "compare", "--svd-cands", "4"}, "--svd-cands 4"},
+		{[]string{"screen", "compare", "--cold", "--llc-mib", "-1"}, "--llc-mib -1"},
+		{[]string{"screen", "compare", "--llc-mib", "4"}, "without --cold the timing is warm"},
 		{append(slices.Clone(small), "--m", "3000"), "--m 3000 exceeds the 2000 classes"},
 		{append(slices.Clone(small), "--svd-windows", "65"), "--svd-windows 65 exceeds the hidden width 64"},
 		{append(slices.Clone(small), "--svd-cands", "2001"), "--svd-cands 2001 exceeds"},
@@ -66,7 +68,8 @@ func TestScreenCompareSynthJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("%v in\n%s", err, out.String())
 	}
-	if r.Classes != 2000 || r.Dim != 64 || r.Tests != 40 || r.Calibration != 1000 || r.Labels == "" || len(r.Screeners) != 1 || r.HNSWLinks == 0 {
+	if r.Classes != 2000 || r.Dim != 64 || r.Tests != 40 || r.Calibration != 1000 || r.Labels == "" || len(r.Screeners) != 1 || r.HNSWLinks == 0 ||
+		r.Timing != "warm" || r.EvictBytes != 0 || r.LLCBytes <= 0 {
 		t.Errorf("header %+v", r)
 	}
 	var methods []string
@@ -185,6 +188,37 @@ func TestScreenCompareFileSensitivity(t *testing.T) {
 	}
 	for _, s := range []string{"| method | budget | ms/query | speed-up | top-1 agree | top-5 recall | accuracy |",
 		"| screen FP32 k/d=0.25 | m=64 |", "Accuracy: top-1 against the file's labels."} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, out.String())
+		}
+	}
+}
+
+// --cold evicts before every timed call and says so in the JSON, the
+// table and the command that repeats the run.
+func TestScreenCompareCold(t *testing.T) {
+	args := []string{"screen", "compare", "--workload", "synth", "--classes", "2000", "--dim", "64",
+		"--tokens", "500", "--tests", "20", "--reps", "2", "--methods", "full,screen", "--m", "8", "--threads", "2", "--cold", "--llc-mib", "1"}
+	var out, errOut bytes.Buffer
+	if err := run(append(slices.Clone(args), "--json"), &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var r compareResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Timing != "cold" || r.LLCBytes != 1<<20 || r.EvictBytes != 2<<20 || len(r.Rows) != 2 ||
+		!strings.Contains(r.Command, "--cold --llc-mib 1") {
+		t.Errorf("timing %q, LLC %d, evictor %d bytes, %d rows, command %q", r.Timing, r.LLCBytes, r.EvictBytes, len(r.Rows), r.Command)
+	}
+	if !strings.Contains(errOut.String(), "cold timing: writing 2 MiB before every timed call") {
+		t.Errorf("no cold-timing progress on stderr:\n%s", errOut.String())
+	}
+	out.Reset()
+	if err := run(args, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"2 threads, cold caches", "Timing: cold. Before every timed call, untimed, a 2 MiB buffer"} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, out.String())
 		}
