@@ -61,8 +61,6 @@ type Layer struct {
 	ah     []float32 // GRU: hidden-side values [0 0 n_h]
 	idx    []int32   // selected rows, ascending, over all gates
 	nsel   []int     // rows selected per gate, each gate's at idx[g·H:]
-	keys   []uint32  // selector scratch, H per gate
-	cand   []uint32  // selector scratch, H per gate
 	approx []int64   // rows left to the little module, per gate
 	steps  int64
 
@@ -92,8 +90,6 @@ func NewLayer(w nn.LayerWeights, lt *Little, pool *kernels.Pool) (*Layer, error)
 		gh:     make([]float32, G),
 		idx:    make([]int32, G),
 		nsel:   make([]int, w.Cell.Gates()),
-		keys:   make([]uint32, G),
-		cand:   make([]uint32, G),
 		approx: make([]int64, w.Cell.Gates()),
 	}
 	l.gateFn, l.gatherFn = l.speculateBlocks, l.gatherRows
@@ -209,7 +205,7 @@ func (l *Layer) speculateBlocks(lo, hi int) {
 // idx[g·H:(g+1)·H].
 func (l *Layer) selectGate(g int, v []float32) {
 	H := l.w.Hidden
-	s := l.gs.selectGate(g, l.idx[g*H:(g+1)*H:(g+1)*H], v, int32(g*H), l.keys[g*H:(g+1)*H], l.cand[g*H:(g+1)*H])
+	s := l.gs.selectGate(g, l.idx[g*H:(g+1)*H:(g+1)*H], v, int32(g*H))
 	l.nsel[g] = len(s)
 }
 

@@ -191,54 +191,6 @@ func TestFusedLittle(t *testing.T) {
 	}
 }
 
-// TestTopKSelectMatchesSel: the radix selection must return exactly what
-// sel.TopK does, ties, NaN, infinities and signed zeros included.
-func TestTopKSelectMatchesSel(t *testing.T) {
-	rng := rand.New(rand.NewPCG(8, 9))
-	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1, 1e-40, -1e-40}
-	for _, n := range []int{1, 2, 3, 7, 64, 257, 1500} {
-		for trial := range 6 {
-			v := make([]float32, n)
-			for i := range v {
-				switch trial {
-				case 0: // distinct
-					v[i] = float32(rng.NormFloat64())
-				case 1: // heavy ties
-					v[i] = float32(rng.IntN(5) - 2)
-				case 2: // specials mixed in
-					v[i] = float32(rng.NormFloat64() * 3)
-					if rng.IntN(4) == 0 {
-						v[i] = special[rng.IntN(len(special))]
-					}
-				case 3: // one bucket: values sharing their top bytes
-					v[i] = 1 + float32(rng.IntN(8))*1e-7
-				case 4: // all equal
-					v[i] = 0.5
-				default: // wide range
-					v[i] = float32(math.Exp(rng.NormFloat64()*20) * float64(rng.IntN(3)-1))
-				}
-			}
-			for _, act := range []sel.Activation{sel.Sigmoid, sel.Tanh, sel.ReLU, sel.Identity} {
-				for _, ratio := range []float64{0, 0.1, 0.5, 0.9, 0.999} {
-					tk, err := sel.NewTopK(act, ratio)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want := slices.Clone(tk.Select(nil, v))
-					for i := range want {
-						want[i] += 1000
-					}
-					dst := make([]int32, n)
-					got := topKSelect(dst, v, tk.K(n), act, 1000, make([]uint32, n), make([]uint32, n))
-					if !slices.Equal(got, want) {
-						t.Fatalf("n=%d trial %d %v ratio %v: got %v, want %v (v=%v)", n, trial, act, ratio, got, want, v)
-					}
-				}
-			}
-		}
-	}
-}
-
 // TestSpeculateAllocatesNothing covers the pooled path, whose loop bodies
 // are bound once, and every run layout.
 func TestSpeculateAllocatesNothing(t *testing.T) {

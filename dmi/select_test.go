@@ -7,27 +7,23 @@ import (
 	"github.com/elasticml/elastic/sel"
 )
 
-// BenchmarkTopKSelect compares the radix top-K of a dual-module step with
-// sel.TopK on one LSTM-1500 gate.
-func BenchmarkTopKSelect(b *testing.B) {
+// BenchmarkSelectGate is the top-K selection of one LSTM-1500 gate in a
+// dual-module step.
+func BenchmarkSelectGate(b *testing.B) {
 	const n = 1500
 	v := testInputs(n, 1, 9)
 	dst := make([]int32, n)
-	keys, cand := make([]uint32, n), make([]uint32, n)
-	for _, r := range []float64{0.5, 0.9} {
-		t, err := sel.NewTopK(sel.Sigmoid, r)
-		if err != nil {
-			b.Fatal(err)
+	for _, act := range []sel.Activation{sel.Sigmoid, sel.ReLU} {
+		g := newGateSelectors([]sel.Activation{act})
+		for _, r := range []float64{0.5, 0.9} {
+			if err := g.set(Selection{Mode: TopK, Ratio: r}, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("%v/ratio=%.1f", act, r), func(b *testing.B) {
+				for b.Loop() {
+					g.selectGate(0, dst, v, 0)
+				}
+			})
 		}
-		b.Run(fmt.Sprintf("radix/ratio=%.1f", r), func(b *testing.B) {
-			for b.Loop() {
-				topKSelect(dst, v, t.K(n), sel.Sigmoid, 0, keys, cand)
-			}
-		})
-		b.Run(fmt.Sprintf("sel/ratio=%.1f", r), func(b *testing.B) {
-			for b.Loop() {
-				t.Select(dst, v)
-			}
-		})
 	}
 }

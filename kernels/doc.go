@@ -39,6 +39,7 @@
 //     adjusted weights) so no int16 pair sum can saturate.
 //
 // Ternary projection and top-k are pure Go: the former is a gather-add over
-// index lists with no multiplies, the latter a branch-light quickselect, and
-// neither is on a bandwidth-bound path.
+// index lists with no multiplies, the latter an exact radix selection on
+// order-preserving integer keys behind a streaming or sampled-pivot first
+// pass, and neither is on a bandwidth-bound path.
 package kernels

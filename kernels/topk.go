@@ -4,186 +4,456 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 )
 
 // TopK selects the k largest elements of x, or the k largest in magnitude
 // when byMagnitude is set. It uses idx, which must have len(idx) >= len(x),
 // as working space and allocates nothing. It returns sel = idx[:k] holding
-// the selected indices in unspecified order, and thresh, the k-th largest
+// the selected indices in ascending order, and thresh, the k-th largest
 // value (or magnitude): every selected element is >= thresh and every other
 // element is <= thresh, which is the threshold a batch selector shares
 // across samples.
 //
+// The selection is exact and depends only on x: elements rank by value (or
+// magnitude), −0 and +0 equal, NaN below every number, −Inf included, and
+// among equal elements the lower index ranks higher. So NaNs are selected
+// only when k exceeds the number of non-NaN elements, and thresh is NaN
+// exactly then.
+//
 // k == 0 returns an empty selection and thresh = +Inf. k >= len(x) selects
 // every index and thresh is the minimum (the smallest magnitude), or +Inf
-// when x is empty.
+// when x is empty. It panics if k < 0 or len(idx) < len(x).
 //
-// NaN ranks below every number, −Inf included, so NaNs are selected only
-// when k exceeds the number of non-NaN elements, and thresh is NaN exactly
-// then. Among equal values the choice is unspecified; −0 and +0 are equal.
+// How it selects depends on k/len(x), by measurement on the target:
 //
-// For k <= len(x)/256, TopK makes one streaming pass over x with a running
-// threshold (see streamTopK), so each element costs a comparison or two and
-// only the few that beat the k best so far are kept. Otherwise selection is
-// introselect: quickselect with a three-way partition (so runs of ties cost
-// linear time) and a deterministic median-of-three or ninther pivot,
-// falling back to sorting the remaining range when the recursion depth
-// exceeds 2·log2(len(x)); for k <= len(x)/8 on long inputs a sampling pass
-// (see sampleFilter) first discards all but O(k + n^(3/4)) candidates.
-// Expected time is O(len(x)), worst case O(len(x)·log len(x)). It panics if
-// k < 0 or len(idx) < len(x).
+//   - k <= len(x)/512: one streaming pass with a running threshold (see
+//     streamTopK); each element costs a comparison or two.
+//   - k <= len(x)/4: a sampled pivot filters x in one pass down to
+//     O(k + len(x)^(3/4)) candidates, and radix selection over those finds
+//     the k-th key (see sampleTopK).
+//   - otherwise: radix selection over all of x in three passes (see
+//     radixTopK), where a pivot would leave too many candidates.
 func TopK(idx []int32, x []float32, k int, byMagnitude bool) (sel []int32, thresh float32) {
-	n := len(x)
-	if k < 0 {
-		panic(fmt.Sprintf("kernels: TopK negative k=%d", k))
-	}
-	if len(idx) < n {
-		panic(fmt.Sprintf("kernels: TopK len(idx)=%d < len(x)=%d", len(idx), n))
-	}
-	if n > math.MaxInt32 {
-		panic("kernels: TopK len(x) does not fit int32 indices")
-	}
+	n := checkTopKArgs("TopK", idx, x, k)
 	if k == 0 || n == 0 {
 		return idx[:0], float32(math.Inf(1))
 	}
-	idx = idx[:n]
-	if k <= n/streamMinRatio {
-		sel = streamTopK(idx, x, k, byMagnitude)
-		return sel, keyValue(topKey(x[sel[k-1]], byMagnitude))
-	}
-	if n >= sampleMin && k <= n/8 {
-		if c := sampleFilter(idx, x, k, byMagnitude); c > 0 {
-			introselect(idx[:c], x, k-1, byMagnitude)
-			return idx[:k], keyValue(topKey(x[idx[k-1]], byMagnitude))
-		}
-	}
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	if k >= n {
-		m := topKey(x[0], byMagnitude)
-		for _, v := range x[1:] {
-			m = min(m, topKey(v, byMagnitude))
-		}
-		return idx, keyValue(m)
-	}
-	introselect(idx, x, k-1, byMagnitude)
-	return idx[:k], keyValue(topKey(x[idx[k-1]], byMagnitude))
+	sel, th := topK(idx[:n], x, k, byMagnitude)
+	return sel, keyValue(th, byMagnitude)
 }
 
-// topKey maps a float32 to a uint32 whose unsigned order is the order TopK
-// ranks by: NaN -> 0, then −Inf < ... < −0 < +0 < ... < +Inf. With mag the
-// sign is cleared first. Comparing keys avoids NaN-aware float comparisons
-// in the partition loop.
-func topKey(v float32, mag bool) uint32 {
+// BottomK selects the k lowest-ranked elements of x in TopK's ranking: the
+// complement of TopK(idx, x, len(x)−k, byMagnitude). So NaNs come first,
+// then the smallest values (or magnitudes), and among equal elements the
+// higher index is taken first. It returns the selected indices in
+// ascending order in idx[:min(k, len(x))], allocates nothing, and panics
+// like TopK.
+func BottomK(idx []int32, x []float32, k int, byMagnitude bool) []int32 {
+	n := checkTopKArgs("BottomK", idx, x, k)
+	idx = idx[:n]
+	switch {
+	case k >= n:
+		for i := range idx {
+			idx[i] = int32(i)
+		}
+		return idx
+	case k == 0:
+		return idx[:0]
+	}
+	sel, _ := radixTopK(idx, x, n-k, byMagnitude, true)
+	return sel
+}
+
+func checkTopKArgs(name string, idx []int32, x []float32, k int) int {
+	n := len(x)
+	if k < 0 {
+		panic(fmt.Sprintf("kernels: %s negative k=%d", name, k))
+	}
+	if len(idx) < n {
+		panic(fmt.Sprintf("kernels: %s len(idx)=%d < len(x)=%d", name, len(idx), n))
+	}
+	if n > math.MaxInt32 {
+		panic(fmt.Sprintf("kernels: %s len(x) does not fit int32 indices", name))
+	}
+	return n
+}
+
+// topK is TopK for 0 < k and len(idx) == len(x) > 0; it returns the
+// selection and the k-th key.
+func topK(idx []int32, x []float32, k int, mag bool) ([]int32, uint32) {
+	n := len(x)
+	switch {
+	case k >= n:
+		lo := uint32(math.MaxUint32)
+		for i, v := range x {
+			idx[i] = int32(i)
+			lo = min(lo, rankKey(v, mag))
+		}
+		return idx, lo
+	case k <= n/streamMinRatio:
+		return streamTopK(idx, x, k, mag)
+	case k <= n/4 && n >= sampleMin:
+		return sampleTopK(idx, x, k, mag)
+	}
+	return radixTopK(idx, x, k, mag, false)
+}
+
+// rankKey maps v to a key whose unsigned order is TopK's ranking: NaN -> 0,
+// then −Inf up to +Inf, both zeros equal; with mag the sign is ignored. A
+// magnitude's key is its bits shifted up by one (and the low bit set, so
+// +0 stays above NaN), so that a key's top byte is the whole exponent.
+// There is no branch on the sign: for signed data it would mispredict half
+// the time.
+func rankKey(v float32, mag bool) uint32 {
 	b := math.Float32bits(v)
 	if mag {
-		b &^= 1 << 31
+		a := b &^ (1 << 31)
+		k := a<<1 | 1
+		if a > 0x7f800000 {
+			k = 0
+		}
+		return k
 	}
-	switch {
-	case b&^(1<<31) > 0x7f800000: // NaN
-		return 0
-	case b>>31 != 0:
-		return ^b
-	default:
-		return b | 1<<31
+	if b == 1<<31 {
+		b = 0
 	}
+	// Negatives have all bits flipped, positives only the sign.
+	k := b ^ (uint32(int32(b)>>31) | 1<<31)
+	if b&^(1<<31) > 0x7f800000 {
+		k = 0
+	}
+	return k
 }
 
-// keyValue inverts topKey (up to the sign of zero and NaN payloads).
-func keyValue(k uint32) float32 {
+// keyValue inverts rankKey, up to the sign of zero and NaN payloads.
+func keyValue(k uint32, mag bool) float32 {
 	switch {
 	case k == 0:
 		return float32(math.NaN())
+	case mag:
+		return math.Float32frombits(k >> 1)
 	case k>>31 != 0:
 		return math.Float32frombits(k &^ (1 << 31))
-	default:
-		return math.Float32frombits(^k)
 	}
+	return math.Float32frombits(^k)
 }
 
-// introselect permutes idx so that idx[t] has rank t in descending key
-// order, everything before it ranks at or above it and everything after at
-// or below.
-func introselect(idx []int32, x []float32, t int, mag bool) {
-	selectBudget(idx, x, t, mag, 2*bits.Len(uint(len(idx))))
-}
-
-// selectBudget is introselect with an explicit number of partition rounds
-// allowed before it sorts the remaining range instead.
-func selectBudget(idx []int32, x []float32, t int, mag bool, budget int) {
-	lo, hi := 0, len(idx)
-	for hi-lo > 16 {
-		if budget == 0 {
-			sub := idx[lo:hi]
-			slices.SortFunc(sub, func(a, b int32) int {
-				ka, kb := topKey(x[a], mag), topKey(x[b], mag)
-				switch {
-				case ka > kb:
-					return -1
-				case ka < kb:
-					return 1
-				}
-				return 0
-			})
-			return
-		}
-		budget--
-		p := topKey(x[idx[pivotIndex(idx, x, lo, hi, mag)]], mag)
-		lt, gt := partition3(idx, x, lo, hi, t, p, mag)
+// kthKey returns the top-th largest of keys (1 <= top <= len(keys)),
+// rank keys stored as int32 bits, how many of the top largest equal it,
+// and whether those are all the keys equal to it. lo and hi are the least
+// and the greatest key. It is most-significant-digit radix selection: each
+// level histograms the byte below the bits all remaining keys share, keeps
+// the keys in the bucket holding the top-th largest and narrows top to a
+// rank inside it. It overwrites keys. Working on keys rather than indices
+// saves a gather from x and a rankKey per key and level.
+func kthKey(keys []int32, top int, lo, hi uint32) (th uint32, ties int, all bool) {
+	var h4 [4][256]int32
+	for {
 		switch {
-		case t < lt:
-			hi = lt
-		case t >= gt:
-			lo = gt
-		default:
-			return // t falls among the keys equal to the pivot
+		case len(keys) == top: // all are in: the minimum is the top-th
+			for _, k := range keys {
+				ties += b2i(uint32(k) == lo)
+			}
+			return lo, ties, true
+		case lo == hi:
+			return lo, top, top == len(keys)
 		}
-	}
-	// Insertion sort the short remaining range.
-	for i := lo + 1; i < hi; i++ {
-		v := idx[i]
-		kv := topKey(x[v], mag)
-		j := i
-		for ; j > lo && topKey(x[idx[j-1]], mag) < kv; j-- {
-			idx[j] = idx[j-1]
+		shift := bits.Len32(lo ^ hi)
+		w := min(8, shift)
+		shift -= w
+		mask := uint32(1)<<w - 1
+		hist := digitHist(&h4, keys, shift, mask)
+		b := int(mask)
+		for int(hist[b]) < top {
+			top -= int(hist[b])
+			b--
 		}
-		idx[j] = v
+		// Keep the bucket, tracking the survivors' range without a
+		// branch: a dropped key is masked to MaxUint32 for min, 0 for max.
+		m := 0
+		lo, hi = math.MaxUint32, 0
+		for _, k := range keys {
+			u := uint32(k)
+			in := uint32(b2i(u>>shift&mask == uint32(b)))
+			keys[m] = k
+			m += int(in)
+			lo, hi = min(lo, u|(in-1)), max(hi, u&-in)
+		}
+		keys = keys[:m]
 	}
 }
+
+// digitHist returns the histogram of the digits key>>shift&mask of keys,
+// in h4[0]. Long inputs are counted in four histograms, then summed: the
+// first digit below the keys' common prefix often holds exponent bits,
+// which many keys share, and with one histogram their increments would
+// wait on each other. Short ones use one, as clearing four costs more.
+func digitHist(h4 *[4][256]int32, keys []int32, shift int, mask uint32) *[256]int32 {
+	h := &h4[0]
+	clear(h[:mask+1])
+	if len(keys) < 1024 {
+		for _, k := range keys {
+			h[uint32(k)>>shift&mask]++
+		}
+		return h
+	}
+	for j := 1; j < 4; j++ {
+		clear(h4[j][:mask+1])
+	}
+	i := 0
+	for ; i+4 <= len(keys); i += 4 {
+		k := keys[i : i+4 : i+4]
+		h4[0][uint32(k[0])>>shift&mask]++
+		h4[1][uint32(k[1])>>shift&mask]++
+		h4[2][uint32(k[2])>>shift&mask]++
+		h4[3][uint32(k[3])>>shift&mask]++
+	}
+	for ; i < len(keys); i++ {
+		h4[0][uint32(keys[i])>>shift&mask]++
+	}
+	for d := range mask + 1 {
+		h[d] += h4[1][d] + h4[2][d] + h4[3][d]
+	}
+	return h
+}
+
+// kthKeyOf is kthKey on the keys of the elements of x indexed by cand,
+// which it writes to keys, scratch of len(cand) that may be cand itself.
+func kthKeyOf(keys, cand []int32, x []float32, mag bool, top int) (th uint32, ties int, all bool) {
+	keys = keys[:len(cand)]
+	lo, hi := uint32(math.MaxUint32), uint32(0)
+	for j, i := range cand {
+		k := rankKey(x[i], mag)
+		keys[j] = int32(k)
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	return kthKey(keys, top, lo, hi)
+}
+
+// keepTop keeps, in order, the elements of sel whose key is above th and
+// the first ties of those equal to it, all of them if all is set, and
+// returns how many it kept. With sel ascending, the result is ascending
+// and ties are split by index.
+func keepTop(sel []int32, x []float32, th uint32, ties int, all, mag bool) int {
+	j := 0
+	if all {
+		for _, i := range sel {
+			sel[j] = i
+			j += b2i(rankKey(x[i], mag) >= th)
+		}
+		return j
+	}
+	for _, i := range sel {
+		k := rankKey(x[i], mag)
+		eq := b2i(k == th)
+		in := b2i(k > th) | eq&b2i(ties > 0)
+		ties -= eq
+		sel[j] = i
+		j += in
+	}
+	return j
+}
+
+// emitTop writes to idx, ascending, the indices of the elements of x
+// whose key is above th and of the first ties of those equal to it (all
+// of them if all is set), or with complement of all the others, and
+// returns them. It is the last pass of every selection that does not
+// keep its candidates' indices.
+func emitTop(idx []int32, x []float32, th uint32, ties int, all, mag, complement bool) []int32 {
+	flip := b2i(complement)
+	j := 0
+	if all {
+		// Without ties to count, each element is tested on its own.
+		for i, v := range x {
+			idx[j] = int32(i)
+			j += b2i(rankKey(v, mag) >= th) ^ flip
+		}
+		return idx[:j]
+	}
+	for i, v := range x {
+		k := rankKey(v, mag)
+		eq := b2i(k == th)
+		in := b2i(k > th) | eq&b2i(ties > 0)
+		ties -= eq
+		idx[j] = int32(i)
+		j += in ^ flip
+	}
+	return idx[:j]
+}
+
+// radixTopK selects the k top-ranked elements of x, 0 < k < len(x), or,
+// with complement, all the others, into idx in ascending order, and
+// returns the k-th key. It makes three passes over x: a histogram of the
+// keys' top bytes, which locates the byte of the k-th key; a pass
+// collecting the keys in that bucket, which kthKey narrows down; and a
+// pass writing out the selection. Four histograms, because consecutive
+// elements often share a top byte and one counter would serialise their
+// increments.
+func radixTopK(idx []int32, x []float32, k int, mag, complement bool) ([]int32, uint32) {
+	n := len(x)
+	var h4 [4][256]int32
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		v := x[i : i+4 : i+4]
+		h4[0][rankKey(v[0], mag)>>24]++
+		h4[1][rankKey(v[1], mag)>>24]++
+		h4[2][rankKey(v[2], mag)>>24]++
+		h4[3][rankKey(v[3], mag)>>24]++
+	}
+	for ; i < n; i++ {
+		h4[0][rankKey(x[i], mag)>>24]++
+	}
+	top, b := k, 255
+	for {
+		c := int(h4[0][b] + h4[1][b] + h4[2][b] + h4[3][b])
+		if c >= top {
+			break
+		}
+		top -= c
+		b--
+	}
+	// Collect the keys in the bucket; the indices are not needed, as the
+	// last pass finds the selected elements by their keys.
+	m := 0
+	for _, v := range x {
+		k := rankKey(v, mag)
+		idx[m] = int32(k)
+		m += b2i(k>>24 == uint32(b))
+	}
+	keys := idx[:m]
+	lo, hi := uint32(math.MaxUint32), uint32(0)
+	for _, k := range keys {
+		lo, hi = min(lo, uint32(k)), max(hi, uint32(k))
+	}
+	th, ties, all := kthKey(keys, top, lo, hi)
+	return emitTop(idx, x, th, ties, all, mag, complement), th
+}
+
+// sampleMin is the length from which TopK tries sampleTopK: on the target
+// it beats radixTopK for k <= n/5 from n = 600 (1.3 to 2 times at 1500)
+// and breaks even around n = 300.
+const sampleMin = 512
+
+// sampleTopK is radixTopK for k <= len(x)/4 in one pass over x instead of
+// three, after the first step of Floyd and Rivest's SELECT: it selects,
+// within a strided sample of about 2·sqrt(n) elements, a pivot ranked
+// slightly below where the k-th largest should fall, then collects the
+// indices of all elements at or above the pivot, in order. If at least k
+// were collected, the top k are among them, and kthKey and keepTop select
+// them; O(k + n^(3/4)) candidates are expected. Otherwise, and for a NaN
+// pivot, it falls back to radixTopK. The sample positions are fixed, so
+// the result is deterministic.
+func sampleTopK(idx []int32, x []float32, k int, mag bool) ([]int32, uint32) {
+	n := len(x)
+	m := 2 * isqrt(n)
+	step := n / m
+	for i := range m {
+		idx[i] = int32(i * step)
+	}
+	r := min((k-1)*m/n+isqrt(m), m-1)
+	p, _, _ := kthKeyOf(idx, idx[:m], x, mag, r+1)
+	if p == 0 {
+		return radixTopK(idx, x, k, mag, false)
+	}
+	c := collectAtLeast(idx, x, keyValue(p, mag), mag, 32*(r+1) > m)
+	switch {
+	case c < k:
+		return radixTopK(idx, x, k, mag, false)
+	case 2*c > n: // no room to keep the candidates: select, then rescan x
+		th, ties, all := kthKeyOf(idx, idx[:c], x, mag, k)
+		return emitTop(idx, x, th, ties, all, mag, false), th
+	}
+	th, ties, all := kthKeyOf(idx[c:], idx[:c], x, mag, k)
+	return idx[:keepTop(idx[:c], x, th, ties, all, mag)], th
+}
+
+// collectAtLeast writes to idx, in order, the indices of the elements of x
+// (magnitudes with mag) >= p, a number, and returns their count. NaN
+// fails the comparison, as it ranks below every number. When few qualify,
+// four elements share one branch, which skips the stores when none does;
+// when many do (dense), that branch would mispredict, and every element
+// is stored without one.
+func collectAtLeast(idx []int32, x []float32, p float32, mag, dense bool) int {
+	c, i := 0, 0
+	if dense {
+		for i, v := range x {
+			if mag {
+				v = abs32(v)
+			}
+			idx[c] = int32(i)
+			c += b2i(v >= p)
+		}
+		return c
+	}
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		v0, v1, v2, v3 := v[0], v[1], v[2], v[3]
+		if mag {
+			v0, v1, v2, v3 = abs32(v0), abs32(v1), abs32(v2), abs32(v3)
+		}
+		a0, a1, a2, a3 := b2i(v0 >= p), b2i(v1 >= p), b2i(v2 >= p), b2i(v3 >= p)
+		if a0|a1|a2|a3 == 0 {
+			continue
+		}
+		idx[c] = int32(i)
+		c += a0
+		idx[c] = int32(i + 1)
+		c += a1
+		idx[c] = int32(i + 2)
+		c += a2
+		idx[c] = int32(i + 3)
+		c += a3
+	}
+	for ; i < len(x); i++ {
+		v := x[i]
+		if mag {
+			v = abs32(v)
+		}
+		idx[c] = int32(i)
+		c += b2i(v >= p)
+	}
+	return c
+}
+
+func isqrt(n int) int { return int(math.Sqrt(float64(n))) }
 
 // streamMinRatio is the least len(x)/k for which TopK streams. The
 // candidates that enter grow like k·log(n/k), and each compaction selects
-// within 4k of them, so with k a larger share of n the sampling filter is
-// faster: on the target, 1.5 times at k = n/100 and 2 to 3 times at
-// k = n/16, while at k = n/1000 streaming is as fast or faster, and at
-// k = n/4000 six to eight times faster.
-const streamMinRatio = 256
+// within 4k of them, so with k a larger share of n the sampled pivot is
+// faster. On the target the two break even between n/1000 and n/300: at
+// n = 117,659 streaming takes 0.8 the time at k = 128 and the same at
+// k = 256; at n = 268,000, 0.8 the time at k = 256 and 1.6 times at
+// k = 1024.
+const streamMinRatio = 512
 
-// streamTopK selects the k largest keys of x, 0 < k <= len(x)/8, in one
-// pass: it keeps candidate indices in a buffer within idx and a threshold,
-// the k-th largest key among them. An element enters the buffer only if it
-// beats the threshold; when the buffer is full, introselect keeps its best
-// k and the threshold rises to the k-th of those. The threshold never
-// exceeds the k-th largest key of x, so no element of the top k is ever
-// refused or dropped, and on most inputs only O(k·log(n/k)) elements
-// enter. The comparison is a float32 one against the threshold's value, so
-// ±0 ties are refused like any other tie, and while the threshold is NaN,
+// streamTopK selects the k top-ranked elements of x, 0 < k <= len(x)/8,
+// in one pass: it keeps candidate indices in a buffer within idx and a
+// threshold, the k-th largest key among them. An element enters the
+// buffer only if it beats the threshold; when the buffer is full, kthKey
+// and keepTop keep its best k and the threshold rises to the k-th of
+// those. The threshold never exceeds the k-th largest key of x, so no
+// element of the top k is ever refused or dropped, and on most inputs
+// only O(k·log(n/k)) elements enter. The buffer stays in index order, as
+// elements enter in order and keepTop keeps it, so an element equal to
+// the threshold ranks below every element in the buffer and is rightly
+// refused. The comparison is a float32 one against the threshold's value,
+// which treats ±0 as equal as the keys do, and while the threshold is NaN,
 // which ranks below everything, a separate loop admits every number. It
-// returns idx[:k] with the k-th largest key at idx[k-1].
-func streamTopK(idx []int32, x []float32, k int, mag bool) []int32 {
+// returns idx[:k], ascending, and the k-th key.
+func streamTopK(idx []int32, x []float32, k int, mag bool) ([]int32, uint32) {
 	// The buffer holds k kept candidates and room for 3k (at least 1024)
-	// newcomers, so each compaction is paid for by many admissions.
-	buf := idx[:min(len(idx), k+max(3*k, 1024))]
+	// newcomers, so each compaction is paid for by many admissions; as
+	// much again after it is kthKey's scratch.
+	size := min(len(idx)/2, k+max(3*k, 1024))
+	buf, spare := idx[:size], idx[size:2*size]
 	for i := range k {
 		buf[i] = int32(i)
 	}
-	tv, tnan := compactTopK(buf[:k], x, k, mag)
+	th := compactTopK(buf[:k], x, k, mag, spare)
 	m := k
 	for i := k; i < len(x); {
-		switch {
-		case tnan:
+		switch tv := keyValue(th, mag); {
+		case th == 0:
 			m, i = admitNumbers(buf, m, x, i)
 		case mag:
 			m, i = admitAbove(buf, m, x, i, tv, -tv)
@@ -191,25 +461,22 @@ func streamTopK(idx []int32, x []float32, k int, mag bool) []int32 {
 			m, i = admitGreater(buf, m, x, i, tv)
 		}
 		if m == len(buf) {
-			tv, tnan = compactTopK(buf, x, k, mag)
+			th = compactTopK(buf, x, k, mag, spare)
 			m = k
 		}
 	}
 	if m > k {
-		compactTopK(buf[:m], x, k, mag)
+		th = compactTopK(buf[:m], x, k, mag, spare)
 	}
-	return buf[:k]
+	return buf[:k], th
 }
 
-// compactTopK moves the k best of the candidates buf to its front and
-// returns the k-th key as a value (or magnitude), and whether it is NaN.
-func compactTopK(buf []int32, x []float32, k int, mag bool) (tv float32, tnan bool) {
-	introselect(buf, x, k-1, mag)
-	tv = x[buf[k-1]]
-	if mag {
-		tv = abs32(tv)
-	}
-	return tv, tv != tv
+// compactTopK moves the k best of the candidates buf to its front, in
+// order, and returns the k-th key.
+func compactTopK(buf []int32, x []float32, k int, mag bool, spare []int32) uint32 {
+	th, ties, all := kthKeyOf(spare, buf, x, mag, k)
+	keepTop(buf, x, th, ties, all, mag)
+	return th
 }
 
 // admitAbove appends to buf[m:] the indices i, i+1, ... of the elements of
@@ -290,99 +557,47 @@ func admitNumbers(buf []int32, m int, x []float32, i int) (int, int) {
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
-// sampleMin is the length from which TopK tries sampleFilter first.
-const sampleMin = 2048
-
-// sampleFilter is the first step of Floyd and Rivest's SELECT, for small k:
-// it selects, within a strided sample of about 2·sqrt(n) elements, a key p
-// ranked slightly below where the k-th largest should fall, then writes to
-// idx, in one sequential pass over x, the indices of all elements with key
-// >= p. If at least k were written, the top k are among them and it
-// returns their count; otherwise it returns 0 and TopK starts over. The
-// pass reads x in order and writes idx without reading it, and leaves
-// O(k + n^(3/4)) candidates instead of the ~n/2 a first quickselect
-// partition leaves. The sample positions are fixed, so the result is
-// deterministic.
-func sampleFilter(idx []int32, x []float32, k int, mag bool) int {
-	n := len(x)
-	m := 2 * isqrt(n)
-	step := n / m
-	for i := range m {
-		idx[i] = int32(i * step)
+// TopK is TopK split across the pool's workers: each selects the top k of
+// its contiguous part of x, and the at most Workers()·k survivors, still
+// in index order, are narrowed to the k best. The result is exactly
+// TopK's, selection, order and threshold. It pays for long x and small k,
+// the case of screening a large vocabulary; otherwise, and on one worker,
+// it runs TopK on the calling goroutine. idx must have len(idx) >= len(x)
+// and is shared by the workers; a call allocates only the closure it
+// hands the pool.
+func (p *Pool) TopK(idx []int32, x []float32, k int, byMagnitude bool) (sel []int32, thresh float32) {
+	n := checkTopKArgs("Pool.TopK", idx, x, k)
+	w := p.Workers()
+	if w <= 1 || n < poolTopKMin || k == 0 || k > n/(4*w) {
+		return TopK(idx, x, k, byMagnitude)
 	}
-	r := min((k-1)*m/n+isqrt(m), m-1)
-	introselect(idx[:m], x, r, mag)
-	p := topKey(x[idx[r]], mag)
-	c := 0
-	for i, v := range x {
-		idx[c] = int32(i)
-		c += b2i(topKey(v, mag) >= p)
+	// Part j, [j·n/w, (j+1)·n/w), is longer than 4k, selects its top k
+	// into its own stretch of idx and leaves them at its start.
+	p.For(w, 1, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			a, b := j*n/w, (j+1)*n/w
+			sel, _ := topK(idx[a:b], x[a:b], k, byMagnitude)
+			for i := range sel {
+				sel[i] += int32(a)
+			}
+		}
+	})
+	// Gather the survivors; part j's start is at least j·k, so each copy
+	// moves its block down or leaves it in place.
+	for j := 1; j < w; j++ {
+		copy(idx[j*k:(j+1)*k], idx[j*n/w:j*n/w+k])
 	}
-	if c < k {
-		return 0
-	}
-	return c
+	c := w * k
+	th := compactTopK(idx[:c], x, k, byMagnitude, idx[c:2*c])
+	return idx[:k], keyValue(th, byMagnitude)
 }
 
-func isqrt(n int) int { return int(math.Sqrt(float64(n))) }
-
-// pivotIndex picks a deterministic pivot in [lo, hi): the median of three
-// for short ranges, Tukey's ninther otherwise.
-func pivotIndex(idx []int32, x []float32, lo, hi int, mag bool) int {
-	n := hi - lo
-	a, b, c := lo, lo+n/2, hi-1
-	if n >= 128 {
-		s := n / 8
-		a = median3(idx, x, a, a+s, a+2*s, mag)
-		b = median3(idx, x, b-s, b, b+s, mag)
-		c = median3(idx, x, c-2*s, c-s, c, mag)
-	}
-	return median3(idx, x, a, b, c, mag)
-}
-
-func median3(idx []int32, x []float32, a, b, c int, mag bool) int {
-	ka, kb, kc := topKey(x[idx[a]], mag), topKey(x[idx[b]], mag), topKey(x[idx[c]], mag)
-	if ka > kb {
-		a, b, ka, kb = b, a, kb, ka
-	}
-	// Now ka <= kb.
-	switch {
-	case kc >= kb:
-		return b
-	case kc <= ka:
-		return a
-	}
-	return c
-}
-
-// partition3 rearranges idx[lo:hi] into keys > p, keys == p, keys < p and
-// returns the bounds [lt, gt) of the middle part. It makes two branch-free
-// Lomuto passes, the second only over the part that may hold t, because a
-// data-dependent branch per element mispredicts half the time on the first
-// passes and costs more than the extra swaps.
-func partition3(idx []int32, x []float32, lo, hi, t int, p uint32, mag bool) (lt, gt int) {
-	lt = lo
-	for i := lo; i < hi; i++ {
-		v := idx[i]
-		idx[i] = idx[lt]
-		idx[lt] = v
-		lt += b2i(topKey(x[v], mag) > p)
-	}
-	if t < lt {
-		return lt, lt // the caller only needs to know t is left of lt
-	}
-	gt = lt
-	for i := lt; i < hi; i++ {
-		v := idx[i]
-		idx[i] = idx[gt]
-		idx[gt] = v
-		gt += b2i(topKey(x[v], mag) == p)
-	}
-	return lt, gt
-}
+// poolTopKMin is the least len(x) for which Pool.TopK splits the work:
+// below it, waking the workers costs more than the selection.
+const poolTopKMin = 1 << 15
 
 // TopKRows runs TopK on each row of the row-major rows×cols matrix x and
-// writes the selected column indices of row r, in unspecified order, to
+// writes the selected column indices of row r, ascending, to
 // dst[r*k:(r+1)*k]. work is scratch space of len >= cols. It panics unless
 // 0 <= k <= cols, len(x) == rows*cols and len(dst) >= rows*k.
 func TopKRows(dst []int32, x []float32, rows, cols, k int, byMagnitude bool, work []int32) {

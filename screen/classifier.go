@@ -162,16 +162,19 @@ func (c *Classifier) Screen(zt, h []float32) {
 }
 
 // Select returns the candidates the current TopM or Gap selection picks
-// from approximate logits zt, in unspecified order, in a buffer reused by
-// the next call. Certified selection needs the exact logits and is only
+// from approximate logits zt, ascending, in a buffer reused by the next
+// call; TopM runs on the pool when one is set. Certified selection needs the exact logits and is only
 // available through Forward; here it acts as TopM.
 func (c *Classifier) Select(zt []float32) []int32 {
 	if len(zt) != c.Lin.N {
 		panic(fmt.Sprintf("screen: Classifier.Select: len(zt)=%d, want %d", len(zt), c.Lin.N))
 	}
-	if c.sel.Mode == Gap {
+	switch {
+	case c.sel.Mode == Gap:
 		c.cand = gapSelect(c.work, zt, c.sel.Gap)
-	} else {
+	case c.pool != nil:
+		c.cand, _ = c.pool.TopK(c.work, zt, c.sel.M, false)
+	default:
 		c.cand, _ = kernels.TopK(c.work, zt, c.sel.M, false)
 	}
 	return c.cand

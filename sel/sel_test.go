@@ -1,6 +1,7 @@
 package sel
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -220,7 +221,7 @@ func TestTopKProperties(t *testing.T) {
 		ratio := rng.Float64()
 		if trial%40 == 0 {
 			// Long vectors with extreme ratios reach kernels.TopK's
-			// sampling path (k <= n/8).
+			// sampled-pivot path (k <= n/4) and BottomK's complement.
 			n = 2048 + rng.IntN(4000)
 			ratio = []float64{0.02, 0.97}[trial/40%2]
 		}
@@ -265,6 +266,94 @@ func TestTopKProperties(t *testing.T) {
 			t.Fatalf("%v: eq. 3.17 with the eq. 3.19 threshold gives %v, top-K gives %v", act, th, got)
 		}
 	}
+}
+
+// TestTopKExact: Select must return exactly the K most sensitive outputs
+// of a sort-based reference, ties split by index (for sigmoid and tanh,
+// the complement of the n−K least sensitive, so the higher index stays
+// sensitive), NaN least sensitive for ReLU and Identity and most for
+// sigmoid and tanh, ±0 equal, infinities included.
+func TestTopKExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1, 1e-40, -1e-40}
+	for _, n := range []int{1, 2, 3, 7, 64, 257, 1500, 5000} {
+		for trial := range 6 {
+			v := make([]float32, n)
+			for i := range v {
+				switch trial {
+				case 0: // distinct
+					v[i] = float32(rng.NormFloat64())
+				case 1: // heavy ties
+					v[i] = float32(rng.IntN(5) - 2)
+				case 2: // specials mixed in
+					v[i] = float32(rng.NormFloat64() * 3)
+					if rng.IntN(4) == 0 {
+						v[i] = special[rng.IntN(len(special))]
+					}
+				case 3: // keys sharing their top bytes
+					v[i] = 1 + float32(rng.IntN(8))*1e-7
+				case 4: // all equal
+					v[i] = 0.5
+				default: // wide range
+					v[i] = float32(math.Exp(rng.NormFloat64()*20) * float64(rng.IntN(3)-1))
+				}
+			}
+			for _, act := range []Activation{Sigmoid, Tanh, ReLU, Identity} {
+				for _, ratio := range []float64{0, 0.1, 0.5, 0.9, 0.999} {
+					s, err := NewTopK(act, ratio)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want := refTopK(v, s.K(n), act)
+					if got := s.Select(make([]int32, n), v); !slices.Equal(got, want) {
+						t.Fatalf("n=%d trial %d %v ratio %v: got %v, want %v", n, trial, act, ratio, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// refTopK ranks v by a stable sort on sensitivity, where NaN and ties are
+// placed by the rules TopK documents, and returns the best k, ascending.
+func refTopK(v []float32, k int, act Activation) []int32 {
+	idx := make([]int32, len(v))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	// Sigmoid and tanh rank the reverse of |v| descending with NaN last
+	// and lower index first, so reverse the index order before sorting.
+	compl := act == Sigmoid || act == Tanh
+	if compl {
+		slices.Reverse(idx)
+	}
+	key := func(i int32) float64 {
+		f := float64(v[i])
+		if act != ReLU {
+			f = math.Abs(f)
+		}
+		return f
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int {
+		ka, kb := key(a), key(b)
+		c := 0
+		switch an, bn := math.IsNaN(ka), math.IsNaN(kb); {
+		case an && bn:
+		case an:
+			c = 1
+		case bn:
+			c = -1
+		default:
+			c = -cmp.Compare(ka, kb)
+		}
+		if compl {
+			c = -c
+		}
+		return c
+	})
+	sel := slices.Clone(idx[:k])
+	slices.Sort(sel)
+	return sel
 }
 
 // sensitivity ranks outputs: higher means more in need of exact compute.

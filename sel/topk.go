@@ -3,7 +3,6 @@ package sel
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/elasticml/elastic/kernels"
 )
@@ -21,8 +20,8 @@ import (
 // K outputs sensitive (see Threshold).
 //
 // The count is exact even when values tie at the K-th place: the ties are
-// split by index, so the result depends only on approx and not on the order
-// kernels.TopK happens to return. NaN ranks below every number (as in
+// split by index as kernels.TopK and kernels.BottomK split them, so the
+// result depends only on approx. NaN ranks below every number (as in
 // kernels.TopK): it stays sensitive for sigmoid and tanh but may be left
 // approximate for ReLU and Identity.
 type TopK struct {
@@ -72,74 +71,12 @@ func (t *TopK) Select(dst []int32, approx []float32) []int32 {
 	k := t.K(n)
 	switch t.act {
 	case ReLU, Identity:
-		return topAscending(dst[:n], approx, k, t.act == Identity, false)
+		sel, _ := kernels.TopK(dst[:n], approx, k, t.act == Identity)
+		return sel
 	}
 	// Sigmoid and tanh keep the k smallest |y|: the complement of the n−k
 	// largest, which are the insensitive ones.
-	return topAscending(dst[:n], approx, n-k, true, true)
-}
-
-// topAscending finds the k largest elements of x (by magnitude if mag)
-// with kernels.TopK, then writes to dst, in ascending order, their indices
-// or, with complement, the indices of all the others. A merge pass costs
-// O(len(x)) where sorting the selection would cost O(k·log k): it reads
-// the k-th key and how many selected elements tie with it, then keeps
-// everything above that key plus exactly that many of the ties.
-func topAscending(dst []int32, x []float32, k int, mag, complement bool) []int32 {
-	if k == 0 {
-		if !complement {
-			return dst[:0]
-		}
-		for i := range x {
-			dst[i] = int32(i)
-		}
-		return dst[:len(x)]
-	}
-	sel, _ := kernels.TopK(dst, x, k, mag)
-	kth := uint32(math.MaxUint32)
-	for _, i := range sel {
-		kth = min(kth, rankKey(x[i], mag))
-	}
-	ties := 0
-	for _, i := range sel {
-		ties += b2i(rankKey(x[i], mag) == kth)
-	}
-	// sel is dead from here on, so dst can be overwritten; j <= i always.
-	flip := b2i(complement)
-	j := 0
-	for i, v := range x {
-		kv := rankKey(v, mag)
-		eq := b2i(kv == kth)
-		in := b2i(kv > kth) | eq&b2i(ties > 0)
-		ties -= eq
-		dst[j] = int32(i)
-		j += in ^ flip
-	}
-	return dst[:j]
-}
-
-// rankKey maps v to a key whose unsigned order is the order kernels.TopK
-// ranks by: NaN lowest, then −Inf up to +Inf, with both zeros equal. With
-// mag the sign is ignored.
-func rankKey(v float32, mag bool) uint32 {
-	b := math.Float32bits(v)
-	if mag || b == 1<<31 {
-		b &^= 1 << 31
-	}
-	if b&^(1<<31) > 0x7f800000 {
-		return 0
-	}
-	// Flip all bits of negatives and only the sign of positives, without
-	// a branch on the sign: for ReLU that branch would mispredict half
-	// the time.
-	return b ^ (uint32(int32(b)>>31) | 1<<31)
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	return kernels.BottomK(dst[:n], approx, k, true)
 }
 
 // Threshold returns θ_th of eq. 3.19 for approx: the K-th most sensitive
@@ -211,11 +148,12 @@ type RowTopK struct {
 // len(dst) >= rows·K and len(work) >= cols.
 func (s RowTopK) Select(dst []int32, x []float32, rows, cols int, work []int32) []int32 {
 	kernels.TopKRows(dst, x, rows, cols, s.K, s.ByMagnitude, work)
-	dst = dst[:rows*s.K]
-	for r := range rows {
-		// Per-row k is small (attention keeps tens of keys), so sorting
-		// is cheaper here than a pass over the row.
-		slices.Sort(dst[r*s.K : (r+1)*s.K])
+	return dst[:rows*s.K]
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	return dst
+	return 0
 }
