@@ -78,10 +78,7 @@ func TestDemoTable(t *testing.T) {
 }
 
 func TestDemoBadFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkCLIErrors(t, []cliError{
 		{[]string{"demo", "--tokens", "1"}, "--tokens 1: need at least 2"},
 		{[]string{"demo", "--tokens", "-3"}, "need at least 2"},
 		{[]string{"demo", "--threads", "-1"}, "--threads -1: must not be negative"},
@@ -89,19 +86,5 @@ func TestDemoBadFlags(t *testing.T) {
 		{[]string{"demo", "--nosuchflag"}, "unknown flag"},
 		{[]string{"demo", "extra"}, "unknown command"},
 		{[]string{"demo", "--tokens", "20", "--plot", filepath.Join(t.TempDir(), "no", "dir.png")}, "dir.png"},
-	} {
-		var out, errOut bytes.Buffer
-		err := run(tc.args, &out, &errOut)
-		if err == nil {
-			t.Errorf("%v: no error", tc.args)
-			continue
-		}
-		msg := err.Error()
-		if !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
-			t.Errorf("%v: error %q, want one line containing %q", tc.args, msg, tc.want)
-		}
-		if strings.Contains(out.String()+errOut.String(), "Usage:") {
-			t.Errorf("%v: printed the usage page on error", tc.args)
-		}
-	}
+	})
 }

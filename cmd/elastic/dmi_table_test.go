@@ -101,23 +101,14 @@ func TestDMITable(t *testing.T) {
 }
 
 func TestDMITableBadFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkCLIErrors(t, []cliError{
 		{[]string{"dmi", "table", "--which", "3.3", "--model", "m"}, "unknown table"},
 		{[]string{"dmi", "table"}, "give one or two models"},
 		{[]string{"dmi", "table", "--model", "a", "--model", "b", "--model", "c"}, "give one or two models"},
 		{[]string{"dmi", "table", "--model", "a", "--little", "x", "--little", "y"}, "2 files for 1 models"},
 		{[]string{"dmi", "table", "--model", "a", "--tokens", "1"}, "--tokens 1"},
 		{[]string{"dmi", "table", "--model", "a", "--noise", "-1"}, "--noise -1"},
-	} {
-		var out, errOut bytes.Buffer
-		err := run(tc.args, &out, &errOut)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%v: error %v, want one line containing %q", tc.args, err, tc.want)
-		}
-	}
+	})
 }
 
 func TestShellQuote(t *testing.T) {

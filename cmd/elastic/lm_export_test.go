@@ -113,21 +113,12 @@ func TestLMExportErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out.safetensors")
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--model", in}, "--out"},
-		{[]string{"--model", big, "--out", out, "--fp16"}, "exceeds float16's range"},
-		{[]string{"--model", filepath.Join(dir, "none"), "--out", out}, "no such file"},
-		{[]string{"--model", in, "--out", out, "--sample", "s.txt", "--sample-tokens", "1"}, "--sample-tokens 1"},
-	} {
-		var stdout, stderr bytes.Buffer
-		err := run(append([]string{"lm", "export"}, tc.args...), &stdout, &stderr)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%v: error %v, want one line containing %q", tc.args, err, tc.want)
-		}
-	}
+	checkCLIErrors(t, []cliError{
+		{[]string{"lm", "export", "--model", in}, "--out"},
+		{[]string{"lm", "export", "--model", big, "--out", out, "--fp16"}, "exceeds float16's range"},
+		{[]string{"lm", "export", "--model", filepath.Join(dir, "none"), "--out", out}, "no such file"},
+		{[]string{"lm", "export", "--model", in, "--out", out, "--sample", "s.txt", "--sample-tokens", "1"}, "--sample-tokens 1"},
+	})
 	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a failed export left %s behind: %v", out, err)
 	}

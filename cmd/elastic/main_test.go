@@ -40,10 +40,7 @@ func TestHelpListsCommands(t *testing.T) {
 
 // Bad input must give one clear error and no usage page.
 func TestBadInputIsOneLine(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkCLIErrors(t, []cliError{
 		{[]string{"bench", "gemv", "--rows", "0"}, "rows and cols must be positive"},
 		{[]string{"bench", "gemv", "--keep", "1.5"}, "keep must be in (0, 1]"},
 		{[]string{"bench", "gemv", "--rows", "abc"}, "invalid argument"},
@@ -51,21 +48,7 @@ func TestBadInputIsOneLine(t *testing.T) {
 		{[]string{"bench", "fit", "--k", "0"}, "1 ≤ k ≤ d"},
 		{[]string{"bench", "gemv", "--llc-mib", "-1"}, "--llc-mib must be ≥ 0"},
 		{[]string{"nosuchcommand"}, "unknown command"},
-	} {
-		var out, errOut bytes.Buffer
-		err := run(tc.args, &out, &errOut)
-		if err == nil {
-			t.Errorf("%v: no error", tc.args)
-			continue
-		}
-		msg := err.Error()
-		if !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
-			t.Errorf("%v: error %q, want one line containing %q", tc.args, msg, tc.want)
-		}
-		if strings.Contains(out.String()+errOut.String(), "Usage:") {
-			t.Errorf("%v: printed the usage page on error", tc.args)
-		}
-	}
+	})
 }
 
 func TestBenchGemvJSON(t *testing.T) {
@@ -77,6 +60,32 @@ func TestBenchGemvJSON(t *testing.T) {
 	for _, key := range []string{"threads", "rows", "cols", "keep", "copy_gbps", "dense_ms", "dense_gbps", "gather_ms", "int8_ms", "int4_ms"} {
 		if !strings.Contains(out.String(), `"`+key+`"`) {
 			t.Errorf("JSON lacks %q:\n%s", key, out.String())
+		}
+	}
+}
+
+// cliError is one bad command line and a fragment its error must contain.
+type cliError struct {
+	args []string
+	want string
+}
+
+// checkCLIErrors runs each command line and checks that it fails with a
+// one-line error containing want, without printing the usage page.
+func checkCLIErrors(t *testing.T, cases []cliError) {
+	t.Helper()
+	for _, tc := range cases {
+		var out, errOut bytes.Buffer
+		err := run(tc.args, &out, &errOut)
+		if err == nil {
+			t.Errorf("%v: no error", tc.args)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%v: error %q, want one line containing %q", tc.args, msg, tc.want)
+		}
+		if strings.Contains(out.String()+errOut.String(), "Usage:") {
+			t.Errorf("%v: printed the usage page on error", tc.args)
 		}
 	}
 }

@@ -223,10 +223,8 @@ func (f *compareFlags) check() error {
 		if len(f.ms) == 0 {
 			return errors.New("--m: none given")
 		}
-		for _, m := range f.ms {
-			if m < 1 {
-				return fmt.Errorf("--m %d: must be positive", m)
-			}
+		if err := allPositive("--m", f.ms); err != nil {
+			return err
 		}
 		for _, c := range f.screeners() {
 			if !slices.Contains([]int{2, 4, 8, 16, 32}, c.bits) {
@@ -241,10 +239,8 @@ func (f *compareFlags) check() error {
 		if len(f.svdWindows) == 0 || len(f.svdCands) == 0 {
 			return errors.New("--svd-windows and --svd-cands: none given")
 		}
-		for _, w := range f.svdWindows {
-			if w < 1 {
-				return fmt.Errorf("--svd-windows %d: must be positive", w)
-			}
+		if err := allPositive("--svd-windows", f.svdWindows); err != nil {
+			return err
 		}
 		for _, n := range f.svdCands {
 			if n < clsmetrics.RefK {
@@ -256,10 +252,8 @@ func (f *compareFlags) check() error {
 		if len(f.hnswEf) == 0 {
 			return errors.New("--hnsw-ef: none given")
 		}
-		for _, ef := range f.hnswEf {
-			if ef < 1 {
-				return fmt.Errorf("--hnsw-ef %d: must be positive", ef)
-			}
+		if err := allPositive("--hnsw-ef", f.hnswEf); err != nil {
+			return err
 		}
 		if f.hnswM < 2 || f.hnswM > 256 || f.hnswEC < 1 {
 			return fmt.Errorf("--hnsw-m %d outside [2, 256] or --hnsw-ef-construction %d not positive", f.hnswM, f.hnswEC)
@@ -819,4 +813,14 @@ func plotCompare(r *compareResult, path string) error {
 		p.Series = append(p.Series, s)
 	}
 	return p.SavePNG(path, 7, 4.5)
+}
+
+// allPositive returns an error naming flag and the first value of vs below 1.
+func allPositive(flag string, vs []int) error {
+	for _, v := range vs {
+		if v < 1 {
+			return fmt.Errorf("%s %d: must be positive", flag, v)
+		}
+	}
+	return nil
 }

@@ -15,10 +15,7 @@ import (
 
 func TestScreenCompareBadInput(t *testing.T) {
 	small := []string{"screen", "compare", "--classes", "2000", "--dim", "64", "--tokens", "500", "--tests", "10"}
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkCLIErrors(t, []cliError{
 		{[]string{"screen", "compare", "--workload", "nope"}, `unknown --workload "nope"`},
 		{[]string{"screen", "compare", "--workload", "wordnet"}, "needs --model"},
 		{[]string{"screen", "compare", "--workload", "file"}, "needs --hidden"},
@@ -42,17 +39,7 @@ func TestScreenCompareBadInput(t *testing.T) {
 		{append(slices.Clone(small), "--svd-cands", "2001"), "--svd-cands 2001 exceeds"},
 		// Too few calibration vectors for the closed form at k = 16.
 		{append(slices.Clone(small), "--tokens", "3", "--methods", "screen"), "not enough calibration data"},
-	} {
-		var out, errOut bytes.Buffer
-		err := run(tc.args, &out, &errOut)
-		if err == nil {
-			t.Errorf("%v: no error", tc.args)
-			continue
-		}
-		if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
-			t.Errorf("%v: error %q, want one line containing %q", tc.args, msg, tc.want)
-		}
-	}
+	})
 }
 
 // All four methods on a small synthetic classifier, as JSON, with a plot.

@@ -13,27 +13,14 @@ import (
 )
 
 func TestScreenBadInput(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkCLIErrors(t, []cliError{
 		{[]string{"bench", "screen", "--classes", "10000000", "--dim", "512"}, "16-bit weight path"},
 		{[]string{"bench", "screen", "--classes", "1000", "--m", "2000"}, "m = 2000 outside"},
 		{[]string{"bench", "screen", "--classes", "1000", "--delta", "1"}, "outside (0, 1)"},
 		{[]string{"bench", "screen", "--bits", "3"}, "3-bit screener"},
 		{[]string{"screen", "fit"}, "exactly one source"},
 		{[]string{"screen", "eval", "--lm", "--delta", "2"}, "--delta 2 outside (0, 1)"},
-	} {
-		var out, errOut bytes.Buffer
-		err := run(tc.args, &out, &errOut)
-		if err == nil {
-			t.Errorf("%v: no error", tc.args)
-			continue
-		}
-		if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
-			t.Errorf("%v: error %q, want one line containing %q", tc.args, msg, tc.want)
-		}
-	}
+	})
 }
 
 // fit then eval from files: a classifier under custom tensor names and a

@@ -81,10 +81,7 @@ func TestWNTrainEval(t *testing.T) {
 }
 
 func TestWNBadInput(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	checkCLIErrors(t, []cliError{
 		{[]string{"wn", "train", "--dim", "0"}, "must be positive"},
 		{[]string{"wn", "train", "--negatives", "0"}, "--negatives 0"},
 		{[]string{"wn", "train", "--lr", "-1"}, "--lr -1"},
@@ -92,11 +89,5 @@ func TestWNBadInput(t *testing.T) {
 		{[]string{"wn", "train", "--data", "/nonexistent"}, wordnet.Package},
 		{[]string{"wn", "eval", "--model", "/nonexistent.safetensors"}, "nonexistent"},
 		{[]string{"wn", "eval", "--split", "dev", "--model", "/nonexistent.safetensors"}, "nonexistent"},
-	} {
-		var out, errOut bytes.Buffer
-		err := run(tc.args, &out, &errOut)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%v: err %v, want one line containing %q", tc.args, err, tc.want)
-		}
-	}
+	})
 }
