@@ -42,6 +42,57 @@ func (p *Pool) GemvInt4(y []float32, q []byte, scales []float32, cols int, xq []
 	})
 }
 
+// GemvInt4TopK is GemvInt4 followed by TopK(idx, y, k, false), fused: the
+// rows are computed in blocks, and the selection streams through each
+// block's outputs while they are still in cache, so y is not read a second
+// time. y is set in full and the selection and threshold are exactly
+// TopK's. It panics on the shape errors of GemvInt4 and the argument
+// errors of TopK. When k is too large a share of len(y) for streaming it
+// runs GemvInt4 and TopK in turn.
+func GemvInt4TopK(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, k int, idx []int32) (sel []int32, thresh float32) {
+	checkInt4("GemvInt4TopK", y, q, scales, cols, xq, b)
+	checkTopKArgs("GemvInt4TopK", idx, y, k)
+	return gemvInt4TopK(y, q, scales, cols, xq, xscale, b, k, idx)
+}
+
+func gemvInt4TopK(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, k int, idx []int32) ([]int32, float32) {
+	n := len(y)
+	if k == 0 || k > n/streamMinRatio {
+		gemvInt4(y, q, scales, cols, xq, xscale, b, nil)
+		return TopK(idx, y, k, false)
+	}
+	stride := int4RowBytes(cols)
+	g := intGrain(stride)
+	s := newTopKStream(idx, k, false)
+	for lo := 0; lo < n; lo += g {
+		hi := min(lo+g, n)
+		gemvInt4(y[lo:hi], q[lo*stride:hi*stride], scales[lo:hi], cols, xq, xscale, subBias(b, lo, hi), nil)
+		s.push(y, lo, hi)
+	}
+	return s.finish(y), keyValue(s.th, false)
+}
+
+// GemvInt4TopK is the multithreaded form of the package-level
+// GemvInt4TopK: each task computes a block of rows and streams its outputs
+// into its worker's running top k, and the workers' survivors are merged,
+// so there is no second pass over y and no second dispatch to the
+// workers.
+func (p *Pool) GemvInt4TopK(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, k int, idx []int32) (sel []int32, thresh float32) {
+	checkInt4("Pool.GemvInt4TopK", y, q, scales, cols, xq, b)
+	checkTopKArgs("Pool.GemvInt4TopK", idx, y, k)
+	stride := int4RowBytes(cols)
+	if p.Workers() == 1 {
+		return gemvInt4TopK(y, q, scales, cols, xq, xscale, b, k, idx)
+	}
+	if !p.streams(len(y), k) {
+		p.GemvInt4(y, q, scales, cols, xq, xscale, b)
+		return p.TopK(idx, y, k, false)
+	}
+	return p.streamTopK(idx, y, k, false, intGrain(stride), func(lo, hi int) {
+		gemvInt4(y[lo:hi], q[lo*stride:hi*stride], scales[lo:hi], cols, xq, xscale, subBias(b, lo, hi), nil)
+	})
+}
+
 // GemvInt4Gather is the multithreaded form of the package-level
 // GemvInt4Gather: the index list is split among the pool's workers. The
 // indices must be distinct, or two workers may write the same y[r].

@@ -1,9 +1,11 @@
 package kernels
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Pool is a fixed set of worker goroutines that run a range-splitting
@@ -17,17 +19,41 @@ import (
 type Pool struct {
 	workers int
 	wake    []chan struct{}
+	idle    []idleFlag // per worker goroutine: parked or about to park
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	closed  bool
+	quit    atomic.Bool
 
-	// The call in progress, read by workers between wake and wg.Done;
-	// kept here rather than in a closure so For does not allocate.
+	// call is the number of the call in progress (shifted up by 16 bits)
+	// and how many workers take part in it (the low 16 bits), published
+	// in one word so that a worker never pairs one call's number with
+	// another's count.
+	call atomic.Uint64
+
+	// The call in progress, read by workers between seeing it in call and
+	// wg.Done; kept here rather than in a closure so For does not
+	// allocate. One of fn and fnw is set.
 	fn      func(lo, hi int)
+	fnw     func(w, lo, hi int)
 	n, size int
 	chunks  int
 	next    atomic.Int64
 }
+
+// idleFlag is padded to a cache line so that workers parking do not
+// contend with each other's flags.
+type idleFlag struct {
+	atomic.Bool
+	_ [63]byte
+}
+
+// spinWait is how long a worker keeps looking for the next call before it
+// parks. Waking a parked goroutine's thread takes from ten microseconds to
+// a tenth of a millisecond on a virtual machine, more than many calls last;
+// kernels called back to back (a decoder step, screening's GEMV after its
+// projection) find the workers still looking.
+const spinWait = 100 * time.Microsecond
 
 // NewPool returns a pool of n workers; n <= 0 means runtime.GOMAXPROCS(0).
 // The calling goroutine counts as one worker, so n-1 goroutines are started.
@@ -35,18 +61,73 @@ func NewPool(n int) *Pool {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	p := &Pool{workers: n, wake: make([]chan struct{}, n-1)}
+	if n > 1<<15 {
+		panic(fmt.Sprintf("kernels: NewPool(%d): too many workers", n))
+	}
+	p := &Pool{workers: n, wake: make([]chan struct{}, n-1), idle: make([]idleFlag, n)}
 	for i := range p.wake {
 		ch := make(chan struct{}, 1)
 		p.wake[i] = ch
-		go func() {
-			for range ch {
-				p.runChunks()
-				p.wg.Done()
-			}
-		}()
+		go p.work(i+1, ch)
 	}
 	return p
+}
+
+// work is worker w's loop: wait for a call, and run its chunks if w takes
+// part in it.
+func (p *Pool) work(w int, wake chan struct{}) {
+	var seen uint64
+	for {
+		c, ok := p.await(w, seen, wake)
+		if !ok {
+			return
+		}
+		seen = c >> 16
+		if w < int(c&0xffff) {
+			p.runChunks(w)
+			p.wg.Done()
+		}
+	}
+}
+
+// await returns the call word of the first call after call number seen,
+// spinning for spinWait and then parking on wake, or false once the pool
+// is closed. A caller wakes a parked worker by claiming its idle flag and
+// sending on wake; a worker that sees a new call after raising its flag
+// takes the flag back, or, if the caller claimed it first, takes the
+// token. Either the worker's second look sees the call or the caller sees
+// the flag, so no call is missed and every token is received. A token may
+// come late, for a call the worker has already seen while spinning, so
+// after one the worker looks again rather than trusting it.
+func (p *Pool) await(w int, seen uint64, wake chan struct{}) (uint64, bool) {
+	f := &p.idle[w].Bool
+	for {
+		start := time.Now()
+		for i := 0; ; i++ {
+			if c := p.call.Load(); c>>16 != seen {
+				return c, true
+			}
+			if i%32 != 31 {
+				continue
+			}
+			if p.quit.Load() {
+				return 0, false
+			}
+			if time.Since(start) > spinWait {
+				break
+			}
+			// Let other goroutines run on this P, in case there are
+			// fewer Ps than workers: the caller may be waiting for one.
+			runtime.Gosched()
+		}
+		f.Store(true)
+		if c := p.call.Load(); c>>16 != seen && f.CompareAndSwap(true, false) {
+			return c, true
+		}
+		if _, ok := <-wake; !ok {
+			return 0, false
+		}
+	}
 }
 
 // Workers reports the number of workers, the caller included.
@@ -61,6 +142,19 @@ func (p *Pool) Workers() int { return p.workers }
 // may be descheduled for a while, and the others then take over its share
 // instead of waiting for it.
 func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
+	p.run(n, grain, chunksPerWorker, fn, nil)
+}
+
+// forWorker is For with up to perWorker chunks per worker, calling fn with
+// the number w in [0, Workers()) of the worker running the chunk, so that
+// fn can keep per-worker state without locking. A worker claims chunks in
+// increasing order, so its state sees [0, n) in order. Small n runs as
+// fn(0, 0, n) on the calling goroutine.
+func (p *Pool) forWorker(n, grain, perWorker int, fn func(w, lo, hi int)) {
+	p.run(n, grain, perWorker, nil, fn)
+}
+
+func (p *Pool) run(n, grain, perWorker int, fn func(lo, hi int), fnw func(w, lo, hi int)) {
 	if n <= 0 {
 		return
 	}
@@ -69,36 +163,49 @@ func (p *Pool) For(n, grain int, fn func(lo, hi int)) {
 	}
 	w := p.workers
 	if w <= 1 || n < 2*grain {
-		fn(0, n)
+		if fn != nil {
+			fn(0, n)
+		} else {
+			fnw(0, 0, n)
+		}
 		return
 	}
 	units := (n + grain - 1) / grain
-	chunks := min(units, w*chunksPerWorker)
+	chunks := min(units, w*perWorker)
 	size := (units + chunks - 1) / chunks * grain
 	chunks = (n + size - 1) / size
 	w = min(w, chunks)
 	p.mu.Lock()
-	p.fn, p.n, p.size, p.chunks = fn, n, size, chunks
+	p.fn, p.fnw, p.n, p.size, p.chunks = fn, fnw, n, size, chunks
 	p.next.Store(0)
 	p.wg.Add(w - 1)
+	p.call.Store((p.call.Load()>>16+1)<<16 | uint64(w))
 	for i := 1; i < w; i++ {
-		p.wake[i-1] <- struct{}{}
+		if p.idle[i].CompareAndSwap(true, false) {
+			p.wake[i-1] <- struct{}{}
+		}
 	}
-	p.runChunks()
+	p.runChunks(0)
 	p.wg.Wait()
-	p.fn = nil
+	p.fn, p.fnw = nil, nil
 	p.mu.Unlock()
 }
 
-// runChunks claims chunks of the call in progress until none are left.
-func (p *Pool) runChunks() {
+// runChunks claims chunks of the call in progress for worker w until none
+// are left.
+func (p *Pool) runChunks(w int) {
 	for {
 		c := int(p.next.Add(1) - 1)
 		if c >= p.chunks {
 			return
 		}
 		lo := c * p.size
-		p.fn(lo, min(lo+p.size, p.n))
+		hi := min(lo+p.size, p.n)
+		if p.fn != nil {
+			p.fn(lo, hi)
+		} else {
+			p.fnw(w, lo, hi)
+		}
 	}
 }
 
@@ -114,6 +221,7 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
+	p.quit.Store(true)
 	for _, ch := range p.wake {
 		close(ch)
 	}

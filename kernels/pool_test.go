@@ -3,6 +3,7 @@ package kernels
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestPoolForCoversRangeOnce(t *testing.T) {
@@ -18,6 +19,65 @@ func TestPoolForCoversRangeOnce(t *testing.T) {
 			for i, h := range hits {
 				if h != 1 {
 					t.Fatalf("workers=%d n=%d grain=%d: index %d visited %d times", workers, tc.n, tc.grain, i, h)
+				}
+			}
+		}
+		p.Close()
+	}
+}
+
+func TestPoolForWorker(t *testing.T) {
+	for _, workers := range []int{1, 2, 3, 8} {
+		p := NewPool(workers)
+		for _, tc := range []struct{ n, grain, per int }{{0, 1, 4}, {1, 1, 4}, {100, 8, 64}, {10001, 16, 64}, {5, 64, 1}} {
+			hits := make([]int32, tc.n)
+			last := make([]int, workers) // per worker, the end of its last chunk
+			var bad atomic.Int32
+			p.forWorker(tc.n, tc.grain, tc.per, func(w, lo, hi int) {
+				// Each worker's entry of last is only touched by that worker.
+				if w < 0 || w >= workers || lo < last[w] {
+					bad.Add(1)
+					return
+				}
+				last[w] = hi
+				for i := lo; i < hi; i++ {
+					atomic.AddInt32(&hits[i], 1)
+				}
+			})
+			if bad.Load() != 0 {
+				t.Fatalf("workers=%d n=%d: a chunk ran on a bad worker number or out of order", workers, tc.n)
+			}
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("workers=%d n=%d grain=%d: index %d visited %d times", workers, tc.n, tc.grain, i, h)
+				}
+			}
+		}
+		p.Close()
+	}
+}
+
+// TestPoolParkAndWake alternates calls that find the workers spinning
+// with calls after a pause longer than spinWait, which find them parked,
+// on more workers than there are Ps; every call must cover its range once.
+func TestPoolParkAndWake(t *testing.T) {
+	for _, workers := range []int{2, 5} {
+		p := NewPool(workers)
+		hits := make([]int32, 64)
+		for i := range 60 {
+			if i%3 == 0 {
+				time.Sleep(spinWait + spinWait/2)
+			}
+			n := 2 + i%len(hits)
+			p.For(n, 1, func(lo, hi int) {
+				for j := lo; j < hi; j++ {
+					atomic.AddInt32(&hits[j], 1)
+				}
+			})
+			for j := range hits {
+				want := int32(b2i(j < n))
+				if h := atomic.SwapInt32(&hits[j], 0); h != want {
+					t.Fatalf("workers=%d call %d: index %d visited %d times, want %d", workers, i, j, h, want)
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // TopK selects the k largest elements of x, or the k largest in magnitude
@@ -427,48 +428,85 @@ func isqrt(n int) int { return int(math.Sqrt(float64(n))) }
 const streamMinRatio = 512
 
 // streamTopK selects the k top-ranked elements of x, 0 < k <= len(x)/8,
-// in one pass: it keeps candidate indices in a buffer within idx and a
-// threshold, the k-th largest key among them. An element enters the
-// buffer only if it beats the threshold; when the buffer is full, kthKey
-// and keepTop keep its best k and the threshold rises to the k-th of
-// those. The threshold never exceeds the k-th largest key of x, so no
-// element of the top k is ever refused or dropped, and on most inputs
-// only O(k·log(n/k)) elements enter. The buffer stays in index order, as
-// elements enter in order and keepTop keeps it, so an element equal to
-// the threshold ranks below every element in the buffer and is rightly
-// refused. The comparison is a float32 one against the threshold's value,
-// which treats ±0 as equal as the keys do, and while the threshold is NaN,
-// which ranks below everything, a separate loop admits every number. It
-// returns idx[:k], ascending, and the k-th key.
+// in one pass of a topKStream over idx, and returns idx[:k], ascending,
+// and the k-th key.
 func streamTopK(idx []int32, x []float32, k int, mag bool) ([]int32, uint32) {
-	// The buffer holds k kept candidates and room for 3k (at least 1024)
-	// newcomers, so each compaction is paid for by many admissions; as
-	// much again after it is kthKey's scratch.
-	size := min(len(idx)/2, k+max(3*k, 1024))
-	buf, spare := idx[:size], idx[size:2*size]
-	for i := range k {
-		buf[i] = int32(i)
-	}
-	th := compactTopK(buf[:k], x, k, mag, spare)
-	m := k
-	for i := k; i < len(x); {
-		switch tv := keyValue(th, mag); {
-		case th == 0:
-			m, i = admitNumbers(buf, m, x, i)
-		case mag:
-			m, i = admitAbove(buf, m, x, i, tv, -tv)
+	s := newTopKStream(idx, k, mag)
+	s.push(x, 0, len(x))
+	return s.finish(x), s.th
+}
+
+// topKStream selects the k top-ranked elements of a vector whose elements
+// arrive in blocks, in index order. It keeps candidate indices in a buffer
+// and a threshold, the k-th largest key among them. Until the buffer first
+// fills every element enters; after that an element enters only if it
+// beats the threshold, and whenever the buffer is full, kthKey and keepTop
+// keep its best k and the threshold rises to the k-th of those. The
+// threshold never exceeds the k-th largest key of the elements seen, so
+// no element of their top k is ever refused or dropped, and on most inputs
+// only O(k·log(n/k)) elements enter. The buffer stays in index order, as
+// elements enter in order and keepTop keeps it, so an element equal to the
+// threshold ranks below every element in the buffer and is rightly
+// refused. The comparison is a float32 one against the threshold's value,
+// which treats ±0 as equal as the keys do, and while the threshold is
+// NaN, which ranks below everything, a separate loop admits every number.
+type topKStream struct {
+	buf, spare []int32
+	k, m       int
+	th         uint32 // valid once full
+	full       bool
+	mag        bool
+}
+
+// topKStreamLen returns the length of idx newTopKStream needs for k: the
+// buffer holds k kept candidates and room for 3k (at least 1024)
+// newcomers, so each compaction is paid for by many admissions; as much
+// again is kthKey's scratch.
+func topKStreamLen(k int) int { return 2 * (k + max(3*k, 1024)) }
+
+// newTopKStream returns a stream selecting k > 0 elements that keeps its
+// buffers in idx, of length at least topKStreamLen(k) or, shorter, at
+// least 4k.
+func newTopKStream(idx []int32, k int, mag bool) topKStream {
+	size := min(len(idx)/2, topKStreamLen(k)/2)
+	return topKStream{buf: idx[:size], spare: idx[size : 2*size], k: k, mag: mag}
+}
+
+// push offers the elements x[lo:hi], which follow those offered before.
+// Indices are positions in x.
+func (s *topKStream) push(x []float32, lo, hi int) {
+	x = x[:hi]
+	for i := lo; i < hi; {
+		switch tv := keyValue(s.th, s.mag); {
+		case !s.full:
+			n := min(hi-i, len(s.buf)-s.m)
+			for j := range n {
+				s.buf[s.m+j] = int32(i + j)
+			}
+			s.m += n
+			i += n
+		case s.th == 0:
+			s.m, i = admitNumbers(s.buf, s.m, x, i)
+		case s.mag:
+			s.m, i = admitAbove(s.buf, s.m, x, i, tv, -tv)
 		default:
-			m, i = admitGreater(buf, m, x, i, tv)
+			s.m, i = admitGreater(s.buf, s.m, x, i, tv)
 		}
-		if m == len(buf) {
-			th = compactTopK(buf, x, k, mag, spare)
-			m = k
+		if s.m == len(s.buf) {
+			s.th = compactTopK(s.buf, x, s.k, s.mag, s.spare)
+			s.m, s.full = s.k, true
 		}
 	}
-	if m > k {
-		th = compactTopK(buf[:m], x, k, mag, spare)
+}
+
+// finish returns the top k of the elements offered, ascending, or all of
+// them if there were fewer; s.th is then the k-th key when k were offered.
+func (s *topKStream) finish(x []float32) []int32 {
+	if s.m > s.k || s.m == s.k && !s.full {
+		s.th = compactTopK(s.buf[:s.m], x, s.k, s.mag, s.spare)
+		s.m, s.full = s.k, true
 	}
-	return buf[:k], th
+	return s.buf[:s.m]
 }
 
 // compactTopK moves the k best of the candidates buf to its front, in
@@ -482,12 +520,15 @@ func compactTopK(buf []int32, x []float32, k int, mag bool, spare []int32) uint3
 // admitAbove appends to buf[m:] the indices i, i+1, ... of the elements of
 // x above hi or below lo, until buf is full or x ends, and returns the new
 // m and the next index to look at. It is the loop every element of a
-// streaming TopK goes through, so it tests four elements with one branch,
-// which is not taken for almost all of them.
+// streaming TopK goes through, so it tests eight elements at a time with
+// short-circuit comparisons: branches that are almost never taken and so
+// predict well, which on the target is 1.8 times faster than combining
+// the comparisons' results without branches.
 func admitAbove(buf []int32, m int, x []float32, i int, hi, lo float32) (int, int) {
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		if b2i(v[0] > hi || v[0] < lo)|b2i(v[1] > hi || v[1] < lo)|b2i(v[2] > hi || v[2] < lo)|b2i(v[3] > hi || v[3] < lo) == 0 {
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		if !(v[0] > hi || v[0] < lo || v[1] > hi || v[1] < lo || v[2] > hi || v[2] < lo || v[3] > hi || v[3] < lo ||
+			v[4] > hi || v[4] < lo || v[5] > hi || v[5] < lo || v[6] > hi || v[6] < lo || v[7] > hi || v[7] < lo) {
 			continue
 		}
 		for j, vj := range v {
@@ -514,9 +555,9 @@ func admitAbove(buf []int32, m int, x []float32, i int, hi, lo float32) (int, in
 
 // admitGreater is admitAbove with no lower bound.
 func admitGreater(buf []int32, m int, x []float32, i int, hi float32) (int, int) {
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		if b2i(v[0] > hi)|b2i(v[1] > hi)|b2i(v[2] > hi)|b2i(v[3] > hi) == 0 {
+	for ; i+8 <= len(x); i += 8 {
+		v := x[i : i+8 : i+8]
+		if !(v[0] > hi || v[1] > hi || v[2] > hi || v[3] > hi || v[4] > hi || v[5] > hi || v[6] > hi || v[7] > hi) {
 			continue
 		}
 		for j, vj := range v {
@@ -557,19 +598,20 @@ func admitNumbers(buf []int32, m int, x []float32, i int) (int, int) {
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
-// TopK is TopK split across the pool's workers: each selects the top k of
-// its contiguous part of x, and the at most Workers()·k survivors, still
-// in index order, are narrowed to the k best. The result is exactly
+// TopK is TopK split across the pool's workers. The result is exactly
 // TopK's, selection, order and threshold. It pays for long x and small k,
 // the case of screening a large vocabulary; otherwise, and on one worker,
 // it runs TopK on the calling goroutine. idx must have len(idx) >= len(x)
-// and is shared by the workers; a call allocates only the closure it
-// hands the pool.
+// and is shared by the workers; a call allocates only what it hands the
+// pool.
 func (p *Pool) TopK(idx []int32, x []float32, k int, byMagnitude bool) (sel []int32, thresh float32) {
 	n := checkTopKArgs("Pool.TopK", idx, x, k)
 	w := p.Workers()
-	if w <= 1 || n < poolTopKMin || k == 0 || k > n/(4*w) {
+	switch {
+	case w <= 1 || n < poolTopKMin || k == 0 || k > n/(4*w):
 		return TopK(idx, x, k, byMagnitude)
+	case p.streams(n, k):
+		return p.streamTopK(idx, x, k, byMagnitude, poolTopKGrain, nil)
 	}
 	// Part j, [j·n/w, (j+1)·n/w), is longer than 4k, selects its top k
 	// into its own stretch of idx and leaves them at its start.
@@ -595,6 +637,54 @@ func (p *Pool) TopK(idx []int32, x []float32, k int, byMagnitude bool) (sel []in
 // poolTopKMin is the least len(x) for which Pool.TopK splits the work:
 // below it, waking the workers costs more than the selection.
 const poolTopKMin = 1 << 15
+
+// poolTopKGrain is the least number of elements a Pool.TopK task streams.
+const poolTopKGrain = 8192
+
+// streams reports whether Pool.streamTopK takes k of n: k small enough for
+// streaming and a stream's buffers for every worker within n.
+func (p *Pool) streams(n, k int) bool {
+	return k > 0 && k <= n/streamMinRatio && p.Workers()*topKStreamLen(k) <= n
+}
+
+// streamTopK selects the k top-ranked elements of x in chunks of at least
+// grain elements, each worker streaming the chunks it claims through a
+// topKStream of its own in idx; the at most Workers()·k survivors are then
+// narrowed to the k best. If produce is not nil, it is called on each
+// chunk first and must set x[lo:hi], which the selection then reads while
+// it is still in cache. The chunks are fine, so that a worker that wakes
+// late or is descheduled on a shared machine leaves little to wait for.
+// p.streams(len(x), k) must hold, and len(idx) >= len(x).
+func (p *Pool) streamTopK(idx []int32, x []float32, k int, mag bool, grain int, produce func(lo, hi int)) ([]int32, float32) {
+	n, w := len(x), p.Workers()
+	r := topKStreamLen(k)
+	st := make([]topKStream, w)
+	for j := range st {
+		st[j] = newTopKStream(idx[j*r:(j+1)*r], k, mag)
+	}
+	p.forWorker(n, grain, streamChunksPerWorker, func(j, lo, hi int) {
+		if produce != nil {
+			produce(lo, hi)
+		}
+		st[j].push(x, lo, hi)
+	})
+	// Gather the survivors; worker j's buffer starts at j·r, past the at
+	// most j·k survivors before it, so each copy moves down or stays.
+	c := 0
+	for j := range st {
+		c += copy(idx[c:], st[j].finish(x))
+	}
+	// Each list is ascending; the merged one must be too for keepTop to
+	// split ties by index.
+	slices.Sort(idx[:c])
+	th := compactTopK(idx[:c], x, k, mag, idx[c:2*c])
+	return idx[:k], keyValue(th, mag)
+}
+
+// streamChunksPerWorker bounds the chunks of Pool.streamTopK: many, so
+// that the tail a late worker leaves is short, but each at least a grain
+// long, so the claims stay cheap.
+const streamChunksPerWorker = 64
 
 // TopKRows runs TopK on each row of the row-major rows×cols matrix x and
 // writes the selected column indices of row r, ascending, to

@@ -511,3 +511,58 @@ func BenchmarkTopKScreen(b *testing.B) {
 		}
 	}
 }
+
+// TestPoolStreamTopK checks the per-worker streaming selection against
+// the reference on every input kind, with fine chunks so that each worker
+// streams many, and with produce writing x chunk by chunk as the fused
+// kernels do.
+func TestPoolStreamTopK(t *testing.T) {
+	const n = 40000
+	var pools []*Pool
+	for _, workers := range []int{1, 2, 3, 4} {
+		p := NewPool(workers)
+		defer p.Close()
+		pools = append(pools, p)
+	}
+	for name, src := range topKInputs(n, 9) {
+		for _, k := range []int{1, 2, 35, n / streamMinRatio} {
+			for _, mag := range []bool{false, true} {
+				want, wantTh := refTopK(src, k, mag)
+				for _, p := range pools {
+					if !p.streams(n, k) {
+						t.Fatalf("workers=%d k=%d: streams is false", p.Workers(), k)
+					}
+					for _, grain := range []int{1000, 8192} {
+						label := fmt.Sprintf("workers=%d %s k=%d mag=%v grain=%d", p.Workers(), name, k, mag, grain)
+						x := make([]float32, n)
+						idx, check := guardedInt32(n, 1)
+						sel, th := p.streamTopK(idx, x, k, mag, grain, func(lo, hi int) { copy(x[lo:hi], src[lo:hi]) })
+						check(t, label)
+						if !slices.Equal(sel, want) || !sameValue(th, wantTh) {
+							t.Fatalf("%s: selected %v, %v; want %v, %v", label, head(sel), th, head(want), wantTh)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTopKStreamBlocks feeds one stream in uneven blocks: the result must
+// not depend on how the elements arrive.
+func TestTopKStreamBlocks(t *testing.T) {
+	const n = 20000
+	for name, x := range topKInputs(n, 11) {
+		for _, k := range []int{1, 5, 39} {
+			for _, block := range []int{1, 7, 1000, n} {
+				idx := make([]int32, topKStreamLen(k))
+				s := newTopKStream(idx, k, false)
+				for lo := 0; lo < n; lo += block {
+					s.push(x, lo, min(lo+block, n))
+				}
+				sel := s.finish(x)
+				checkTopK(t, fmt.Sprintf("%s k=%d block=%d", name, k, block), x, k, false, sel, keyValue(s.th, false))
+			}
+		}
+	}
+}

@@ -172,10 +172,8 @@ func (c *Classifier) Select(zt []float32) []int32 {
 	switch {
 	case c.sel.Mode == Gap:
 		c.cand = gapSelect(c.work, zt, c.sel.Gap)
-	case c.pool != nil:
-		c.cand, _ = c.pool.TopK(c.work, zt, c.sel.M, false)
 	default:
-		c.cand, _ = kernels.TopK(c.work, zt, c.sel.M, false)
+		c.cand = topK(c.pool, c.work, zt, c.sel.M)
 	}
 	return c.cand
 }
@@ -218,8 +216,14 @@ func (c *Classifier) Forward(z, h []float32) ([]int32, error) {
 	if c.sel.Mode == Certified {
 		return c.certified(z, h)
 	}
-	c.run.screen(c.pool, z, h)
-	cand := c.Select(z)
+	var cand []int32
+	if c.sel.Mode == TopM {
+		cand = c.run.screenTop(c.pool, z, h, c.sel.M, c.work)
+		c.cand = cand
+	} else {
+		c.run.screen(c.pool, z, h)
+		cand = c.Select(z)
+	}
 	gemvGather(c.pool, z, c.Lin.W, c.Lin.D, h, c.Lin.B, cand)
 	return cand, finiteAt(z, cand)
 }

@@ -29,11 +29,7 @@ func newRunner(s *Screener) *runner {
 
 // screen sets zt = W̃·(P·h) + b̃.
 func (r *runner) screen(p *kernels.Pool, zt, h []float32) {
-	if p == nil {
-		r.t.Apply(r.z, h)
-	} else {
-		p.TernaryApplyBatch(r.t, r.z, h, 1)
-	}
+	r.project(p, h)
 	sp := r.s.Spec
 	if !r.s.intKernel() {
 		r.xscale = 0
@@ -51,6 +47,58 @@ func (r *runner) screen(p *kernels.Pool, zt, h []float32) {
 	default:
 		p.GemvInt4(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B)
 	}
+}
+
+// screenTop is screen followed by the top-m selection of zt, which it
+// returns ascending in idx (len(idx) >= len(zt)). With an INT4 screener
+// the selection runs inside the GEMV, on the logits each block of rows
+// has just written (kernels.GemvInt4TopK and Pool.GemvInt4TopK): no
+// second pass over the l logits and no second dispatch to the workers.
+// The candidates are the same either way.
+func (r *runner) screenTop(p *kernels.Pool, zt, h []float32, m int, idx []int32) []int32 {
+	if !r.fuses() {
+		r.screen(p, zt, h)
+		return topK(p, idx, zt, m)
+	}
+	r.project(p, h)
+	r.xscale = kernels.QuantizeInt8(r.zq, r.z)
+	sp := r.s.Spec
+	if p == nil {
+		sel, _ := kernels.GemvInt4TopK(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B, m, idx)
+		return sel
+	}
+	sel, _ := p.GemvInt4TopK(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B, m, idx)
+	return sel
+}
+
+// project sets r.z = P·h. A small P (k×d = 128×512 has some 22,000
+// nonzeros, ten-odd microseconds of work) runs on the calling goroutine,
+// as handing it to the pool costs about as much as it saves.
+func (r *runner) project(p *kernels.Pool, h []float32) {
+	if p == nil || len(r.t.Plus)+len(r.t.Minus) < poolProjectMin {
+		r.t.Apply(r.z, h)
+		return
+	}
+	p.TernaryApplyBatch(r.t, r.z, h, 1)
+}
+
+// poolProjectMin is the number of nonzeros of P from which the projection
+// is split across the pool.
+const poolProjectMin = 1 << 17
+
+// fuses reports whether screenTop selects inside the GEMV.
+func (r *runner) fuses() bool {
+	return r.s.Bits == quant.Int4 && r.s.intKernel()
+}
+
+// topK returns the m largest of z, ascending, in idx.
+func topK(p *kernels.Pool, idx []int32, z []float32, m int) []int32 {
+	if p == nil {
+		sel, _ := kernels.TopK(idx, z, m, false)
+		return sel
+	}
+	sel, _ := p.TopK(idx, z, m, false)
+	return sel
 }
 
 func gemv(p *kernels.Pool, y, w []float32, cols int, x, b []float32) {

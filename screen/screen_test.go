@@ -558,6 +558,9 @@ func TestRunBenchSmall(t *testing.T) {
 		res.Coverage < 0.9 || res.Conformal == nil {
 		t.Errorf("implausible result %+v", res)
 	}
+	if res.PhaseNote == "" || res.PhaseSelectMs != 0 {
+		t.Errorf("batch 1: phase note %q, select %v ms; want the selection fused into screen", res.PhaseNote, res.PhaseSelectMs)
+	}
 	if math.Abs(res.CodeRatio-0.03125) > 1e-12 {
 		t.Errorf("code ratio %v, want 0.03125", res.CodeRatio)
 	}
@@ -570,5 +573,54 @@ func TestRunBenchSmall(t *testing.T) {
 	}
 	if _, err := RunBench(BenchConfig{Classes: 10_000_000, Dim: 512, Reps: 1}); !errors.Is(err, ErrParam) {
 		t.Errorf("10M×512: %v, want ErrParam", err)
+	}
+}
+
+// Forward with an INT4 screener selects inside the GEMV, on the caller or
+// in a pool's tasks; the candidates and logits must be those of screening,
+// then selecting with kernels.TopK, then the exact rows, for m on the
+// streaming path and beyond it.
+func TestForwardFusedSelection(t *testing.T) {
+	const l, d = 20000, 64
+	f := newFixture(t, l, d, Options{NoBound: true})
+	ref := newClassifier(f.lin, f.s, nil)
+	hs, _ := f.model.Sample(4, 13)
+	work := make([]int32, l)
+	for _, workers := range []int{0, 1, 2, 3} { // 0: no pool
+		var p *kernels.Pool
+		if workers > 0 {
+			p = kernels.NewPool(workers)
+		}
+		c := newClassifier(f.lin, f.s, p)
+		if !c.run.fuses() {
+			t.Fatalf("workers=%d: INT4 screener does not fuse", workers)
+		}
+		for _, m := range []int{1, 16, l / 512, 300} {
+			if err := c.SetSelection(Selection{Mode: TopM, M: m}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 4 {
+				h := hs[i*d : (i+1)*d]
+				z, want := make([]float32, l), make([]float32, l)
+				cand, err := c.Forward(z, h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref.Screen(want, h)
+				wantCand, _ := kernels.TopK(work, want, m, false)
+				ref.ExactRows(want, h, wantCand)
+				if !slices.Equal(cand, wantCand) {
+					t.Fatalf("workers=%d m=%d input %d: candidates %v, want %v", workers, m, i, cand[:min(8, len(cand))], wantCand[:min(8, len(wantCand))])
+				}
+				for j := range z {
+					if z[j] != want[j] {
+						t.Fatalf("workers=%d m=%d input %d: z[%d] = %v, want %v", workers, m, i, j, z[j], want[j])
+					}
+				}
+			}
+		}
+		if p != nil {
+			p.Close()
+		}
 	}
 }
