@@ -199,13 +199,7 @@ func runLMTrain(ctx context.Context, stdout, stderr io.Writer, f lmTrainFlags, c
 		return err
 	}
 	cfg.Vocab = c.Vocab.Len()
-	best := f.best
-	switch best {
-	case "":
-		best = strings.TrimSuffix(f.out, ".safetensors") + ".best.safetensors"
-	case "-":
-		best = ""
-	}
+	best := bestPath(f.out, f.best)
 
 	var m *lm.Model
 	var state lm.TrainState
@@ -399,4 +393,16 @@ func newLMEval(stdout, stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	cf.add(cmd)
 	return cmd
+}
+
+// bestPath resolves a trainer's --best flag: empty means --out with .best
+// before the extension, "-" means no best-weights file.
+func bestPath(out, best string) string {
+	switch best {
+	case "":
+		return strings.TrimSuffix(out, ".safetensors") + ".best.safetensors"
+	case "-":
+		return ""
+	}
+	return best
 }

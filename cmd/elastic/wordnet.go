@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -143,13 +142,7 @@ func runWNTrain(ctx context.Context, stdout, stderr io.Writer, f wnTrainFlags, d
 	if err := f.check(); err != nil {
 		return err
 	}
-	best := f.best
-	switch best {
-	case "":
-		best = strings.TrimSuffix(f.out, ".safetensors") + ".best.safetensors"
-	case "-":
-		best = ""
-	}
+	best := bestPath(f.out, f.best)
 	d, err := df.load()
 	if err != nil {
 		return err
