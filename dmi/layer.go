@@ -66,9 +66,12 @@ type Layer struct {
 
 	// Loop bodies for the pool, bound once, and the inputs of the Execute
 	// in progress.
-	gateFn, gatherFn func(lo, hi int)
-	gatherGrain      int
-	ex, eh           []float32
+	gateFn, gatherFn, updateFn func(lo, hi int)
+	gatherGrain                int
+	ex, eh                     []float32
+	// The update in progress: h, c and the LSTM's pre-activations or the
+	// GRU's x and h sides.
+	uh, uc, ua, ub []float32
 }
 
 // NewLayer returns the dual-module form of the layer with weights w and
@@ -92,7 +95,7 @@ func NewLayer(w nn.LayerWeights, lt *Little, pool *kernels.Pool) (*Layer, error)
 		nsel:   make([]int, w.Cell.Gates()),
 		approx: make([]int64, w.Cell.Gates()),
 	}
-	l.gateFn, l.gatherFn = l.speculateBlocks, l.gatherRows
+	l.gateFn, l.gatherFn, l.updateFn = l.speculateBlocks, l.gatherRows, l.updateUnits
 	// About 256 KiB of W_ih and W_hh per task, as kernels.Pool.GemvGather
 	// splits its work.
 	l.gatherGrain = max(4, (256<<10)/(4*(w.In+H))) &^ 3
@@ -220,7 +223,7 @@ func (l *Layer) Execute(h, c, x []float32) {
 	l.ex, l.eh = nil, nil
 	if w.Cell == nn.LSTMCell {
 		sel.AssembleIndex(l.y[:G], l.gx, l.y[:G], idx)
-		nn.LSTMUpdate(h, c, l.y[:G])
+		l.update(h, c, l.y[:G], nil)
 		return
 	}
 	// GRU: x side [r z n_x], h side [0 0 n_h]; GRUUpdate adds them.
@@ -228,7 +231,25 @@ func (l *Layer) Execute(h, c, x []float32) {
 	copy(l.ah[2*H:], l.y[3*H:])
 	sel.AssembleIndex(l.y[:G], l.gx, l.y[:G], idx)
 	sel.AssembleIndex(l.ah, l.gh, l.ah, idx)
-	nn.GRUUpdate(h, l.y[:G], l.ah)
+	l.update(h, nil, l.y[:G], l.ah)
+}
+
+// update applies the cell's pointwise update (nn.LSTMUpdate with pre a,
+// or nn.GRUUpdate with sides a and b) on the pool, in blocks of units:
+// its five or three transcendental functions a unit are a tenth of a
+// millisecond at H = 1500 on one core, a fifth of a step at 90%.
+func (l *Layer) update(h, c, a, b []float32) {
+	l.uh, l.uc, l.ua, l.ub = h, c, a, b
+	forRange(l.pool, len(h), 128, l.updateFn)
+	l.uh, l.uc, l.ua, l.ub = nil, nil, nil, nil
+}
+
+func (l *Layer) updateUnits(lo, hi int) {
+	if l.w.Cell == nn.LSTMCell {
+		nn.LSTMUpdateUnits(l.uh, l.uc, l.ua, lo, hi)
+		return
+	}
+	nn.GRUUpdateUnits(l.uh, l.ua, l.ub, lo, hi)
 }
 
 // gatherRows computes the rows idx[lo:hi] of W_ih·x + b_ih and
@@ -258,10 +279,10 @@ func (l *Layer) Dense(h, c, x []float32) {
 		for i, v := range l.gh {
 			l.gx[i] += v
 		}
-		nn.LSTMUpdate(h, c, l.gx)
+		l.update(h, c, l.gx, nil)
 		return
 	}
-	nn.GRUUpdate(h, l.gx, l.gh)
+	l.update(h, nil, l.gx, l.gh)
 }
 
 func (l *Layer) check(op string, h, c, x []float32) {

@@ -44,10 +44,22 @@ func QuantizeInt8(xq []int8, x []float32) (scale float32) {
 	// Scale in float64, which is exact enough that rounding follows the
 	// definition; the clamp only matters when s is subnormal and coarse.
 	inv := 1 / float64(s)
+	xq = xq[:len(x)]
 	for j, v := range x {
-		xq[j] = int8(min(max(int32(math.Round(float64(v)*inv)), -127), 127))
+		xq[j] = int8(min(max(roundHalfAway(float64(v)*inv), -127), 127))
 	}
 	return s
+}
+
+// roundHalfAway is int32(math.Round(f)) for |f| < 2^31, which it computes
+// by truncating, a single instruction, where math.Round is a call: f minus
+// its truncation is exact, and a fraction of at least one half moves away
+// from zero. The comparisons become flags, not branches, which the random
+// signs of activations would mispredict.
+func roundHalfAway(f float64) int32 {
+	t := int32(f)
+	d := f - float64(t)
+	return t + int32(b2i(d >= 0.5)-b2i(d <= -0.5))
 }
 
 // GemvInt8 computes y = diag(scales)·Q·x·xscale + b for an INT8 matrix: for

@@ -288,10 +288,14 @@ i4aloop:
 // output is written twice (b may alias y).
 //
 // The row tail past the last whole 64 bytes is read with a masked load
-// (mask K1, set once per call). The kernels do not prefetch: on the target,
-// consecutive rows ran fastest left to the hardware prefetchers, and
-// prefetching the next group of a gather row by row cost more than it
-// saved, in cache and from memory alike.
+// (mask K1, set once per call). For consecutive rows the kernels prefetch
+// the group max(8·stride, 4096) bytes ahead (PF8): a group's eight short
+// rows are eight streams of a few cache lines, too short for the hardware
+// prefetchers, and cold single-threaded GEMVs of the little module's
+// shapes (1500×834 INT8, 1500×532 and 417×1500 INT4) and the 268K×128
+// INT4 screener ran 1.2-1.5 times faster with it (9.6-10.8 against 7-10
+// GB/s). Gathers do not prefetch: prefetching the next group of a gather
+// row by row cost more than it saved.
 //
 // Only Z0-Z15 are used, so VZEROUPPER leaves a clean state.
 //
@@ -313,7 +317,13 @@ i4aloop:
 	ANDQ  $63, AX           \
 	LOWMASK(AX, BX)         \
 	KMOVQ BX, K1            \
-	MOVQ  $0, k-8(SP)
+	MOVQ  $0, k-8(SP)       \
+	MOVQ  s-24(SP), AX      \
+	SHLQ  $3, AX            \
+	MOVQ  $4096, BX         \
+	CMPQ  AX, BX            \
+	CMOVQLT BX, AX          \
+	MOVQ  AX, d-88(SP)
 
 // G8GROUP sets AX to the position of the group to compute and K2 to the
 // rows of it to store: all eight, or for a short last group, moved back to
@@ -351,8 +361,11 @@ full:                 \
 	LEAQ    (R9)(BX*4), R13    \
 	LEAQ    (R10)(BX*4), DI    \
 	LEAQ    (R11)(BX*4), CX    \
+	MOVQ    d-88(SP), R14      \
+	ADDQ    R8, R14            \
 	JMP     done               \
 gather:                        \
+	XORQ    R14, R14           \
 	LEAQ    (SI)(AX*4), SI     \
 	MOVLQSX (SI), R8           \
 	MOVLQSX 4(SI), R9          \
@@ -468,6 +481,22 @@ next:                                   \
 	CMPQ         AX, n-40(SP)           \
 	JLT          group
 
+// PF8 prefetches, for contiguous rows (R14 != 0), the 512 bytes at
+// R14+8·DX: over the ⌈stride/64⌉ steps of a group, the group d-88(SP)
+// bytes ahead.
+#define PF8(skip) \
+	TESTQ      R14, R14          \
+	JZ         skip              \
+	PREFETCHT0 (R14)(DX*8)       \
+	PREFETCHT0 64(R14)(DX*8)     \
+	PREFETCHT0 128(R14)(DX*8)    \
+	PREFETCHT0 192(R14)(DX*8)    \
+	PREFETCHT0 256(R14)(DX*8)    \
+	PREFETCHT0 320(R14)(DX*8)    \
+	PREFETCHT0 384(R14)(DX*8)    \
+	PREFETCHT0 448(R14)(DX*8)    \
+skip:
+
 // I8ROW8 adds 64 columns at DX of the row at r to accumulator acc, x in Z0,
 // 0x80 bytes in Z1.
 #define I8ROW8(r, t, acc) \
@@ -490,7 +519,7 @@ next:                                   \
 // per call. VPDPBUSD does not saturate, so any int8 input is exact. The
 // masked tail loads zero x past len(x), and a zero x contributes nothing
 // whatever the weight.
-TEXT ·gemv8Int8VNNI(SB), NOSPLIT, $80-88
+TEXT ·gemv8Int8VNNI(SB), NOSPLIT, $96-88
 	MOVQ q+24(FP), AX
 	MOVQ AX, q-16(SP)
 	MOVQ stride+32(FP), AX
@@ -534,6 +563,7 @@ i8g8loop:
 	I8ROW8(R13, Z3, Z13)
 	I8ROW8(DI, Z4, Z14)
 	I8ROW8(CX, Z5, Z15)
+	PF8(i8g8pf)
 	ADDQ     $64, DX
 	JMP      i8g8loop
 
@@ -549,6 +579,7 @@ i8g8tail:
 	I8TAIL8(R13, Z3, Z13)
 	I8TAIL8(DI, Z4, Z14)
 	I8TAIL8(CX, Z5, Z15)
+	PF8(i8g8pft)
 
 i8g8reduce:
 	G8STORE(i8g8sg, i8g8nob, i8g8gnob, i8g8next, i8g8again)
@@ -592,7 +623,7 @@ i8g8again:
 // tail, meet a zero x. Shifting the high nibbles down, rather than giving
 // them their own accumulators, keeps one accumulator a row, which is what
 // lets eight rows share a step.
-TEXT ·gemv8Int4VNNI(SB), NOSPLIT, $80-88
+TEXT ·gemv8Int4VNNI(SB), NOSPLIT, $96-88
 	MOVQ q+24(FP), AX
 	MOVQ AX, q-16(SP)
 	MOVQ stride+32(FP), AX
@@ -637,6 +668,7 @@ i4g8loop:
 	I4ROW8(R13, Z5, Z6, Z13)
 	I4ROW8(DI, Z3, Z4, Z14)
 	I4ROW8(CX, Z5, Z6, Z15)
+	PF8(i4g8pf)
 	ADDQ     $64, DX
 	JMP      i4g8loop
 
@@ -654,6 +686,7 @@ i4g8tail:
 	I4TAIL8(R13, Z5, Z6, Z13)
 	I4TAIL8(DI, Z3, Z4, Z14)
 	I4TAIL8(CX, Z5, Z6, Z15)
+	PF8(i4g8pft)
 
 i4g8reduce:
 	G8STORE(i4g8sg, i4g8nob, i4g8gnob, i4g8next, i4g8group)

@@ -525,3 +525,22 @@ func TestGemvIntShapePanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestRoundHalfAway checks QuantizeInt8's rounding against math.Round,
+// at and next to every tie in its range and on random values.
+func TestRoundHalfAway(t *testing.T) {
+	var xs []float64
+	for i := -128; i <= 128; i++ {
+		h := float64(i) + 0.5
+		xs = append(xs, h, math.Nextafter(h, math.Inf(-1)), math.Nextafter(h, math.Inf(1)), float64(i))
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	for range 10000 {
+		xs = append(xs, 256*r.Float64()-128)
+	}
+	for _, x := range xs {
+		if got, want := roundHalfAway(x), int32(math.Round(x)); got != want {
+			t.Fatalf("roundHalfAway(%v) = %d, want %d", x, got, want)
+		}
+	}
+}

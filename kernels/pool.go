@@ -20,7 +20,9 @@ type Pool struct {
 	workers int
 	wake    []chan struct{}
 	idle    []idleFlag // per worker goroutine: parked or about to park
-	wg      sync.WaitGroup
+	// pending counts the workers other than the caller still running
+	// the call in progress.
+	pending atomic.Int32
 	mu      sync.Mutex
 	closed  bool
 	quit    atomic.Bool
@@ -30,9 +32,12 @@ type Pool struct {
 	// in one word so that a worker never pairs one call's number with
 	// another's count.
 	call atomic.Uint64
+	// busy is set while a call runs; workers spinning for the next call
+	// do not count that time against spinWait (see await).
+	busy atomic.Bool
 
 	// The call in progress, read by workers between seeing it in call and
-	// wg.Done; kept here rather than in a closure so For does not
+	// their decrement of pending; kept here rather than in a closure so For does not
 	// allocate. One of fn and fnw is set.
 	fn      func(lo, hi int)
 	fnw     func(w, lo, hi int)
@@ -48,11 +53,16 @@ type idleFlag struct {
 	_ [63]byte
 }
 
-// spinWait is how long a worker keeps looking for the next call before it
-// parks. Waking a parked goroutine's thread takes from ten microseconds to
-// a tenth of a millisecond on a virtual machine, more than many calls last;
-// kernels called back to back (a decoder step, screening's GEMV after its
-// projection) find the workers still looking.
+// spinWait is how long a worker keeps looking for the next call, after
+// the last one has ended, before it parks. Waking a parked goroutine's
+// thread takes from ten microseconds to a tenth of a millisecond on a
+// virtual machine, more than many calls last; kernels called back to back
+// (a decoder step, screening's GEMV after its projection) find the
+// workers still looking. The clock starts when the call ends, not when a
+// worker runs out of chunks: a worker that finishes early may wait the
+// length of a chunk for the caller, and a call of one large GEMV that
+// left it parked made the next short call run on the caller alone (an
+// LSTM-1500 little module took 0.26 instead of 0.16 ms).
 const spinWait = 100 * time.Microsecond
 
 // NewPool returns a pool of n workers; n <= 0 means runtime.GOMAXPROCS(0).
@@ -85,7 +95,7 @@ func (p *Pool) work(w int, wake chan struct{}) {
 		seen = c >> 16
 		if w < int(c&0xffff) {
 			p.runChunks(w)
-			p.wg.Done()
+			p.pending.Add(-1)
 		}
 	}
 }
@@ -113,7 +123,9 @@ func (p *Pool) await(w int, seen uint64, wake chan struct{}) (uint64, bool) {
 			if p.quit.Load() {
 				return 0, false
 			}
-			if time.Since(start) > spinWait {
+			if p.busy.Load() {
+				start = time.Now()
+			} else if time.Since(start) > spinWait {
 				break
 			}
 			// Let other goroutines run on this P, in case there are
@@ -178,7 +190,8 @@ func (p *Pool) run(n, grain, perWorker int, fn func(lo, hi int), fnw func(w, lo,
 	p.mu.Lock()
 	p.fn, p.fnw, p.n, p.size, p.chunks = fn, fnw, n, size, chunks
 	p.next.Store(0)
-	p.wg.Add(w - 1)
+	p.pending.Store(int32(w - 1))
+	p.busy.Store(true)
 	p.call.Store((p.call.Load()>>16+1)<<16 | uint64(w))
 	for i := 1; i < w; i++ {
 		if p.idle[i].CompareAndSwap(true, false) {
@@ -186,9 +199,25 @@ func (p *Pool) run(n, grain, perWorker int, fn func(lo, hi int), fnw func(w, lo,
 		}
 	}
 	p.runChunks(0)
-	p.wg.Wait()
+	p.join()
+	p.busy.Store(false)
 	p.fn, p.fnw = nil, nil
 	p.mu.Unlock()
+}
+
+// join waits for the workers of the call in progress. The caller spins
+// rather than parking: a parked caller is made runnable by the last
+// worker's goroutine, on that worker's P, and the scheduler then moves
+// the worker to whichever thread wakes first, so the next call found its
+// worker tens of microseconds late. After spinWait it yields between
+// looks, in case a worker waits for this P.
+func (p *Pool) join() {
+	start := time.Now()
+	for i := 0; p.pending.Load() != 0; i++ {
+		if i%32 == 31 && time.Since(start) > spinWait {
+			runtime.Gosched()
+		}
+	}
 }
 
 // runChunks claims chunks of the call in progress for worker w until none

@@ -84,3 +84,26 @@ func TestPoolParkAndWake(t *testing.T) {
 		p.Close()
 	}
 }
+
+// TestPoolSpinsThroughLongCall checks that a worker which finishes its
+// part of a call early is still spinning, not parked, when a call longer
+// than spinWait ends: its clock starts at the end of the call. A worker
+// descheduled at the wrong moment may still park, so most of the tries,
+// not all, must find it spinning; without the rule none would.
+func TestPoolSpinsThroughLongCall(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	spinning := 0
+	const tries = 5
+	for range tries {
+		p.forWorker(2, 1, 1, func(w, lo, hi int) {
+			if w == 0 {
+				time.Sleep(3 * spinWait)
+			}
+		})
+		spinning += 1 - b2i(p.idle[1].Load())
+	}
+	if spinning < 3 {
+		t.Errorf("worker spinning after %d of %d long calls, want most", spinning, tries)
+	}
+}

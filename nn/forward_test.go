@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -273,5 +274,53 @@ func TestCrossEntropyAliased(t *testing.T) {
 		if grad[i] != logits[i] {
 			t.Fatalf("aliased grad[%d] = %v, want %v", i, logits[i], grad[i])
 		}
+	}
+}
+
+// TestUpdateUnits checks that the pointwise updates applied over disjoint
+// unit ranges, in any order, give exactly the whole-vector update, and
+// that a range outside the layer panics.
+func TestUpdateUnits(t *testing.T) {
+	const H = 37
+	r := rand.New(rand.NewPCG(8, 8))
+	vec := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(3 * r.NormFloat64())
+		}
+		return v
+	}
+	h0, c0, pre0, gh0 := vec(H), vec(H), vec(4*H), vec(3*H)
+	cuts := [][2]int{{20, 37}, {0, 7}, {7, 20}, {5, 5}}
+
+	h, c, pre := slices.Clone(h0), slices.Clone(c0), slices.Clone(pre0)
+	LSTMUpdate(h, c, pre)
+	hu, cu, preu := slices.Clone(h0), slices.Clone(c0), slices.Clone(pre0)
+	for _, k := range cuts {
+		LSTMUpdateUnits(hu, cu, preu, k[0], k[1])
+	}
+	if !slices.Equal(h, hu) || !slices.Equal(c, cu) || !slices.Equal(pre, preu) {
+		t.Error("LSTMUpdateUnits over a partition differs from LSTMUpdate")
+	}
+
+	h, gx, gh := slices.Clone(h0), slices.Clone(pre0[:3*H]), slices.Clone(gh0)
+	GRUUpdate(h, gx, gh)
+	hu, gxu := slices.Clone(h0), slices.Clone(pre0[:3*H])
+	for _, k := range cuts {
+		GRUUpdateUnits(hu, gxu, gh, k[0], k[1])
+	}
+	if !slices.Equal(h, hu) || !slices.Equal(gx, gxu) {
+		t.Error("GRUUpdateUnits over a partition differs from GRUUpdate")
+	}
+
+	for _, k := range [][2]int{{-1, 3}, {4, 3}, {0, H + 1}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("LSTMUpdateUnits(%d, %d) did not panic", k[0], k[1])
+				}
+			}()
+			LSTMUpdateUnits(h, c, pre, k[0], k[1])
+		}()
 	}
 }

@@ -75,7 +75,7 @@ func (l *GRU) Forward(x []float32, steps, batch int, h, _ []float32) []float32 {
 			o := t*bH + j*H
 			gh := l.gh[j*G : (j+1)*G]
 			copy(l.hn[o:o+H], gh[2*H:])
-			gruPointwise(l.hs[bH+o:bH+o+H], l.hs[o:o+H], gt[j*G:(j+1)*G], gh)
+			gruPointwise(l.hs[bH+o:bH+o+H], l.hs[o:o+H], gt[j*G:(j+1)*G], gh, 0, H)
 		}
 	}
 	copy(h, l.hs[steps*bH:])

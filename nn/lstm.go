@@ -80,7 +80,7 @@ func (l *LSTM) Forward(x []float32, steps, batch int, h, c []float32) []float32 
 		gemmPacked(l.Pool, false, batch, 1, hPrev, H, l.whh, 1, gt, G)
 		for j := range batch {
 			o := t*bH + j*H
-			lstmPointwise(l.hs[bH+o:bH+o+H], l.cs[bH+o:bH+o+H], l.cs[o:o+H], gt[j*G:(j+1)*G], l.tc[o:o+H])
+			lstmPointwise(l.hs[bH+o:bH+o+H], l.cs[bH+o:bH+o+H], l.cs[o:o+H], gt[j*G:(j+1)*G], l.tc[o:o+H], 0, H)
 		}
 	}
 	copy(h, l.hs[steps*bH:])

@@ -70,6 +70,12 @@ func checkLen(op, name string, got, want int) {
 	}
 }
 
+func checkUnits(op string, lo, hi, n int) {
+	if lo < 0 || lo > hi || hi > n {
+		panic(fmt.Sprintf("nn: %s: units [%d, %d) outside [0, %d)", op, lo, hi, n))
+	}
+}
+
 func checkSeq(op string, steps, batch int) {
 	if steps <= 0 || batch <= 0 {
 		panic(fmt.Sprintf("nn: %s: steps=%d batch=%d, want both positive", op, steps, batch))
