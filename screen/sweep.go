@@ -24,7 +24,8 @@ type SweepRow struct {
 	// ScreenMs, SelectMs and ExactMs are the median times of the phases of
 	// one query: the projection and low-precision GEMV, the top-m
 	// selection, and the row-gather GEMV over the candidates with the top-5
-	// among them. They sum to about MsPerQuery.
+	// among them. They sum to about MsPerQuery. An INT4 screener selects
+	// inside its GEMV, as Forward does, and its SelectMs is 0.
 	ScreenMs float64 `json:"screen_ms"`
 	SelectMs float64 `json:"select_ms"`
 	ExactMs  float64 `json:"exact_ms"`
@@ -36,9 +37,9 @@ type SweepRow struct {
 // queries on c's pool over reps rounds interleaved with the full
 // classification on the same pool, as clsmetrics.Task.Time does, so its
 // speed-ups are paired against the same baseline as the other methods'.
-// A timed query screens, selects, computes the candidates' exact logits
-// and picks the top RefK among them, the output the full baseline
-// produces. c's selection is restored on return.
+// A timed query screens, selects (inside the GEMV where Forward would),
+// computes the candidates' exact logits and picks the top RefK among
+// them, the output the full baseline produces. c's selection is restored on return.
 //
 // It returns an error wrapping ErrParam for an m outside [1, l] and
 // ErrNotFinite for a NaN logit. It panics if c and t disagree in shape.
@@ -76,12 +77,20 @@ func Sweep(t *clsmetrics.Task, c *Classifier, budgets []int, reps int) ([]SweepR
 		for j := range phase {
 			phase[j] = make([]float64, 0, max(reps, 1)+1)
 		}
+		fused := c.run.fuses()
 		query := func(i int) {
 			h := t.Query(i)
 			t0 := time.Now()
-			c.run.screen(c.pool, z, h)
+			var cand []int32
+			if fused {
+				cand = c.run.screenTop(c.pool, z, h, m, c.work)
+			} else {
+				c.run.screen(c.pool, z, h)
+			}
 			t1 := time.Now()
-			cand := c.Select(z)
+			if !fused {
+				cand = c.Select(z)
+			}
 			t2 := time.Now()
 			gemvGather(c.pool, z, c.Lin.W, c.Lin.D, h, c.Lin.B, cand)
 			top = Top(top, z, cand, clsmetrics.RefK)

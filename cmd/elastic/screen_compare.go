@@ -768,6 +768,8 @@ func printCompare(w io.Writer, r *compareResult) error {
 	if r.Labels != "" {
 		t.Notes = append(t.Notes, "Accuracy: top-1 against "+r.Labels+".")
 	}
+	t.Notes = append(t.Notes, "An INT4 screener selects its top m inside the screening GEMV (kernels.Pool.GemvInt4TopK), "+
+		"as Classifier.Forward does; its select time is part of the screen time and shows as 0.")
 	for _, s := range r.Screeners {
 		t.Notes = append(t.Notes, fmt.Sprintf("%s: %s k=%d, %.2f%% of the classifier's bytes, fitted in %.1f s, eq. 6.4 MSE %.4g (%.4g for zero).",
 			s.Method, bitsName(s.Bits), s.K, 100*s.BytesRatio, s.FitSeconds, s.MSE, s.ZeroMSE))
