@@ -289,13 +289,16 @@ i4aloop:
 //
 // The row tail past the last whole 64 bytes is read with a masked load
 // (mask K1, set once per call). For consecutive rows the kernels prefetch
-// the group max(8·stride, 4096) bytes ahead (PF8): a group's eight short
-// rows are eight streams of a few cache lines, too short for the hardware
-// prefetchers, and cold single-threaded GEMVs of the little module's
-// shapes (1500×834 INT8, 1500×532 and 417×1500 INT4) and the 268K×128
-// INT4 screener ran 1.2-1.5 times faster with it (9.6-10.8 against 7-10
-// GB/s). Gathers do not prefetch: prefetching the next group of a gather
-// row by row cost more than it saved.
+// the group max(8·stride, 4096) bytes ahead into L2 (PF8): a group's eight
+// short rows are eight streams of a few cache lines, too short for the
+// hardware prefetchers, and cold single-threaded GEMVs of the little
+// module's shapes (1500×834 INT8, 1500×532 and 417×1500 INT4) and the
+// 268K×128 INT4 screener ran 1.2-1.5 times faster with it (9.6-10.8
+// against 7-10 GB/s). PREFETCHT1 rather than T0 leaves the L1 fill buffers
+// to the loads: on two threads the 268K screener's screen phase took 6%
+// less time with it (bench screen, alternating binaries), and farther
+// distances did no better. Gathers do not prefetch: prefetching the next
+// group of a gather row by row cost more than it saved.
 //
 // Only Z0-Z15 are used, so VZEROUPPER leaves a clean state.
 //
@@ -481,20 +484,20 @@ next:                                   \
 	CMPQ         AX, n-40(SP)           \
 	JLT          group
 
-// PF8 prefetches, for contiguous rows (R14 != 0), the 512 bytes at
+// PF8 prefetches into L2, for contiguous rows (R14 != 0), the 512 bytes at
 // R14+8·DX: over the ⌈stride/64⌉ steps of a group, the group d-88(SP)
 // bytes ahead.
 #define PF8(skip) \
 	TESTQ      R14, R14          \
 	JZ         skip              \
-	PREFETCHT0 (R14)(DX*8)       \
-	PREFETCHT0 64(R14)(DX*8)     \
-	PREFETCHT0 128(R14)(DX*8)    \
-	PREFETCHT0 192(R14)(DX*8)    \
-	PREFETCHT0 256(R14)(DX*8)    \
-	PREFETCHT0 320(R14)(DX*8)    \
-	PREFETCHT0 384(R14)(DX*8)    \
-	PREFETCHT0 448(R14)(DX*8)    \
+	PREFETCHT1 (R14)(DX*8)       \
+	PREFETCHT1 64(R14)(DX*8)     \
+	PREFETCHT1 128(R14)(DX*8)    \
+	PREFETCHT1 192(R14)(DX*8)    \
+	PREFETCHT1 256(R14)(DX*8)    \
+	PREFETCHT1 320(R14)(DX*8)    \
+	PREFETCHT1 384(R14)(DX*8)    \
+	PREFETCHT1 448(R14)(DX*8)    \
 skip:
 
 // I8ROW8 adds 64 columns at DX of the row at r to accumulator acc, x in Z0,
