@@ -56,7 +56,7 @@ func (g *gemmArgs) runPool(p *Pool, kk gemmKernel, m, n int) {
 		// Each row block would pack all of op(B) for itself, which for
 		// the dX = dY·W of a layer with a wide W (the decoder's 8k×650)
 		// repacks W once per block; pack it once for all of them.
-		pb, gb := preparePackB("Pool.Gemm", nil, kk, g.transB, g.k, n, g.b, g.ldb)
+		pb, gb := preparePackB("Pool.Gemm", &p.gemmB, kk, g.transB, g.k, n, g.b, g.ldb)
 		p.For(n, gemmPackGrain(kk, g.k), func(lo, hi int) { pb.pack(gb, lo, hi) })
 		gemmSplit(p, kk, m, n, g.k, func(kk gemmKernel, i0, i1, j0, j1 int) { pb.run(g, kk, i0, i1, j0, j1) })
 		return

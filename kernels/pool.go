@@ -36,6 +36,13 @@ type Pool struct {
 	// do not count that time against spinWait (see await).
 	busy atomic.Bool
 
+	// gemmB is Gemm's packed copy of op(B), kept between calls so that a
+	// training step's products reuse one buffer (and its packed-A
+	// scratch) instead of allocating the largest B's size each call. A
+	// pool serves one caller at a time, so one buffer suffices; it holds
+	// the largest op(B) seen, 22 MB for an 8k×650 decoder.
+	gemmB PackedB
+
 	// The call in progress, read by workers between seeing it in call and
 	// their decrement of pending; kept here rather than in a closure so For does not
 	// allocate. One of fn and fnw is set.
