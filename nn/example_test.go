@@ -56,3 +56,30 @@ func ExampleLSTM_Step() {
 	fmt.Println(w.Cell, len(w.WIH), len(w.WHH), len(h))
 	// Output: lstm 24 16 2
 }
+
+// ExampleLSTMUpdateUnits splits an LSTM's pointwise update between two
+// goroutines, each taking half of the units, as a decoder step does on a
+// worker pool; the result is the whole-vector update's, bit for bit.
+// Unit 0 by hand: c' = σ(0.5)·0.1 + σ(1)·tanh(−2) = −0.6425 and
+// h = σ(0)·tanh(c') = −0.2833.
+func ExampleLSTMUpdateUnits() {
+	const H = 4
+	pre := []float32{ // gate pre-activations [i f g o], H each
+		1, 0, -1, 2,
+		0.5, 0.5, 0.5, 0.5,
+		-2, 1, 0, 3,
+		0, 1, -1, 0,
+	}
+	h, c := make([]float32, H), []float32{0.1, -0.2, 0.3, 0}
+	done := make(chan struct{})
+	go func() {
+		nn.LSTMUpdateUnits(h, c, pre, 0, H/2)
+		close(done)
+	}()
+	nn.LSTMUpdateUnits(h, c, pre, H/2, H)
+	<-done
+	fmt.Printf("h = %.4f\nc = %.4f\n", h, c)
+	// Output:
+	// h = [-0.2833 0.1834 0.0496 0.3523]
+	// c = [-0.6425 0.2563 0.1867 0.8764]
+}
