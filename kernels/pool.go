@@ -44,8 +44,8 @@ type Pool struct {
 	gemmB PackedB
 
 	// The call in progress, read by workers between seeing it in call and
-	// their decrement of pending; kept here rather than in a closure so For does not
-	// allocate. One of fn and fnw is set.
+	// their decrement of pending; kept here rather than in a closure so
+	// For does not allocate. One of fn and fnw is set.
 	fn      func(lo, hi int)
 	fnw     func(w, lo, hi int)
 	n, size int

@@ -39,7 +39,8 @@ type SweepRow struct {
 // speed-ups are paired against the same baseline as the other methods'.
 // A timed query screens, selects (inside the GEMV where Forward would),
 // computes the candidates' exact logits and picks the top RefK among
-// them, the output the full baseline produces. c's selection is restored on return.
+// them, the output the full baseline produces. c's selection is restored
+// on return.
 //
 // It returns an error wrapping ErrParam for an m outside [1, l] and
 // ErrNotFinite for a NaN logit. It panics if c and t disagree in shape.
