@@ -294,7 +294,7 @@ i4aloop:
 // hardware prefetchers, and cold single-threaded GEMVs of the little
 // module's shapes (1500×834 INT8, 1500×532 and 417×1500 INT4) and the
 // 268K×128 INT4 screener ran 1.2-1.5 times faster with it (9.6-10.8
-// against 7-10 GB/s). PREFETCHT1 rather than T0 leaves the L1 fill buffers
+// against 7-10 GB/s; BenchmarkGemvIntCold has these shapes). PREFETCHT1 rather than T0 leaves the L1 fill buffers
 // to the loads: on two threads the 268K screener's screen phase took 6%
 // less time with it (bench screen, alternating binaries), and farther
 // distances did no better. Gathers do not prefetch: prefetching the next

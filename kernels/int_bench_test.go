@@ -38,9 +38,12 @@ func intBenchInput(n int) ([]int8, float32) {
 // BenchmarkGemvIntCold compares the INT8 and INT4 GEMVs with the float32
 // Gemv on matrices read from memory, cycling through enough copies that
 // none stays in cache. SetBytes is the weight bytes one call reads, so
-// MB/s is the achieved weight bandwidth and ns/op compares formats.
+// MB/s is the achieved weight bandwidth and ns/op compares formats. The
+// short-row shapes are an LSTM-1500 little module's projection (417×1500)
+// and one gate's product (1500×834), and a 268K-class screener (×128),
+// where the kernels' prefetch matters most.
 func BenchmarkGemvIntCold(b *testing.B) {
-	for _, sh := range [][2]int{{6000, 3000}, {33278, 1500}} {
+	for _, sh := range [][2]int{{6000, 3000}, {33278, 1500}, {417, 1500}, {1500, 834}, {267744, 128}} {
 		rows, cols := sh[0], sh[1]
 		xq, xs := intBenchInput(cols)
 		x := make([]float32, cols)
