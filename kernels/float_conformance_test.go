@@ -475,3 +475,32 @@ func TestFloatGemvAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolGemmReusesPackedB runs Gemms that pack op(B) once for all row
+// blocks on one pool, with op(B) growing, shrinking and transposed between
+// calls, so the pool's kept buffer is reused at other shapes; each must
+// match the serial Gemm bit for bit. It checks the gemmB path is taken.
+func TestPoolGemmReusesPackedB(t *testing.T) {
+	p := NewPool(2)
+	defer p.Close()
+	for i, sz := range [][4]int{{600, 96, 300, 0}, {700, 48, 120, 0}, {600, 96, 300, 1}, {650, 40, 200, 1}} {
+		m, n, k, trB := sz[0], sz[1], sz[2], sz[3] == 1
+		if byRows, grain := gemmGrain(gemmKernelF32(), m, n, k); !byRows || m < 2*grain {
+			t.Fatalf("case %d: %dx%dx%d would not pack op(B) once", i, m, n, k)
+		}
+		a, _ := guarded(m*k, 0, randFill(uint64(7+i)))
+		b, _ := guarded(k*n, 0, randFill(uint64(17+i)))
+		want, _ := guarded(m*n, 0, randFill(uint64(27+i)))
+		got := append([]float32(nil), want...)
+		ldb := n
+		if trB {
+			ldb = k
+		}
+		Gemm(false, trB, m, n, k, 0.75, a, k, b, ldb, 0.5, want, n)
+		p.Gemm(false, trB, m, n, k, 0.75, a, k, b, ldb, 0.5, got, n)
+		assertSameBits(t, fmt.Sprintf("case %d: Gemm %dx%dx%d transB=%v", i, m, n, k, trB), got, want)
+		if p.gemmB.k != k || p.gemmB.n != n {
+			t.Errorf("case %d: pool's packed B is %dx%d, want %dx%d", i, p.gemmB.k, p.gemmB.n, k, n)
+		}
+	}
+}

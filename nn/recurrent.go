@@ -114,7 +114,9 @@ func LSTMUpdate(h, c, pre []float32) {
 // writes those elements of h, c and of each gate's quarter of pre, so
 // disjoint ranges may run concurrently — the update costs five
 // transcendental functions a unit, as much as a tenth of a millisecond
-// for H = 1500, which a decoder step need not spend on one core.
+// for H = 1500, which a decoder step need not spend on one core. It
+// panics, like LSTMUpdate, on mismatched lengths, and if [lo, hi) is not
+// within [0, len(h)).
 func LSTMUpdateUnits(h, c, pre []float32, lo, hi int) {
 	H := len(h)
 	checkLen("LSTMUpdate", "c", len(c), H)
@@ -154,7 +156,7 @@ func GRUUpdate(h, gx, gh []float32) {
 }
 
 // GRUUpdateUnits is GRUUpdate on the units [lo, hi) only, like
-// LSTMUpdateUnits.
+// LSTMUpdateUnits, and panics alike.
 func GRUUpdateUnits(h, gx, gh []float32, lo, hi int) {
 	H := len(h)
 	checkLen("GRUUpdate", "gx", len(gx), 3*H)
