@@ -54,3 +54,13 @@ func ExamplePool_Gemm() {
 	fmt.Println(y)
 	// Output: [1 2 3 3 4 7]
 }
+
+func ExampleGemvHalf() {
+	// A 2×3 matrix stored in float16: 0.1 is not exact in binary16.
+	w := make([]uint16, 6)
+	kernels.ToHalf(w, []float32{1, 2, 3, 0.1, 0.1, 0.1})
+	y := make([]float32, 2)
+	kernels.GemvHalf(y, w, 3, []float32{1, 1, 1}, []float32{0, 10})
+	fmt.Printf("%.6f %.6f\n", y[0], y[1])
+	// Output: 6.000000 10.299927
+}

@@ -1,0 +1,121 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func dot4HalfAVX512(x []float32, r0, r1, r2, r3 *uint16, out *[4]float32)
+TEXT ·dot4HalfAVX512(SB), NOSPLIT, $0-64
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	MOVQ   r0+24(FP), R8
+	MOVQ   r1+32(FP), R9
+	MOVQ   r2+40(FP), R10
+	MOVQ   r3+48(FP), R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	XORQ   AX, AX
+	MOVQ   CX, DX
+	ANDQ   $-32, DX
+	JZ     h4tail16
+
+h4loop32:
+	VMOVUPS     (SI)(AX*4), Z8
+	VMOVUPS     64(SI)(AX*4), Z9
+	VCVTPH2PS   (R8)(AX*2), Z10
+	VCVTPH2PS   (R9)(AX*2), Z11
+	VCVTPH2PS   (R10)(AX*2), Z12
+	VCVTPH2PS   (R11)(AX*2), Z13
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z13, Z8, Z3
+	VCVTPH2PS   32(R8)(AX*2), Z10
+	VCVTPH2PS   32(R9)(AX*2), Z11
+	VCVTPH2PS   32(R10)(AX*2), Z12
+	VCVTPH2PS   32(R11)(AX*2), Z13
+	VFMADD231PS Z10, Z9, Z4
+	VFMADD231PS Z11, Z9, Z5
+	VFMADD231PS Z12, Z9, Z6
+	VFMADD231PS Z13, Z9, Z7
+	ADDQ        $32, AX
+	CMPQ        AX, DX
+	JB          h4loop32
+
+h4tail16:
+	CMPQ        AX, CX
+	JAE         h4reduce
+	VMOVUPS     (SI)(AX*4), Z8
+	VCVTPH2PS   (R8)(AX*2), Z10
+	VCVTPH2PS   (R9)(AX*2), Z11
+	VCVTPH2PS   (R10)(AX*2), Z12
+	VCVTPH2PS   (R11)(AX*2), Z13
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z13, Z8, Z3
+
+h4reduce:
+	VADDPS        Z4, Z0, Z0
+	VADDPS        Z5, Z1, Z1
+	VADDPS        Z6, Z2, Z2
+	VADDPS        Z7, Z3, Z3
+	VEXTRACTF64X4 $1, Z0, Y4
+	VEXTRACTF64X4 $1, Z1, Y5
+	VEXTRACTF64X4 $1, Z2, Y6
+	VEXTRACTF64X4 $1, Z3, Y7
+	VADDPS        Y4, Y0, Y0
+	VADDPS        Y5, Y1, Y1
+	VADDPS        Y6, Y2, Y2
+	VADDPS        Y7, Y3, Y3
+	VEXTRACTF128  $1, Y0, X4
+	VEXTRACTF128  $1, Y1, X5
+	VEXTRACTF128  $1, Y2, X6
+	VEXTRACTF128  $1, Y3, X7
+	VADDPS        X4, X0, X0
+	VADDPS        X5, X1, X1
+	VADDPS        X6, X2, X2
+	VADDPS        X7, X3, X3
+	VHADDPS       X1, X0, X0
+	VHADDPS       X3, X2, X2
+	VHADDPS       X2, X0, X0
+	MOVQ          out+56(FP), DI
+	VMOVUPS       X0, (DI)
+	VZEROUPPER
+	RET
+
+// func toHalfAVX512(dst *uint16, src *float32, n int)
+TEXT ·toHalfAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+thloop:
+	VMOVUPS   (SI)(AX*4), Z0
+	VCVTPS2PH $0, Z0, (DI)(AX*2)
+	ADDQ      $16, AX
+	CMPQ      AX, CX
+	JB        thloop
+	VZEROUPPER
+	RET
+
+// func fromHalfAVX512(dst *float32, src *uint16, n int)
+TEXT ·fromHalfAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+fhloop:
+	VCVTPH2PS (SI)(AX*2), Z0
+	VMOVUPS   Z0, (DI)(AX*4)
+	ADDQ      $16, AX
+	CMPQ      AX, CX
+	JB        fhloop
+	VZEROUPPER
+	RET
