@@ -72,12 +72,43 @@ func (st *Stats) solve(lambda float64) (w, b []float64, err error) {
 	if st.s == 0 {
 		return nil, nil, fmt.Errorf("spec: Stats.Solve: %w", ErrNoSamples)
 	}
-	k, k1, n := st.k, st.k1, st.n
 	c, y0 := st.c, st.y0
 	if st.lin != nil {
 		c, y0 = st.linearCross()
 	}
+	return st.solveCross(c, y0, st.n, lambda)
+}
 
+// SolveMap returns, for a Stats made by NewLinearStats, the linear map
+// from the imitated rows to the fitted ones: Solve(λ) would return, for
+// each row i of the map's [W | b],
+//
+//	W̃_i = W_i·M,  b̃_i = W_i·m + b_i,
+//
+// with M (D×K, row-major) and m (length D). Solve's arithmetic is linear in
+// [W | b] once the statistics are fixed, so M and m are what it returns for
+// the D virtual rows W = e_j, b = 0 (row j of A and shift x0_j), and the
+// bias passes through unchanged. Fitting a map with many rows N then takes
+// one N×D×K product, done block by block by the caller, instead of the
+// N×(K+1) float64 cross moments and solution Solve holds: for a 10M-class
+// classifier, gigabytes. The errors are Solve's.
+func (st *Stats) SolveMap(lambda float64) (m, mb []float64, err error) {
+	if st.lin == nil {
+		panic("spec: Stats.SolveMap on a target Stats")
+	}
+	if lambda < 0 || math.IsNaN(lambda) || math.IsInf(lambda, 0) {
+		panic(fmt.Sprintf("spec: Stats.SolveMap: bad ridge λ=%v", lambda))
+	}
+	if st.s == 0 {
+		return nil, nil, fmt.Errorf("spec: Stats.SolveMap: %w", ErrNoSamples)
+	}
+	return st.solveCross(st.a, st.x0, st.d, lambda)
+}
+
+// solveCross solves the normal equations for n rows of cross moments c
+// (n×(K+1), about the shifts y0).
+func (st *Stats) solveCross(c, y0 []float64, n int, lambda float64) (w, b []float64, err error) {
+	k, k1 := st.k, st.k1
 	ns := st.g[k*k1+k] // the sample count, as accumulated
 	sz := make([]float64, k)
 	for j := range k {
@@ -147,39 +178,47 @@ func (st *Stats) linearCross() (c, c0 []float64) {
 	n, d, k1 := st.n, st.d, st.k1
 	c = make([]float64, n*k1)
 	c0 = make([]float64, n)
-	parallelRows(n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := 0.0
-			if l.B != nil {
-				v = float64(l.B[i])
-			}
-			for j, x := range st.x0 {
-				v += float64(l.W[i*d+j]) * x
-			}
-			c0[i] = v
+	var a32 []float32
+	if st.prec != Float64 {
+		a32 = make([]float32, d*k1)
+		for i, v := range st.a {
+			a32[i] = float32(v)
 		}
-	})
-	if st.prec == Float64 {
-		wb := make([]float64, min(n, block)*d)
-		for i0 := 0; i0 < n; i0 += block {
-			nb := min(block, n-i0)
-			widen(wb[:nb*d], l.W[i0*d:(i0+nb)*d])
-			blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, nb, k1, d,
-				1, wb, d, st.a, k1, 0, c[i0*k1:], k1)
-		}
-		return c, c0
-	}
-	a32 := make([]float32, d*k1)
-	for i, v := range st.a {
-		a32[i] = float32(v)
 	}
 	parallelRows(n, func(lo, hi int) {
-		tmp := make([]float32, min(block, hi-lo)*k1)
+		var wf []float32 // float16 rows widened
+		if l.Half() {
+			wf = make([]float32, min(block, hi-lo)*d)
+		}
+		var wb []float64
+		var tmp []float32
+		if st.prec == Float64 {
+			wb = make([]float64, min(block, hi-lo)*d)
+		} else {
+			tmp = make([]float32, min(block, hi-lo)*k1)
+		}
 		for i0 := lo; i0 < hi; i0 += block {
 			nb := min(block, hi-i0)
+			w := l.RowsF32(wf, i0, i0+nb)
+			for r := range nb {
+				v := 0.0
+				if l.B != nil {
+					v = float64(l.B[i0+r])
+				}
+				for j, x := range st.x0 {
+					v += float64(w[r*d+j]) * x
+				}
+				c0[i0+r] = v
+			}
+			if st.prec == Float64 {
+				widen(wb[:nb*d], w)
+				blas64.Implementation().Dgemm(blas.NoTrans, blas.NoTrans, nb, k1, d,
+					1, wb, d, st.a, k1, 0, c[i0*k1:], k1)
+				continue
+			}
 			for j0 := 0; j0 < d; j0 += block {
 				db := min(block, d-j0)
-				kernels.Gemm(false, false, nb, k1, db, 1, l.W[i0*d+j0:], d, a32[j0*k1:], k1, 0, tmp, k1)
+				kernels.Gemm(false, false, nb, k1, db, 1, w[j0:], d, a32[j0*k1:], k1, 0, tmp, k1)
 				for r := range nb {
 					cr := c[(i0+r)*k1 : (i0+r+1)*k1]
 					for j, v := range tmp[r*k1 : (r+1)*k1] {
