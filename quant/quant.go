@@ -222,3 +222,41 @@ func (m *Matrix) Dequantize() []float32 {
 func (m *Matrix) Bytes() int {
 	return len(m.I8) + 2*len(m.I16) + len(m.Packed) + 4*len(m.Scales)
 }
+
+// NewMatrix returns a zero rows×cols matrix of the given width with one
+// scale per row, to be filled block by block with SetRows. It panics for
+// an unsupported width or a negative shape.
+func NewMatrix(bits Bits, rows, cols int) *Matrix {
+	if !bits.valid() || rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("quant: NewMatrix(%v, %d, %d)", bits, rows, cols))
+	}
+	m := &Matrix{Bits: bits, Rows: rows, Cols: cols, Scales: make([]float32, rows)}
+	switch bits {
+	case Int8:
+		m.I8 = make([]int8, rows*cols)
+	case Int16:
+		m.I16 = make([]int16, rows*cols)
+	default:
+		m.Packed = make([]byte, rows*m.Stride())
+	}
+	return m
+}
+
+// SetRows copies the rows of b, a per-row-scaled matrix of m's width and
+// columns, into m starting at row lo, so that a matrix too large to
+// quantize at once can be built from blocks quantized by Quantize. It
+// panics if b does not fit.
+func (m *Matrix) SetRows(lo int, b *Matrix) {
+	if b.Bits != m.Bits || b.Cols != m.Cols || len(b.Scales) != b.Rows || len(m.Scales) != m.Rows || lo < 0 || lo+b.Rows > m.Rows {
+		panic(fmt.Sprintf("quant: SetRows: %v %d×%d block at row %d of a %v %d×%d matrix", b.Bits, b.Rows, b.Cols, lo, m.Bits, m.Rows, m.Cols))
+	}
+	copy(m.Scales[lo:], b.Scales)
+	switch m.Bits {
+	case Int8:
+		copy(m.I8[lo*m.Cols:], b.I8)
+	case Int16:
+		copy(m.I16[lo*m.Cols:], b.I16)
+	default:
+		copy(m.Packed[lo*m.Stride():], b.Packed)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -311,4 +312,39 @@ func BenchmarkQuantizeInt4(b *testing.B) {
 	for b.Loop() {
 		Quantize(w, 256, 1024, Int4, true)
 	}
+}
+
+// TestSetRows checks that a matrix assembled from blocks quantized apart is
+// the matrix quantized whole, at every width.
+func TestSetRows(t *testing.T) {
+	const rows, cols = 11, 7
+	r := rand.New(rand.NewPCG(4, 4))
+	w := make([]float32, rows*cols)
+	for i := range w {
+		w[i] = float32(r.NormFloat64())
+	}
+	for _, bits := range []Bits{Int2, Int4, Int8, Int16} {
+		whole, err := Quantize(w, rows, cols, bits, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewMatrix(bits, rows, cols)
+		for lo := 0; lo < rows; lo += 4 {
+			hi := min(lo+4, rows)
+			b, err := Quantize(w[lo*cols:hi*cols], hi-lo, cols, bits, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.SetRows(lo, b)
+		}
+		if !reflect.DeepEqual(m, whole) {
+			t.Fatalf("%v: blocks differ from the whole", bits)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("SetRows past the end did not panic")
+		}
+	}()
+	NewMatrix(Int4, 2, cols).SetRows(1, NewMatrix(Int4, 2, cols))
 }

@@ -77,11 +77,11 @@ func (c *Classifier) gatherGemm(z, hs []float32, n int, union []int32) {
 	}
 	c.gbuf = grow(c.gbuf, u*d)
 	c.gout = grow(c.gout, n*u)
-	w := c.Lin.W
 	gather := func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			j := int(union[r])
-			copy(c.gbuf[r*d:(r+1)*d], w[j*d:(j+1)*d])
+			dst := c.gbuf[r*d : (r+1)*d]
+			copy(dst, c.Lin.RowsF32(dst, j, j+1)) // a no-op copy for float16 rows
 		}
 	}
 	if c.pool == nil {
@@ -108,7 +108,7 @@ func (c *Classifier) gatherGemm(z, hs []float32, n int, union []int32) {
 func (c *Classifier) gatherGemv(z, hs []float32, n int, union []int32) {
 	l, d := c.Lin.N, c.Lin.D
 	for i := range n {
-		gemvGather(c.pool, z[i*l:(i+1)*l], c.Lin.W, d, hs[i*d:(i+1)*d], c.Lin.B, union)
+		exactGemv(c.pool, z[i*l:(i+1)*l], c.Lin, hs[i*d:(i+1)*d], union)
 	}
 }
 

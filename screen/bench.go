@@ -15,9 +15,9 @@ import (
 )
 
 // MaxBenchBytes caps the classifier copies RunBench holds. 10M×512 in
-// float32 (20 GB) exceeds it: the kernels are float32-only, so that case
-// would need a 16-bit weight path and is refused rather than swapped.
-const MaxBenchBytes = 6 << 30
+// float32 (20 GB) exceeds it and is refused rather than swapped; in
+// float16 (BenchConfig.Half, 10 GB) it fits.
+const MaxBenchBytes = 12 << 30
 
 // DefaultDelta is the miscoverage at which RunBench chooses m when none
 // is given: the full top-1 is among the candidates with probability at
@@ -28,8 +28,11 @@ const DefaultDelta = 0.005
 // classifier (package synth, default model).
 type BenchConfig struct {
 	Classes, Dim int
-	KRatio       float64    // 0: DefaultKRatio
-	Bits         quant.Bits // 0: INT4
+	// Half stores the classifier's W in float16 (synth.Config.Half): both
+	// the full baseline and the exact rows then run the float16 GEMVs.
+	Half   bool
+	KRatio float64    // 0: DefaultKRatio
+	Bits   quant.Bits // 0: INT4
 	// M is the number of candidates per input; 0 chooses it by conformal
 	// calibration at Delta on held-out inputs.
 	M        int
@@ -46,6 +49,7 @@ type BenchConfig struct {
 // the median of per-round ratios (bench.PairedRatio).
 type BenchResult struct {
 	Weights string `json:"weights"`
+	DType   string `json:"classifier_dtype"`
 	Impl    string `json:"impl"`
 	Classes int    `json:"classes"`
 	Dim     int    `json:"dim"`
@@ -114,13 +118,23 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	wBytes := 4 * cfg.Classes * (cfg.Dim + 1)
+	wSize, dtype := 4, "float32"
+	if cfg.Half {
+		wSize, dtype = 2, "float16"
+	}
+	wBytes := (wSize*cfg.Dim + 4) * cfg.Classes
 	switch {
 	case cfg.Classes < 2 || cfg.Dim < 1:
 		return nil, fmt.Errorf("%w: %d classes of width %d", ErrParam, cfg.Classes, cfg.Dim)
-	case wBytes > MaxBenchBytes || cfg.Classes > MaxBenchBytes/4/max(cfg.Dim, 1):
-		return nil, fmt.Errorf("%w: a %d×%d float32 classifier takes %.1f GiB, above the %d GiB bench budget; the kernels are float32-only, so this size would need a 16-bit weight path (not implemented)",
-			ErrParam, cfg.Classes, cfg.Dim, float64(4*cfg.Classes)*float64(cfg.Dim)/(1<<30), MaxBenchBytes>>30)
+	case cfg.Classes > MaxBenchBytes/(wSize*cfg.Dim+4):
+		hint := ""
+		if !cfg.Half {
+			hint = "; float16 weights (--half) take half"
+		}
+		return nil, fmt.Errorf("%w: a %d×%d %s classifier takes %.1f GiB, above the %d GiB bench budget%s",
+			ErrParam, cfg.Classes, cfg.Dim, dtype, float64(wSize*cfg.Classes)*float64(cfg.Dim)/(1<<30), MaxBenchBytes>>30, hint)
+	case cfg.Half && cfg.Batch > 1:
+		return nil, fmt.Errorf("%w: batch %d with float16 weights (the float16 kernels are GEMVs; use batch 1)", ErrParam, cfg.Batch)
 	case cfg.Reps < 1 || cfg.Batch < 1:
 		return nil, fmt.Errorf("%w: reps %d, batch %d", ErrParam, cfg.Reps, cfg.Batch)
 	case cfg.M < 0 || cfg.M > cfg.Classes:
@@ -140,20 +154,26 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	defer pool.Close()
 	l, d := cfg.Classes, cfg.Dim
 
-	say("generating a %d×%d synthetic classifier…", l, d)
+	say("generating a %d×%d %s synthetic classifier…", l, d, dtype)
 	t0 := time.Now()
 	sc := synth.Default(l, d)
 	sc.Seed = cfg.Seed
+	sc.Half = cfg.Half
 	model, err := synth.New(sc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrParam, err)
 	}
 	res := &BenchResult{
-		Weights: "synthetic (screen/synth defaults)", Impl: kernels.Impl(),
+		Weights: "synthetic (screen/synth defaults)", DType: dtype, Impl: kernels.Impl(),
 		Classes: l, Dim: d, Bits: int(o.Bits), Batch: cfg.Batch, Threads: pool.Workers(), Reps: cfg.Reps,
 		LLCBytes: cfg.LLC, ClassifierBytes: wBytes, GenS: time.Since(t0).Seconds(),
 	}
-	lin := spec.NewLinear(model.W, model.B, l, d)
+	var lin *spec.Linear
+	if cfg.Half {
+		lin = spec.NewLinearHalf(model.W16, model.B, l, d)
+	} else {
+		lin = spec.NewLinear(model.W, model.B, l, d)
+	}
 
 	k := o.projDim(d)
 	nFit := max(4096, 4*(k+1))
@@ -166,7 +186,12 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	}
 	res.FitSeconds = time.Since(t0).Seconds()
 	res.K, res.MSE, res.ZeroMSE = s.K, s.MSE, s.ZeroMSE
-	res.ScreenerBytes, res.ScreenerBytesRatio, res.CodeRatio = s.Bytes(), s.BytesRatio(), s.CodeRatio()
+	// Against the classifier as stored: for float16 twice Screener's own
+	// ratios, which are against float32.
+	f32 := 4 * float64(l) * float64(d+1)
+	res.ScreenerBytes = s.Bytes()
+	res.ScreenerBytesRatio = s.BytesRatio() * f32 / float64(wBytes)
+	res.CodeRatio = s.CodeRatio() * 4 / float64(wSize)
 
 	c := newClassifier(lin, s, pool)
 	res.M = cfg.M
@@ -200,6 +225,10 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	say("building %d classifier and %d screener copies…", nw, ns)
 	lins := []*spec.Linear{lin}
 	for range nw - 1 {
+		if cfg.Half {
+			lins = append(lins, spec.NewLinearHalf(slices.Clone(lin.W16), slices.Clone(lin.B), l, d))
+			continue
+		}
 		lins = append(lins, spec.NewLinear(slices.Clone(lin.W), slices.Clone(lin.B), l, d))
 	}
 	scs := []*Screener{s}
@@ -272,7 +301,7 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 			t2 = time.Now()
 		}
 		if b == 1 {
-			gemvGather(pool, zs, cl.Lin.W, d, h, cl.Lin.B, union)
+			exactGemv(pool, zs, cl.Lin, h, union)
 		} else {
 			cl.gatherGemv(zs, h, b, union)
 		}
@@ -338,7 +367,7 @@ func (s *Screener) clone() *Screener {
 	if !s.intKernel() {
 		w = slices.Clone(w)
 	}
-	sp := spec.NewSpeculator(s.Spec.P, w, slices.Clone(s.Spec.B))
+	sp := &spec.Speculator{P: s.Spec.P, N: s.Spec.N, K: s.Spec.K, W: w, B: slices.Clone(s.Spec.B)}
 	if q := s.Spec.Q; q != nil {
 		m := *q
 		m.Scales = slices.Clone(q.Scales)

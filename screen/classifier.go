@@ -152,7 +152,7 @@ func (c *Classifier) check(op string, z, h []float32) {
 // Full sets z = Wh + b with the dense multithreaded GEMV: the baseline.
 func (c *Classifier) Full(z, h []float32) {
 	c.check("Full", z, h)
-	gemv(c.pool, z, c.Lin.W, c.Lin.D, h, c.Lin.B)
+	fullGemv(c.pool, z, c.Lin, h)
 }
 
 // Screen sets zt to the approximate logits z̃ = W̃Ph + b̃ (eq. 6.3).
@@ -200,7 +200,7 @@ func gapSelect(idx []int32, zt []float32, gap float32) []int32 {
 // entries of z keep their values. The indices must be distinct.
 func (c *Classifier) ExactRows(z, h []float32, idx []int32) {
 	c.check("ExactRows", z, h)
-	gemvGather(c.pool, z, c.Lin.W, c.Lin.D, h, c.Lin.B, idx)
+	exactGemv(c.pool, z, c.Lin, h, idx)
 }
 
 // Forward sets z to the mixed logits of h — exact for the candidates,
@@ -224,7 +224,7 @@ func (c *Classifier) Forward(z, h []float32) ([]int32, error) {
 		c.run.screen(c.pool, z, h)
 		cand = c.Select(z)
 	}
-	gemvGather(c.pool, z, c.Lin.W, c.Lin.D, h, c.Lin.B, cand)
+	exactGemv(c.pool, z, c.Lin, h, cand)
 	return cand, finiteAt(z, cand)
 }
 
@@ -258,7 +258,7 @@ func (c *Classifier) certified(z, h []float32) ([]int32, error) {
 		copy(z, c.zt)
 		cand, thresh := kernels.TopK(c.work, c.zt, m, false)
 		c.cand = cand
-		gemvGather(c.pool, z, c.Lin.W, c.Lin.D, h, c.Lin.B, cand)
+		exactGemv(c.pool, z, c.Lin, h, cand)
 		if err := finiteAt(z, cand); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package screen
 import (
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/quant"
+	"github.com/elasticml/elastic/spec"
 )
 
 // runner evaluates a screener at batch 1 with preallocated buffers:
@@ -115,6 +116,30 @@ func gemvGather(p *kernels.Pool, y, w []float32, cols int, x, b []float32, idx [
 		return
 	}
 	p.GemvGather(y, w, cols, x, b, idx)
+}
+
+// fullGemv sets z = Wh + b over the classifier's float32 or float16 W.
+func fullGemv(p *kernels.Pool, z []float32, lin *spec.Linear, h []float32) {
+	switch {
+	case lin.Half() && p == nil:
+		kernels.GemvHalf(z, lin.W16, lin.D, h, lin.B)
+	case lin.Half():
+		p.GemvHalf(z, lin.W16, lin.D, h, lin.B)
+	default:
+		gemv(p, z, lin.W, lin.D, h, lin.B)
+	}
+}
+
+// exactGemv sets z_j = W_j·h + b_j for the rows listed in idx.
+func exactGemv(p *kernels.Pool, z []float32, lin *spec.Linear, h []float32, idx []int32) {
+	switch {
+	case lin.Half() && p == nil:
+		kernels.GemvHalfGather(z, lin.W16, lin.D, h, lin.B, idx)
+	case lin.Half():
+		p.GemvHalfGather(z, lin.W16, lin.D, h, lin.B, idx)
+	default:
+		gemvGather(p, z, lin.W, lin.D, h, lin.B, idx)
+	}
 }
 
 func gemm(p *kernels.Pool, ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

@@ -572,7 +572,18 @@ func TestRunBenchSmall(t *testing.T) {
 		t.Errorf("batch union of %v candidates, want in [10, 40]", res.Candidates)
 	}
 	if _, err := RunBench(BenchConfig{Classes: 10_000_000, Dim: 512, Reps: 1}); !errors.Is(err, ErrParam) {
-		t.Errorf("10M×512: %v, want ErrParam", err)
+		t.Errorf("10M×512 float32: %v, want ErrParam", err)
+	}
+	if _, err := RunBench(BenchConfig{Classes: 3000, Dim: 64, Half: true, Batch: 2, Reps: 1}); !errors.Is(err, ErrParam) {
+		t.Errorf("float16 at batch 2: %v, want ErrParam", err)
+	}
+	res, err = RunBench(BenchConfig{Classes: 3000, Dim: 64, Half: true, Reps: 3, LLC: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DType != "float16" || res.ClassifierBytes != 3000*(2*64+4) || math.Abs(res.CodeRatio-0.0625) > 1e-12 ||
+		res.Top1Agreement <= 0 || res.Coverage < 0.9 {
+		t.Errorf("float16: implausible result %+v", res)
 	}
 }
 

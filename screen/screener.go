@@ -123,7 +123,8 @@ type Screener struct {
 
 // Fingerprint identifies a classifier by a hash of its shape and the bits
 // of every weight and bias, so a screener is never paired with another
-// classifier of the same shape.
+// classifier of the same shape. A float16 classifier hashes its two-byte
+// weights, so it never matches the float32 one it was rounded from.
 func Fingerprint(c *spec.Linear) string {
 	h := sha256.New()
 	var hdr [16]byte
@@ -131,13 +132,20 @@ func Fingerprint(c *spec.Linear) string {
 	binary.LittleEndian.PutUint64(hdr[8:], uint64(c.D))
 	h.Write(hdr[:])
 	buf := make([]byte, 0, 1<<16)
+	flush := func() {
+		if len(buf) >= cap(buf)-4 {
+			h.Write(buf)
+			buf = buf[:0]
+		}
+	}
+	for _, v := range c.W16 {
+		buf = binary.LittleEndian.AppendUint16(buf, v)
+		flush()
+	}
 	for _, p := range [][]float32{c.W, c.B} {
 		for _, v := range p {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-			if len(buf) == cap(buf) {
-				h.Write(buf)
-				buf = buf[:0]
-			}
+			flush()
 		}
 	}
 	h.Write(buf)
@@ -179,6 +187,8 @@ func Fit(c *spec.Linear, hs []float32, o Options, pool *kernels.Pool) (*Screener
 		return nil, fmt.Errorf("%w: %d calibration vectors for k=%d, need more than %d (or a ridge)", ErrCalib, s, k, k+1)
 	case o.SGD && s*c.N > maxSGDTargets:
 		return nil, fmt.Errorf("%w: SGD would hold %d×%d targets; use the closed form", ErrParam, s, c.N)
+	case c.Half() && !o.NoBound:
+		return nil, fmt.Errorf("%w: the certified bound is not computed for a float16 classifier; fit with NoBound", ErrParam)
 	}
 	if err := checkFinite("calibration vector", hs, d); err != nil {
 		return nil, err
@@ -192,7 +202,11 @@ func Fit(c *spec.Linear, hs []float32, o Options, pool *kernels.Pool) (*Screener
 		sp, err = spec.FitSGD(p, hs, c.Targets(hs), o.SGDConfig)
 	} else {
 		st := spec.NewLinearStats(c, p)
-		if err = st.Add(hs); err == nil {
+		switch err = st.Add(hs); {
+		case err != nil:
+		case c.Half():
+			sp, err = fitMapped(c, st, p, o, pool)
+		default:
 			sp, err = st.Solve(o.Lambda)
 		}
 	}
@@ -202,7 +216,7 @@ func Fit(c *spec.Linear, hs []float32, o Options, pool *kernels.Pool) (*Screener
 	if err != nil {
 		return nil, fmt.Errorf("screen: fit: %w", err)
 	}
-	if o.Bits != FP32 {
+	if o.Bits != FP32 && sp.Q == nil {
 		if sp, err = sp.Quantize(o.Bits); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrParam, err)
 		}
@@ -213,6 +227,70 @@ func Fit(c *spec.Linear, hs []float32, o Options, pool *kernels.Pool) (*Screener
 		sc.Bound = newBound(c, sc, hs, pool)
 	}
 	return sc, nil
+}
+
+// fitMapped is the closed-form fit of a float16 classifier. A 10M-class
+// one would need gigabytes for the float32 W̃ and again for Solve's
+// float64 cross moments, so it takes the fit as a map of W's rows
+// (spec.Stats.SolveMap: W̃_i = W_i·M, b̃_i = W_i·m + b_i), applies it block
+// by block of widened rows with one GEMM each, and quantizes each block as
+// it is made. An INT8 or INT4 result keeps no dequantized view (its
+// kernels never read one); the other widths keep theirs, as Quantize does.
+func fitMapped(c *spec.Linear, st *spec.Stats, p spec.Projector, o Options, pool *kernels.Pool) (*spec.Speculator, error) {
+	m, mb, err := st.SolveMap(o.Lambda)
+	if err != nil {
+		return nil, err
+	}
+	d, k := c.D, p.K()
+	k1 := k + 1
+	mm := make([]float32, d*k1) // [M | m]
+	for j := range d {
+		for t := range k {
+			mm[j*k1+t] = float32(m[j*k+t])
+		}
+		mm[j*k1+k] = float32(mb[j])
+	}
+	rows := max(1, (4<<20)/d) // 16 MiB of widened weights per block
+	wf := make([]float32, rows*d)
+	out := make([]float32, rows*k1)
+	wt := make([]float32, rows*k)
+	sp := &spec.Speculator{P: p, N: c.N, K: k, B: make([]float32, c.N)}
+	if o.Bits == FP32 {
+		sp.W = make([]float32, c.N*k)
+	} else {
+		sp.Q = quant.NewMatrix(o.Bits, c.N, k)
+	}
+	for lo := 0; lo < c.N; lo += rows {
+		hi := min(lo+rows, c.N)
+		nb := hi - lo
+		gemm(pool, false, false, nb, k1, d, 1, c.RowsF32(wf, lo, hi), d, mm, k1, 0, out[:nb*k1], k1)
+		for r := range nb {
+			sp.B[lo+r] = out[r*k1+k]
+			if c.B != nil {
+				sp.B[lo+r] += c.B[lo+r]
+			}
+			copy(wt[r*k:(r+1)*k], out[r*k1:r*k1+k])
+		}
+		if err := checkFinite("fitted weight", wt[:nb*k], k); err != nil {
+			return nil, err
+		}
+		if sp.Q == nil {
+			copy(sp.W[lo*k:], wt[:nb*k])
+			continue
+		}
+		q, err := quant.Quantize(wt[:nb*k], nb, k, o.Bits, true)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrParam, err)
+		}
+		sp.Q.SetRows(lo, q)
+	}
+	if err := checkFinite("fitted bias", sp.B, 1); err != nil {
+		return nil, err
+	}
+	if sp.Q != nil && o.Bits != quant.Int8 && o.Bits != quant.Int4 {
+		sp.W = sp.Q.Dequantize()
+	}
+	return sp, nil
 }
 
 // Bytes returns the storage the screener streams per input: W̃'s codes and
@@ -307,11 +385,16 @@ func fullBlocks(pool *kernels.Pool, c *spec.Linear, hs []float32, n int, fn func
 	d := c.D
 	block := max(1, min(c.N, (4<<20)/max(1, n)))
 	buf := make([]float32, n*block)
+	var wf []float32 // float16 rows widened, 32 MiB at a time
+	if c.Half() {
+		block = min(block, max(1, (8<<20)/d))
+		wf = make([]float32, block*d)
+	}
 	for lo := 0; lo < c.N; lo += block {
 		hi := min(lo+block, c.N)
 		w := hi - lo
 		z := buf[:n*w]
-		gemm(pool, false, true, n, w, d, 1, hs[:n*d], d, c.W[lo*d:hi*d], d, 0, z, w)
+		gemm(pool, false, true, n, w, d, 1, hs[:n*d], d, c.RowsF32(wf, lo, hi), d, 0, z, w)
 		if c.B != nil {
 			for i := range n {
 				kernels.Axpy(1, c.B[lo:hi], z[i*w:(i+1)*w])

@@ -93,7 +93,7 @@ func Sweep(t *clsmetrics.Task, c *Classifier, budgets []int, reps int) ([]SweepR
 				cand = c.Select(z)
 			}
 			t2 := time.Now()
-			gemvGather(c.pool, z, c.Lin.W, c.Lin.D, h, c.Lin.B, cand)
+			exactGemv(c.pool, z, c.Lin, h, cand)
 			top = Top(top, z, cand, clsmetrics.RefK)
 			t3 := time.Now()
 			phase[0] = append(phase[0], ms(t1.Sub(t0)))

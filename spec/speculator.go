@@ -22,9 +22,12 @@ import (
 type Speculator struct {
 	P    Projector
 	N, K int
-	W    []float32     // N×K row-major; with Q set, the dequantized view of Q
-	B    []float32     // length N, kept in float32 at every bit width
-	Q    *quant.Matrix // quantized W̃ with per-row scales, or nil for FP32
+	// W is N×K row-major; with Q set, the dequantized view of Q, which an
+	// INT8 or INT4 speculator built block by block (package screen, for
+	// float16 classifiers) omits: its kernels never read it.
+	W []float32
+	B []float32     // length N, kept in float32 at every bit width
+	Q *quant.Matrix // quantized W̃ with per-row scales, or nil for FP32
 
 	scratch sync.Pool // *predictScratch for Predict
 }
@@ -103,6 +106,9 @@ func (s *Speculator) predict(y, z []float32, zq []int8) {
 // P are shared with s. It returns an error wrapping quant.ErrBits for an unsupported
 // width.
 func (s *Speculator) Quantize(bits quant.Bits) (*Speculator, error) {
+	if len(s.W) != s.N*s.K {
+		return nil, fmt.Errorf("spec: Speculator.Quantize: no float32 weights to quantize (W has %d of %d×%d)", len(s.W), s.N, s.K)
+	}
 	q, err := quant.Quantize(s.W, s.N, s.K, bits, true)
 	if err != nil {
 		return nil, fmt.Errorf("spec: Speculator.Quantize: %w", err)

@@ -415,7 +415,8 @@ exact phases. Weights are cold: classifier and screener rotate through
 copies spanning twice the last-level cache (a classifier that large by
 itself is not copied). Sizes: 268K×512 (Transformer-W268K), 670K×512
 (XMLCNN-670K), 1M×512; 10M×512 needs 20 GB of float32 weights and is
-refused.`,
+refused, but runs with --half: W stored in float16 (10 GB), the full
+baseline and the exact rows on the float16 GEMVs (batch 1 only).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if llcMiB < 0 {
@@ -436,6 +437,7 @@ refused.`,
 	fl := cmd.Flags()
 	fl.IntVar(&cfg.Classes, "classes", 267744, "classes l (rows of W)")
 	fl.IntVar(&cfg.Dim, "dim", 512, "hidden width d")
+	fl.BoolVar(&cfg.Half, "half", false, "store the classifier in float16 (both full and exact GEMVs read float16)")
 	fl.Float64Var(&cfg.KRatio, "k-ratio", screen.DefaultKRatio, "k/d of the screener, in (0, 1]")
 	fl.IntVar(&bits, "bits", 4, "screener weight width: 2, 4, 8, 16 or 32")
 	fl.IntVar(&cfg.M, "m", 0, "candidates per input (0: conformal choice at --delta)")
@@ -450,8 +452,8 @@ refused.`,
 }
 
 func printBenchScreen(w io.Writer, r *screen.BenchResult) error {
-	fmt.Fprintf(w, "%d×%d classifier (%s), batch %d, %d threads, kernels %s, %d reps\n",
-		r.Classes, r.Dim, r.Weights, r.Batch, r.Threads, r.Impl, r.Reps)
+	fmt.Fprintf(w, "%d×%d %s classifier (%s), batch %d, %d threads, kernels %s, %d reps\n",
+		r.Classes, r.Dim, r.DType, r.Weights, r.Batch, r.Threads, r.Impl, r.Reps)
 	fmt.Fprintf(w, "cold weights: %s\n", r.ColdNote)
 	fmt.Fprintf(w, "screener INT%d k=%d: %.1f MiB = %.2f%% of the classifier's %.1f MiB (codes alone %.2f%%); fit %.1f s, MSE %.4g vs %.4g for zero\n",
 		r.Bits, r.K, float64(r.ScreenerBytes)/(1<<20), 100*r.ScreenerBytesRatio, float64(r.ClassifierBytes)/(1<<20), 100*r.CodeRatio, r.FitSeconds, r.MSE, r.ZeroMSE)

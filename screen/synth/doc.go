@@ -38,4 +38,8 @@
 // of inputs). Calibration, held-out and test vectors are draws with
 // different seeds. Everything is seeded: the same Config gives the same
 // bits, however many threads generate them.
+//
+// Config.Half stores W in float16, each row rounded once after it is made:
+// the 10M×512 classifier then takes 10 GB instead of 20, which is what
+// lets it fit in memory here.
 package synth

@@ -43,6 +43,10 @@ type Config struct {
 	// HiddenNoise η that of isotropic noise in all d dimensions.
 	LatentNoise, HiddenNoise float64
 	Seed                     uint64
+	// Half stores W in float16 (Model.W16), each row rounded once after it
+	// is generated in float32: the 10M×512 classifier takes 10 GB so, not
+	// 20. Hidden vectors are drawn from the stored rows.
+	Half bool
 }
 
 // Default returns the documented default model for l classes of width d.
@@ -75,7 +79,8 @@ func (c Config) check() error {
 // Model is a generated classifier and the generator of its inputs.
 type Model struct {
 	Cfg  Config
-	W    []float32 // Classes×Dim, row-major
+	W    []float32 // Classes×Dim, row-major; nil when Cfg.Half
+	W16  []uint16  // Classes×Dim binary16, row-major, when Cfg.Half
 	B    []float32 // Classes
 	Norm []float32 // ‖W_i‖
 	v    []float32 // Rank×Dim latent basis, rows scaled by the spectrum
@@ -94,7 +99,12 @@ func New(cfg Config) (*Model, error) {
 		return nil, err
 	}
 	l, d, r := cfg.Classes, cfg.Dim, cfg.Rank
-	m := &Model{Cfg: cfg, W: make([]float32, l*d), B: make([]float32, l), Norm: make([]float32, l)}
+	m := &Model{Cfg: cfg, B: make([]float32, l), Norm: make([]float32, l)}
+	if cfg.Half {
+		m.W16 = make([]uint16, l*d)
+	} else {
+		m.W = make([]float32, l*d)
+	}
 
 	// Latent basis V = diag(√λ)·Q with Q's rows orthonormal (Gram–Schmidt
 	// on Gaussian rows) and Σλ_t = 1, so a latent vector with unit-variance
@@ -186,8 +196,12 @@ func New(cfg Config) (*Model, error) {
 		go func() {
 			defer wg.Done()
 			u := make([]float32, blockRows*r)
+			var w []float32 // a block of float32 rows before rounding
+			if cfg.Half {
+				w = make([]float32, blockRows*d)
+			}
 			for b := range next {
-				m.rows(b, u)
+				m.rows(b, u, w)
 			}
 		}()
 	}
@@ -196,8 +210,8 @@ func New(cfg Config) (*Model, error) {
 }
 
 // rows generates block b of W: latent part U·V by GEMM, plus noise,
-// normalised to the row's norm.
-func (m *Model) rows(b int, u []float32) {
+// normalised to the row's norm; for float16 storage in buf, then rounded.
+func (m *Model) rows(b int, u, buf []float32) {
 	cfg := m.Cfg
 	l, d, r := cfg.Classes, cfg.Dim, cfg.Rank
 	lo, hi := b*blockRows, min((b+1)*blockRows, l)
@@ -206,7 +220,12 @@ func (m *Model) rows(b int, u []float32) {
 	for i := range u[:n*r] {
 		u[i] = float32(rng.NormFloat64())
 	}
-	w := m.W[lo*d : hi*d]
+	var w []float32
+	if cfg.Half {
+		w = buf[:n*d]
+	} else {
+		w = m.W[lo*d : hi*d]
+	}
 	kernels.Gemm(false, false, n, d, r, 1, u[:n*r], r, m.v, d, 0, w, d)
 	noise := cfg.Noise / math.Sqrt(float64(d))
 	for i := range n {
@@ -221,10 +240,24 @@ func (m *Model) rows(b int, u []float32) {
 			row[j] = float32(float64(row[j]) * f)
 		}
 	}
+	if cfg.Half {
+		kernels.ToHalf(m.W16[lo*d:hi*d], w)
+	}
 }
 
 // Bytes returns the storage of W and b.
-func (m *Model) Bytes() int { return 4 * (len(m.W) + len(m.B)) }
+func (m *Model) Bytes() int { return 4*len(m.W) + 2*len(m.W16) + 4*len(m.B) }
+
+// Row returns row i of W in float32: a subslice of W, or for float16
+// storage its widening into buf (length Dim).
+func (m *Model) Row(buf []float32, i int) []float32 {
+	d := m.Cfg.Dim
+	if !m.Cfg.Half {
+		return m.W[i*d : (i+1)*d]
+	}
+	kernels.FromHalf(buf, m.W16[i*d:(i+1)*d])
+	return buf
+}
 
 // Sample draws n hidden vectors (n×Dim) and the classes they were drawn
 // for: a class y from the prior, then
@@ -241,7 +274,7 @@ func (m *Model) Sample(n int, seed uint64) (hs []float32, labels []int32) {
 	hs = make([]float32, n*d)
 	labels = make([]int32, n)
 	xi := make([]float32, r)
-	tmp, sig := make([]float32, d), make([]float32, d)
+	tmp, sig, wide := make([]float32, d), make([]float32, d), make([]float32, d)
 	coef := make([]float32, r)
 	eta := cfg.HiddenNoise / math.Sqrt(float64(d))
 	for s := range n {
@@ -252,7 +285,7 @@ func (m *Model) Sample(n int, seed uint64) (hs []float32, labels []int32) {
 			xi[t] = float32(rng.NormFloat64())
 		}
 		// tmp = ξV and sig = QᵀQ·W_y, the latent-space part of W_y.
-		row := m.W[y*d : (y+1)*d]
+		row := m.Row(wide, y)
 		kernels.Gemv(coef, m.q, d, row, nil)
 		clear(tmp)
 		clear(sig)

@@ -127,3 +127,44 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 }
+
+// TestHalf checks float16 storage: W16 is the float32 model's W rounded
+// once, row by row, with the same bias, and samples are drawn from the
+// stored rows.
+func TestHalf(t *testing.T) {
+	cfg := Default(2100, 48) // a partial last block
+	full, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Half = true
+	half, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if half.W != nil || len(half.W16) != 2100*48 || half.Bytes() != 2*2100*48+4*2100 {
+		t.Fatalf("half model: W %d, W16 %d, %d bytes", len(half.W), len(half.W16), half.Bytes())
+	}
+	want := make([]uint16, len(full.W))
+	kernels.ToHalf(want, full.W)
+	if !slices.Equal(half.W16, want) || !slices.Equal(half.B, full.B) {
+		t.Fatal("float16 rows are not the float32 rows rounded")
+	}
+	buf := make([]float32, 48)
+	row := half.Row(buf, 2099)
+	wide := make([]float32, 48)
+	kernels.FromHalf(wide, want[2099*48:])
+	if !slices.Equal(row, wide) || !slices.Equal(full.Row(nil, 5), full.W[5*48:6*48]) {
+		t.Fatal("Row")
+	}
+	hh, lh := half.Sample(20, 9)
+	hf, lf := full.Sample(20, 9)
+	if !slices.Equal(lh, lf) {
+		t.Fatal("the same seed drew different classes")
+	}
+	for i, v := range hh { // the rows differ by float16 rounding only
+		if math.Abs(float64(v-hf[i])) > 1e-2*(1+math.Abs(float64(v))) {
+			t.Fatalf("sample %d: %v vs %v", i, v, hf[i])
+		}
+	}
+}
