@@ -17,6 +17,7 @@ import (
 )
 
 func main() {
+	setMemoryLimit()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "elastic:", err)
 		os.Exit(1)
