@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// setMemoryLimit gives the Go runtime a soft memory limit of 85% of the
+// setMemoryLimit gives the Go runtime a soft memory limit of 80% of the
 // machine's RAM unless GOMEMLIMIT is set. The default collector lets the
 // heap grow to twice what is live before it runs, so `bench screen
 // --classes 10000000 --half`, whose weights alone take 10 GB, reached 21.7
@@ -19,7 +19,7 @@ func setMemoryLimit() {
 		return
 	}
 	if total := memTotal(); total > 0 {
-		debug.SetMemoryLimit(total / 100 * 85)
+		debug.SetMemoryLimit(total / 100 * 80)
 	}
 }
 
