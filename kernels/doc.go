@@ -26,7 +26,14 @@
 //   - float32 GEMV and row-gather GEMV: AVX-512 and AVX2+FMA, four rows per
 //     pass sharing each load of x, masked tails. Pure Go reaches a fraction
 //     of memory bandwidth; these stream cold weights at or above the copy
-//     bandwidth measured by `elastic bench gemv`.
+//     bandwidth measured by `elastic bench gemv`. The AVX-512 gather
+//     prefetches the next four listed rows into L2 while it multiplies the
+//     current four: scattered rows of a few KiB are streams too short for
+//     the hardware prefetchers.
+//   - float16 GEMV and row-gather GEMV (GemvHalf): AVX-512 VCVTPH2PS widens
+//     the weights in registers; the dense one prefetches ahead, without
+//     which it ran at half the float32 GEMV's bandwidth. Only classifiers
+//     too large for float32 use them (package screen).
 //   - GEMM: packed panels with a 14×32 AVX-512 (6×16 AVX2) micro-kernel.
 //     PackB/GemmPacked keep a packed op(B) for many products: a recurrent
 //     layer multiplies a batch of 20 rows by the same W_hh at every time

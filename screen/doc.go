@@ -38,6 +38,12 @@
 // is worst-case: on inputs that spread over many directions P cannot see,
 // it certifies only with many candidates.
 //
+// A classifier too large for float32 (10M×512 is 20 GB) may be stored in
+// float16 (spec.NewLinearHalf): the full and exact GEMVs then read float16
+// rows, and Fit, instead of forming Solve's per-row cross moments, takes
+// the fit as a d×k map of W's rows (spec.Stats.SolveMap) and applies it
+// block by block, quantizing each block as it is made.
+//
 // A screener is tied to its classifier by a fingerprint of W and b (Save,
 // Load, NewClassifier). RunBench times full against screened
 // classification on synthetic classifiers (package screen/synth) with cold
