@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -30,15 +31,24 @@ func memTotal() int64 {
 		return 0
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return parseMemTotal(f)
+}
+
+// parseMemTotal returns the "MemTotal: N kB" line of a meminfo file in
+// bytes, or 0 if there is none or it does not parse.
+func parseMemTotal(r io.Reader) int64 {
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
+		rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:")
+		if !ok {
+			continue
 		}
+		num, ok := strings.CutSuffix(strings.TrimSpace(rest), " kB")
+		kb, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+		if !ok || err != nil || kb <= 0 || kb > 1<<40 {
+			return 0
+		}
+		return kb << 10
 	}
 	return 0
 }
