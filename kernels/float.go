@@ -40,18 +40,18 @@ func GemvGather(y, w []float32, cols int, x, b []float32, idx []int32) {
 }
 
 // gemvGrain is the number of rows each Pool task takes at least, chosen so a
-// task reads around 256 KiB of weights: below that the hand-off between
-// workers costs more than it saves.
-func gemvGrain(cols int) int {
+// task reads around 256 KiB of weights of the given size: below that the
+// hand-off between workers costs more than it saves.
+func gemvGrain(cols, size int) int {
 	const bytesPerTask = 256 << 10
-	return max(4, bytesPerTask/(4*max(cols, 1))) &^ 3
+	return max(4, bytesPerTask/(size*max(cols, 1))) &^ 3
 }
 
 // Gemv is the multithreaded form of the package-level Gemv: the rows are
 // split among the pool's workers.
 func (p *Pool) Gemv(y, w []float32, cols int, x, b []float32) {
 	checkGemv("Pool.Gemv", y, w, cols, x, b)
-	p.For(len(y), gemvGrain(cols), func(lo, hi int) {
+	p.For(len(y), gemvGrain(cols, 4), func(lo, hi int) {
 		gemvRange(y, w, cols, x, b, lo, hi)
 	})
 }
@@ -61,12 +61,14 @@ func (p *Pool) Gemv(y, w []float32, cols int, x, b []float32) {
 func (p *Pool) GemvGather(y, w []float32, cols int, x, b []float32, idx []int32) {
 	checkGemv("Pool.GemvGather", y, w, cols, x, b)
 	checkGatherIndex("Pool.GemvGather", idx, len(y))
-	p.For(len(idx), gemvGrain(cols), func(lo, hi int) {
+	p.For(len(idx), gemvGrain(cols, 4), func(lo, hi int) {
 		gemvGatherRange(y, w, cols, x, b, idx, lo, hi)
 	})
 }
 
-func checkGemv(op string, y, w []float32, cols int, x, b []float32) {
+// checkGemv panics unless w holds len(y)×cols weights (float32, or float16
+// bits), x has cols entries and b is nil or has len(y).
+func checkGemv[W float32 | uint16](op string, y []float32, w []W, cols int, x, b []float32) {
 	if cols < 0 {
 		panic(fmt.Sprintf("kernels: %s: negative cols %d", op, cols))
 	}

@@ -15,19 +15,14 @@ func dotAVX512(x, y []float32) float32
 func dotAVX2(x, y []float32) float32
 
 // dot4AVX512 stores the dot products of x with the four rows starting at
-// r0..r3, each of len(x) elements, in out.
+// r0..r3, each of len(x) elements, in out. With p non-nil it prefetches
+// into L2 the rows of as many elements that start at the addresses in p.
 //
 //go:noescape
-func dot4AVX512(x []float32, r0, r1, r2, r3 *float32, out *[4]float32)
+func dot4AVX512(x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32)
 
 //go:noescape
 func dot4AVX2(x []float32, r0, r1, r2, r3 *float32, out *[4]float32)
-
-// dot4PfAVX512 is dot4AVX512 prefetching into L2 the rows that start at
-// the addresses in p, each of len(x) elements (0: none).
-//
-//go:noescape
-func dot4PfAVX512(x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32)
 
 //go:noescape
 func axpyAVX512(alpha float32, x, y []float32)
@@ -95,7 +90,7 @@ func gemvGatherAVX2(y, w []float32, cols int, x []float32, idx []int32) {
 // gemvGatherBy4 stay on the stack.
 func dot4Sel(wide bool, x []float32, r0, r1, r2, r3 *float32, out *[4]float32) {
 	if wide {
-		dot4AVX512(x, r0, r1, r2, r3, out)
+		dot4AVX512(x, r0, r1, r2, r3, nil, out)
 	} else {
 		dot4AVX2(x, r0, r1, r2, r3, out)
 	}
@@ -155,9 +150,9 @@ func gemvGatherBy4(y, w []float32, cols int, x []float32, idx []int32, wide bool
 			for t, row := range n {
 				pf[t] = uintptr(unsafe.Pointer(&w[int(row)*cols]))
 			}
-			dot4PfAVX512(x, r0, r1, r2, r3, &pf, &out)
+			dot4AVX512(x, r0, r1, r2, r3, &pf, &out)
 		default:
-			dot4AVX512(x, r0, r1, r2, r3, &out)
+			dot4AVX512(x, r0, r1, r2, r3, nil, &out)
 		}
 		y[r[0]], y[r[1]], y[r[2]], y[r[3]] = out[0], out[1], out[2], out[3]
 	}

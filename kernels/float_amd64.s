@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "dot4_amd64.h"
 
 // floatMask holds eight all-ones words then eight zero words; the 32 bytes
 // at offset 4*(8-r) form a VMASKMOVPS mask selecting the first r lanes.
@@ -89,14 +90,33 @@ d512reduce:
 	VZEROUPPER
 	RET
 
-// func dot4AVX512(x []float32, r0, r1, r2, r3 *float32, out *[4]float32)
-TEXT ·dot4AVX512(SB), NOSPLIT, $0-64
+// D4BODY32 multiplies 32 columns of x (SI) by the four rows R8–R11 at
+// column AX into the accumulators Z0–Z7.
+#define D4BODY32 \
+	VMOVUPS     (SI)(AX*4), Z8       \
+	VMOVUPS     64(SI)(AX*4), Z9     \
+	VFMADD231PS (R8)(AX*4), Z8, Z0   \
+	VFMADD231PS (R9)(AX*4), Z8, Z1   \
+	VFMADD231PS (R10)(AX*4), Z8, Z2  \
+	VFMADD231PS (R11)(AX*4), Z8, Z3  \
+	VFMADD231PS 64(R8)(AX*4), Z9, Z4 \
+	VFMADD231PS 64(R9)(AX*4), Z9, Z5 \
+	VFMADD231PS 64(R10)(AX*4), Z9, Z6 \
+	VFMADD231PS 64(R11)(AX*4), Z9, Z7
+
+// func dot4AVX512(x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32)
+//
+// With p non-nil it prefetches into L2, two lines of each per 32 columns,
+// the four rows starting at p[0..3] (a gather's next group), so they
+// arrive as the current rows end.
+TEXT ·dot4AVX512(SB), NOSPLIT, $0-72
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
 	MOVQ r0+24(FP), R8
 	MOVQ r1+32(FP), R9
 	MOVQ r2+40(FP), R10
 	MOVQ r3+48(FP), R11
+	MOVQ p+56(FP), BX
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -109,18 +129,30 @@ TEXT ·dot4AVX512(SB), NOSPLIT, $0-64
 	MOVQ CX, DX
 	ANDQ $-32, DX
 	JZ   d4x512tail16
+	TESTQ BX, BX
+	JZ    d4x512loop32
+	MOVQ  0(BX), R12
+	MOVQ  8(BX), R13
+	MOVQ  16(BX), R14
+	MOVQ  24(BX), DI
+
+d4x512loop32pf:
+	PREFETCHT1 (R12)(AX*4)
+	PREFETCHT1 64(R12)(AX*4)
+	PREFETCHT1 (R13)(AX*4)
+	PREFETCHT1 64(R13)(AX*4)
+	PREFETCHT1 (R14)(AX*4)
+	PREFETCHT1 64(R14)(AX*4)
+	PREFETCHT1 (DI)(AX*4)
+	PREFETCHT1 64(DI)(AX*4)
+	D4BODY32
+	ADDQ       $32, AX
+	CMPQ       AX, DX
+	JB         d4x512loop32pf
+	JMP        d4x512tail16
 
 d4x512loop32:
-	VMOVUPS     (SI)(AX*4), Z8
-	VMOVUPS     64(SI)(AX*4), Z9
-	VFMADD231PS (R8)(AX*4), Z8, Z0
-	VFMADD231PS (R9)(AX*4), Z8, Z1
-	VFMADD231PS (R10)(AX*4), Z8, Z2
-	VFMADD231PS (R11)(AX*4), Z8, Z3
-	VFMADD231PS 64(R8)(AX*4), Z9, Z4
-	VFMADD231PS 64(R9)(AX*4), Z9, Z5
-	VFMADD231PS 64(R10)(AX*4), Z9, Z6
-	VFMADD231PS 64(R11)(AX*4), Z9, Z7
+	D4BODY32
 	ADDQ        $32, AX
 	CMPQ        AX, DX
 	JB          d4x512loop32
@@ -155,142 +187,9 @@ d4x512tailmask:
 	VFMADD231PS Z9, Z8, Z7
 
 d4x512reduce:
-	VADDPS        Z4, Z0, Z0
-	VADDPS        Z5, Z1, Z1
-	VADDPS        Z6, Z2, Z2
-	VADDPS        Z7, Z3, Z3
-	VEXTRACTF64X4 $1, Z0, Y4
-	VEXTRACTF64X4 $1, Z1, Y5
-	VEXTRACTF64X4 $1, Z2, Y6
-	VEXTRACTF64X4 $1, Z3, Y7
-	VADDPS        Y4, Y0, Y0
-	VADDPS        Y5, Y1, Y1
-	VADDPS        Y6, Y2, Y2
-	VADDPS        Y7, Y3, Y3
-	VEXTRACTF128  $1, Y0, X4
-	VEXTRACTF128  $1, Y1, X5
-	VEXTRACTF128  $1, Y2, X6
-	VEXTRACTF128  $1, Y3, X7
-	VADDPS        X4, X0, X0
-	VADDPS        X5, X1, X1
-	VADDPS        X6, X2, X2
-	VADDPS        X7, X3, X3
-	VHADDPS       X1, X0, X0
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X0, X0
-	MOVQ          out+56(FP), DI
-	VMOVUPS       X0, (DI)
-	VZEROUPPER
-	RET
-
-// dot4PfAVX512 is dot4AVX512 that, while it streams rows r0..r3, prefetches
-// into L2 the rows at p0..p3 (the gather's next group), two lines of each
-// per 32 columns, so they arrive as the current rows end.
-//
-// func dot4PfAVX512(x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32)
-TEXT ·dot4PfAVX512(SB), NOSPLIT, $0-72
-	MOVQ x_base+0(FP), SI
-	MOVQ x_len+8(FP), CX
-	MOVQ r0+24(FP), R8
-	MOVQ r1+32(FP), R9
-	MOVQ r2+40(FP), R10
-	MOVQ r3+48(FP), R11
-	MOVQ p+56(FP), BX
-	MOVQ 0(BX), R12
-	MOVQ 8(BX), R13
-	MOVQ 16(BX), R14
-	MOVQ 24(BX), DI
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	XORQ AX, AX
-	MOVQ CX, DX
-	ANDQ $-32, DX
-	JZ   d4p512tail16
-
-d4p512loop32:
-	PREFETCHT1  (R12)(AX*4)
-	PREFETCHT1  64(R12)(AX*4)
-	PREFETCHT1  (R13)(AX*4)
-	PREFETCHT1  64(R13)(AX*4)
-	PREFETCHT1  (R14)(AX*4)
-	PREFETCHT1  64(R14)(AX*4)
-	PREFETCHT1  (DI)(AX*4)
-	PREFETCHT1  64(DI)(AX*4)
-	VMOVUPS     (SI)(AX*4), Z8
-	VMOVUPS     64(SI)(AX*4), Z9
-	VFMADD231PS (R8)(AX*4), Z8, Z0
-	VFMADD231PS (R9)(AX*4), Z8, Z1
-	VFMADD231PS (R10)(AX*4), Z8, Z2
-	VFMADD231PS (R11)(AX*4), Z8, Z3
-	VFMADD231PS 64(R8)(AX*4), Z9, Z4
-	VFMADD231PS 64(R9)(AX*4), Z9, Z5
-	VFMADD231PS 64(R10)(AX*4), Z9, Z6
-	VFMADD231PS 64(R11)(AX*4), Z9, Z7
-	ADDQ        $32, AX
-	CMPQ        AX, DX
-	JB          d4p512loop32
-
-d4p512tail16:
-	MOVQ CX, DX
-	SUBQ AX, DX
-	CMPQ DX, $16
-	JB   d4p512tailmask
-	VMOVUPS     (SI)(AX*4), Z8
-	VFMADD231PS (R8)(AX*4), Z8, Z0
-	VFMADD231PS (R9)(AX*4), Z8, Z1
-	VFMADD231PS (R10)(AX*4), Z8, Z2
-	VFMADD231PS (R11)(AX*4), Z8, Z3
-	ADDQ        $16, AX
-
-d4p512tailmask:
-	SUBQ        AX, CX
-	JZ          d4p512reduce
-	MOVL        $1, BX
-	SHLL        CX, BX
-	DECL        BX
-	KMOVW       BX, K1
-	VMOVUPS.Z   (SI)(AX*4), K1, Z8
-	VMOVUPS.Z   (R8)(AX*4), K1, Z9
-	VFMADD231PS Z9, Z8, Z4
-	VMOVUPS.Z   (R9)(AX*4), K1, Z9
-	VFMADD231PS Z9, Z8, Z5
-	VMOVUPS.Z   (R10)(AX*4), K1, Z9
-	VFMADD231PS Z9, Z8, Z6
-	VMOVUPS.Z   (R11)(AX*4), K1, Z9
-	VFMADD231PS Z9, Z8, Z7
-
-d4p512reduce:
-	VADDPS        Z4, Z0, Z0
-	VADDPS        Z5, Z1, Z1
-	VADDPS        Z6, Z2, Z2
-	VADDPS        Z7, Z3, Z3
-	VEXTRACTF64X4 $1, Z0, Y4
-	VEXTRACTF64X4 $1, Z1, Y5
-	VEXTRACTF64X4 $1, Z2, Y6
-	VEXTRACTF64X4 $1, Z3, Y7
-	VADDPS        Y4, Y0, Y0
-	VADDPS        Y5, Y1, Y1
-	VADDPS        Y6, Y2, Y2
-	VADDPS        Y7, Y3, Y3
-	VEXTRACTF128  $1, Y0, X4
-	VEXTRACTF128  $1, Y1, X5
-	VEXTRACTF128  $1, Y2, X6
-	VEXTRACTF128  $1, Y3, X7
-	VADDPS        X4, X0, X0
-	VADDPS        X5, X1, X1
-	VADDPS        X6, X2, X2
-	VADDPS        X7, X3, X3
-	VHADDPS       X1, X0, X0
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X0, X0
-	MOVQ          out+64(FP), DI
-	VMOVUPS       X0, (DI)
+	DOT4REDUCE
+	MOVQ    out+64(FP), DI
+	VMOVUPS X0, (DI)
 	VZEROUPPER
 	RET
 

@@ -35,28 +35,22 @@ func FromHalf(dst []float32, src []uint16) {
 // len(y)×cols row-major binary16 matrix w. It panics on the shape errors of
 // Gemv.
 func GemvHalf(y []float32, w []uint16, cols int, x, b []float32) {
-	checkHalf("GemvHalf", y, w, cols, x, b)
+	checkGemv("GemvHalf", y, w, cols, x, b)
 	gemvHalfRange(y, w, cols, x, b, 0, len(y))
 }
 
 // GemvHalfGather is GemvGather with W stored in float16: only the rows
 // listed in idx are read and written.
 func GemvHalfGather(y []float32, w []uint16, cols int, x, b []float32, idx []int32) {
-	checkHalf("GemvHalfGather", y, w, cols, x, b)
+	checkGemv("GemvHalfGather", y, w, cols, x, b)
 	checkGatherIndex("GemvHalfGather", idx, len(y))
 	gemvHalfGatherRange(y, w, cols, x, b, idx, 0, len(idx))
 }
 
-// halfGrain is gemvGrain for two-byte weights: about 256 KiB per task.
-func halfGrain(cols int) int {
-	const bytesPerTask = 256 << 10
-	return max(4, bytesPerTask/(2*max(cols, 1))) &^ 3
-}
-
 // GemvHalf is the multithreaded form of the package-level GemvHalf.
 func (p *Pool) GemvHalf(y []float32, w []uint16, cols int, x, b []float32) {
-	checkHalf("Pool.GemvHalf", y, w, cols, x, b)
-	p.For(len(y), halfGrain(cols), func(lo, hi int) {
+	checkGemv("Pool.GemvHalf", y, w, cols, x, b)
+	p.For(len(y), gemvGrain(cols, 2), func(lo, hi int) {
 		gemvHalfRange(y, w, cols, x, b, lo, hi)
 	})
 }
@@ -64,24 +58,11 @@ func (p *Pool) GemvHalf(y []float32, w []uint16, cols int, x, b []float32) {
 // GemvHalfGather is the multithreaded form of the package-level
 // GemvHalfGather: the index list is split among the pool's workers.
 func (p *Pool) GemvHalfGather(y []float32, w []uint16, cols int, x, b []float32, idx []int32) {
-	checkHalf("Pool.GemvHalfGather", y, w, cols, x, b)
+	checkGemv("Pool.GemvHalfGather", y, w, cols, x, b)
 	checkGatherIndex("Pool.GemvHalfGather", idx, len(y))
-	p.For(len(idx), halfGrain(cols), func(lo, hi int) {
+	p.For(len(idx), gemvGrain(cols, 2), func(lo, hi int) {
 		gemvHalfGatherRange(y, w, cols, x, b, idx, lo, hi)
 	})
-}
-
-func checkHalf(op string, y []float32, w []uint16, cols int, x, b []float32) {
-	switch {
-	case cols < 0:
-		panic(fmt.Sprintf("kernels: %s: negative cols %d", op, cols))
-	case len(w) != len(y)*cols:
-		panic(fmt.Sprintf("kernels: %s: len(w)=%d != rows*cols=%d*%d", op, len(w), len(y), cols))
-	case len(x) != cols:
-		panic(fmt.Sprintf("kernels: %s: len(x)=%d != cols=%d", op, len(x), cols))
-	case b != nil && len(b) != len(y):
-		panic(fmt.Sprintf("kernels: %s: len(b)=%d != rows=%d", op, len(b), len(y)))
-	}
 }
 
 func gemvHalfRange(y []float32, w []uint16, cols int, x, b []float32, lo, hi int) {

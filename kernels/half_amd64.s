@@ -1,6 +1,29 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "dot4_amd64.h"
+
+// H4BODY32 multiplies 32 columns of x (SI) by the four binary16 rows
+// R8–R11 at column AX, widened by VCVTPH2PS, into Z0–Z7.
+#define H4BODY32 \
+	VMOVUPS     (SI)(AX*4), Z8        \
+	VMOVUPS     64(SI)(AX*4), Z9      \
+	VCVTPH2PS   (R8)(AX*2), Z10       \
+	VCVTPH2PS   (R9)(AX*2), Z11       \
+	VCVTPH2PS   (R10)(AX*2), Z12      \
+	VCVTPH2PS   (R11)(AX*2), Z13      \
+	VFMADD231PS Z10, Z8, Z0           \
+	VFMADD231PS Z11, Z8, Z1           \
+	VFMADD231PS Z12, Z8, Z2           \
+	VFMADD231PS Z13, Z8, Z3           \
+	VCVTPH2PS   32(R8)(AX*2), Z10     \
+	VCVTPH2PS   32(R9)(AX*2), Z11     \
+	VCVTPH2PS   32(R10)(AX*2), Z12    \
+	VCVTPH2PS   32(R11)(AX*2), Z13    \
+	VFMADD231PS Z10, Z9, Z4           \
+	VFMADD231PS Z11, Z9, Z5           \
+	VFMADD231PS Z12, Z9, Z6           \
+	VFMADD231PS Z13, Z9, Z7
 
 // HPF prefetches into L2 the 256 bytes at R12 + 8·AX: when the four rows
 // are consecutive (R12 != 0), the loop walks their 4·cols·2 contiguous
@@ -38,48 +61,14 @@ TEXT ·dot4HalfAVX512(SB), NOSPLIT, $0-72
 
 h4loop32pf:
 	HPF
-	VMOVUPS     (SI)(AX*4), Z8
-	VMOVUPS     64(SI)(AX*4), Z9
-	VCVTPH2PS   (R8)(AX*2), Z10
-	VCVTPH2PS   (R9)(AX*2), Z11
-	VCVTPH2PS   (R10)(AX*2), Z12
-	VCVTPH2PS   (R11)(AX*2), Z13
-	VFMADD231PS Z10, Z8, Z0
-	VFMADD231PS Z11, Z8, Z1
-	VFMADD231PS Z12, Z8, Z2
-	VFMADD231PS Z13, Z8, Z3
-	VCVTPH2PS   32(R8)(AX*2), Z10
-	VCVTPH2PS   32(R9)(AX*2), Z11
-	VCVTPH2PS   32(R10)(AX*2), Z12
-	VCVTPH2PS   32(R11)(AX*2), Z13
-	VFMADD231PS Z10, Z9, Z4
-	VFMADD231PS Z11, Z9, Z5
-	VFMADD231PS Z12, Z9, Z6
-	VFMADD231PS Z13, Z9, Z7
+	H4BODY32
 	ADDQ        $32, AX
 	CMPQ        AX, DX
 	JB          h4loop32pf
 	JMP         h4tail16
 
 h4loop32:
-	VMOVUPS     (SI)(AX*4), Z8
-	VMOVUPS     64(SI)(AX*4), Z9
-	VCVTPH2PS   (R8)(AX*2), Z10
-	VCVTPH2PS   (R9)(AX*2), Z11
-	VCVTPH2PS   (R10)(AX*2), Z12
-	VCVTPH2PS   (R11)(AX*2), Z13
-	VFMADD231PS Z10, Z8, Z0
-	VFMADD231PS Z11, Z8, Z1
-	VFMADD231PS Z12, Z8, Z2
-	VFMADD231PS Z13, Z8, Z3
-	VCVTPH2PS   32(R8)(AX*2), Z10
-	VCVTPH2PS   32(R9)(AX*2), Z11
-	VCVTPH2PS   32(R10)(AX*2), Z12
-	VCVTPH2PS   32(R11)(AX*2), Z13
-	VFMADD231PS Z10, Z9, Z4
-	VFMADD231PS Z11, Z9, Z5
-	VFMADD231PS Z12, Z9, Z6
-	VFMADD231PS Z13, Z9, Z7
+	H4BODY32
 	ADDQ        $32, AX
 	CMPQ        AX, DX
 	JB          h4loop32
@@ -98,31 +87,9 @@ h4tail16:
 	VFMADD231PS Z13, Z8, Z3
 
 h4reduce:
-	VADDPS        Z4, Z0, Z0
-	VADDPS        Z5, Z1, Z1
-	VADDPS        Z6, Z2, Z2
-	VADDPS        Z7, Z3, Z3
-	VEXTRACTF64X4 $1, Z0, Y4
-	VEXTRACTF64X4 $1, Z1, Y5
-	VEXTRACTF64X4 $1, Z2, Y6
-	VEXTRACTF64X4 $1, Z3, Y7
-	VADDPS        Y4, Y0, Y0
-	VADDPS        Y5, Y1, Y1
-	VADDPS        Y6, Y2, Y2
-	VADDPS        Y7, Y3, Y3
-	VEXTRACTF128  $1, Y0, X4
-	VEXTRACTF128  $1, Y1, X5
-	VEXTRACTF128  $1, Y2, X6
-	VEXTRACTF128  $1, Y3, X7
-	VADDPS        X4, X0, X0
-	VADDPS        X5, X1, X1
-	VADDPS        X6, X2, X2
-	VADDPS        X7, X3, X3
-	VHADDPS       X1, X0, X0
-	VHADDPS       X3, X2, X2
-	VHADDPS       X2, X0, X0
-	MOVQ          out+64(FP), DI
-	VMOVUPS       X0, (DI)
+	DOT4REDUCE
+	MOVQ    out+64(FP), DI
+	VMOVUPS X0, (DI)
 	VZEROUPPER
 	RET
 

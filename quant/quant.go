@@ -110,9 +110,8 @@ func Quantize(w []float32, rows, cols int, bits Bits, perRow bool) (*Matrix, err
 		}
 	}
 	qmax := float64(bits.Max())
-	m := &Matrix{Bits: bits, Rows: rows, Cols: cols}
+	m := NewMatrix(bits, rows, cols)
 	if perRow {
-		m.Scales = make([]float32, rows)
 		for i := range rows {
 			m.Scales[i] = float32(float64(maxAbs(w[i*cols:(i+1)*cols])) / qmax)
 		}
@@ -120,14 +119,6 @@ func Quantize(w []float32, rows, cols int, bits Bits, perRow bool) (*Matrix, err
 		m.Scales = []float32{float32(float64(maxAbs(w)) / qmax)}
 	}
 	codes := make([]int8, cols) // one row, for the packed widths
-	switch bits {
-	case Int8:
-		m.I8 = make([]int8, rows*cols)
-	case Int16:
-		m.I16 = make([]int16, rows*cols)
-	default:
-		m.Packed = make([]byte, rows*m.Stride())
-	}
 	for i := range rows {
 		s := float64(m.Scale(i))
 		row := w[i*cols : (i+1)*cols]

@@ -1,0 +1,27 @@
+// DOT4REDUCE sums the AVX-512 accumulators of a four-row dot product —
+// Z0–Z3 and Z4–Z7 hold partial sums of rows 0–3 — into X0 = the four
+// sums, clobbering Z1–Z7. The float32 and float16 GEMVs share it.
+#define DOT4REDUCE \
+	VADDPS        Z4, Z0, Z0 \
+	VADDPS        Z5, Z1, Z1 \
+	VADDPS        Z6, Z2, Z2 \
+	VADDPS        Z7, Z3, Z3 \
+	VEXTRACTF64X4 $1, Z0, Y4 \
+	VEXTRACTF64X4 $1, Z1, Y5 \
+	VEXTRACTF64X4 $1, Z2, Y6 \
+	VEXTRACTF64X4 $1, Z3, Y7 \
+	VADDPS        Y4, Y0, Y0 \
+	VADDPS        Y5, Y1, Y1 \
+	VADDPS        Y6, Y2, Y2 \
+	VADDPS        Y7, Y3, Y3 \
+	VEXTRACTF128  $1, Y0, X4 \
+	VEXTRACTF128  $1, Y1, X5 \
+	VEXTRACTF128  $1, Y2, X6 \
+	VEXTRACTF128  $1, Y3, X7 \
+	VADDPS        X4, X0, X0 \
+	VADDPS        X5, X1, X1 \
+	VADDPS        X6, X2, X2 \
+	VADDPS        X7, X3, X3 \
+	VHADDPS       X1, X0, X0 \
+	VHADDPS       X3, X2, X2 \
+	VHADDPS       X2, X0, X0
