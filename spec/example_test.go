@@ -64,3 +64,39 @@ func Example() {
 	// INT8 costs under 1% of loss: true
 	// weights: 8192 bytes FP32, 2304 bytes INT8, for a 65536-byte layer
 }
+
+// The fit as a map: for a map with many rows, W̃ = W·M and b̃ = W·m + b can
+// be formed block by block instead of all at once by Solve.
+func ExampleStats_SolveMap() {
+	const n, d, k, samples = 6, 16, 4, 200
+	r := rand.New(rand.NewPCG(3, 4))
+	w, b := make([]float32, n*d), make([]float32, n)
+	for i := range w {
+		w[i] = float32(r.NormFloat64())
+	}
+	big := spec.NewLinear(w, b, n, d)
+	p, err := rproj.New(k, d, rproj.DefaultSparsity, 1)
+	if err != nil {
+		panic(err)
+	}
+	st := spec.NewLinearStats(big, p)
+	xs := make([]float32, samples*d)
+	for i := range xs {
+		xs[i] = float32(r.NormFloat64())
+	}
+	if err := st.Add(xs); err != nil {
+		panic(err)
+	}
+	m, _, err := st.SolveMap(0)
+	if err != nil {
+		panic(err)
+	}
+	little, _ := st.Solve(0)
+	// Row 2 of W̃ from the map, against Solve's.
+	var v float64
+	for j := range d {
+		v += float64(w[2*d+j]) * m[j*k+1]
+	}
+	fmt.Printf("map %.4f, Solve %.4f\n", v, little.W[2*k+1])
+	// Output: map 0.5986, Solve 0.5986
+}
