@@ -1,3 +1,14 @@
+// DOT4ZERO clears the accumulators Z0–Z7 of a four-row dot product.
+#define DOT4ZERO \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7
+
 // DOT4REDUCE sums the AVX-512 accumulators of a four-row dot product —
 // Z0–Z3 and Z4–Z7 hold partial sums of rows 0–3 — into X0 = the four
 // sums, clobbering Z1–Z7. The float32 and float16 GEMVs share it.
