@@ -25,7 +25,7 @@ func Axpy(alpha float32, x, y []float32) {
 // len(y).
 func Gemv(y, w []float32, cols int, x, b []float32) {
 	checkGemv("Gemv", y, w, cols, x, b)
-	gemvRange(y, w, cols, x, b, 0, len(y))
+	gemvRange(gemvRowsF32, y, w, cols, x, b, 0, len(y))
 }
 
 // GemvGather computes y[r] = W[r,:]·x + b[r] for every row r listed in idx,
@@ -36,7 +36,7 @@ func Gemv(y, w []float32, cols int, x, b []float32) {
 func GemvGather(y, w []float32, cols int, x, b []float32, idx []int32) {
 	checkGemv("GemvGather", y, w, cols, x, b)
 	checkGatherIndex("GemvGather", idx, len(y))
-	gemvGatherRange(y, w, cols, x, b, idx, 0, len(idx))
+	gemvGatherRange(gemvGatherF32, y, w, cols, x, b, idx, 0, len(idx))
 }
 
 // gemvGrain is the number of rows each Pool task takes at least, chosen so a
@@ -52,7 +52,7 @@ func gemvGrain(cols, size int) int {
 func (p *Pool) Gemv(y, w []float32, cols int, x, b []float32) {
 	checkGemv("Pool.Gemv", y, w, cols, x, b)
 	p.For(len(y), gemvGrain(cols, 4), func(lo, hi int) {
-		gemvRange(y, w, cols, x, b, lo, hi)
+		gemvRange(gemvRowsF32, y, w, cols, x, b, lo, hi)
 	})
 }
 
@@ -62,7 +62,7 @@ func (p *Pool) GemvGather(y, w []float32, cols int, x, b []float32, idx []int32)
 	checkGemv("Pool.GemvGather", y, w, cols, x, b)
 	checkGatherIndex("Pool.GemvGather", idx, len(y))
 	p.For(len(idx), gemvGrain(cols, 4), func(lo, hi int) {
-		gemvGatherRange(y, w, cols, x, b, idx, lo, hi)
+		gemvGatherRange(gemvGatherF32, y, w, cols, x, b, idx, lo, hi)
 	})
 }
 
@@ -91,12 +91,13 @@ func checkGatherIndex(op string, idx []int32, rows int) {
 	}
 }
 
-// gemvRange computes rows [lo, hi) of a checked Gemv.
-func gemvRange(y, w []float32, cols int, x, b []float32, lo, hi int) {
+// gemvRange computes rows [lo, hi) of a checked Gemv, the rows by the
+// kernel rows for the weight type (float32 or float16 bits), then the bias.
+func gemvRange[W float32 | uint16](rows func(y []float32, w []W, cols int, x []float32), y []float32, w []W, cols int, x, b []float32, lo, hi int) {
 	if lo >= hi {
 		return
 	}
-	gemvRowsF32(y[lo:hi], w[lo*cols:hi*cols], cols, x)
+	rows(y[lo:hi], w[lo*cols:hi*cols], cols, x)
 	if b != nil {
 		for i, v := range b[lo:hi] {
 			y[lo+i] += v
@@ -104,13 +105,14 @@ func gemvRange(y, w []float32, cols int, x, b []float32, lo, hi int) {
 	}
 }
 
-// gemvGatherRange computes the rows idx[lo:hi] of a checked GemvGather.
-func gemvGatherRange(y, w []float32, cols int, x, b []float32, idx []int32, lo, hi int) {
+// gemvGatherRange computes the rows idx[lo:hi] of a checked GemvGather by
+// the kernel gather for the weight type, then the bias.
+func gemvGatherRange[W float32 | uint16](gather func(y []float32, w []W, cols int, x []float32, idx []int32), y []float32, w []W, cols int, x, b []float32, idx []int32, lo, hi int) {
 	if lo >= hi {
 		return
 	}
 	idx = idx[lo:hi]
-	gemvGatherF32(y, w, cols, x, idx)
+	gather(y, w, cols, x, idx)
 	if b != nil {
 		for _, r := range idx {
 			y[r] += b[r]

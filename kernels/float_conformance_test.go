@@ -451,10 +451,12 @@ func TestFloatShapePanics(t *testing.T) {
 }
 
 // TestFloatGemvAllocs pins the allocation budget the decoder loop relies
-// on: none for the serial kernels, one closure for the Pool forms.
+// on: none for the serial kernels, one closure for the Pool forms, for
+// float32 and float16 weights alike.
 func TestFloatGemvAllocs(t *testing.T) {
 	const rows, cols = 4096, 515
 	w := make([]float32, rows*cols)
+	h := make([]uint16, rows*cols)
 	x := make([]float32, cols)
 	y := make([]float32, rows)
 	idx := []int32{5, 1, 4000, 7, 9}
@@ -469,6 +471,10 @@ func TestFloatGemvAllocs(t *testing.T) {
 		{"GemvGather", 0, func() { GemvGather(y, w, cols, x, nil, idx) }},
 		{"Pool.Gemv", 1, func() { p.Gemv(y, w, cols, x, nil) }},
 		{"Pool.GemvGather", 1, func() { p.GemvGather(y, w, cols, x, y, idx) }},
+		{"GemvHalf", 0, func() { GemvHalf(y, h, cols, x, y) }},
+		{"GemvHalfGather", 0, func() { GemvHalfGather(y, h, cols, x, nil, idx) }},
+		{"Pool.GemvHalf", 1, func() { p.GemvHalf(y, h, cols, x, nil) }},
+		{"Pool.GemvHalfGather", 1, func() { p.GemvHalfGather(y, h, cols, x, y, idx) }},
 	} {
 		if n := testing.AllocsPerRun(20, tc.f); n > tc.max {
 			t.Errorf("%s: %v allocations per call, want at most %v", tc.name, n, tc.max)

@@ -36,7 +36,7 @@ func FromHalf(dst []float32, src []uint16) {
 // Gemv.
 func GemvHalf(y []float32, w []uint16, cols int, x, b []float32) {
 	checkGemv("GemvHalf", y, w, cols, x, b)
-	gemvHalfRange(y, w, cols, x, b, 0, len(y))
+	gemvRange(gemvHalfRows, y, w, cols, x, b, 0, len(y))
 }
 
 // GemvHalfGather is GemvGather with W stored in float16: only the rows
@@ -44,14 +44,14 @@ func GemvHalf(y []float32, w []uint16, cols int, x, b []float32) {
 func GemvHalfGather(y []float32, w []uint16, cols int, x, b []float32, idx []int32) {
 	checkGemv("GemvHalfGather", y, w, cols, x, b)
 	checkGatherIndex("GemvHalfGather", idx, len(y))
-	gemvHalfGatherRange(y, w, cols, x, b, idx, 0, len(idx))
+	gemvGatherRange(gemvHalfGather, y, w, cols, x, b, idx, 0, len(idx))
 }
 
 // GemvHalf is the multithreaded form of the package-level GemvHalf.
 func (p *Pool) GemvHalf(y []float32, w []uint16, cols int, x, b []float32) {
 	checkGemv("Pool.GemvHalf", y, w, cols, x, b)
 	p.For(len(y), gemvGrain(cols, 2), func(lo, hi int) {
-		gemvHalfRange(y, w, cols, x, b, lo, hi)
+		gemvRange(gemvHalfRows, y, w, cols, x, b, lo, hi)
 	})
 }
 
@@ -61,33 +61,8 @@ func (p *Pool) GemvHalfGather(y []float32, w []uint16, cols int, x, b []float32,
 	checkGemv("Pool.GemvHalfGather", y, w, cols, x, b)
 	checkGatherIndex("Pool.GemvHalfGather", idx, len(y))
 	p.For(len(idx), gemvGrain(cols, 2), func(lo, hi int) {
-		gemvHalfGatherRange(y, w, cols, x, b, idx, lo, hi)
+		gemvGatherRange(gemvHalfGather, y, w, cols, x, b, idx, lo, hi)
 	})
-}
-
-func gemvHalfRange(y []float32, w []uint16, cols int, x, b []float32, lo, hi int) {
-	if lo >= hi {
-		return
-	}
-	gemvHalfRows(y[lo:hi], w[lo*cols:hi*cols], cols, x)
-	if b != nil {
-		for i, v := range b[lo:hi] {
-			y[lo+i] += v
-		}
-	}
-}
-
-func gemvHalfGatherRange(y []float32, w []uint16, cols int, x, b []float32, idx []int32, lo, hi int) {
-	if lo >= hi {
-		return
-	}
-	idx = idx[lo:hi]
-	gemvHalfGather(y, w, cols, x, idx)
-	if b != nil {
-		for _, r := range idx {
-			y[r] += b[r]
-		}
-	}
 }
 
 // The pure-Go twins. Conversions go through x448/float16, which follows
