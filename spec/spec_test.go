@@ -479,9 +479,10 @@ func TestDenseProjectionMatchesGather(t *testing.T) {
 	var fits [2][]float64
 	for i, dense := range []bool{true, false} {
 		var applies atomic.Int64
-		var p Projector = &countingProj{gatherOnly{pr.p}, &applies}
+		cp := &countingProj{gatherOnly{pr.p}, &applies}
+		var p Projector = cp
 		if dense {
-			p = countingDense{p.(*countingProj)}
+			p = countingDense{cp}
 		}
 		st := NewLinearStats(pr.lin, p)
 		if err := st.Add(pr.xs); err != nil {
