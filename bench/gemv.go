@@ -115,7 +115,7 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 	nW := Copies(wBytes, cfg.LLC)
 	ws := make([][]float32, nW)
 	for c := range ws {
-		ws[c] = make([]float32, rows*cols)
+		ws[c] = kernels.Make[float32](rows * cols)
 		fillUniform(p, ws[c], cfg.Seed+uint64(c))
 	}
 	scales := make([]float32, rows)
@@ -127,14 +127,14 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 	n8 := Copies(q8Bytes, cfg.LLC)
 	q8 := make([][]int8, n8)
 	for c := range q8 {
-		q8[c] = make([]int8, q8Bytes)
+		q8[c] = kernels.Make[int8](q8Bytes)
 		fillBytes(p, q8[c], cfg.Seed+uint64(c))
 	}
 	q4Bytes := rows * ((cols + 1) / 2)
 	n4 := Copies(q4Bytes, cfg.LLC)
 	q4 := make([][]byte, n4)
 	for c := range q4 {
-		q4[c] = make([]byte, q4Bytes)
+		q4[c] = kernels.Make[byte](q4Bytes)
 		fillBytes(p, q4[c], cfg.Seed+uint64(c)+1000)
 	}
 

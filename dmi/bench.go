@@ -157,7 +157,7 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	for c := range layers {
 		wc, ltc := w, lt
 		if c > 0 {
-			wc.WIH, wc.WHH = slices.Clone(w.WIH), slices.Clone(w.WHH)
+			wc.WIH, wc.WHH = kernels.Clone(w.WIH), kernels.Clone(w.WHH)
 			wc.BIH, wc.BHH = slices.Clone(w.BIH), slices.Clone(w.BHH)
 			ltc = lt.clone()
 		}
