@@ -361,6 +361,7 @@ meaningful, the approximation quality is not.`,
 	f.IntVar(&bits, "bits", 8, "little-module weight width: 2, 4, 8, 16 or 32")
 	f.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
 	f.IntVar(&cfg.Reps, "reps", 200, "timed steps per configuration (median reported)")
+	f.IntVar(&cfg.Load, "load", 0, "busy-loop processes competing for the CPUs while timing, as on a loaded machine")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of weights, inputs and projections")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
@@ -369,6 +370,9 @@ meaningful, the approximation quality is not.`,
 func printBenchDMI(w io.Writer, r *dmi.BenchResult) error {
 	fmt.Fprintf(w, "%s %d (input %d), batch 1, %d threads, kernels %s, %d reps, %d copies over LLC %d MiB; weights %s\n",
 		r.Cell, r.Hidden, r.Input, r.Threads, r.Impl, r.Reps, r.Copies, r.LLCBytes>>20, r.Weights)
+	if r.Load > 0 {
+		fmt.Fprintf(w, "under load: %d busy-loop processes competing for the CPUs\n", r.Load)
+	}
 	fmt.Fprintf(w, "little module INT%d, k_x=%d k_h=%d: %.2f MiB = %.1f%% of the big module's %.2f MiB (+%.2f MiB projection indices)\n",
 		r.Bits, r.KX, r.KH, float64(r.LittleByte)/(1<<20), 100*r.LittleFrac, float64(r.BigBytes)/(1<<20), float64(r.ProjBytes)/(1<<20))
 	fmt.Fprintf(w, "copy %.1f GB/s; dense step %.3f ms = %.1f GB/s (%.0f%% of copy)\n\n", r.CopyGBps, r.DenseMs, r.DenseGBps, 100*r.DenseOfBW)
