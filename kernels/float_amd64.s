@@ -308,14 +308,31 @@ d2reduce:
 	VZEROUPPER
 	RET
 
-// func dot4AVX2(x []float32, r0, r1, r2, r3 *float32, out *[4]float32)
-TEXT ·dot4AVX2(SB), NOSPLIT, $0-64
+// D4BODY16Y adds 16 columns at AX of the rows at R8-R11 to Y0-Y7, x from SI.
+#define D4BODY16Y \
+	VMOVUPS     (SI)(AX*4), Y8     \
+	VMOVUPS     32(SI)(AX*4), Y9   \
+	VFMADD231PS (R8)(AX*4), Y8, Y0 \
+	VFMADD231PS (R9)(AX*4), Y8, Y1 \
+	VFMADD231PS (R10)(AX*4), Y8, Y2 \
+	VFMADD231PS (R11)(AX*4), Y8, Y3 \
+	VFMADD231PS 32(R8)(AX*4), Y9, Y4 \
+	VFMADD231PS 32(R9)(AX*4), Y9, Y5 \
+	VFMADD231PS 32(R10)(AX*4), Y9, Y6 \
+	VFMADD231PS 32(R11)(AX*4), Y9, Y7
+
+// func dot4AVX2(x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32)
+//
+// With p non-nil it prefetches into L2, one line of each per 16 columns,
+// the four rows starting at p[0..3] (the next group), as dot4AVX512 does.
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-72
 	MOVQ   x_base+0(FP), SI
 	MOVQ   x_len+8(FP), CX
 	MOVQ   r0+24(FP), R8
 	MOVQ   r1+32(FP), R9
 	MOVQ   r2+40(FP), R10
 	MOVQ   r3+48(FP), R11
+	MOVQ   p+56(FP), BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -328,18 +345,26 @@ TEXT ·dot4AVX2(SB), NOSPLIT, $0-64
 	MOVQ   CX, DX
 	ANDQ   $-16, DX
 	JZ     d4x2tail8
+	TESTQ  BX, BX
+	JZ     d4x2loop16
+	MOVQ   0(BX), R12
+	MOVQ   8(BX), R13
+	MOVQ   16(BX), R14
+	MOVQ   24(BX), DI
+
+d4x2loop16pf:
+	PREFETCHT1 (R12)(AX*4)
+	PREFETCHT1 (R13)(AX*4)
+	PREFETCHT1 (R14)(AX*4)
+	PREFETCHT1 (DI)(AX*4)
+	D4BODY16Y
+	ADDQ       $16, AX
+	CMPQ       AX, DX
+	JB         d4x2loop16pf
+	JMP        d4x2tail8
 
 d4x2loop16:
-	VMOVUPS     (SI)(AX*4), Y8
-	VMOVUPS     32(SI)(AX*4), Y9
-	VFMADD231PS (R8)(AX*4), Y8, Y0
-	VFMADD231PS (R9)(AX*4), Y8, Y1
-	VFMADD231PS (R10)(AX*4), Y8, Y2
-	VFMADD231PS (R11)(AX*4), Y8, Y3
-	VFMADD231PS 32(R8)(AX*4), Y9, Y4
-	VFMADD231PS 32(R9)(AX*4), Y9, Y5
-	VFMADD231PS 32(R10)(AX*4), Y9, Y6
-	VFMADD231PS 32(R11)(AX*4), Y9, Y7
+	D4BODY16Y
 	ADDQ        $16, AX
 	CMPQ        AX, DX
 	JB          d4x2loop16
@@ -388,7 +413,7 @@ d4x2reduce:
 	VHADDPS      X1, X0, X0
 	VHADDPS      X3, X2, X2
 	VHADDPS      X2, X0, X0
-	MOVQ         out+56(FP), DI
+	MOVQ         out+64(FP), DI
 	VMOVUPS      X0, (DI)
 	VZEROUPPER
 	RET
