@@ -9,29 +9,29 @@ import (
 // Timing holds a DDR4 speed bin's timing parameters in clock cycles (nCK)
 // of the command clock, which runs at half the data rate.
 type Timing struct {
-	Name     string
-	RateMTs  int     // data rate, mega-transfers per second
-	TCKps    float64 // clock period in picoseconds
-	BL       int     // burst length in nCK (BL8 on a DDR bus = 4 nCK)
-	CL       int     // read latency (CAS latency, AL = 0)
-	CWL      int     // write latency
-	RCD      int     // ACT → RD/WR, same bank
-	RP       int     // PRE → ACT, same bank
-	RAS      int     // ACT → PRE, same bank
-	RC       int     // ACT → ACT, same bank
-	CCDS     int     // RD→RD / WR→WR, different bank group
-	CCDL     int     // RD→RD / WR→WR, same bank group
-	RRDS     int     // ACT → ACT, different bank group
-	RRDL     int     // ACT → ACT, same bank group
-	FAW      int     // window holding at most four ACTs per rank
-	WR       int     // write recovery: end of write data → PRE
-	RTP      int     // RD → PRE
-	WTRS     int     // end of write data → RD, different bank group
-	WTRL     int     // end of write data → RD, same bank group
-	RTRS     int     // rank-to-rank data-bus switch
-	RFC      int     // REF → any command to the rank
-	REFI     int     // average refresh interval per rank
-	Source   map[string]string
+	Name    string
+	RateMTs int     // data rate, mega-transfers per second
+	TCKps   float64 // clock period in picoseconds
+	BL      int     // burst length in nCK (BL8 on a DDR bus = 4 nCK)
+	CL      int     // read latency (CAS latency, AL = 0)
+	CWL     int     // write latency
+	RCD     int     // ACT → RD/WR, same bank
+	RP      int     // PRE → ACT, same bank
+	RAS     int     // ACT → PRE, same bank
+	RC      int     // ACT → ACT, same bank
+	CCDS    int     // RD→RD / WR→WR, different bank group
+	CCDL    int     // RD→RD / WR→WR, same bank group
+	RRDS    int     // ACT → ACT, different bank group
+	RRDL    int     // ACT → ACT, same bank group
+	FAW     int     // window holding at most four ACTs per rank
+	WR      int     // write recovery: end of write data → PRE
+	RTP     int     // RD → PRE
+	WTRS    int     // end of write data → RD, different bank group
+	WTRL    int     // end of write data → RD, same bank group
+	RTRS    int     // rank-to-rank data-bus switch
+	RFC     int     // REF → any command to the rank
+	REFI    int     // average refresh interval per rank
+	Source  map[string]string
 }
 
 // PeakBytesPerSecond is the data-bus peak of one 64-bit channel.
@@ -79,8 +79,7 @@ func DDR4_2400R() *Timing {
 // DDR4_2666V is JEDEC DDR4-2666V (CL-tRCD-tRP 19-19-19, tCK 0.75 ns), 8Gb
 // ×8, the memory of the thesis's Xeon 8280 baseline (6×DDR4-2666).
 func DDR4_2666V() *Timing {
-	t := DDR4_2400R()
-	*t = Timing{
+	t := &Timing{
 		Name: "DDR4-2666V", RateMTs: 2666, TCKps: 1e6 / 1333,
 		BL: 4, CL: 19, CWL: 14, RCD: 19, RP: 19, RAS: 43, RC: 62,
 		CCDS: 4, CCDL: 7, RRDS: 4, RRDL: 7, FAW: 28,
