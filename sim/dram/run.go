@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 
 	"github.com/elasticml/elastic/sim/core"
 )
@@ -14,7 +15,8 @@ type Options struct {
 	Preset   string // timing preset; "" means DDR4-2400R
 	Org      Org    // zero means Table63
 	Mapping  string // mapping preset or field list; "" means bg-interleaved
-	Pattern  string // "stream" or "random" (Run); ignored by RunTrace
+	Pattern  string // "stream", "random" or "trace" (Run); ignored by RunTrace
+	Trace    string // trace file for pattern "trace" (see ParseTrace)
 	Requests int64  // bursts per channel (Run)
 	// WriteFraction of the generated requests are writes (seeded).
 	WriteFraction float64
@@ -122,8 +124,21 @@ func (s *genSource) Next() (Request, bool) {
 // Run simulates opts.Requests bursts per channel of the given pattern on
 // every channel and reports bandwidth, row hits, refresh and energy.
 // "stream" reads each channel's bursts in address order under the
-// mapping; "random" draws them uniformly over the channel (seeded).
+// mapping; "random" draws them uniformly over the channel (seeded);
+// "trace" replays the file opts.Trace (RunTrace).
 func Run(opts Options) (*Report, error) {
+	if opts.Pattern == "trace" {
+		f, err := os.Open(opts.Trace)
+		if err != nil {
+			return nil, fmt.Errorf("dram: %w", err)
+		}
+		defer f.Close()
+		tr, err := ParseTrace(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", opts.Trace, err)
+		}
+		return RunTrace(opts, tr)
+	}
 	cfg, err := opts.config()
 	if err != nil {
 		return nil, err
@@ -137,7 +152,7 @@ func Run(opts Options) (*Report, error) {
 	case "random":
 		random = true
 	default:
-		return nil, fmt.Errorf("dram: unknown pattern %q (stream, random)", opts.Pattern)
+		return nil, fmt.Errorf("dram: unknown pattern %q (stream, random, trace)", opts.Pattern)
 	}
 	srcs := make([]Source, cfg.o.Channels)
 	for ch := range srcs {
