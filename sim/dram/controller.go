@@ -13,11 +13,15 @@ const QueueEntries = 64
 type Request struct {
 	Addr  Addr
 	Write bool
+	Tag   uint64 // passed to the controller's OnDone
 }
 
 // A Source supplies a channel controller's requests in order.
 type Source interface {
-	// Next returns the next request, or false when there are no more.
+	// Next returns the next request, or false when there is none now.
+	// The controller asks again on later cycles; a source that gains
+	// requests after returning false must wake the controller (see
+	// core.Engine.Wake).
 	Next() (Request, bool)
 }
 
@@ -54,7 +58,8 @@ type Controller struct {
 	t      *Timing
 	o      Org
 	src    Source
-	srcEnd bool
+	fcfs   bool
+	onDone func(tag uint64, cycle int64)
 	q      []entry
 	due    []int64 // per rank: cycle the next refresh is due
 	stats  ControllerStats
@@ -74,6 +79,14 @@ func NewController(t *Timing, o Org, src Source) (*Controller, error) {
 	}
 	return c, nil
 }
+
+// SetFCFS makes the controller serve requests strictly in arrival order
+// (the DIMM-side controller of ENMC has no request prioritising).
+func (c *Controller) SetFCFS(on bool) { c.fcfs = on }
+
+// OnDone sets a function called, at issue, with each request's tag and
+// the cycle after its last data beat.
+func (c *Controller) OnDone(f func(tag uint64, cycle int64)) { c.onDone = f }
 
 // Err returns the first error the controller met (a request outside the
 // organisation, or an internal timing violation).
@@ -107,10 +120,9 @@ func (c *Controller) Tick(now int64) int64 {
 	if c.err != nil {
 		return core.Idle
 	}
-	for !c.srcEnd && len(c.q) < QueueEntries {
+	for len(c.q) < QueueEntries {
 		r, ok := c.src.Next()
 		if !ok {
-			c.srcEnd = true
 			break
 		}
 		if err := c.ch.check(r.Addr); err != nil {
@@ -119,7 +131,7 @@ func (c *Controller) Tick(now int64) int64 {
 		}
 		c.q = append(c.q, entry{req: r, arrive: now})
 	}
-	if len(c.q) == 0 && c.srcEnd {
+	if len(c.q) == 0 {
 		return core.Idle
 	}
 	if !c.refresh(now) && !c.column(now) {
@@ -162,9 +174,17 @@ func (c *Controller) refresh(now int64) bool {
 	return false
 }
 
+// window is the part of the queue the scheduler may pick from.
+func (c *Controller) window() int {
+	if c.fcfs {
+		return min(1, len(c.q))
+	}
+	return len(c.q)
+}
+
 // column issues the oldest ready read or write to an open row.
 func (c *Controller) column(now int64) bool {
-	for i := range c.q {
+	for i := range c.window() {
 		e := &c.q[i]
 		a := e.req.Addr
 		if c.refreshing(a.Rank, now) {
@@ -194,6 +214,9 @@ func (c *Controller) column(now int64) bool {
 			c.stats.LatencySum += end - e.arrive
 		}
 		c.stats.Done = max(c.stats.Done, end)
+		if c.onDone != nil {
+			c.onDone(e.req.Tag, end)
+		}
 		c.q = append(c.q[:i], c.q[i+1:]...)
 		return true
 	}
@@ -203,7 +226,7 @@ func (c *Controller) column(now int64) bool {
 // rowCommand issues the oldest ready ACT, or PRE of a row no queued
 // request hits.
 func (c *Controller) rowCommand(now int64) {
-	for i := range c.q {
+	for i := range c.window() {
 		e := &c.q[i]
 		a := e.req.Addr
 		if c.refreshing(a.Rank, now) {

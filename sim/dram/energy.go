@@ -75,3 +75,18 @@ func (p IDD) Energies(t *Timing, o Org) (CommandEnergy, error) {
 		PrechargeStdby: k * p.IDD2N,
 	}, nil
 }
+
+// EnergyParts names the components of CommandEnergy.Of, in a fixed order.
+func EnergyParts() []string { return []string{"act_pre", "read", "write", "refresh", "background"} }
+
+// Of returns the energy of a controller's run by component, in pJ:
+// act_pre, read, write, refresh and background (standby over the run).
+func (e CommandEnergy) Of(s ControllerStats) map[string]float64 {
+	return map[string]float64{
+		"act_pre":    float64(s.Commands[ACT]) * e.ActPre,
+		"read":       float64(s.Reads) * e.Read,
+		"write":      float64(s.Writes) * e.Write,
+		"refresh":    float64(s.Commands[REF]) * e.Refresh,
+		"background": float64(s.ActiveCycles)*e.ActiveStandby + float64(s.StandbyCycles)*e.PrechargeStdby,
+	}
+}

@@ -185,7 +185,6 @@ func (cfg *config) simulate(pattern string, srcs []Source) (*Report, error) {
 		Channels: cfg.o.Channels, Ranks: cfg.o.Ranks,
 		EnergyPJ: map[string]float64{}, Commands: map[string]int64{}}
 	var hits, reads, latency, refresh int64
-	bg := 0.0
 	for _, c := range ctrls {
 		if err := c.Err(); err != nil {
 			return nil, err
@@ -200,13 +199,10 @@ func (cfg *config) simulate(pattern string, srcs []Source) (*Report, error) {
 		for k := range numCommands {
 			rep.Commands[k.String()] += s.Commands[k]
 		}
-		rep.EnergyPJ["act_pre"] += float64(s.Commands[ACT]) * cfg.e.ActPre
-		rep.EnergyPJ["read"] += float64(s.Reads) * cfg.e.Read
-		rep.EnergyPJ["write"] += float64(s.Writes) * cfg.e.Write
-		rep.EnergyPJ["refresh"] += float64(s.Commands[REF]) * cfg.e.Refresh
-		bg += float64(s.ActiveCycles)*cfg.e.ActiveStandby + float64(s.StandbyCycles)*cfg.e.PrechargeStdby
+		for k, v := range cfg.e.Of(s) {
+			rep.EnergyPJ[k] += v
+		}
 	}
-	rep.EnergyPJ["background"] = bg
 	if rep.Requests == 0 {
 		return nil, errors.New("dram: no requests")
 	}
@@ -225,8 +221,8 @@ func (cfg *config) simulate(pattern string, srcs []Source) (*Report, error) {
 		rep.ReadLatencyNS = float64(latency) / float64(reads) * cfg.t.TCKps / 1000
 	}
 	total := 0.0
-	for _, v := range rep.EnergyPJ {
-		total += v
+	for _, k := range EnergyParts() { // fixed order: float sums must not follow map order
+		total += rep.EnergyPJ[k]
 	}
 	rep.EnergyPJ["total"] = total
 	rep.PJPerBit = total / float64(rep.Bytes*8)
