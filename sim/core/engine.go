@@ -24,6 +24,7 @@ type component struct {
 	c     Component
 	ratio int64 // base ticks per cycle of the component's clock
 	wake  int64 // base tick of the next Tick, or Idle
+	last  int64 // base tick of the last Tick, -1 before the first
 }
 
 type event struct {
@@ -87,7 +88,7 @@ func (e *Engine) Add(c Component, clk Clock) (ComponentID, error) {
 		return 0, fmt.Errorf("core: clock %s (%d Hz) does not divide base clock %s (%d Hz)",
 			clk.Name, clk.Hz, e.base.Name, e.base.Hz)
 	}
-	e.comps = append(e.comps, component{c: c, ratio: int64(e.base.Hz / clk.Hz), wake: 0})
+	e.comps = append(e.comps, component{c: c, ratio: int64(e.base.Hz / clk.Hz), wake: 0, last: -1})
 	return ComponentID(len(e.comps) - 1), nil
 }
 
@@ -98,13 +99,17 @@ func (e *Engine) Cycle(id ComponentID) int64 {
 	return (e.now + r - 1) / r
 }
 
-// Wake makes component id tick at its cycle c (or its current cycle, if c
-// is earlier), unless it is already due sooner.
+// Wake makes component id tick at its cycle c (or its first cycle not
+// yet ticked, if c is earlier), unless it is already due sooner. A
+// component ticks at most once per cycle.
 func (e *Engine) Wake(id ComponentID, c int64) {
 	k := &e.comps[id]
 	t := c * k.ratio
 	if t < e.now {
 		t = (e.now + k.ratio - 1) / k.ratio * k.ratio
+	}
+	if t <= k.last {
+		t = k.last + k.ratio
 	}
 	if k.wake == Idle || t < k.wake {
 		k.wake = t
@@ -156,6 +161,7 @@ func (e *Engine) Run(limit int64) (int64, error) {
 				continue
 			}
 			c := next / k.ratio
+			k.last = next
 			w := k.c.Tick(c)
 			switch {
 			case w == Idle:

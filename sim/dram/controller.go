@@ -248,9 +248,12 @@ func (c *Controller) rowCommand(now int64) {
 	}
 }
 
-// hitQueued reports whether a queued request reads row of a's bank.
+// hitQueued reports whether a request the scheduler may pick reads row
+// of a's bank. Under FCFS that is only the head, so the head's own
+// conflict always closes the row (checking the whole queue would wait
+// forever for a hit that cannot pass the head).
 func (c *Controller) hitQueued(a Addr, row int) bool {
-	for i := range c.q {
+	for i := range c.window() {
 		b := c.q[i].req.Addr
 		if b.Rank == a.Rank && b.BankGroup == a.BankGroup && b.Bank == a.Bank && b.Row == row {
 			return true

@@ -1,0 +1,176 @@
+package enmc
+
+import (
+	"fmt"
+
+	"github.com/elasticml/elastic/sim/core"
+	"github.com/elasticml/elastic/sim/dram"
+)
+
+// Report is a simulated ENMC run of one task.
+type Report struct {
+	Classes    int    `json:"classes"`
+	Dim        int    `json:"dim"`
+	K          int    `json:"k"`
+	Batch      int    `json:"batch"`
+	Ranks      int    `json:"ranks"`
+	Source     string `json:"candidates_source"`
+	Candidates int    `json:"candidates"`
+	// Cycles is the slowest rank's ENMC cycles (400 MHz), from the first
+	// instruction to RETURN; host delivery of the streams is reported
+	// apart (HostIssueCycles), not simulated.
+	Cycles          int64   `json:"cycles"`
+	TimeUS          float64 `json:"time_us"`
+	DRAMBytes       int64   `json:"dram_bytes"`
+	ScreenBytes     int64   `json:"screen_bytes"`
+	ExecBytes       int64   `json:"exec_bytes"`
+	INT4MACs        int64   `json:"int4_macs"`
+	FP32MACs        int64   `json:"fp32_macs"`
+	DenseFP32MACs   int64   `json:"dense_fp32_macs"`
+	Skipped         float64 `json:"skipped"`
+	ScreenerUtil    float64 `json:"screener_util"`
+	ExecutorUtil    float64 `json:"executor_util"`
+	BandwidthBound  int64   `json:"bandwidth_bound_cycles"`
+	ComputeBound    int64   `json:"compute_bound_cycles"`
+	RankGBps        float64 `json:"rank_gbps"` // DRAM read rate of the slowest rank
+	HostInstrs      int64   `json:"host_instructions"`
+	GeneratedInstrs int64   `json:"generated_instructions"`
+	HostIssueCycles int64   `json:"host_issue_cycles"`
+	EnergyUJ        float64 `json:"energy_uj"`
+	// Energy parts in µJ: dram_static (standby and refresh over the run),
+	// dram_access (ACT/PRE and read bursts), logic (MACs, filter,
+	// exponentials, buffer accesses).
+	EnergyPartsUJ map[string]float64 `json:"energy_parts_uj"`
+}
+
+// Run compiles task for cfg and simulates every rank. Ranks run
+// independently (each reads its own chips through its own controller);
+// the run ends when the slowest returns.
+func Run(task *Task, cfg Config) (*Report, error) {
+	plans, err := Compile(task, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t, err := dram.Preset(cfg.Preset)
+	if err != nil {
+		return nil, err
+	}
+	org := dram.Table63()
+	org.Channels, org.Ranks = 1, 1
+	de, err := dram.MT40A1G8().Energies(t, org)
+	if err != nil {
+		return nil, err
+	}
+	logic, err := LogicEnergy()
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Classes: task.Classes, Dim: task.Dim, K: task.K, Batch: task.Batch, Ranks: cfg.Ranks(),
+		Source: task.Source, Candidates: task.NumCandidates(), EnergyPartsUJ: map[string]float64{}}
+	stats := make([]*RankStats, len(plans))
+	var slow *RankStats
+	for i, p := range plans {
+		if stats[i], err = simulateRank(cfg, task, p); err != nil {
+			return nil, err
+		}
+		s := stats[i]
+		if slow == nil || s.Cycles > slow.Cycles {
+			slow = s
+		}
+		if err := rankInvariants(cfg, task, p, s); err != nil {
+			return nil, fmt.Errorf("enmc: rank %d: %w", i, err)
+		}
+	}
+	rep.Cycles = slow.Cycles
+	clk := core.Clock{Name: "enmc", Hz: cfg.ClockHz}
+	rep.TimeUS = clk.Seconds(rep.Cycles) * 1e6
+	ratio := slow.DRAMClockRatio
+	led := core.NewLedger(logic)
+	hostCA := make([]int64, cfg.Channels)
+	hostDQ := make([]int64, cfg.Channels)
+	var su, eu int64
+	for i, s := range stats {
+		rep.ScreenBytes += s.ScreenBytes
+		rep.ExecBytes += s.ExecBytes
+		rep.INT4MACs += s.INT4MACs
+		rep.FP32MACs += s.FP32MACs
+		rep.HostInstrs += s.HostCommands
+		rep.GeneratedInstrs += s.Generated
+		su += s.ScreenerBusy
+		eu += s.ExecutorBusy
+		ch := i / cfg.RanksPerChannel
+		hostCA[ch] += s.HostCommands
+		hostDQ[ch] += s.HostDataBursts * int64(t.BL)
+		// DRAM: access energy from the commands; standby over the whole
+		// run (a rank that finishes early still idles until the slowest).
+		d := s.DRAM
+		total := rep.Cycles * ratio
+		d.StandbyCycles = max(0, total-d.ActiveCycles)
+		parts := de.Of(d)
+		rep.EnergyPartsUJ["dram_access"] += (parts["act_pre"] + parts["read"] + parts["write"]) / 1e6
+		rep.EnergyPartsUJ["dram_static"] += (parts["background"] + parts["refresh"]) / 1e6
+		for _, c := range []struct {
+			op string
+			n  int64
+		}{{"int4_mac", s.INT4MACs}, {"fp32_mac", s.FP32MACs + s.SFUOps}, {"fp32_cmp", s.FilterEntries}, {"buf_access64", s.BufferWords}} {
+			if err := led.Charge("logic", c.op, c.n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	rep.EnergyPartsUJ["logic"] = led.Total() / 1e6
+	for _, k := range []string{"dram_static", "dram_access", "logic"} { // fixed order
+		rep.EnergyUJ += rep.EnergyPartsUJ[k]
+	}
+	rep.DRAMBytes = rep.ScreenBytes + rep.ExecBytes
+	rep.DenseFP32MACs = int64(task.Classes) * int64(task.Dim) * int64(task.Batch)
+	rep.Skipped = 1 - float64(rep.FP32MACs)/float64(rep.DenseFP32MACs)
+	busy := rep.Cycles * int64(len(stats))
+	if rep.ScreenerUtil, err = core.Utilisation(su, busy); err != nil {
+		return nil, err
+	}
+	if rep.ExecutorUtil, err = core.Utilisation(eu, busy); err != nil {
+		return nil, err
+	}
+	rankBytesPerCycle := t.PeakBytesPerSecond() / float64(cfg.ClockHz)
+	rep.BandwidthBound = int64(core.Bound{Work: float64(slow.ScreenBytes + slow.ExecBytes), Rate: rankBytesPerCycle}.Cycles())
+	rep.ComputeBound = max(int64(core.Bound{Work: float64(slow.INT4MACs), Rate: float64(cfg.ScreenerMACs)}.Cycles()),
+		int64(core.Bound{Work: float64(slow.FP32MACs), Rate: float64(cfg.ExecutorMACs)}.Cycles()))
+	rep.RankGBps = float64(slow.ScreenBytes+slow.ExecBytes) / clk.Seconds(slow.Cycles) / 1e9
+	// The host sends each rank's commands on its channel's C/A bus (one a
+	// DRAM cycle) and the data of INIT and LDR on its DQ bus (a burst
+	// each); the buses run in parallel.
+	for ch := range hostCA {
+		rep.HostIssueCycles = max(rep.HostIssueCycles, (max(hostCA[ch], hostDQ[ch])+ratio-1)/ratio)
+	}
+	return rep, nil
+}
+
+// rankInvariants checks what every rank run must satisfy: no faster than
+// its bandwidth or compute bound; exactly the candidates' FP32 MACs; every
+// screener weight read.
+func rankInvariants(cfg Config, task *Task, p *Plan, s *RankStats) error {
+	t, err := dram.Preset(cfg.Preset)
+	if err != nil {
+		return err
+	}
+	bw := core.Bound{Name: "rank bandwidth", Work: float64(s.ScreenBytes + s.ExecBytes), Rate: t.PeakBytesPerSecond() / float64(cfg.ClockHz)}
+	int4 := core.Bound{Name: "Screener MACs", Work: float64(s.INT4MACs), Rate: float64(cfg.ScreenerMACs)}
+	fp32 := core.Bound{Name: "Executor MACs", Work: float64(s.FP32MACs), Rate: float64(cfg.ExecutorMACs)}
+	if err := core.CheckBounds(s.Cycles, bw, int4, fp32); err != nil {
+		return err
+	}
+	var cand int64
+	for _, g := range p.Groups {
+		for _, c := range g {
+			cand += int64(len(c))
+		}
+	}
+	if want := cand * int64(task.Dim); s.FP32MACs != want {
+		return fmt.Errorf("%d FP32 MACs for %d candidates of dim %d", s.FP32MACs, cand, task.Dim)
+	}
+	if want := int64(p.Layout.Rows) * int64(task.K) * int64(task.Batch); s.INT4MACs < want {
+		return fmt.Errorf("%d INT4 MACs, screening needs %d", s.INT4MACs, want)
+	}
+	return nil
+}
