@@ -240,3 +240,36 @@ func TestBoundsAndUtilisation(t *testing.T) {
 		t.Errorf("names %v", n)
 	}
 }
+
+// wakeSelf wakes itself for the current cycle; the engine must not tick
+// it twice in one cycle.
+type wakeSelf struct {
+	e     *Engine
+	id    ComponentID
+	ticks []int64
+}
+
+func (w *wakeSelf) Tick(c int64) int64 {
+	w.ticks = append(w.ticks, c)
+	if len(w.ticks) < 3 {
+		w.e.Wake(w.id, c) // asks for this very cycle again
+		return Idle
+	}
+	return Idle
+}
+
+func TestWakeOncePerCycle(t *testing.T) {
+	e, _ := NewEngine(Clock{"base", 1_200_000_000})
+	w := &wakeSelf{e: e}
+	id, err := e.Add(w, Clock{"slow", 400_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.id = id
+	if _, err := e.Run(0); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.ticks) != 3 || w.ticks[0] != 0 || w.ticks[1] != 1 || w.ticks[2] != 2 {
+		t.Errorf("ticks %v, want [0 1 2]: a wake for a ticked cycle moves to the next", w.ticks)
+	}
+}

@@ -161,14 +161,14 @@ func (e *Engine) Run(limit int64) (int64, error) {
 				continue
 			}
 			c := next / k.ratio
-			k.last = next
+			k.last, k.wake = next, Idle // a Wake during Tick (even its own) lands in k.wake
 			w := k.c.Tick(c)
+			k = &e.comps[i]
 			switch {
 			case w == Idle:
-				k.wake = Idle
 			case w <= c:
 				return last, fmt.Errorf("core: component %d asked to tick at cycle %d after cycle %d", i, w, c)
-			default:
+			case k.wake == Idle || w*k.ratio < k.wake:
 				k.wake = w * k.ratio
 			}
 		}

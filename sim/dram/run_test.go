@@ -245,3 +245,47 @@ func TestCommandEnergy(t *testing.T) {
 		t.Error("IDD4R below IDD3N accepted")
 	}
 }
+
+type listSource struct {
+	reqs []Request
+	i    int
+}
+
+func (s *listSource) Next() (Request, bool) {
+	if s.i == len(s.reqs) {
+		return Request{}, false
+	}
+	s.i++
+	return s.reqs[s.i-1], true
+}
+
+// FCFS serves in arrival order and still makes progress when a later
+// request hits the row the head must close.
+func TestFCFSOrderAndProgress(t *testing.T) {
+	o := oneChannel()
+	a := Addr{Row: 1}
+	b := Addr{Row: 2} // same bank, conflicting row
+	reqs := []Request{{Addr: a, Tag: 0}, {Addr: b, Tag: 1}, {Addr: a, Tag: 2}, {Addr: b, Tag: 3}}
+	for _, fcfs := range []bool{true, false} {
+		c, err := NewController(DDR4_2400R(), o, &listSource{reqs: reqs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetFCFS(fcfs)
+		var order []uint64
+		c.OnDone(func(tag uint64, _ int64) { order = append(order, tag) })
+		for cyc := int64(0); cyc < 2000 && len(order) < 4; cyc++ {
+			c.Tick(cyc)
+		}
+		if err := c.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := []uint64{0, 2, 1, 3} // FR-FCFS: the row hit first
+		if fcfs {
+			want = []uint64{0, 1, 2, 3}
+		}
+		if !reflect.DeepEqual(order, want) {
+			t.Errorf("fcfs=%v: served %v, want %v", fcfs, order, want)
+		}
+	}
+}

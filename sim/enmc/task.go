@@ -60,7 +60,7 @@ func (t *Task) NumCandidates() int {
 // uniformly without replacement (seeded): for scaling studies only; real
 // candidate sets come from traces of screen runs.
 func SyntheticTask(classes, dim, k, batch, m int, seed uint64) (*Task, error) {
-	if m < 0 || m > classes {
+	if classes <= 0 || m < 0 || m > classes {
 		return nil, fmt.Errorf("enmc: %d candidates of %d classes", m, classes)
 	}
 	t := &Task{Classes: classes, Dim: dim, K: k, Batch: batch,
@@ -70,13 +70,19 @@ func SyntheticTask(classes, dim, k, batch, m int, seed uint64) (*Task, error) {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x656e6d63))
 	for range batch {
-		set := make(map[int32]struct{}, m)
 		c := make([]int32, 0, m)
-		for len(c) < m {
-			j := int32(rng.IntN(classes))
-			if _, dup := set[j]; !dup {
-				set[j] = struct{}{}
-				c = append(c, j)
+		if 2*m > classes { // dense: a permutation's prefix
+			for _, j := range rng.Perm(classes)[:m] {
+				c = append(c, int32(j))
+			}
+		} else { // sparse: rejection of repeats
+			set := make(map[int32]struct{}, m)
+			for len(c) < m {
+				j := int32(rng.IntN(classes))
+				if _, dup := set[j]; !dup {
+					set[j] = struct{}{}
+					c = append(c, j)
+				}
 			}
 		}
 		slices.Sort(c)

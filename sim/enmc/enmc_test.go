@@ -1,0 +1,258 @@
+package enmc
+
+import (
+	"bytes"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func smallTask(t *testing.T, batch, m int) *Task {
+	t.Helper()
+	task, err := SyntheticTask(64*300, 128, 64, batch, m, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+func TestCompile(t *testing.T) {
+	task := smallTask(t, 2, 40)
+	cfg := Table63Config()
+	plans, err := Compile(task, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 64 {
+		t.Fatalf("%d plans for 64 ranks", len(plans))
+	}
+	rows, cand := 0, 0
+	for _, p := range plans {
+		if p.Layout.First != rows {
+			t.Fatalf("rank %d starts at class %d, want %d", p.Rank, p.Layout.First, rows)
+		}
+		rows += p.Layout.Rows
+		// 300 rows of 32 bytes (k=64 INT4); a group is 64/2 = 32 rows
+		// = 1024 bytes = 4 weight loads of 256 bytes.
+		var loads, macs, filters, screenBytes int
+		next := p.Layout.Screener
+		for i, in := range p.Program {
+			switch {
+			case in.Op == LDR && in.A == WeightINT4:
+				loads++
+				screenBytes += p.Sizes[i]
+				if in.Data != next {
+					t.Fatalf("rank %d: weight load at %#x, want the next address %#x", p.Rank, in.Data, next)
+				}
+				next += uint64(p.Sizes[i])
+			case in.Op == MulAddINT4:
+				macs++
+			case in.Op == Filter:
+				filters++
+			}
+			if _, err := Encode(in); err != nil {
+				t.Fatalf("rank %d instruction %d: %v", p.Rank, i, err)
+			}
+		}
+		if screenBytes != p.Layout.Rows*32 || loads != macs || filters != (p.Layout.Rows+31)/32 {
+			t.Errorf("rank %d: %d bytes in %d loads, %d MACs, %d filters", p.Rank, screenBytes, loads, macs, filters)
+		}
+		for g := range p.Groups {
+			insts, sizes := p.Expand(g, task, cfg.BufferBytes)
+			if len(insts) != len(sizes) {
+				t.Fatal("sizes do not match instructions")
+			}
+			for _, c := range p.Groups[g] {
+				cand += len(c)
+			}
+		}
+	}
+	if rows != task.Classes || cand != task.NumCandidates() {
+		t.Errorf("ranks cover %d classes and %d candidates, want %d and %d", rows, cand, task.Classes, task.NumCandidates())
+	}
+	for name, bad := range map[string]func() (*Task, Config){
+		"batch above PSUM": func() (*Task, Config) { return smallTask(t, 65, 1), cfg },
+		"clock":            func() (*Task, Config) { c := cfg; c.ClockHz = 350_000_000; return task, c },
+		"preset":           func() (*Task, Config) { c := cfg; c.Preset = "DDR9"; return task, c },
+		"odd buffer":       func() (*Task, Config) { c := cfg; c.BufferBytes = 100; return task, c },
+		"candidate range": func() (*Task, Config) {
+			bt := *task
+			bt.Candidates = [][]int32{{1, int32(task.Classes)}, {}}
+			return &bt, cfg
+		},
+	} {
+		tk, c := bad()
+		if _, err := Compile(tk, c); err == nil {
+			t.Errorf("%s: compiled", name)
+		}
+	}
+}
+
+func TestRunInvariants(t *testing.T) {
+	for _, batch := range []int{1, 4} {
+		task := smallTask(t, batch, 50)
+		r, err := Run(task, Table63Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Cycles < r.BandwidthBound || r.Cycles < r.ComputeBound {
+			t.Errorf("batch %d: %d cycles beat a bound (bandwidth %d, compute %d)", batch, r.Cycles, r.BandwidthBound, r.ComputeBound)
+		}
+		// Executed MACs = dense × (1 − skipped), and = candidates × dim.
+		if r.FP32MACs != int64(r.Candidates*task.Dim) ||
+			math.Abs(float64(r.FP32MACs)-float64(r.DenseFP32MACs)*(1-r.Skipped)) > 0.5 {
+			t.Errorf("batch %d: %d FP32 MACs, %d candidates × %d, dense %d skipped %v", batch, r.FP32MACs, r.Candidates, task.Dim, r.DenseFP32MACs, r.Skipped)
+		}
+		if r.INT4MACs != int64(task.Classes*task.K*batch) {
+			t.Errorf("batch %d: %d INT4 MACs, want %d", batch, r.INT4MACs, task.Classes*task.K*batch)
+		}
+		if r.ScreenerUtil > 1 || r.ExecutorUtil > 1 || r.ScreenerUtil <= 0 {
+			t.Errorf("utilisation %v %v", r.ScreenerUtil, r.ExecutorUtil)
+		}
+		// Every candidate row read in full (128 floats), once per
+		// candidate; every screener byte at least once.
+		if r.ExecBytes < int64(r.Candidates*task.Dim*4) || r.ScreenBytes < int64(task.Classes*task.K/2) {
+			t.Errorf("read %d executor and %d screener bytes", r.ExecBytes, r.ScreenBytes)
+		}
+		if r.EnergyUJ <= 0 || r.EnergyPartsUJ["logic"] <= 0 || r.EnergyPartsUJ["dram_static"] <= 0 {
+			t.Errorf("energy %+v", r.EnergyPartsUJ)
+		}
+		again, err := Run(task, Table63Config())
+		if err != nil || !reflect.DeepEqual(r, again) {
+			t.Errorf("batch %d: two runs of the same task differ (%v)", batch, err)
+		}
+	}
+}
+
+// A 256-byte weight buffer holds four bursts, less than DDR4's
+// bandwidth-delay product (19.2 GB/s × ≈17 ns), so a larger buffer must
+// screen faster at batch 1.
+func TestBufferBoundsBandwidth(t *testing.T) {
+	task := smallTask(t, 1, 0)
+	cycles := map[int]int64{}
+	for _, b := range []int{256, 2048} {
+		cfg := Table63Config()
+		cfg.BufferBytes = b
+		r, err := Run(task, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cycles[b] = r.Cycles
+	}
+	if cycles[2048] >= cycles[256] {
+		t.Errorf("2 KB buffers %d cycles, 256 B %d: no bandwidth-delay effect", cycles[2048], cycles[256])
+	}
+}
+
+func TestMoreCandidatesCostMore(t *testing.T) {
+	few, err := Run(smallTask(t, 1, 5), Table63Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, err := Run(smallTask(t, 1, 2000), Table63Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if many.ExecBytes <= few.ExecBytes || many.Cycles <= few.Cycles || many.GeneratedInstrs <= few.GeneratedInstrs {
+		t.Errorf("2000 candidates: %d bytes %d cycles; 5: %d bytes %d cycles", many.ExecBytes, many.Cycles, few.ExecBytes, few.Cycles)
+	}
+}
+
+func TestUnsupportedInstruction(t *testing.T) {
+	task := smallTask(t, 1, 0)
+	plans, err := Compile(task, Table63Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plans[0]
+	p.Program = append([]Inst{{Op: STR, A: OutputBuf, Data: 0}}, p.Program...)
+	p.Sizes = append([]int{64}, p.Sizes...)
+	if _, err := simulateRank(Table63Config(), task, p); err == nil || !strings.Contains(err.Error(), "not modelled") {
+		t.Errorf("STR: %v", err)
+	}
+	p = plans[1]
+	p.Program = []Inst{{Op: MulAddINT4, A: FeatINT4, B: WeightINT4}, {Op: Return}}
+	p.Sizes = []int{0, 0}
+	if _, err := simulateRank(Table63Config(), task, p); err == nil {
+		t.Error("MUL_ADD before any load accepted")
+	}
+}
+
+func TestTraceRoundTrip(t *testing.T) {
+	task := smallTask(t, 3, 7)
+	var b bytes.Buffer
+	if err := WriteTrace(&b, task); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadTrace(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, task) {
+		t.Errorf("round trip:\n%+v\n%+v", got, task)
+	}
+	head := traceMagic + "\ntask classes=10 dim=8 k=4 batch=2\n"
+	for name, bad := range map[string]string{
+		"no header":        "task classes=10 dim=8 k=4 batch=1\nitem 0 0\n",
+		"no task":          traceMagic + "\n",
+		"missing field":    traceMagic + "\ntask classes=10 dim=8 k=4\n",
+		"duplicate field":  traceMagic + "\ntask classes=10 classes=10 dim=8 k=4 batch=1\n",
+		"k above dim":      traceMagic + "\ntask classes=10 dim=8 k=9 batch=1\nitem 0 0\n",
+		"other classifier": head + "item 0 1 3\nitem 1 1 10\n",
+		"count mismatch":   head + "item 0 2 3\nitem 1 0\n",
+		"item order":       head + "item 1 0\nitem 0 0\n",
+		"too few items":    head + "item 0 0\n",
+		"unsorted":         head + "item 0 2 5 3\nitem 1 0\n",
+		"duplicate":        head + "item 0 2 3 3\nitem 1 0\n",
+		"not a number":     head + "item 0 1 x\nitem 1 0\n",
+		"unknown record":   head + "weights 0\n",
+		"second task":      head + "task classes=10 dim=8 k=4 batch=2\n",
+	} {
+		if _, err := ReadTrace(strings.NewReader(bad)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func FuzzReadTrace(f *testing.F) {
+	var b bytes.Buffer
+	task, _ := SyntheticTask(100, 16, 8, 2, 3, 1)
+	_ = WriteTrace(&b, task)
+	f.Add(b.Bytes())
+	f.Add([]byte(traceMagic + "\ntask classes=5 dim=4 k=2 batch=1\nitem 0 1 4\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		task, err := ReadTrace(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := WriteTrace(&out, task); err != nil {
+			t.Fatalf("a parsed trace does not write: %v", err)
+		}
+		again, err := ReadTrace(&out)
+		if err != nil || !reflect.DeepEqual(task, again) {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
+}
+
+func TestSyntheticTask(t *testing.T) {
+	a, err := SyntheticTask(1000, 16, 8, 3, 10, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := SyntheticTask(1000, 16, 8, 3, 10, 9)
+	if !reflect.DeepEqual(a, b) || a.NumCandidates() != 30 {
+		t.Error("same seed, different candidates, or wrong count")
+	}
+	if _, err := SyntheticTask(10, 16, 8, 1, 11, 1); err == nil {
+		t.Error("more candidates than classes accepted")
+	}
+	if _, err := SyntheticTask(10, 16, 8, 0, 1, 1); err == nil {
+		t.Error("batch 0 accepted")
+	}
+	if all, err := SyntheticTask(50, 16, 8, 1, 50, 1); err != nil || len(all.Candidates[0]) != 50 {
+		t.Errorf("every class a candidate: %v", err)
+	}
+}
