@@ -50,3 +50,43 @@ func TestSimDRAMTrace(t *testing.T) {
 		{[]string{"sim", "dram", "extra"}, "unknown command"},
 	})
 }
+
+func TestSimENMC(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"sim", "enmc", "--classes", "20000", "--dim", "128", "--batch", "2", "--m", "10", "--json"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"cycles", "time_us", "energy_uj", "dram_bytes", "candidates", "rank_cycles", "host_issue_cycles"} {
+		if _, ok := rep[key]; !ok {
+			t.Errorf("JSON report lacks %q", key)
+		}
+	}
+	if rep["candidates"] != 20.0 || rep["k"] != 32.0 {
+		t.Errorf("candidates %v, k %v; want 2 × 10 and 128/4", rep["candidates"], rep["k"])
+	}
+	path := filepath.Join(t.TempDir(), "c.trace")
+	if err := run([]string{"sim", "trace", "--classes", "2048", "--dim", "64", "--m", "8", "--batch", "2", "--calib", "256", "--out", path}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run([]string{"sim", "enmc", "--trace", path}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.trace")
+	if err := os.WriteFile(bad, []byte("# elastic enmc trace v1\ntask classes=10 dim=8 k=4 batch=1\nitem 0 1 12\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkCLIErrors(t, []cliError{
+		{[]string{"sim", "enmc", "--trace", bad}, "another classifier"},
+		{[]string{"sim", "enmc", "--batch", "65", "--classes", "1000"}, "PSUM"},
+		{[]string{"sim", "enmc", "--classes", "100", "--m", "101"}, "candidates of 100 classes"},
+		{[]string{"sim", "enmc", "--buffer", "100"}, "bursts"},
+		{[]string{"sim", "enmc", "--dim", "0"}, "must be positive"},
+		{[]string{"sim", "trace", "--m", "8"}, "no output file"},
+		{[]string{"sim", "trace", "--out", "x", "--batch", "0"}, "batch 0"},
+	})
+}

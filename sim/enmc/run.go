@@ -2,6 +2,7 @@ package enmc
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/elasticml/elastic/sim/core"
 	"github.com/elasticml/elastic/sim/dram"
@@ -16,10 +17,15 @@ type Report struct {
 	Ranks      int    `json:"ranks"`
 	Source     string `json:"candidates_source"`
 	Candidates int    `json:"candidates"`
-	// Cycles is the slowest rank's ENMC cycles (400 MHz), from the first
-	// instruction to RETURN; host delivery of the streams is reported
-	// apart (HostIssueCycles), not simulated.
+	// RankCycles is the slowest rank's simulated ENMC cycles (400 MHz),
+	// from its first instruction to RETURN, with its FIFO kept full.
+	// HostIssueCycles is the time the host needs to send the busiest
+	// channel's instruction streams (commands on C/A, INIT and LDR data
+	// on DQ); it is computed, not simulated. Cycles is the larger: the
+	// run can be no faster than either.
+	RankCycles      int64   `json:"rank_cycles"`
 	Cycles          int64   `json:"cycles"`
+	HostBound       bool    `json:"host_bound"`
 	TimeUS          float64 `json:"time_us"`
 	DRAMBytes       int64   `json:"dram_bytes"`
 	ScreenBytes     int64   `json:"screen_bytes"`
@@ -81,15 +87,28 @@ func Run(task *Task, cfg Config) (*Report, error) {
 			return nil, fmt.Errorf("enmc: rank %d: %w", i, err)
 		}
 	}
-	rep.Cycles = slow.Cycles
-	clk := core.Clock{Name: "enmc", Hz: cfg.ClockHz}
-	rep.TimeUS = clk.Seconds(rep.Cycles) * 1e6
 	ratio := slow.DRAMClockRatio
-	led := core.NewLedger(logic)
+	clk := core.Clock{Name: "enmc", Hz: cfg.ClockHz}
+	// The host sends each rank's commands on its channel's C/A bus (one a
+	// DRAM cycle) and the data of INIT and LDR on its DQ bus (a burst
+	// each); the two buses run in parallel.
 	hostCA := make([]int64, cfg.Channels)
 	hostDQ := make([]int64, cfg.Channels)
-	var su, eu int64
 	for i, s := range stats {
+		ch := i / cfg.RanksPerChannel
+		hostCA[ch] += s.HostCommands
+		hostDQ[ch] += s.HostDataBursts * int64(t.BL)
+	}
+	for ch := range hostCA {
+		rep.HostIssueCycles = max(rep.HostIssueCycles, (max(hostCA[ch], hostDQ[ch])+ratio-1)/ratio)
+	}
+	rep.RankCycles = slow.Cycles
+	rep.Cycles = max(rep.RankCycles, rep.HostIssueCycles)
+	rep.HostBound = rep.HostIssueCycles > rep.RankCycles
+	rep.TimeUS = clk.Seconds(rep.Cycles) * 1e6
+	led := core.NewLedger(logic)
+	var su, eu int64
+	for _, s := range stats {
 		rep.ScreenBytes += s.ScreenBytes
 		rep.ExecBytes += s.ExecBytes
 		rep.INT4MACs += s.INT4MACs
@@ -98,9 +117,6 @@ func Run(task *Task, cfg Config) (*Report, error) {
 		rep.GeneratedInstrs += s.Generated
 		su += s.ScreenerBusy
 		eu += s.ExecutorBusy
-		ch := i / cfg.RanksPerChannel
-		hostCA[ch] += s.HostCommands
-		hostDQ[ch] += s.HostDataBursts * int64(t.BL)
 		// DRAM: access energy from the commands; standby over the whole
 		// run (a rank that finishes early still idles until the slowest).
 		d := s.DRAM
@@ -125,7 +141,7 @@ func Run(task *Task, cfg Config) (*Report, error) {
 	rep.DRAMBytes = rep.ScreenBytes + rep.ExecBytes
 	rep.DenseFP32MACs = int64(task.Classes) * int64(task.Dim) * int64(task.Batch)
 	rep.Skipped = 1 - float64(rep.FP32MACs)/float64(rep.DenseFP32MACs)
-	busy := rep.Cycles * int64(len(stats))
+	busy := rep.RankCycles * int64(len(stats))
 	if rep.ScreenerUtil, err = core.Utilisation(su, busy); err != nil {
 		return nil, err
 	}
@@ -137,12 +153,6 @@ func Run(task *Task, cfg Config) (*Report, error) {
 	rep.ComputeBound = max(int64(core.Bound{Work: float64(slow.INT4MACs), Rate: float64(cfg.ScreenerMACs)}.Cycles()),
 		int64(core.Bound{Work: float64(slow.FP32MACs), Rate: float64(cfg.ExecutorMACs)}.Cycles()))
 	rep.RankGBps = float64(slow.ScreenBytes+slow.ExecBytes) / clk.Seconds(slow.Cycles) / 1e9
-	// The host sends each rank's commands on its channel's C/A bus (one a
-	// DRAM cycle) and the data of INIT and LDR on its DQ bus (a burst
-	// each); the buses run in parallel.
-	for ch := range hostCA {
-		rep.HostIssueCycles = max(rep.HostIssueCycles, (max(hostCA[ch], hostDQ[ch])+ratio-1)/ratio)
-	}
 	return rep, nil
 }
 
@@ -173,4 +183,46 @@ func rankInvariants(cfg Config, task *Task, p *Plan, s *RankStats) error {
 		return fmt.Errorf("%d INT4 MACs, screening needs %d", s.INT4MACs, want)
 	}
 	return nil
+}
+
+// Options configure Simulate.
+type Options struct {
+	// Trace is a candidate trace file (ReadTrace); when empty the task is
+	// synthetic: Classes×Dim with screener dimension K (0: Dim/4), Batch
+	// items of M uniform candidates each, from Seed.
+	Trace                     string
+	Classes, Dim, K, Batch, M int
+	Seed                      uint64
+	// BufferBytes overrides Table 6.3's 256-byte buffers when positive.
+	BufferBytes int
+}
+
+// Simulate builds the task opts describe and runs it on the Table 6.3
+// system.
+func Simulate(opts Options) (*Report, error) {
+	cfg := Table63Config()
+	if opts.BufferBytes != 0 {
+		cfg.BufferBytes = opts.BufferBytes
+	}
+	var task *Task
+	if opts.Trace != "" {
+		f, err := os.Open(opts.Trace)
+		if err != nil {
+			return nil, fmt.Errorf("enmc: %w", err)
+		}
+		defer f.Close()
+		if task, err = ReadTrace(f); err != nil {
+			return nil, fmt.Errorf("%s: %w", opts.Trace, err)
+		}
+	} else {
+		k := opts.K
+		if k == 0 {
+			k = opts.Dim / 4
+		}
+		var err error
+		if task, err = SyntheticTask(opts.Classes, opts.Dim, k, opts.Batch, opts.M, opts.Seed); err != nil {
+			return nil, err
+		}
+	}
+	return Run(task, cfg)
 }
