@@ -63,6 +63,9 @@ instruction generator and Executor over the rank's own DDR4 chips. The
 candidate sets come from --trace (a file written by elastic sim trace or
 enmc.WriteTrace) or, without it, are synthetic: --m uniform candidates per
 item of a --classes x --dim classifier with a --k dimensional screener.
+--partition spreads the classes over the 64 ranks: interleaved (default)
+or contiguous ranges, which load one rank with most candidates when the
+frequent classes have low indices.
 
 Reported: cycles of the slowest rank (400 MHz) and time, DRAM bytes, MACs,
 unit utilisation, the bandwidth and compute bounds, the cycles the host
@@ -79,8 +82,8 @@ baseline is run here: there is no speed-up over a CPU in the report.`,
 			if asJSON {
 				return writeJSON(stdout, rep)
 			}
-			fmt.Fprintf(stdout, "%d classes × %d, k %d, batch %d, %d candidates (%s), %d ranks\n",
-				rep.Classes, rep.Dim, rep.K, rep.Batch, rep.Candidates, rep.Source, rep.Ranks)
+			fmt.Fprintf(stdout, "%d classes × %d, k %d, batch %d, %d candidates (%s), %d ranks (%s), %d B buffers\n",
+				rep.Classes, rep.Dim, rep.K, rep.Batch, rep.Candidates, rep.Source, rep.Ranks, rep.Partition, rep.BufferB)
 			fmt.Fprintf(stdout, "cycles         %d (%.2f µs); bounds: bandwidth %d, compute %d; host issue %d\n",
 				rep.Cycles, rep.TimeUS, rep.BandwidthBound, rep.ComputeBound, rep.HostIssueCycles)
 			fmt.Fprintf(stdout, "DRAM           %d bytes (screener %d, executor %d); slowest rank %.2f GB/s\n",
@@ -102,6 +105,7 @@ baseline is run here: there is no speed-up over a CPU in the report.`,
 	f.IntVar(&opts.M, "m", 100, "synthetic candidates per batch item")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
 	f.IntVar(&opts.BufferBytes, "buffer", 256, "bytes of each ENMC buffer (Table 6.3: 256)")
+	f.StringVar(&opts.Partition, "partition", "interleaved", "classes to ranks: interleaved (class j on rank j mod 64) or contiguous ranges")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }

@@ -90,3 +90,7 @@ func TestSimENMC(t *testing.T) {
 		{[]string{"sim", "trace", "--out", "x", "--batch", "0"}, "batch 0"},
 	})
 }
+
+func TestSimENMCPartitionFlag(t *testing.T) {
+	checkCLIErrors(t, []cliError{{[]string{"sim", "enmc", "--classes", "1000", "--partition", "striped"}, "unknown partition"}})
+}

@@ -7,11 +7,12 @@ import "fmt"
 // order), the classifier rows (FP32, 4·dim bytes each), the batch's INT4
 // projected features and FP32 features.
 type Layout struct {
-	First, Rows        int // the rank's classes [First, First+Rows)
-	Screener           uint64
-	Classifier         uint64
-	FeatINT4, FeatFP32 uint64
-	End                uint64
+	// The rank's Rows classes are First + i·Stride for local row i.
+	First, Stride, Rows int
+	Screener            uint64
+	Classifier          uint64
+	FeatINT4, FeatFP32  uint64
+	End                 uint64
 }
 
 // Plan is a rank's compiled work: the host's instruction stream and what
@@ -37,7 +38,7 @@ type Plan struct {
 
 func align(x, a uint64) uint64 { return (x + a - 1) / a * a }
 
-// Compile splits task over cfg's ranks (contiguous class ranges) and
+// Compile splits task's classes over cfg's ranks (by cfg.Partition) and
 // returns each rank's plan. The screening loop, per group of rows whose
 // partial sums fill the PSUM buffer: load the features' k-chunk (once,
 // when all of k fits), stream the group's screener weights through the
@@ -63,9 +64,16 @@ func Compile(task *Task, cfg Config) ([]*Plan, error) {
 	R := cfg.Ranks()
 	plans := make([]*Plan, R)
 	for r := range R {
-		first := int(int64(task.Classes) * int64(r) / int64(R))
-		rows := int(int64(task.Classes)*int64(r+1)/int64(R)) - first
-		lay := Layout{First: first, Rows: rows, Screener: 0}
+		var lay Layout
+		switch cfg.Partition {
+		case Contiguous:
+			first := int(int64(task.Classes) * int64(r) / int64(R))
+			lay = Layout{First: first, Stride: 1, Rows: int(int64(task.Classes)*int64(r+1)/int64(R)) - first}
+		default:
+			lay = Layout{First: r, Stride: R, Rows: max(0, (task.Classes-r+R-1)/R)}
+		}
+		rows := lay.Rows
+		local := localCandidates(task, lay)
 		lay.Classifier = align(uint64(rows)*(uint64(task.K+1)/2), 8192)
 		lay.FeatINT4 = align(lay.Classifier+uint64(rows)*uint64(task.Dim)*4, 8192)
 		lay.FeatFP32 = align(lay.FeatINT4+uint64(task.Batch)*(uint64(task.K+1)/2), 8192)
@@ -108,7 +116,7 @@ func Compile(task *Task, cfg Config) ([]*Plan, error) {
 			}
 			emit(Inst{Op: Filter, A: PsumINT4}, uint64(gr*task.Batch))
 			emit(Inst{Op: Translate, A: IndexBuf}, 0)
-			p.Groups = append(p.Groups, groupCandidates(task, first+g0, gr))
+			p.Groups = append(p.Groups, groupRows(local, g0, gr))
 		}
 		emit(Inst{Op: Barrier}, 0)
 		emit(Inst{Op: Return}, 0)
@@ -118,14 +126,26 @@ func Compile(task *Task, cfg Config) ([]*Plan, error) {
 	return plans, nil
 }
 
-// groupCandidates returns, per item, the candidate classes in [lo, lo+n).
-// Candidates are sorted, so binary searches bound each item's range.
-func groupCandidates(task *Task, lo, n int) [][]int32 {
+// localCandidates returns, per item, the local rows of the candidates
+// that lay's rank holds, ascending (classes are sorted, and the class of
+// local row i grows with i).
+func localCandidates(task *Task, lay Layout) [][]int32 {
 	out := make([][]int32, task.Batch)
 	for b, c := range task.Candidates {
-		i := lowerBound(c, int32(lo))
-		j := lowerBound(c, int32(lo+n))
-		out[b] = c[i:j]
+		for _, j := range c {
+			if d := int(j) - lay.First; d >= 0 && d%lay.Stride == 0 && d/lay.Stride < lay.Rows {
+				out[b] = append(out[b], int32(d/lay.Stride))
+			}
+		}
+	}
+	return out
+}
+
+// groupRows returns, per item, the local rows in [lo, lo+n).
+func groupRows(local [][]int32, lo, n int) [][]int32 {
+	out := make([][]int32, len(local))
+	for b, c := range local {
+		out[b] = c[lowerBound(c, int32(lo)):lowerBound(c, int32(lo+n))]
 	}
 	return out
 }
@@ -162,7 +182,7 @@ func (p *Plan) Expand(g int, task *Task, buf int) ([]Inst, []int) {
 				out = append(out, Inst{Op: LDR, A: FeatFP32, Data: p.Layout.FeatFP32 + uint64(b*row+off)})
 				sizes = append(sizes, n)
 				for _, j := range pass {
-					r := uint64(int(j) - p.Layout.First)
+					r := uint64(j)
 					out = append(out, Inst{Op: LDR, A: WeightFP32, Data: p.Layout.Classifier + r*uint64(row) + uint64(off)},
 						Inst{Op: MulAddFP32, A: FeatFP32, B: WeightFP32})
 					sizes = append(sizes, n, 0)

@@ -16,10 +16,43 @@ type Config struct {
 	ExecutorMACs              int    // FP32 MACs per rank
 	BufferBytes               int    // each input and partial-sum buffer
 	Preset                    string // DRAM timing preset
+	// Partition is how classes are spread over the ranks: Interleaved
+	// (class j on rank j mod ranks) or Contiguous (equal ranges). The
+	// thesis does not say; frequent classes cluster at low indices in
+	// Zipf-like vocabularies, so contiguous ranges load one rank with
+	// most candidates.
+	Partition Partition
 	// Assumed micro-architecture details the thesis does not give:
 	FilterLanes int // threshold comparators per cycle
 	UnitQueue   int // instructions queued at each compute unit
 	TaylorOrder int // terms of the exp series (§6.5.2: 4th order)
+}
+
+// Partition is a class-to-rank assignment.
+type Partition uint8
+
+// The partitions.
+const (
+	Interleaved Partition = iota
+	Contiguous
+)
+
+// ParsePartition parses "interleaved" or "contiguous".
+func ParsePartition(s string) (Partition, error) {
+	switch s {
+	case "interleaved":
+		return Interleaved, nil
+	case "contiguous":
+		return Contiguous, nil
+	}
+	return 0, fmt.Errorf("enmc: unknown partition %q (interleaved, contiguous)", s)
+}
+
+func (p Partition) String() string {
+	if p == Contiguous {
+		return "contiguous"
+	}
+	return "interleaved"
 }
 
 // Table63Config is the configuration of thesis Table 6.3: 8 channels × 8
@@ -44,6 +77,9 @@ func (c Config) Validate() error {
 		if f.v <= 0 {
 			return fmt.Errorf("enmc: config: %s = %d, must be positive", f.name, f.v)
 		}
+	}
+	if c.Partition > Contiguous {
+		return fmt.Errorf("enmc: config: unknown partition %d", c.Partition)
 	}
 	if c.BufferBytes%64 != 0 {
 		return fmt.Errorf("enmc: config: %d-byte buffers are not whole 64-byte bursts", c.BufferBytes)

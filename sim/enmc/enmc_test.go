@@ -29,8 +29,8 @@ func TestCompile(t *testing.T) {
 	}
 	rows, cand := 0, 0
 	for _, p := range plans {
-		if p.Layout.First != rows {
-			t.Fatalf("rank %d starts at class %d, want %d", p.Rank, p.Layout.First, rows)
+		if p.Layout.First != p.Rank || p.Layout.Stride != 64 || p.Layout.Rows != 300 {
+			t.Fatalf("rank %d holds classes %d + 64i for %d rows, want %d + 64i, 300 rows", p.Rank, p.Layout.First, p.Layout.Rows, p.Rank)
 		}
 		rows += p.Layout.Rows
 		// 300 rows of 32 bytes (k=64 INT4); a group is 64/2 = 32 rows
@@ -254,5 +254,64 @@ func TestSyntheticTask(t *testing.T) {
 	}
 	if all, err := SyntheticTask(50, 16, 8, 1, 50, 1); err != nil || len(all.Candidates[0]) != 50 {
 		t.Errorf("every class a candidate: %v", err)
+	}
+}
+
+// Every class and candidate lands on exactly one rank under both
+// partitions, and candidates clustered at low class indices (as Zipf-like
+// vocabularies have them) are spread by interleaving, not by ranges.
+func TestPartitions(t *testing.T) {
+	task := smallTask(t, 2, 0)
+	for b := range task.Candidates {
+		task.Candidates[b] = nil
+		for j := int32(b); j < 600; j += 2 { // 300 candidates among the first 600 classes
+			task.Candidates[b] = append(task.Candidates[b], j)
+		}
+	}
+	cycles := map[Partition]int64{}
+	for _, part := range []Partition{Interleaved, Contiguous} {
+		cfg := Table63Config()
+		cfg.Partition = part
+		plans, err := Compile(task, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := make([]int, task.Classes)
+		cand := 0
+		for _, p := range plans {
+			for i := range p.Layout.Rows {
+				seen[p.Layout.First+i*p.Layout.Stride]++
+			}
+			for _, g := range p.Groups {
+				for b, rows := range g {
+					for _, r := range rows {
+						j := int32(p.Layout.First + int(r)*p.Layout.Stride)
+						if k := lowerBound(task.Candidates[b], j); k == len(task.Candidates[b]) || task.Candidates[b][k] != j {
+							t.Fatalf("%v: rank %d row %d is class %d, not a candidate of item %d", part, p.Rank, r, j, b)
+						}
+						cand++
+					}
+				}
+			}
+		}
+		for j, n := range seen {
+			if n != 1 {
+				t.Fatalf("%v: class %d on %d ranks", part, j, n)
+			}
+		}
+		if cand != task.NumCandidates() {
+			t.Errorf("%v: %d candidates placed, want %d", part, cand, task.NumCandidates())
+		}
+		r, err := Run(task, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cycles[part] = r.Cycles
+	}
+	if cycles[Interleaved] >= cycles[Contiguous] {
+		t.Errorf("clustered candidates: interleaved %d cycles, contiguous %d", cycles[Interleaved], cycles[Contiguous])
+	}
+	if _, err := ParsePartition("striped"); err == nil {
+		t.Error("unknown partition accepted")
 	}
 }

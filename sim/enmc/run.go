@@ -15,6 +15,8 @@ type Report struct {
 	K          int    `json:"k"`
 	Batch      int    `json:"batch"`
 	Ranks      int    `json:"ranks"`
+	Partition  string `json:"partition"`
+	BufferB    int    `json:"buffer_bytes"`
 	Source     string `json:"candidates_source"`
 	Candidates int    `json:"candidates"`
 	// RankCycles is the slowest rank's simulated ENMC cycles (400 MHz),
@@ -72,6 +74,7 @@ func Run(task *Task, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Classes: task.Classes, Dim: task.Dim, K: task.K, Batch: task.Batch, Ranks: cfg.Ranks(),
+		Partition: cfg.Partition.String(), BufferB: cfg.BufferBytes,
 		Source: task.Source, Candidates: task.NumCandidates(), EnergyPartsUJ: map[string]float64{}}
 	stats := make([]*RankStats, len(plans))
 	var slow *RankStats
@@ -195,6 +198,8 @@ type Options struct {
 	Seed                      uint64
 	// BufferBytes overrides Table 6.3's 256-byte buffers when positive.
 	BufferBytes int
+	// Partition is "interleaved" (default) or "contiguous".
+	Partition string
 }
 
 // Simulate builds the task opts describe and runs it on the Table 6.3
@@ -203,6 +208,12 @@ func Simulate(opts Options) (*Report, error) {
 	cfg := Table63Config()
 	if opts.BufferBytes != 0 {
 		cfg.BufferBytes = opts.BufferBytes
+	}
+	if opts.Partition != "" {
+		var err error
+		if cfg.Partition, err = ParsePartition(opts.Partition); err != nil {
+			return nil, err
+		}
 	}
 	var task *Task
 	if opts.Trace != "" {
