@@ -65,7 +65,9 @@ enmc.WriteTrace) or, without it, are synthetic: --m uniform candidates per
 item of a --classes x --dim classifier with a --k dimensional screener.
 --partition spreads the classes over the 64 ranks: interleaved (default)
 or contiguous ranges, which load one rank with most candidates when the
-frequent classes have low indices.
+frequent classes have low indices. --stream-loads sends the screener-weight
+loads after the first without an address on DQ (an extension of Table 6.1:
+the DIMM's address generator continues the stream).
 
 Reported: cycles of the slowest rank (400 MHz) and time, DRAM bytes, MACs,
 unit utilisation, the bandwidth and compute bounds, the cycles the host
@@ -105,6 +107,7 @@ baseline is run here: there is no speed-up over a CPU in the report.`,
 	f.IntVar(&opts.M, "m", 100, "synthetic candidates per batch item")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
 	f.IntVar(&opts.BufferBytes, "buffer", 256, "bytes of each ENMC buffer (Table 6.3: 256)")
+	f.BoolVar(&opts.StreamLoads, "stream-loads", false, "send screener-weight loads after the first without an address (the DIMM continues the stream; our extension)")
 	f.StringVar(&opts.Partition, "partition", "interleaved", "classes to ranks: interleaved (class j on rank j mod 64) or contiguous ranges")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd

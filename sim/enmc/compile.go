@@ -108,7 +108,11 @@ func Compile(task *Task, cfg Config) ([]*Plan, error) {
 				}
 				for left := uint64(gr) * (uint64(width+1) / 2); left > 0; {
 					n := min(left, uint64(buf))
-					emit(Inst{Op: LDR, A: WeightINT4, Data: w}, n)
+					ld := Inst{Op: LDR, A: WeightINT4, Data: w}
+					if cfg.StreamLoads && w != lay.Screener { // the weights are read in layout order
+						ld = Inst{Op: LDR, A: WeightINT4, Next: true}
+					}
+					emit(ld, n)
 					emit(Inst{Op: MulAddINT4, A: FeatINT4, B: WeightINT4}, 0)
 					w += n
 					left -= n

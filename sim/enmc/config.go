@@ -22,6 +22,10 @@ type Config struct {
 	// Zipf-like vocabularies, so contiguous ranges load one rank with
 	// most candidates.
 	Partition Partition
+	// StreamLoads sends every screener-weight LDR after the first without
+	// an address (Inst.Next; our extension): the DIMM's address generator
+	// continues the stream, so the host's DQ bus carries no addresses.
+	StreamLoads bool
 	// Assumed micro-architecture details the thesis does not give:
 	FilterLanes int // threshold comparators per cycle
 	UnitQueue   int // instructions queued at each compute unit

@@ -315,3 +315,31 @@ func TestPartitions(t *testing.T) {
 		t.Error("unknown partition accepted")
 	}
 }
+
+// Streaming loads change what the host sends, not what the rank reads.
+func TestStreamLoads(t *testing.T) {
+	task := smallTask(t, 1, 20)
+	plain, err := Run(task, Table63Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Table63Config()
+	cfg.StreamLoads = true
+	plans, err := Compile(task, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AppendStream(nil, plans[0].Program); err != nil {
+		t.Fatalf("streamed program does not encode: %v", err)
+	}
+	st, err := Run(task, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RankCycles != plain.RankCycles || st.DRAMBytes != plain.DRAMBytes {
+		t.Errorf("streamed: %d rank cycles, %d bytes; explicit: %d, %d", st.RankCycles, st.DRAMBytes, plain.RankCycles, plain.DRAMBytes)
+	}
+	if st.HostIssueCycles >= plain.HostIssueCycles {
+		t.Errorf("host issue %d cycles streamed, %d explicit", st.HostIssueCycles, plain.HostIssueCycles)
+	}
+}

@@ -113,7 +113,18 @@ type Inst struct {
 	A, B Buffer // operands of one- and two-buffer forms
 	Reg  uint8  // register of INIT and QUERY
 	Data uint64 // INIT value or LDR/STR DRAM address, sent on DQ
+	// Next marks an LDR or STR at the buffer's stream pointer (the
+	// address after the buffer's previous transfer, kept by the DIMM-side
+	// address generator) instead of an address on DQ: our extension,
+	// encoded in bit A0, which one-buffer forms leave zero.
+	Next bool
 }
+
+// HasData reports whether inst's command is followed by a DQ data burst.
+func (inst Inst) HasData() bool { return inst.Op.HasData() && !inst.Next }
+
+// streams reports whether op may take the Next flag.
+func (o Op) streams() bool { return o == LDR || o == STR }
 
 // CABits is the width of an ENMC command on A0–A12.
 const CABits = 13
@@ -132,8 +143,11 @@ func Encode(inst Inst) (uint16, error) {
 	}
 	info := opTable()[inst.Op]
 	w := info.opcode << 8
-	if inst.Data != 0 && !info.data {
-		return 0, fmt.Errorf("enmc: encode: %s carries no data", info.name)
+	if inst.Next && !inst.Op.streams() {
+		return 0, fmt.Errorf("enmc: encode: %s has no stream form", info.name)
+	}
+	if inst.Data != 0 && !inst.HasData() {
+		return 0, fmt.Errorf("enmc: encode: %s carries no data", inst)
 	}
 	switch info.form {
 	case formNone:
@@ -148,6 +162,9 @@ func Encode(inst Inst) (uint16, error) {
 			return 0, fmt.Errorf("enmc: encode: %s takes one buffer", info.name)
 		}
 		w |= uint16(inst.A)<<4 | uint16(inst.B)
+		if inst.Next {
+			w |= 1
+		}
 	case formReg:
 		if inst.Reg >= NumRegs || inst.A != 0 || inst.B != 0 {
 			return 0, fmt.Errorf("enmc: encode: %s: register %d (of %d)", info.name, inst.Reg, NumRegs)
@@ -190,6 +207,9 @@ func Decode(w uint16, data uint64) (Inst, error) {
 		if inst.A >= NumBuffers || inst.B >= NumBuffers {
 			return Inst{}, fmt.Errorf("%w: %#x: %s of buffers %d, %d (of %d)", ErrMalformed, w, t[op].name, inst.A, inst.B, NumBuffers)
 		}
+		if t[op].form == formOne && op.streams() && inst.B == 1 {
+			inst.B, inst.Next = 0, true
+		}
 		if t[op].form == formOne && inst.B != 0 {
 			return Inst{}, fmt.Errorf("%w: %#x: %s with a second buffer", ErrMalformed, w, t[op].name)
 		}
@@ -204,7 +224,7 @@ func Decode(w uint16, data uint64) (Inst, error) {
 		}
 		inst.Reg = uint8(low>>2) & 0x1f
 	}
-	if inst.Op.HasData() {
+	if inst.HasData() {
 		inst.Data = data
 	}
 	return inst, nil
@@ -220,7 +240,7 @@ func AppendStream(b []byte, insts []Inst) ([]byte, error) {
 			return nil, fmt.Errorf("instruction %d: %w", i, err)
 		}
 		b = binary.LittleEndian.AppendUint16(b, w)
-		if in.Op.HasData() {
+		if in.HasData() {
 			b = binary.LittleEndian.AppendUint64(b, in.Data)
 		}
 	}
@@ -243,7 +263,7 @@ func ParseStream(b []byte) ([]Inst, error) {
 			return nil, fmt.Errorf("byte %d: %w", off, err)
 		}
 		off += 2
-		if in.Op.HasData() {
+		if in.HasData() {
 			if len(b)-off < 8 {
 				return nil, fmt.Errorf("%w: %s at byte %d lacks its 8 data bytes", ErrMalformed, in.Op, off-2)
 			}
@@ -265,6 +285,9 @@ func (inst Inst) String() string {
 	}
 	switch opTable()[inst.Op].form {
 	case formOne:
+		if inst.Next {
+			return fmt.Sprintf("%s buf%d, next", inst.Op, inst.A)
+		}
 		if inst.Op.HasData() {
 			return fmt.Sprintf("%s buf%d, %#x", inst.Op, inst.A, inst.Data)
 		}

@@ -28,14 +28,15 @@ func TestDecodeEncodeExhaustive(t *testing.T) {
 		if err != nil || got != uint16(w) {
 			t.Fatalf("%#x → %v → %#x, %v", w, in, got, err)
 		}
-		if in.Op.HasData() != (in.Data == 0xdeadbeef) {
+		if in.HasData() != (in.Data == 0xdeadbeef) {
 			t.Fatalf("%#x: %v data %#x", w, in, in.Data)
 		}
 		valid++
 	}
 	// NOP BARRIER RETURN CLR; FILTER SIGMOID SOFTMAX LDR STR TRANSLATE
-	// × 8 buffers; seven two-buffer ops × 64; INIT and QUERY × 32 registers.
-	if want := 4 + 6*8 + 7*64 + 2*32; valid != want {
+	// × 8 buffers, LDR and STR again with Next; seven two-buffer ops × 64;
+	// INIT and QUERY × 32 registers.
+	if want := 4 + 6*8 + 2*8 + 7*64 + 2*32; valid != want {
 		t.Errorf("%d valid words, want %d", valid, want)
 	}
 }
@@ -66,6 +67,7 @@ func TestEncodeErrors(t *testing.T) {
 		{Op: Filter, B: 1}, {Op: LDR, Reg: 2},
 		{Op: Init, Reg: NumRegs}, {Op: Query, A: 1},
 		{Op: Softmax, A: PsumFP32, Data: 1}, {Op: Query, Data: 5},
+		{Op: Filter, A: 1, Next: true}, {Op: LDR, A: 1, Next: true, Data: 8},
 	} {
 		if w, err := Encode(in); err == nil {
 			t.Errorf("Encode(%+v) = %#x, want an error", in, w)
@@ -78,6 +80,8 @@ func sampleProgram() []Inst {
 		{Op: Init, Reg: 0, Data: 0x4cea4fe2},
 		{Op: LDR, A: FeatINT4, Data: 0x4fe3},
 		{Op: LDR, A: WeightINT4, Data: 0x4a62},
+		{Op: MulAddINT4, A: FeatINT4, B: WeightINT4},
+		{Op: LDR, A: WeightINT4, Next: true},
 		{Op: MulAddINT4, A: FeatINT4, B: WeightINT4},
 		{Op: Filter, A: PsumINT4},
 		{Op: Translate, A: IndexBuf},
@@ -98,9 +102,10 @@ func TestStreamRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 14 commands × 2 bytes + 4 data bursts (INIT, 3 LDR) × 8 bytes.
-	if len(b) != 14*2+4*8 {
-		t.Errorf("stream of %d bytes, want %d", len(b), 14*2+4*8)
+	// 16 commands × 2 bytes + 4 data bursts (INIT, 3 LDR; not the
+	// streaming LDR) × 8 bytes.
+	if len(b) != 16*2+4*8 {
+		t.Errorf("stream of %d bytes, want %d", len(b), 16*2+4*8)
 	}
 	got, err := ParseStream(b)
 	if err != nil || !reflect.DeepEqual(got, prog) {

@@ -105,7 +105,8 @@ type rankSim struct {
 	head        int
 	tiles       []*tile // by request tag
 	inflight    arrivals
-	partial     [2]*tile // per stream (host, generated): an LDR still requesting bursts
+	partial     [2]*tile           // per stream (host, generated): an LDR still requesting bursts
+	ptr         [NumBuffers]uint64 // address after each buffer's last load (Inst.Next)
 	outstanding int
 	returned    bool
 	st          RankStats
@@ -268,7 +269,7 @@ func (r *rankSim) issue(in Inst, size int, stream int) bool {
 	r.st.Instructions++
 	if stream == 0 {
 		r.st.HostCommands++
-		if in.Op.HasData() {
+		if in.HasData() {
 			r.st.HostDataBursts++
 		}
 	}
@@ -355,7 +356,12 @@ func (r *rankSim) load(in Inst, size, stream int) bool {
 	b := r.bufs[in.A]
 	t := r.partial[stream]
 	if t == nil {
-		first, last := in.Data/64, (in.Data+uint64(max(size, 1))-1)/64
+		addr := in.Data
+		if in.Next {
+			addr = r.ptr[in.A]
+		}
+		r.ptr[in.A] = addr + uint64(max(size, 0))
+		first, last := addr/64, (addr+uint64(max(size, 1))-1)/64
 		need := int(last - first + 1)
 		if size <= 0 || need > b.cap {
 			r.err = fmt.Errorf("%v: %d bytes (%d bursts) for a %d-burst buffer", in, size, need, b.cap)

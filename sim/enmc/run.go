@@ -17,6 +17,7 @@ type Report struct {
 	Ranks      int    `json:"ranks"`
 	Partition  string `json:"partition"`
 	BufferB    int    `json:"buffer_bytes"`
+	Streamed   bool   `json:"stream_loads"`
 	Source     string `json:"candidates_source"`
 	Candidates int    `json:"candidates"`
 	// RankCycles is the slowest rank's simulated ENMC cycles (400 MHz),
@@ -74,7 +75,7 @@ func Run(task *Task, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Classes: task.Classes, Dim: task.Dim, K: task.K, Batch: task.Batch, Ranks: cfg.Ranks(),
-		Partition: cfg.Partition.String(), BufferB: cfg.BufferBytes,
+		Partition: cfg.Partition.String(), BufferB: cfg.BufferBytes, Streamed: cfg.StreamLoads,
 		Source: task.Source, Candidates: task.NumCandidates(), EnergyPartsUJ: map[string]float64{}}
 	stats := make([]*RankStats, len(plans))
 	var slow *RankStats
@@ -200,6 +201,8 @@ type Options struct {
 	BufferBytes int
 	// Partition is "interleaved" (default) or "contiguous".
 	Partition string
+	// StreamLoads: see Config.StreamLoads.
+	StreamLoads bool
 }
 
 // Simulate builds the task opts describe and runs it on the Table 6.3
@@ -209,6 +212,7 @@ func Simulate(opts Options) (*Report, error) {
 	if opts.BufferBytes != 0 {
 		cfg.BufferBytes = opts.BufferBytes
 	}
+	cfg.StreamLoads = opts.StreamLoads
 	if opts.Partition != "" {
 		var err error
 		if cfg.Partition, err = ParsePartition(opts.Partition); err != nil {
