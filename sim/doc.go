@@ -9,8 +9,11 @@
 //     an open-page FR-FCFS controller with a bounded request queue, refresh,
 //     per-command energy from datasheet IDD currents, selectable address
 //     mappings).
-//   - sim/enmc: the ENMC near-memory classifier of thesis chapter 6 (§6.4);
-//     so far its 13-bit PRECHARGE-borne instruction format.
+//   - sim/enmc: the ENMC near-memory classifier of thesis chapter 6 (§6.4):
+//     its 13-bit PRECHARGE-borne instruction set, a compiler from
+//     screening tasks to per-rank instruction streams, and a rank-level
+//     Screener/Executor model over the DDR4 model, replaying candidate
+//     traces.
 //
 // The command `elastic sim` drives them; docs/results/enmc-sim.md records
 // what exists and its measured outputs.
