@@ -273,3 +273,13 @@ func TestWakeOncePerCycle(t *testing.T) {
 		t.Errorf("ticks %v, want [0 1 2]: a wake for a ticked cycle moves to the next", w.ticks)
 	}
 }
+
+func TestPositive(t *testing.T) {
+	if err := Positive("cfg", Param{"a", 1}, Param{"b", 2}); err != nil {
+		t.Error(err)
+	}
+	err := Positive("cfg", Param{"a", 1}, Param{"b", 0}, Param{"c", -1})
+	if err == nil || !strings.Contains(err.Error(), "cfg: b = 0") {
+		t.Errorf("error %v, want the first bad parameter named", err)
+	}
+}

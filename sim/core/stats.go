@@ -58,3 +58,20 @@ func CheckBounds(cycles int64, bounds ...Bound) error {
 	}
 	return nil
 }
+
+// A Param is a named integer parameter of a configuration.
+type Param struct {
+	Name  string
+	Value int
+}
+
+// Positive returns an error naming the first parameter that is not
+// positive; what says whose parameters they are.
+func Positive(what string, ps ...Param) error {
+	for _, p := range ps {
+		if p.Value <= 0 {
+			return fmt.Errorf("%s: %s = %d, must be positive", what, p.Name, p.Value)
+		}
+	}
+	return nil
+}

@@ -3,6 +3,8 @@ package dram
 import (
 	"fmt"
 	"strings"
+
+	"github.com/elasticml/elastic/sim/core"
 )
 
 // Org is a memory system's organisation.
@@ -29,15 +31,13 @@ func Table63() Org {
 
 // Validate reports an organisation that cannot be built.
 func (o Org) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"channels", o.Channels}, {"ranks", o.Ranks}, {"bank groups", o.BankGroups},
-		{"banks per group", o.BanksPerGroup}, {"rows", o.Rows}, {"columns", o.Columns},
-		{"device width", o.DeviceWidth}, {"devices", o.Devices}, {"burst length", o.BurstLength}} {
-		if f.v <= 0 {
-			return fmt.Errorf("dram: organisation: %s = %d, must be positive", f.name, f.v)
-		}
+	if err := core.Positive("dram: organisation",
+		core.Param{Name: "channels", Value: o.Channels}, core.Param{Name: "ranks", Value: o.Ranks},
+		core.Param{Name: "bank groups", Value: o.BankGroups}, core.Param{Name: "banks per group", Value: o.BanksPerGroup},
+		core.Param{Name: "rows", Value: o.Rows}, core.Param{Name: "columns", Value: o.Columns},
+		core.Param{Name: "device width", Value: o.DeviceWidth}, core.Param{Name: "devices", Value: o.Devices},
+		core.Param{Name: "burst length", Value: o.BurstLength}); err != nil {
+		return err
 	}
 	if o.Columns%o.BurstLength != 0 {
 		return fmt.Errorf("dram: organisation: %d columns is not a whole number of %d-column bursts", o.Columns, o.BurstLength)

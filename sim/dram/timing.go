@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/elasticml/elastic/sim/core"
 )
 
 // Timing holds a DDR4 speed bin's timing parameters in clock cycles (nCK)
@@ -130,17 +132,14 @@ func Preset(name string) (*Timing, error) {
 // below the burst (two bursts would collide on the data bus), a refresh
 // longer than its interval.
 func (t *Timing) Validate() error {
-	pos := []struct {
-		name string
-		v    int
-	}{{"BL", t.BL}, {"CL", t.CL}, {"CWL", t.CWL}, {"RCD", t.RCD}, {"RP", t.RP}, {"RAS", t.RAS},
-		{"RC", t.RC}, {"CCDS", t.CCDS}, {"CCDL", t.CCDL}, {"RRDS", t.RRDS}, {"RRDL", t.RRDL},
-		{"FAW", t.FAW}, {"WR", t.WR}, {"RTP", t.RTP}, {"WTRS", t.WTRS}, {"WTRL", t.WTRL},
-		{"RFC", t.RFC}, {"REFI", t.REFI}}
-	for _, p := range pos {
-		if p.v <= 0 {
-			return fmt.Errorf("dram: timing %s: t%s = %d nCK, must be positive", t.Name, p.name, p.v)
-		}
+	if err := core.Positive("dram: timing "+t.Name+" (nCK)",
+		core.Param{Name: "BL", Value: t.BL}, core.Param{Name: "CL", Value: t.CL}, core.Param{Name: "CWL", Value: t.CWL},
+		core.Param{Name: "tRCD", Value: t.RCD}, core.Param{Name: "tRP", Value: t.RP}, core.Param{Name: "tRAS", Value: t.RAS},
+		core.Param{Name: "tRC", Value: t.RC}, core.Param{Name: "tCCD_S", Value: t.CCDS}, core.Param{Name: "tCCD_L", Value: t.CCDL},
+		core.Param{Name: "tRRD_S", Value: t.RRDS}, core.Param{Name: "tRRD_L", Value: t.RRDL}, core.Param{Name: "tFAW", Value: t.FAW},
+		core.Param{Name: "tWR", Value: t.WR}, core.Param{Name: "tRTP", Value: t.RTP}, core.Param{Name: "tWTR_S", Value: t.WTRS},
+		core.Param{Name: "tWTR_L", Value: t.WTRL}, core.Param{Name: "tRFC", Value: t.RFC}, core.Param{Name: "tREFI", Value: t.REFI}); err != nil {
+		return err
 	}
 	switch {
 	case t.RateMTs <= 0 || !(t.TCKps > 0):

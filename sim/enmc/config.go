@@ -72,15 +72,12 @@ func Table63Config() Config {
 
 // Validate reports a configuration that cannot be simulated.
 func (c Config) Validate() error {
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"channels", c.Channels}, {"ranks per channel", c.RanksPerChannel}, {"screener MACs", c.ScreenerMACs},
-		{"executor MACs", c.ExecutorMACs}, {"buffer bytes", c.BufferBytes}, {"filter lanes", c.FilterLanes},
-		{"unit queue", c.UnitQueue}, {"Taylor order", c.TaylorOrder}} {
-		if f.v <= 0 {
-			return fmt.Errorf("enmc: config: %s = %d, must be positive", f.name, f.v)
-		}
+	if err := core.Positive("enmc: config",
+		core.Param{Name: "channels", Value: c.Channels}, core.Param{Name: "ranks per channel", Value: c.RanksPerChannel},
+		core.Param{Name: "screener MACs", Value: c.ScreenerMACs}, core.Param{Name: "executor MACs", Value: c.ExecutorMACs},
+		core.Param{Name: "buffer bytes", Value: c.BufferBytes}, core.Param{Name: "filter lanes", Value: c.FilterLanes},
+		core.Param{Name: "unit queue", Value: c.UnitQueue}, core.Param{Name: "Taylor order", Value: c.TaylorOrder}); err != nil {
+		return err
 	}
 	if c.Partition > Contiguous {
 		return fmt.Errorf("enmc: config: unknown partition %d", c.Partition)

@@ -1,7 +1,6 @@
 package enmc
 
 import (
-	"container/heap"
 	"fmt"
 
 	"github.com/elasticml/elastic/sim/core"
@@ -49,24 +48,6 @@ type unit struct {
 	q []op
 }
 
-type arrival struct {
-	at int64 // DRAM cycle after the last beat
-	t  *tile
-}
-
-type arrivals []arrival
-
-func (h arrivals) Len() int           { return len(h) }
-func (h arrivals) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h arrivals) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *arrivals) Push(x any)        { *h = append(*h, x.(arrival)) }
-func (h *arrivals) Pop() any {
-	old := *h
-	a := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return a
-}
-
 // RankStats are one rank's results.
 type RankStats struct {
 	Cycles                       int64 // ENMC clock
@@ -103,8 +84,7 @@ type rankSim struct {
 	scr, exe    unit
 	pending     []dram.Request
 	head        int
-	tiles       []*tile // by request tag
-	inflight    arrivals
+	tiles       []*tile            // by request tag
 	partial     [2]*tile           // per stream (host, generated): an LDR still requesting bursts
 	ptr         [NumBuffers]uint64 // address after each buffer's last load (Inst.Next)
 	outstanding int
@@ -149,7 +129,10 @@ func simulateRank(cfg Config, task *Task, plan *Plan) (*RankStats, error) {
 	}
 	r.ctrl.SetFCFS(true) // §6.4.2: no request prioritising on the DIMM
 	r.ctrl.OnDone(func(tag uint64, end int64) {
-		heap.Push(&r.inflight, arrival{at: end, t: r.tiles[tag]})
+		t := r.tiles[tag]
+		if err := eng.At(end, func() { t.got++; r.outstanding-- }); err != nil && r.err == nil {
+			r.err = err
+		}
 	})
 	if r.ctrlID, err = eng.Add(r.ctrl, dclk); err != nil {
 		return nil, err
@@ -180,12 +163,7 @@ func simulateRank(cfg Config, task *Task, plan *Plan) (*RankStats, error) {
 // Tick runs one ENMC cycle: data arrivals, the two units, then one
 // instruction decoded, generated ones first.
 func (r *rankSim) Tick(c int64) int64 {
-	now := c * r.ratio
-	for len(r.inflight) > 0 && r.inflight[0].at <= now {
-		a := heap.Pop(&r.inflight).(arrival)
-		a.t.got++
-		r.outstanding--
-	}
+	now := c * r.ratio // data due by now has arrived: events fire before ticks
 	r.step(&r.scr, &r.st.ScreenerBusy)
 	r.step(&r.exe, &r.st.ExecutorBusy)
 	if r.err != nil {
