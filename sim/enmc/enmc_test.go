@@ -343,3 +343,29 @@ func TestStreamLoads(t *testing.T) {
 		t.Errorf("host issue %d cycles streamed, %d explicit", st.HostIssueCycles, plain.HostIssueCycles)
 	}
 }
+
+func TestCPUModel(t *testing.T) {
+	cpu, err := Xeon8280()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Never above the 6 × 21.33 GB/s data buses; within 5 % of them less
+	// the refresh share (467/10400). (A short stream may beat the refresh
+	// share a little: a rank the stream is not reading refreshes for free.)
+	if peak := 6 * 21.328; cpu.GBps > peak || cpu.GBps < 0.95*peak*(1-467.0/10400) {
+		t.Errorf("Xeon model stream %.2f GB/s, peak %.2f", cpu.GBps, peak)
+	}
+	task := &Task{Classes: 1000, Dim: 64, K: 16, Batch: 2, Candidates: [][]int32{{1, 2, 3}, {2, 3, 4}}}
+	if got, want := FullBytes(task), int64(1000*(64*4+4)); got != want {
+		t.Errorf("full bytes %d, want %d", got, want)
+	}
+	// Screener 1000 × (8 + 4) bytes, then the union {1,2,3,4} of rows.
+	if got, want := ScreenBytes(task), int64(1000*12+4*64*4); got != want {
+		t.Errorf("screen bytes %d, want %d", got, want)
+	}
+	rep := &Report{TimeUS: 2}
+	rep.CompareCPU(task, cpu)
+	if math.Abs(rep.SpeedupVsCPUModel*2-rep.CPUFullUS) > 1e-9 || !rep.CPUCacheResident {
+		t.Errorf("speed-up %v for %v µs, cache resident %v", rep.SpeedupVsCPUModel, rep.CPUFullUS, rep.CPUCacheResident)
+	}
+}
