@@ -13,6 +13,7 @@ type Layout struct {
 	Classifier          uint64
 	FeatINT4, FeatFP32  uint64
 	End                 uint64
+	RowBytes            uint64 // an FP32 row (classifier or feature), padded to whole bursts
 }
 
 // Plan is a rank's compiled work: the host's instruction stream and what
@@ -75,9 +76,10 @@ func Compile(task *Task, cfg Config) ([]*Plan, error) {
 		rows := lay.Rows
 		local := localCandidates(task, lay)
 		lay.Classifier = align(uint64(rows)*(uint64(task.K+1)/2), 8192)
-		lay.FeatINT4 = align(lay.Classifier+uint64(rows)*uint64(task.Dim)*4, 8192)
+		lay.RowBytes = align(uint64(task.Dim)*4, 64) // FP32 rows start on bursts
+		lay.FeatINT4 = align(lay.Classifier+uint64(rows)*lay.RowBytes, 8192)
 		lay.FeatFP32 = align(lay.FeatINT4+uint64(task.Batch)*(uint64(task.K+1)/2), 8192)
-		lay.End = lay.FeatFP32 + uint64(task.Batch)*uint64(task.Dim)*4
+		lay.End = lay.FeatFP32 + uint64(task.Batch)*lay.RowBytes
 		p := &Plan{Rank: r, Layout: lay, GroupRows: G, KChunk: kc}
 		prog := []Inst{
 			{Op: Clr},
@@ -107,7 +109,7 @@ func Compile(task *Task, cfg Config) ([]*Plan, error) {
 					emit(Inst{Op: LDR, A: FeatINT4, Data: lay.FeatINT4 + uint64(c)*featBytes}, uint64(task.Batch)*(uint64(width+1)/2))
 				}
 				for left := uint64(gr) * (uint64(width+1) / 2); left > 0; {
-					n := min(left, uint64(buf))
+					n := min(left, uint64(buf)-w%64) // end on a burst boundary: the tile fits the buffer's slots
 					ld := Inst{Op: LDR, A: WeightINT4, Data: w}
 					if cfg.StreamLoads && w != lay.Screener { // the weights are read in layout order
 						ld = Inst{Op: LDR, A: WeightINT4, Next: true}
@@ -177,17 +179,17 @@ func (p *Plan) Expand(g int, task *Task, buf int) ([]Inst, []int) {
 	per := buf / 4
 	var out []Inst
 	var sizes []int
-	row := task.Dim * 4
+	row, stride := task.Dim*4, p.Layout.RowBytes
 	for b, cand := range p.Groups[g] {
 		for s := 0; s < len(cand); s += per {
 			pass := cand[s:min(len(cand), s+per)]
 			for off := 0; off < row; off += buf {
 				n := min(buf, row-off)
-				out = append(out, Inst{Op: LDR, A: FeatFP32, Data: p.Layout.FeatFP32 + uint64(b*row+off)})
+				out = append(out, Inst{Op: LDR, A: FeatFP32, Data: p.Layout.FeatFP32 + uint64(b)*stride + uint64(off)})
 				sizes = append(sizes, n)
 				for _, j := range pass {
 					r := uint64(j)
-					out = append(out, Inst{Op: LDR, A: WeightFP32, Data: p.Layout.Classifier + r*uint64(row) + uint64(off)},
+					out = append(out, Inst{Op: LDR, A: WeightFP32, Data: p.Layout.Classifier + r*stride + uint64(off)},
 						Inst{Op: MulAddFP32, A: FeatFP32, B: WeightFP32})
 					sizes = append(sizes, n, 0)
 				}

@@ -35,13 +35,13 @@ func Xeon8280() (*CPUModel, error) {
 		GBps: r.GBps, Channels: o.Channels, Preset: r.Preset}, nil
 }
 
-// FullBytes is what full classification reads: W (FP32) and b, once per
+// CPUFullBytes is what full classification reads: W (FP32) and b, once per
 // batch (the batch's GEMM streams W once).
-func FullBytes(t *Task) int64 { return int64(t.Classes) * (int64(t.Dim)*4 + 4) }
+func CPUFullBytes(t *Task) int64 { return int64(t.Classes) * (int64(t.Dim)*4 + 4) }
 
-// ScreenBytes is what screening reads on a CPU: the INT4 screener and its
+// CPUScreenBytes is what screening reads on a CPU: the INT4 screener and its
 // bias, then the candidate rows of W, each distinct row once per batch.
-func ScreenBytes(t *Task) int64 {
+func CPUScreenBytes(t *Task) int64 {
 	union := map[int32]struct{}{}
 	for _, c := range t.Candidates {
 		for _, j := range c {

@@ -356,16 +356,42 @@ func TestCPUModel(t *testing.T) {
 		t.Errorf("Xeon model stream %.2f GB/s, peak %.2f", cpu.GBps, peak)
 	}
 	task := &Task{Classes: 1000, Dim: 64, K: 16, Batch: 2, Candidates: [][]int32{{1, 2, 3}, {2, 3, 4}}}
-	if got, want := FullBytes(task), int64(1000*(64*4+4)); got != want {
+	if got, want := CPUFullBytes(task), int64(1000*(64*4+4)); got != want {
 		t.Errorf("full bytes %d, want %d", got, want)
 	}
 	// Screener 1000 × (8 + 4) bytes, then the union {1,2,3,4} of rows.
-	if got, want := ScreenBytes(task), int64(1000*12+4*64*4); got != want {
+	if got, want := CPUScreenBytes(task), int64(1000*12+4*64*4); got != want {
 		t.Errorf("screen bytes %d, want %d", got, want)
 	}
 	rep := &Report{TimeUS: 2}
 	rep.CompareCPU(task, cpu)
 	if math.Abs(rep.SpeedupVsCPUModel*2-rep.CPUFullUS) > 1e-9 || !rep.CPUCacheResident {
 		t.Errorf("speed-up %v for %v µs, cache resident %v", rep.SpeedupVsCPUModel, rep.CPUFullUS, rep.CPUCacheResident)
+	}
+}
+
+// Odd shapes: rows of k/2 bytes that are not whole bursts, k above the
+// feature buffer (chunked), fewer classes than ranks.
+func TestOddShapes(t *testing.T) {
+	for _, tc := range []struct{ classes, dim, k, batch, m int }{
+		{5000, 100, 33, 3, 3},
+		{5000, 512, 512, 8, 3},
+		{10, 64, 16, 1, 2},
+	} {
+		task, err := SyntheticTask(tc.classes, tc.dim, tc.k, tc.batch, tc.m, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Run(task, Table63Config())
+		if err != nil {
+			t.Errorf("%+v: %v", tc, err)
+			continue
+		}
+		if r.INT4MACs != int64(tc.classes*tc.k*tc.batch) && tc.k%2 == 0 {
+			t.Errorf("%+v: %d INT4 MACs", tc, r.INT4MACs)
+		}
+		if r.FP32MACs != int64(tc.batch*tc.m*tc.dim) {
+			t.Errorf("%+v: %d FP32 MACs", tc, r.FP32MACs)
+		}
 	}
 }

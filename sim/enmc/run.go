@@ -175,10 +175,10 @@ func Run(task *Task, cfg Config) (*Report, error) {
 // CompareCPU fills rep's CPU-model fields for task.
 func (rep *Report) CompareCPU(task *Task, cpu *CPUModel) {
 	rep.CPUModel = cpu.Name
-	rep.CPUFullUS = cpu.Seconds(FullBytes(task)) * 1e6
-	rep.CPUScreenUS = cpu.Seconds(ScreenBytes(task)) * 1e6
+	rep.CPUFullUS = cpu.Seconds(CPUFullBytes(task)) * 1e6
+	rep.CPUScreenUS = cpu.Seconds(CPUScreenBytes(task)) * 1e6
 	rep.SpeedupVsCPUModel = rep.CPUFullUS / rep.TimeUS
-	rep.CPUCacheResident = FullBytes(task) <= cpu.L3Bytes
+	rep.CPUCacheResident = CPUFullBytes(task) <= cpu.L3Bytes
 }
 
 // table65RankMW is the power of one rank's ENMC logic in thesis Table 6.5
