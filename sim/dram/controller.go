@@ -40,8 +40,12 @@ type ControllerStats struct {
 	Done int64
 	// LatencySum is the sum over reads of arrival-to-last-beat cycles.
 	LatencySum int64
-	// RefreshCycles is tRFC × REF commands, summed over ranks.
+	// RefreshCycles is tRFC × refreshes, summed over ranks.
 	RefreshCycles int64
+	// IdleRefreshes are refreshes that fell due while the controller had
+	// no requests, beyond the 8 a DDR4 device may postpone: they are
+	// taken as done in the idle time, on schedule, without a command.
+	IdleRefreshes int64
 	// ActiveCycles and StandbyCycles split rank-cycles (summed over ranks,
 	// up to Done) into ones with a row open or a refresh running (IDD3N)
 	// and ones with every bank precharged (IDD2N).
@@ -109,7 +113,7 @@ func (c *Controller) Stats() ControllerStats {
 		s.ActiveCycles += act
 		s.StandbyCycles += s.Done - act
 	}
-	s.RefreshCycles = c.ch.counts[REF] * int64(c.t.RFC)
+	s.RefreshCycles = (c.ch.counts[REF] + s.IdleRefreshes) * int64(c.t.RFC)
 	return s
 }
 
@@ -133,6 +137,14 @@ func (c *Controller) Tick(now int64) int64 {
 	}
 	if len(c.q) == 0 {
 		return core.Idle
+	}
+	// JESD79-4 lets a device postpone at most 8 refreshes; older ones fell
+	// due while the controller slept and count as done then.
+	for r := range c.due {
+		for now-c.due[r] > 8*int64(c.t.REFI) {
+			c.due[r] += int64(c.t.REFI)
+			c.stats.IdleRefreshes++
+		}
 	}
 	if !c.refresh(now) && !c.column(now) {
 		c.rowCommand(now)

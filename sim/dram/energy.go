@@ -86,7 +86,7 @@ func (e CommandEnergy) Of(s ControllerStats) map[string]float64 {
 		"act_pre":    float64(s.Commands[ACT]) * e.ActPre,
 		"read":       float64(s.Reads) * e.Read,
 		"write":      float64(s.Writes) * e.Write,
-		"refresh":    float64(s.Commands[REF]) * e.Refresh,
+		"refresh":    float64(s.Commands[REF]+s.IdleRefreshes) * e.Refresh,
 		"background": float64(s.ActiveCycles)*e.ActiveStandby + float64(s.StandbyCycles)*e.PrechargeStdby,
 	}
 }

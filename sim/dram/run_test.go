@@ -289,3 +289,45 @@ func TestFCFSOrderAndProgress(t *testing.T) {
 		}
 	}
 }
+
+// After a long idle period the controller owes at most 8 refreshes per
+// rank (JEDEC's postponement limit); the rest count as done while idle.
+func TestRefreshAfterIdle(t *testing.T) {
+	o := oneChannel()
+	tm := DDR4_2400R()
+	src := &listSource{reqs: []Request{{Addr: Addr{Row: 1}}}}
+	c, err := NewController(tm, o, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cyc := int64(0); cyc < 100; cyc++ {
+		c.Tick(cyc)
+	}
+	wake := int64(100 * tm.REFI)
+	src.reqs = append(src.reqs, Request{Addr: Addr{Row: 2}, Tag: 1})
+	var doneAt int64 = -1
+	c.OnDone(func(tag uint64, end int64) {
+		if tag == 1 {
+			doneAt = end
+		}
+	})
+	for cyc := wake; doneAt < 0 && cyc < wake+100000; cyc++ {
+		c.Tick(cyc)
+	}
+	if err := c.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := c.Stats()
+	// Rank r's refreshes fall due at (r+1)·tREFI/8 + n·tREFI: 100 per
+	// rank by the wake-up, of which at most 8 per rank are issued live.
+	if total := s.Commands[REF] + s.IdleRefreshes; total < 8*99 || total > 8*101 {
+		t.Errorf("%d refreshes (%d live, %d idle), want ≈ 800", total, s.Commands[REF], s.IdleRefreshes)
+	}
+	if s.Commands[REF] > 8*9 {
+		t.Errorf("%d refreshes issued after the wake-up, at most 8 per rank allowed", s.Commands[REF])
+	}
+	// The request waits for at most the rank's owed refreshes.
+	if lim := wake + int64(9*tm.RFC+200); doneAt < 0 || doneAt > lim {
+		t.Errorf("request done at %d, want by %d", doneAt, lim)
+	}
+}
