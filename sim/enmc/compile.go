@@ -1,6 +1,10 @@
 package enmc
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/elasticml/elastic/sim/dram"
+)
 
 // Layout is where one rank keeps its share of a task, in rank-local byte
 // addresses: the screener rows (INT4, k/2 bytes each, laid out in load
@@ -45,6 +49,30 @@ func align(x, a uint64) uint64 { return (x + a - 1) / a * a }
 // when all of k fits), stream the group's screener weights through the
 // weight buffer with a MUL_ADD_INT4 per buffer load, FILTER, TRANSLATE.
 func Compile(task *Task, cfg Config) ([]*Plan, error) {
+	g, err := newGeometry(task, cfg)
+	if err != nil {
+		return nil, err
+	}
+	plans := make([]*Plan, cfg.Ranks())
+	for r := range plans {
+		if plans[r], err = g.rank(r); err != nil {
+			return nil, err
+		}
+	}
+	return plans, nil
+}
+
+// geometry is what every rank's plan shares.
+type geometry struct {
+	task      *Task
+	cfg       Config
+	kc        int // INT4 features per item per feature load
+	chunks    int // feature loads per group (k / kc, rounded up)
+	groupRows int // rows per FILTER
+	capacity  uint64
+}
+
+func newGeometry(task *Task, cfg Config) (*geometry, error) {
 	if err := task.Validate(); err != nil {
 		return nil, err
 	}
@@ -59,77 +87,85 @@ func Compile(task *Task, cfg Config) ([]*Plan, error) {
 	if task.Batch*2 > buf {
 		return nil, fmt.Errorf("enmc: batch %d does not fit the feature buffer", task.Batch)
 	}
-	kc := min(task.K, buf*2/task.Batch&^1) // INT4 features per item per load, even
-	chunks := (task.K + kc - 1) / kc
-	G := psumEntries / task.Batch
+	kc := min(task.K, buf*2/task.Batch&^1) // even
+	o := dram.Table63()
+	o.Channels, o.Ranks = 1, 1
+	return &geometry{task: task, cfg: cfg, kc: kc, chunks: (task.K + kc - 1) / kc,
+		groupRows: psumEntries / task.Batch, capacity: uint64(o.CapacityBytes())}, nil
+}
+
+// rank compiles rank r's plan; it refuses a share that does not fit the
+// rank's DRAM before emitting anything.
+func (g *geometry) rank(r int) (*Plan, error) {
+	task, cfg, buf := g.task, g.cfg, g.cfg.BufferBytes
 	R := cfg.Ranks()
-	plans := make([]*Plan, R)
-	for r := range R {
-		var lay Layout
-		switch cfg.Partition {
-		case Contiguous:
-			first := int(int64(task.Classes) * int64(r) / int64(R))
-			lay = Layout{First: first, Stride: 1, Rows: int(int64(task.Classes)*int64(r+1)/int64(R)) - first}
-		default:
-			lay = Layout{First: r, Stride: R, Rows: max(0, (task.Classes-r+R-1)/R)}
-		}
-		rows := lay.Rows
-		local := localCandidates(task, lay)
-		lay.Classifier = align(uint64(rows)*(uint64(task.K+1)/2), 8192)
-		lay.RowBytes = align(uint64(task.Dim)*4, 64) // FP32 rows start on bursts
-		lay.FeatINT4 = align(lay.Classifier+uint64(rows)*lay.RowBytes, 8192)
-		lay.FeatFP32 = align(lay.FeatINT4+uint64(task.Batch)*(uint64(task.K+1)/2), 8192)
-		lay.End = lay.FeatFP32 + uint64(task.Batch)*lay.RowBytes
-		p := &Plan{Rank: r, Layout: lay, GroupRows: G, KChunk: kc}
-		prog := []Inst{
-			{Op: Clr},
-			{Op: Init, Reg: 0, Data: uint64(task.Batch)},
-			{Op: Init, Reg: 1, Data: uint64(rows)},
-			{Op: Init, Reg: 2, Data: uint64(task.K)},
-			{Op: Init, Reg: 3, Data: uint64(task.Dim)},
-			{Op: Init, Reg: 4, Data: lay.Screener},
-			{Op: Init, Reg: 5, Data: lay.Classifier},
-			{Op: Init, Reg: 6, Data: lay.FeatFP32},
-		}
-		sizes := make([]int, len(prog))
-		emit := func(in Inst, bytes uint64) {
-			prog = append(prog, in)
-			sizes = append(sizes, int(bytes))
-		}
-		featBytes := uint64(task.Batch) * (uint64(kc+1) / 2)
-		if chunks == 1 {
-			emit(Inst{Op: LDR, A: FeatINT4, Data: lay.FeatINT4}, featBytes)
-		}
-		w := lay.Screener
-		for g0 := 0; g0 < rows; g0 += G {
-			gr := min(G, rows-g0)
-			for c := range chunks {
-				width := min(kc, task.K-c*kc)
-				if chunks > 1 {
-					emit(Inst{Op: LDR, A: FeatINT4, Data: lay.FeatINT4 + uint64(c)*featBytes}, uint64(task.Batch)*(uint64(width+1)/2))
-				}
-				for left := uint64(gr) * (uint64(width+1) / 2); left > 0; {
-					n := min(left, uint64(buf)-w%64) // end on a burst boundary: the tile fits the buffer's slots
-					ld := Inst{Op: LDR, A: WeightINT4, Data: w}
-					if cfg.StreamLoads && w != lay.Screener { // the weights are read in layout order
-						ld = Inst{Op: LDR, A: WeightINT4, Next: true}
-					}
-					emit(ld, n)
-					emit(Inst{Op: MulAddINT4, A: FeatINT4, B: WeightINT4}, 0)
-					w += n
-					left -= n
-				}
-			}
-			emit(Inst{Op: Filter, A: PsumINT4}, uint64(gr*task.Batch))
-			emit(Inst{Op: Translate, A: IndexBuf}, 0)
-			p.Groups = append(p.Groups, groupRows(local, g0, gr))
-		}
-		emit(Inst{Op: Barrier}, 0)
-		emit(Inst{Op: Return}, 0)
-		p.Program, p.Sizes = prog, sizes
-		plans[r] = p
+	var lay Layout
+	switch cfg.Partition {
+	case Contiguous:
+		first := int(int64(task.Classes) * int64(r) / int64(R))
+		lay = Layout{First: first, Stride: 1, Rows: int(int64(task.Classes)*int64(r+1)/int64(R)) - first}
+	default:
+		lay = Layout{First: r, Stride: R, Rows: max(0, (task.Classes-r+R-1)/R)}
 	}
-	return plans, nil
+	rows := lay.Rows
+	lay.Classifier = align(uint64(rows)*(uint64(task.K+1)/2), 8192)
+	lay.RowBytes = align(uint64(task.Dim)*4, 64) // FP32 rows start on bursts
+	lay.FeatINT4 = align(lay.Classifier+uint64(rows)*lay.RowBytes, 8192)
+	lay.FeatFP32 = align(lay.FeatINT4+uint64(task.Batch)*(uint64(task.K+1)/2), 8192)
+	lay.End = lay.FeatFP32 + uint64(task.Batch)*lay.RowBytes
+	if lay.End > g.capacity {
+		return nil, fmt.Errorf("enmc: rank %d needs %d bytes, a rank holds %d", r, lay.End, g.capacity)
+	}
+	local := localCandidates(task, lay)
+	kc, chunks, G := g.kc, g.chunks, g.groupRows
+	p := &Plan{Rank: r, Layout: lay, GroupRows: G, KChunk: kc}
+	prog := []Inst{
+		{Op: Clr},
+		{Op: Init, Reg: 0, Data: uint64(task.Batch)},
+		{Op: Init, Reg: 1, Data: uint64(rows)},
+		{Op: Init, Reg: 2, Data: uint64(task.K)},
+		{Op: Init, Reg: 3, Data: uint64(task.Dim)},
+		{Op: Init, Reg: 4, Data: lay.Screener},
+		{Op: Init, Reg: 5, Data: lay.Classifier},
+		{Op: Init, Reg: 6, Data: lay.FeatFP32},
+	}
+	sizes := make([]int, len(prog))
+	emit := func(in Inst, bytes uint64) {
+		prog = append(prog, in)
+		sizes = append(sizes, int(bytes))
+	}
+	featBytes := uint64(task.Batch) * (uint64(kc+1) / 2)
+	if chunks == 1 {
+		emit(Inst{Op: LDR, A: FeatINT4, Data: lay.FeatINT4}, featBytes)
+	}
+	w := lay.Screener
+	for g0 := 0; g0 < rows; g0 += G {
+		gr := min(G, rows-g0)
+		for c := range chunks {
+			width := min(kc, task.K-c*kc)
+			if chunks > 1 {
+				emit(Inst{Op: LDR, A: FeatINT4, Data: lay.FeatINT4 + uint64(c)*featBytes}, uint64(task.Batch)*(uint64(width+1)/2))
+			}
+			for left := uint64(gr) * (uint64(width+1) / 2); left > 0; {
+				n := min(left, uint64(buf)-w%64) // end on a burst boundary: the tile fits the buffer's slots
+				ld := Inst{Op: LDR, A: WeightINT4, Data: w}
+				if cfg.StreamLoads && w != lay.Screener { // the weights are read in layout order
+					ld = Inst{Op: LDR, A: WeightINT4, Next: true}
+				}
+				emit(ld, n)
+				emit(Inst{Op: MulAddINT4, A: FeatINT4, B: WeightINT4}, 0)
+				w += n
+				left -= n
+			}
+		}
+		emit(Inst{Op: Filter, A: PsumINT4}, uint64(gr*task.Batch))
+		emit(Inst{Op: Translate, A: IndexBuf}, 0)
+		p.Groups = append(p.Groups, groupRows(local, g0, gr))
+	}
+	emit(Inst{Op: Barrier}, 0)
+	emit(Inst{Op: Return}, 0)
+	p.Program, p.Sizes = prog, sizes
+	return p, nil
 }
 
 // localCandidates returns, per item, the local rows of the candidates

@@ -110,9 +110,6 @@ func simulateRank(cfg Config, task *Task, plan *Plan) (*RankStats, error) {
 	}
 	org := dram.Table63()
 	org.Channels, org.Ranks = 1, 1 // the rank's own chips, behind its own controller
-	if plan.Layout.End > uint64(org.CapacityBytes()) {
-		return nil, fmt.Errorf("enmc: rank %d needs %d bytes, a rank holds %d", plan.Rank, plan.Layout.End, org.CapacityBytes())
-	}
 	m, err := dram.ParseMapping("bg-interleaved")
 	if err != nil {
 		return nil, err

@@ -67,7 +67,7 @@ type Report struct {
 // independently (each reads its own chips through its own controller);
 // the run ends when the slowest returns.
 func Run(task *Task, cfg Config) (*Report, error) {
-	plans, err := Compile(task, cfg)
+	geo, err := newGeometry(task, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +88,15 @@ func Run(task *Task, cfg Config) (*Report, error) {
 	rep := &Report{Classes: task.Classes, Dim: task.Dim, K: task.K, Batch: task.Batch, Ranks: cfg.Ranks(),
 		Partition: cfg.Partition.String(), BufferB: cfg.BufferBytes, Streamed: cfg.StreamLoads,
 		Source: task.Source, Candidates: task.NumCandidates(), EnergyPartsUJ: map[string]float64{}}
-	stats := make([]*RankStats, len(plans))
+	// One rank at a time, its plan dropped after: memory stays one
+	// rank's program however large the task.
+	stats := make([]*RankStats, cfg.Ranks())
 	var slow *RankStats
-	for i, p := range plans {
+	for i := range stats {
+		p, err := geo.rank(i)
+		if err != nil {
+			return nil, err
+		}
 		if stats[i], err = simulateRank(cfg, task, p); err != nil {
 			return nil, err
 		}
