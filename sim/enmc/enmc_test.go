@@ -177,6 +177,16 @@ func TestUnsupportedInstruction(t *testing.T) {
 	if _, err := simulateRank(Table63Config(), task, p); err == nil {
 		t.Error("MUL_ADD before any load accepted")
 	}
+	for name, prog := range map[string][]Inst{
+		"ended without RETURN": {{Op: Barrier}},
+		"without a FILTER":     {{Op: Translate, A: IndexBuf}, {Op: Return}},
+	} {
+		p = plans[2]
+		p.Program, p.Sizes, p.Groups = prog, make([]int, len(prog)), nil
+		if _, err := simulateRank(Table63Config(), task, p); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }
 
 func TestTraceRoundTrip(t *testing.T) {
@@ -394,4 +404,29 @@ func TestOddShapes(t *testing.T) {
 			t.Errorf("%+v: %d FP32 MACs", tc, r.FP32MACs)
 		}
 	}
+}
+
+// Any decodable program — however wrong — ends in a result or an error:
+// no panic, no endless run.
+func FuzzRankProgram(f *testing.F) {
+	good, _ := AppendStream(nil, []Inst{{Op: LDR, A: FeatINT4, Data: 0}, {Op: LDR, A: WeightINT4, Data: 64},
+		{Op: MulAddINT4, A: FeatINT4, B: WeightINT4}, {Op: Filter, A: PsumINT4}, {Op: Translate, A: IndexBuf}, {Op: Return}})
+	f.Add(good)
+	f.Add([]byte{0x00, 0x10}) // BARRIER only
+	task := &Task{Classes: 64 * 4, Dim: 16, K: 8, Batch: 1, Candidates: [][]int32{{0, 64}}}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		prog, err := ParseStream(b)
+		if err != nil || len(prog) > 64 {
+			return
+		}
+		p := &Plan{Program: prog, Sizes: make([]int, len(prog)), Layout: Layout{Stride: 64, Rows: 4, RowBytes: 64},
+			Groups: [][][]int32{{{0}}}}
+		for i, in := range prog {
+			if in.Op == LDR || in.Op == STR {
+				p.Sizes[i] = 64
+			}
+			p.Program[i].Data %= 1 << 20 // inside the rank
+		}
+		_, _ = simulateRank(Table63Config(), task, p)
+	})
 }

@@ -89,6 +89,8 @@ type rankSim struct {
 	ptr         [NumBuffers]uint64 // address after each buffer's last load (Inst.Next)
 	outstanding int
 	returned    bool
+	lastSig     int64 // progress signature and the cycle it last changed
+	lastMove    int64
 	st          RankStats
 	err         error
 }
@@ -180,10 +182,30 @@ func (r *rankSim) Tick(c int64) int64 {
 		r.st.Cycles = c + 1
 		return core.Idle
 	}
+	if r.pc == len(r.plan.Program) && r.idle() {
+		r.err = fmt.Errorf("program ended without RETURN")
+		return core.Idle
+	}
+	// A stall with nothing in flight can never clear (a load waiting for
+	// a buffer no queued op will free): stop instead of spinning.
+	if r.progress(c) > 4096 {
+		r.err = fmt.Errorf("deadlock at instruction %d (%v): no progress for 4096 cycles", r.pc, r.plan.Program[min(r.pc, len(r.plan.Program)-1)])
+		return core.Idle
+	}
 	if r.head < len(r.pending) {
 		r.eng.Wake(r.ctrlID, now)
 	}
 	return c + 1
+}
+
+// progress returns the cycles since anything last moved: an instruction
+// issued, a unit cycle run, a burst requested or arrived.
+func (r *rankSim) progress(c int64) int64 {
+	sig := r.st.Instructions + r.st.ScreenerBusy + r.st.ExecutorBusy + int64(len(r.pending)) + int64(r.outstanding)<<32
+	if sig != r.lastSig {
+		r.lastSig, r.lastMove = sig, c
+	}
+	return c - r.lastMove
 }
 
 // step advances a unit by one cycle. An op with a weight tile needs, at
@@ -220,6 +242,10 @@ func (r *rankSim) step(u *unit, busy *int64) {
 	kind := o.kind
 	u.q = u.q[1:]
 	if kind == Translate {
+		if r.group >= len(r.plan.Groups) {
+			r.err = fmt.Errorf("TRANSLATE %d without a FILTER group (the plan has %d)", r.group+1, len(r.plan.Groups))
+			return
+		}
 		insts, sizes := r.plan.Expand(r.group, r.task, r.cfg.BufferBytes)
 		r.group++
 		r.gen = append(r.gen[r.gpc:], insts...)
