@@ -109,7 +109,7 @@ unless cpu_cache_resident says the classifier fits its L3.`,
 	f.IntVar(&opts.Classes, "classes", 1_000_000, "classes l of the synthetic task")
 	f.IntVar(&opts.Dim, "dim", 512, "feature dimension d")
 	f.IntVar(&opts.K, "k", 0, "screener dimension (0: dim/4)")
-	f.IntVar(&opts.Batch, "batch", 1, "batch size (at most 64: the PSUM buffer's partial sums)")
+	f.IntVar(&opts.Batch, "batch", 1, "batch size (at most buffer/4, the PSUM buffer's partial sums: 64 at 256 B)")
 	f.IntVar(&opts.M, "m", 100, "synthetic candidates per batch item")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
 	f.IntVar(&opts.BufferBytes, "buffer", 256, "bytes of each ENMC buffer (Table 6.3: 256)")

@@ -24,7 +24,11 @@ type Options struct {
 }
 
 // Report is a run's result. Bandwidths are in GB/s (10⁹ bytes per
-// second) under the json name gbps.
+// second) under the json name gbps; Cycles runs to the last data beat of
+// the slowest channel. RowHitRate is the share of requests served without
+// an ACT or PRE of their own; RefreshShare is the share of rank-cycles
+// spent in tRFC, RefreshShareExpected its nominal tRFC/tREFI; PJPerBit
+// is all energy (commands and standby of every rank) over the bits moved.
 type Report struct {
 	Preset               string             `json:"preset"`
 	Pattern              string             `json:"pattern"`
