@@ -143,6 +143,7 @@ func Run(task *Task, cfg Config) (*Report, error) {
 		d := s.DRAM
 		total := rep.Cycles * ratio
 		d.StandbyCycles = max(0, total-d.ActiveCycles)
+		d.IdleRefreshes += max(0, total-d.Done) / int64(t.REFI) // refreshes go on after the rank's last access
 		parts := de.Of(d)
 		rep.EnergyPartsUJ["dram_access"] += (parts["act_pre"] + parts["read"] + parts["write"]) / 1e6
 		rep.EnergyPartsUJ["dram_static"] += (parts["background"] + parts["refresh"]) / 1e6
@@ -157,7 +158,8 @@ func Run(task *Task, cfg Config) (*Report, error) {
 	}
 	rep.EnergyPartsUJ["logic_ops"] = led.Total() / 1e6
 	rep.EnergyPartsUJ["logic"] = table65RankMW * 1e-3 * float64(cfg.Ranks()) * rep.TimeUS // W × µs = µJ
-	for _, k := range []string{"dram_static", "dram_access", "logic"} {                   // fixed order
+	// A fixed order: float sums must not follow map order.
+	for _, k := range []string{"dram_static", "dram_access", "logic"} {
 		rep.EnergyUJ += rep.EnergyPartsUJ[k]
 	}
 	rep.DRAMBytes = rep.ScreenBytes + rep.ExecBytes
