@@ -331,3 +331,40 @@ func TestRefreshAfterIdle(t *testing.T) {
 		t.Errorf("request done at %d, want by %d", doneAt, lim)
 	}
 }
+
+// The controller issues each command at the first cycle the constraints
+// allow; reads end CL + burst = 20 cycles after issue. FCFS gives
+// commands to the oldest request only: ACT at 0, RD at 16 (tRCD), the
+// second read at 22 (tCCD_L), then bank group 1's ACT at 23 and its read
+// at 39 (tRCD). FR-FCFS activates bank group 1 at 4 (tRRD_S) meanwhile
+// and takes the oldest *ready* read: bank group 1 at 20 (tRCD after its
+// ACT, tCCD_S after the first read), then the second bank-group-0 read at
+// 24 (tCCD_L from 16 allows 22, tCCD_S from 20 allows 24).
+func TestControllerIssuesAtEarliest(t *testing.T) {
+	reqs := []Request{
+		{Addr: Addr{Row: 3, Column: 0}, Tag: 0},
+		{Addr: Addr{Row: 3, Column: 1}, Tag: 1},
+		{Addr: Addr{BankGroup: 1, Row: 5}, Tag: 2},
+	}
+	for _, tc := range []struct {
+		fcfs bool
+		want map[uint64]int64
+	}{
+		{true, map[uint64]int64{0: 36, 1: 42, 2: 59}},
+		{false, map[uint64]int64{0: 36, 2: 40, 1: 44}},
+	} {
+		c, err := NewController(DDR4_2400R(), oneChannel(), &listSource{reqs: reqs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetFCFS(tc.fcfs)
+		end := map[uint64]int64{}
+		c.OnDone(func(tag uint64, e int64) { end[tag] = e })
+		for cyc := int64(0); cyc < 200; cyc++ {
+			c.Tick(cyc)
+		}
+		if !reflect.DeepEqual(end, tc.want) {
+			t.Errorf("fcfs=%v: read ends %v, want %v", tc.fcfs, end, tc.want)
+		}
+	}
+}
