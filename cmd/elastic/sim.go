@@ -69,10 +69,10 @@ frequent classes have low indices. --stream-loads sends the screener-weight
 loads after the first without an address on DQ (an extension of Table 6.1:
 the DIMM's address generator continues the stream).
 
-Reported: cycles of the slowest rank (400 MHz) and time, DRAM bytes, MACs,
-unit utilisation, the bandwidth and compute bounds, the cycles the host
-needs to send the instruction streams over the channels (not simulated,
-reported beside), and energy (DRAM from Micron IDD currents; logic at the
+Reported: cycles (400 MHz), the larger of rank_cycles (the slowest rank,
+simulated) and host_issue_cycles (what the host needs to send the streams
+over the channels; computed, not simulated), and time; DRAM bytes, MACs,
+unit utilisation, the bandwidth and compute bounds; and energy (DRAM from Micron IDD currents; logic at the
 thesis's Table 6.5 power, 285.4 mW per rank; logic_ops, apart, from
 Horowitz's 45 nm op energies scaled to 28 nm by an assumed factor). The CPU
 comparison is a model, not a measurement: the thesis's Xeon 8280 reduced to
