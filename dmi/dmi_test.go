@@ -610,6 +610,27 @@ func TestDenseMatchesStep(t *testing.T) {
 					}
 				}
 			}
+			// The dual-module step on the pool against the same on the
+			// caller: each row is the same dot product however the
+			// units are split, so the states agree to rounding.
+			serial, err := NewLayer(l.Weights(), lt, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []*Layer{d, serial} {
+				if err := m.SetRatio(0.5); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h2, c2 := slices.Clone(h), slices.Clone(c)
+			for s := range 5 {
+				x := xs[s*in : (s+1)*in]
+				d.Step(h, c, x)
+				serial.Step(h2, c2, x)
+			}
+			if !near(h, h2, 1e-6) || (cell == nn.LSTMCell && !near(c, c2, 1e-6)) {
+				t.Errorf("%v workers=%d: pooled dual-module step %v, serial %v", cell, workers, h[:4], h2[:4])
+			}
 			if p != nil {
 				p.Close()
 			}
