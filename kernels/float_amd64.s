@@ -5,23 +5,24 @@
 
 // floatMask holds eight all-ones words then eight zero words; the 32 bytes
 // at offset 4*(8-r) form a VMASKMOVPS mask selecting the first r lanes.
-DATA floatMask<>+0(SB)/4, $0xffffffff
-DATA floatMask<>+4(SB)/4, $0xffffffff
-DATA floatMask<>+8(SB)/4, $0xffffffff
-DATA floatMask<>+12(SB)/4, $0xffffffff
-DATA floatMask<>+16(SB)/4, $0xffffffff
-DATA floatMask<>+20(SB)/4, $0xffffffff
-DATA floatMask<>+24(SB)/4, $0xffffffff
-DATA floatMask<>+28(SB)/4, $0xffffffff
-DATA floatMask<>+32(SB)/4, $0
-DATA floatMask<>+36(SB)/4, $0
-DATA floatMask<>+40(SB)/4, $0
-DATA floatMask<>+44(SB)/4, $0
-DATA floatMask<>+48(SB)/4, $0
-DATA floatMask<>+52(SB)/4, $0
-DATA floatMask<>+56(SB)/4, $0
-DATA floatMask<>+60(SB)/4, $0
-GLOBL floatMask<>(SB), RODATA|NOPTR, $64
+// It is global so the float16 AVX2 kernel (half_amd64.s) shares it.
+DATA ·floatMask+0(SB)/4, $0xffffffff
+DATA ·floatMask+4(SB)/4, $0xffffffff
+DATA ·floatMask+8(SB)/4, $0xffffffff
+DATA ·floatMask+12(SB)/4, $0xffffffff
+DATA ·floatMask+16(SB)/4, $0xffffffff
+DATA ·floatMask+20(SB)/4, $0xffffffff
+DATA ·floatMask+24(SB)/4, $0xffffffff
+DATA ·floatMask+28(SB)/4, $0xffffffff
+DATA ·floatMask+32(SB)/4, $0
+DATA ·floatMask+36(SB)/4, $0
+DATA ·floatMask+40(SB)/4, $0
+DATA ·floatMask+44(SB)/4, $0
+DATA ·floatMask+48(SB)/4, $0
+DATA ·floatMask+52(SB)/4, $0
+DATA ·floatMask+56(SB)/4, $0
+DATA ·floatMask+60(SB)/4, $0
+GLOBL ·floatMask(SB), RODATA|NOPTR, $64
 
 // func dotAVX512(x, y []float32) float32
 TEXT ·dotAVX512(SB), NOSPLIT, $0-52
@@ -287,7 +288,7 @@ d2loop8:
 d2tailmask:
 	SUBQ        AX, CX
 	JZ          d2reduce
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y8
 	VMASKMOVPS  (SI)(AX*4), Y8, Y4
@@ -384,7 +385,7 @@ d4x2tail8:
 d4x2tailmask:
 	SUBQ        AX, CX
 	JZ          d4x2reduce
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y10
 	VMASKMOVPS  (SI)(AX*4), Y10, Y8
@@ -463,7 +464,7 @@ a2loop8:
 a2tailmask:
 	SUBQ        AX, CX
 	JZ          a2done
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y8
 	VMASKMOVPS  (SI)(AX*4), Y8, Y1

@@ -15,3 +15,20 @@ func floatImpls() []floatImpl {
 		},
 	}
 }
+
+func halfImpls() []halfImpl {
+	impl := func(name string, ok, wide bool) halfImpl {
+		return halfImpl{
+			name: name, ok: ok,
+			to:   func(d []uint16, s []float32) { toHalfVec(d, s, wide) },
+			from: func(d []float32, s []uint16) { fromHalfVec(d, s, wide) },
+			gemv: func(y []float32, w []uint16, cols int, x []float32) {
+				gemvHalfBy4(y, w, cols, x, wide, halfPrefetch)
+			},
+			gather: func(y []float32, w []uint16, cols int, x []float32, idx []int32) {
+				gemvHalfGatherBy4(y, w, cols, x, idx, wide)
+			},
+		}
+	}
+	return []halfImpl{genericHalfImpl(), impl("avx2", useF16C, false), impl("avx512", useAVX512, true)}
+}

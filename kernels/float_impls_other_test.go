@@ -3,3 +3,5 @@
 package kernels
 
 func floatImpls() []floatImpl { return []floatImpl{genericFloatImpl()} }
+
+func halfImpls() []halfImpl { return []halfImpl{genericHalfImpl()} }

@@ -117,3 +117,150 @@ fhloop:
 	JB        fhloop
 	VZEROUPPER
 	RET
+
+// H8STEP multiplies the eight columns of x at byte offset xo from SI·AX
+// by the four binary16 rows R8–R11 at byte offset wo, widened by
+// VCVTPH2PS ymm, into the AVX2 accumulators A0–A3 (Y8, Y12–Y15 scratch).
+#define H8STEP(xo, wo, A0, A1, A2, A3) \
+	VMOVUPS     xo(SI)(AX*4), Y8    \
+	VCVTPH2PS   wo(R8)(AX*2), Y12   \
+	VCVTPH2PS   wo(R9)(AX*2), Y13   \
+	VCVTPH2PS   wo(R10)(AX*2), Y14  \
+	VCVTPH2PS   wo(R11)(AX*2), Y15  \
+	VFMADD231PS Y12, Y8, A0         \
+	VFMADD231PS Y13, Y8, A1         \
+	VFMADD231PS Y14, Y8, A2         \
+	VFMADD231PS Y15, Y8, A3
+
+#define H4BODY32AVX2 \
+	H8STEP(0, 0, Y0, Y1, Y2, Y3)    \
+	H8STEP(32, 16, Y4, Y5, Y6, Y7)  \
+	H8STEP(64, 32, Y0, Y1, Y2, Y3)  \
+	H8STEP(96, 48, Y4, Y5, Y6, Y7)
+
+// func dot4HalfAVX2(x []float32, r0, r1, r2, r3 *uint16, pf uintptr, out *[4]float32)
+//
+// len(x) >= 8. A ragged tail of r < 8 columns is done as the last eight
+// columns of the row with the first 8-r lanes (already summed) cleared, so
+// no byte outside the rows or x is read.
+TEXT ·dot4HalfAVX2(SB), NOSPLIT, $0-72
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	MOVQ   r0+24(FP), R8
+	MOVQ   r1+32(FP), R9
+	MOVQ   r2+40(FP), R10
+	MOVQ   r3+48(FP), R11
+	MOVQ   pf+56(FP), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   AX, AX
+	MOVQ   CX, DX
+	ANDQ   $-32, DX
+	JZ     h2tail8
+	TESTQ  R12, R12
+	JZ     h2loop32
+
+h2loop32pf:
+	HPF
+	H4BODY32AVX2
+	ADDQ $32, AX
+	CMPQ AX, DX
+	JB   h2loop32pf
+	JMP  h2tail8
+
+h2loop32:
+	H4BODY32AVX2
+	ADDQ $32, AX
+	CMPQ AX, DX
+	JB   h2loop32
+
+h2tail8:
+	MOVQ CX, DX
+	ANDQ $-8, DX
+	CMPQ AX, DX
+	JAE  h2tailmask
+
+h2loop8:
+	H8STEP(0, 0, Y0, Y1, Y2, Y3)
+	ADDQ $8, AX
+	CMPQ AX, DX
+	JB   h2loop8
+
+h2tailmask:
+	SUBQ        AX, CX
+	JZ          h2reduce
+	LEAQ        ·floatMask(SB), BX
+	VMOVDQU     (BX)(CX*4), Y9      // ones in the first 8-r lanes
+	LEAQ        -8(AX)(CX*1), AX    // the row's last eight columns
+	VANDNPS     (SI)(AX*4), Y9, Y8
+	VCVTPH2PS   (R8)(AX*2), Y12
+	VCVTPH2PS   (R9)(AX*2), Y13
+	VCVTPH2PS   (R10)(AX*2), Y14
+	VCVTPH2PS   (R11)(AX*2), Y15
+	VANDNPS     Y12, Y9, Y12
+	VANDNPS     Y13, Y9, Y13
+	VANDNPS     Y14, Y9, Y14
+	VANDNPS     Y15, Y9, Y15
+	VFMADD231PS Y12, Y8, Y4
+	VFMADD231PS Y13, Y8, Y5
+	VFMADD231PS Y14, Y8, Y6
+	VFMADD231PS Y15, Y8, Y7
+
+h2reduce:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VEXTRACTF128 $1, Y0, X4
+	VEXTRACTF128 $1, Y1, X5
+	VEXTRACTF128 $1, Y2, X6
+	VEXTRACTF128 $1, Y3, X7
+	VADDPS       X4, X0, X0
+	VADDPS       X5, X1, X1
+	VADDPS       X6, X2, X2
+	VADDPS       X7, X3, X3
+	VHADDPS      X1, X0, X0
+	VHADDPS      X3, X2, X2
+	VHADDPS      X2, X0, X0
+	MOVQ         out+64(FP), DI
+	VMOVUPS      X0, (DI)
+	VZEROUPPER
+	RET
+
+// func toHalfAVX2(dst *uint16, src *float32, n int)
+TEXT ·toHalfAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+th2loop:
+	VMOVUPS   (SI)(AX*4), Y0
+	VCVTPS2PH $0, Y0, (DI)(AX*2)
+	ADDQ      $8, AX
+	CMPQ      AX, CX
+	JB        th2loop
+	VZEROUPPER
+	RET
+
+// func fromHalfAVX2(dst *float32, src *uint16, n int)
+TEXT ·fromHalfAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+fh2loop:
+	VCVTPH2PS (SI)(AX*2), Y0
+	VMOVUPS   Y0, (DI)(AX*4)
+	ADDQ      $8, AX
+	CMPQ      AX, CX
+	JB        fh2loop
+	VZEROUPPER
+	RET

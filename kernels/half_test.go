@@ -34,18 +34,20 @@ func TestFromHalfExhaustive(t *testing.T) {
 	for i := range src {
 		src[i] = uint16(i)
 	}
-	for _, f := range []struct {
-		name string
-		fn   func([]float32, []uint16)
-	}{{"dispatch", FromHalf}, {"generic", fromHalfGeneric}} {
-		dst := make([]float32, len(src))
-		f.fn(dst, src)
-		for i, h := range src {
-			want, got := halfValue(h), float64(dst[i])
-			if math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && want != got) {
-				t.Fatalf("%s: half %#04x = %v, want %v", f.name, h, got, want)
+	for _, im := range append(halfImpls(), halfImpl{name: "dispatch", ok: true, from: FromHalf}) {
+		t.Run(im.name, func(t *testing.T) {
+			if !im.ok {
+				t.Skipf("CPU lacks %s", im.name)
 			}
-		}
+			dst := make([]float32, len(src))
+			im.from(dst, src)
+			for i, h := range src {
+				want, got := halfValue(h), float64(dst[i])
+				if math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && want != got) {
+					t.Fatalf("half %#04x = %v, want %v", h, got, want)
+				}
+			}
+		})
 	}
 }
 
@@ -69,17 +71,19 @@ func TestToHalfNearest(t *testing.T) {
 		src = append(src, mid, math.Nextafter32(mid, 0), math.Nextafter32(mid, 1e9), -mid)
 	}
 	src = append(src, 0, float32(math.Copysign(0, -1)), 65504, 65519.99, 65520, 1e9, float32(math.Inf(-1)))
-	for _, f := range []struct {
-		name string
-		fn   func([]uint16, []float32)
-	}{{"dispatch", ToHalf}, {"generic", toHalfGeneric}} {
-		dst := make([]uint16, len(src))
-		f.fn(dst, src)
-		for i, v := range src {
-			if err := checkNearest(float64(v), dst[i]); err != nil {
-				t.Fatalf("%s: %v (%g): %v", f.name, v, v, err)
+	for _, im := range append(halfImpls(), halfImpl{name: "dispatch", ok: true, to: ToHalf}) {
+		t.Run(im.name, func(t *testing.T) {
+			if !im.ok {
+				t.Skipf("CPU lacks %s", im.name)
 			}
-		}
+			dst := make([]uint16, len(src))
+			im.to(dst, src)
+			for i, v := range src {
+				if err := checkNearest(float64(v), dst[i]); err != nil {
+					t.Fatalf("%v (%g): %v", v, v, err)
+				}
+			}
+		})
 	}
 }
 

@@ -1,0 +1,194 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// halfImpl is one implementation of the float16 kernels, so each can be
+// tested directly whatever the dispatcher would pick on this CPU.
+type halfImpl struct {
+	name   string
+	ok     bool // the CPU can run it
+	to     func(dst []uint16, src []float32)
+	from   func(dst []float32, src []uint16)
+	gemv   func(y []float32, w []uint16, cols int, x []float32)
+	gather func(y []float32, w []uint16, cols int, x []float32, idx []int32)
+}
+
+func genericHalfImpl() halfImpl {
+	return halfImpl{
+		name: "generic", ok: true,
+		to: toHalfGeneric, from: fromHalfGeneric, gemv: gemvHalfGeneric, gather: gemvHalfGatherGeneric,
+	}
+}
+
+func runHalfImpls(t *testing.T, f func(t *testing.T, im halfImpl)) {
+	for _, im := range halfImpls() {
+		t.Run(im.name, func(t *testing.T) {
+			if !im.ok {
+				t.Skipf("CPU lacks %s", im.name)
+			}
+			f(t, im)
+		})
+	}
+}
+
+// halfGuard is a binary16 NaN with a recognisable payload: a kernel that
+// reads it turns its row's result into NaN.
+const halfGuard = 0x7dea
+
+// guardedHalf is guarded for binary16 weights: n values from fill, as
+// binary16, at element offset align, between runs of halfGuard.
+func guardedHalf(n, align int, fill func(i int) float32) (s []uint16, check func(t *testing.T, name string)) {
+	buf := make([]uint16, align+guardLen+n+guardLen)
+	for i := range buf {
+		buf[i] = halfGuard
+	}
+	s = buf[align+guardLen : align+guardLen+n : align+guardLen+n]
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = fill(i)
+	}
+	toHalfGeneric(s, v)
+	check = func(t *testing.T, name string) {
+		t.Helper()
+		for i, h := range buf {
+			if (i < align+guardLen || i >= align+guardLen+n) && h != halfGuard {
+				t.Fatalf("%s: guard overwritten at %d", name, i-align-guardLen)
+			}
+		}
+	}
+	return s, check
+}
+
+// checkHalfRow compares got to the float64 dot product of the binary16 row
+// w and x.
+func checkHalfRow(t *testing.T, what string, got float32, w []uint16, x []float32) {
+	t.Helper()
+	var want, mag float64
+	for j, h := range w {
+		p := halfValue(h) * float64(x[j])
+		want += p
+		mag += math.Abs(p)
+	}
+	if math.IsInf(want, 0) {
+		if float64(got) != want {
+			t.Fatalf("%s: got %v, want %v", what, got, want)
+		}
+		return
+	}
+	if d := math.Abs(float64(got) - want); !(d <= dotTol(mag)) {
+		t.Fatalf("%s: got %v, want %v (|diff| %g > %g)", what, got, want, d, dotTol(mag))
+	}
+}
+
+// halfCols are the row lengths of the float16 conformance tests: every
+// length through 70 (below, at and around the 8-, 16- and 32-column
+// blocks of the kernels), then long ragged rows.
+func halfCols() []int {
+	var c []int
+	for n := range 71 {
+		c = append(c, n)
+	}
+	return append(c, 127, 129, 515)
+}
+
+func TestHalfGemvConformance(t *testing.T) {
+	runHalfImpls(t, func(t *testing.T, im halfImpl) {
+		for _, rows := range []int{0, 1, 2, 3, 4, 5, 7, 9, 14} {
+			for _, cols := range halfCols() {
+				for _, al := range alignments {
+					w, cw := guardedHalf(rows*cols, al, signedFill(uint64(rows*cols)))
+					x, cx := guarded(cols, (al+1)%4, signedFill(uint64(cols)+3))
+					y, cy := guarded(rows, (al+3)%4, func(int) float32 { return 99 })
+					im.gemv(y, w, cols, x)
+					cw(t, "w")
+					cx(t, "x")
+					cy(t, "y")
+					for i := range rows {
+						checkHalfRow(t, fmt.Sprintf("rows=%d cols=%d align=%d y[%d]", rows, cols, al, i), y[i], w[i*cols:(i+1)*cols], x)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestHalfGemvGatherConformance lists rows unsorted and with repeats; rows
+// not listed hold NaN weights, so reading one shows, and must keep their
+// sentinel output.
+func TestHalfGemvGatherConformance(t *testing.T) {
+	sentinel := math.Float32frombits(0x7fc0beef)
+	runHalfImpls(t, func(t *testing.T, im halfImpl) {
+		r := rand.New(rand.NewPCG(4, 16))
+		for _, rows := range []int{1, 3, 6, 13} {
+			for _, cols := range halfCols() {
+				for _, al := range alignments {
+					for trial := range 4 {
+						idx := make([]int32, r.IntN(2*rows+1)) // with replacement: repeats
+						for j := range idx {
+							idx[j] = int32(r.IntN(rows))
+						}
+						if trial == 0 {
+							idx = idx[:0]
+						}
+						selected := make([]bool, rows)
+						for _, i := range idx {
+							selected[i] = true
+						}
+						fill := signedFill(uint64(rows*cols + trial))
+						w, cw := guardedHalf(rows*cols, al, func(i int) float32 {
+							if !selected[i/max(cols, 1)] {
+								return float32(math.NaN())
+							}
+							return fill(i)
+						})
+						x, cx := guarded(cols, (al+1)%4, signedFill(uint64(cols)+5))
+						y, cy := guarded(rows, (al+3)%4, func(int) float32 { return sentinel })
+						im.gather(y, w, cols, x, idx)
+						cw(t, "w")
+						cx(t, "x")
+						cy(t, "y")
+						for i := range rows {
+							what := fmt.Sprintf("rows=%d cols=%d align=%d idx=%v y[%d]", rows, cols, al, idx, i)
+							if !selected[i] {
+								if math.Float32bits(y[i]) != math.Float32bits(sentinel) {
+									t.Fatalf("%s: unlisted row written: %v", what, y[i])
+								}
+								continue
+							}
+							checkHalfRow(t, what, y[i], w[i*cols:(i+1)*cols], x)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestHalfGemvInf puts one ±Inf weight in each row, at every column in
+// turn: the result must be that infinity, so a kernel that multiplies a
+// weight by a cleared lane of x (0·Inf = NaN), as a careless overlapping
+// tail would, fails.
+func TestHalfGemvInf(t *testing.T) {
+	runHalfImpls(t, func(t *testing.T, im halfImpl) {
+		const rows = 5
+		for _, cols := range halfCols()[1:] {
+			for at := range cols {
+				w, _ := guardedHalf(rows*cols, 0, signedFill(uint64(cols)))
+				for i := range rows {
+					w[i*cols+(at+i)%cols] = 0x7c00 | uint16(i&1)<<15 // +Inf, -Inf, ...
+				}
+				x, _ := guarded(cols, 1, signedFill(uint64(cols)+9))
+				y := make([]float32, rows)
+				im.gemv(y, w, cols, x)
+				for i := range rows {
+					checkHalfRow(t, fmt.Sprintf("cols=%d inf at %d y[%d]", cols, (at+i)%cols, i), y[i], w[i*cols:(i+1)*cols], x)
+				}
+			}
+		}
+	})
+}
