@@ -170,23 +170,29 @@ func TestHalfGemvGatherConformance(t *testing.T) {
 }
 
 // TestHalfGemvInf puts one ±Inf weight in each row, at every column in
-// turn: the result must be that infinity, so a kernel that multiplies a
-// weight by a cleared lane of x (0·Inf = NaN), as a careless overlapping
-// tail would, fails.
+// turn, then one ±Inf in x: each result must be an infinity, so a kernel
+// that multiplies a weight or an element of x by a cleared lane of the
+// other (0·Inf = NaN), as a careless overlapping tail would, fails.
 func TestHalfGemvInf(t *testing.T) {
 	runHalfImpls(t, func(t *testing.T, im halfImpl) {
 		const rows = 5
 		for _, cols := range halfCols()[1:] {
 			for at := range cols {
-				w, _ := guardedHalf(rows*cols, 0, signedFill(uint64(cols)))
-				for i := range rows {
-					w[i*cols+(at+i)%cols] = 0x7c00 | uint16(i&1)<<15 // +Inf, -Inf, ...
-				}
-				x, _ := guarded(cols, 1, signedFill(uint64(cols)+9))
-				y := make([]float32, rows)
-				im.gemv(y, w, cols, x)
-				for i := range rows {
-					checkHalfRow(t, fmt.Sprintf("cols=%d inf at %d y[%d]", cols, (at+i)%cols, i), y[i], w[i*cols:(i+1)*cols], x)
+				for _, inX := range []bool{false, true} {
+					w, _ := guardedHalf(rows*cols, 0, signedFill(uint64(cols)))
+					x, _ := guarded(cols, 1, signedFill(uint64(cols)+9))
+					if inX {
+						x[at] = float32(math.Inf(1))
+					} else {
+						for i := range rows {
+							w[i*cols+(at+i)%cols] = 0x7c00 | uint16(i&1)<<15 // +Inf, -Inf, ...
+						}
+					}
+					y := make([]float32, rows)
+					im.gemv(y, w, cols, x)
+					for i := range rows {
+						checkHalfRow(t, fmt.Sprintf("cols=%d at=%d inX=%v y[%d]", cols, at, inX, i), y[i], w[i*cols:(i+1)*cols], x)
+					}
 				}
 			}
 		}
