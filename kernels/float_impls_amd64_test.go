@@ -26,9 +26,21 @@ func halfImpls() []halfImpl {
 				gemvHalfBy4(y, w, cols, x, wide, halfPrefetch)
 			},
 			gather: func(y []float32, w []uint16, cols int, x []float32, idx []int32) {
-				gemvHalfGatherBy4(y, w, cols, x, idx, wide)
+				gemvHalfGatherBy4(y, w, cols, x, idx, wide, true)
 			},
 		}
 	}
 	return []halfImpl{genericHalfImpl(), impl("avx2", useF16C, false), impl("avx512", useAVX512, true)}
+}
+
+// halfNoPrefetch returns the dense and gather float16 kernels this CPU
+// dispatches to without their software prefetch, or nils if it has none.
+func halfNoPrefetch() (func(y []float32, w []uint16, cols int, x []float32), func(y []float32, w []uint16, cols int, x []float32, idx []int32)) {
+	if !useF16C {
+		return nil, nil
+	}
+	return func(y []float32, w []uint16, cols int, x []float32) { gemvHalfBy4(y, w, cols, x, useAVX512, 0) },
+		func(y []float32, w []uint16, cols int, x []float32, idx []int32) {
+			gemvHalfGatherBy4(y, w, cols, x, idx, useAVX512, false)
+		}
 }

@@ -13,16 +13,16 @@ import "unsafe"
 
 // dot4HalfAVX512 stores in out the dot products of x with the four binary16
 // rows starting at r0..r3, each of len(x) elements; len(x) is a positive
-// multiple of 16. A nonzero pf, for consecutive rows only, is the address
-// as far ahead of r0 as the prefetch should run.
+// multiple of 16. With p non-nil it prefetches into L2, as it goes, as many
+// weights from each of the four addresses in p.
 //
 //go:noescape
-func dot4HalfAVX512(x []float32, r0, r1, r2, r3 *uint16, pf uintptr, out *[4]float32)
+func dot4HalfAVX512(x []float32, r0, r1, r2, r3 *uint16, p *[4]uintptr, out *[4]float32)
 
 // dot4HalfAVX2 is dot4HalfAVX512 for any len(x) >= 8.
 //
 //go:noescape
-func dot4HalfAVX2(x []float32, r0, r1, r2, r3 *uint16, pf uintptr, out *[4]float32)
+func dot4HalfAVX2(x []float32, r0, r1, r2, r3 *uint16, p *[4]uintptr, out *[4]float32)
 
 // halfPrefetch is how far ahead, in weights, the dense float16 GEMV
 // prefetches into L2. Without it a cold 2^18×512 GEMV streamed 12.5 GB/s
@@ -102,19 +102,15 @@ func fromHalfVec(dst []float32, src []uint16, wide bool) {
 
 // dot4Half sets out to the dot products of x with the rows of w starting at
 // offsets o (each cols long), by the AVX-512 kernel if wide is set (the
-// first cols&^15 columns, the rest in Go), else by the AVX2 one. pf is the
-// offset in w to prefetch from, or 0 for none.
-func dot4Half(wide bool, w []uint16, cols int, x []float32, o [4]int, pf int, out *[4]float32) {
-	var pa uintptr
-	if pf > 0 && pf < len(w) {
-		pa = uintptr(unsafe.Pointer(&w[pf]))
-	}
+// first cols&^15 columns, the rest in Go), else by the AVX2 one, with p
+// the kernel's prefetch addresses or nil.
+func dot4Half(wide bool, w []uint16, cols int, x []float32, o [4]int, p *[4]uintptr, out *[4]float32) {
 	if !wide {
-		dot4HalfAVX2(x[:cols], &w[o[0]], &w[o[1]], &w[o[2]], &w[o[3]], pa, out)
+		dot4HalfAVX2(x[:cols], &w[o[0]], &w[o[1]], &w[o[2]], &w[o[3]], p, out)
 		return
 	}
 	n := cols &^ 15
-	dot4HalfAVX512(x[:n], &w[o[0]], &w[o[1]], &w[o[2]], &w[o[3]], pa, out)
+	dot4HalfAVX512(x[:n], &w[o[0]], &w[o[1]], &w[o[2]], &w[o[3]], p, out)
 	if n < cols {
 		for j, oj := range o {
 			out[j] += dotHalfGeneric(w[oj+n:oj+cols], x[n:])
@@ -144,55 +140,69 @@ func gemvHalfRows(y []float32, w []uint16, cols int, x []float32) {
 func gemvHalfGather(y []float32, w []uint16, cols int, x []float32, idx []int32) {
 	switch {
 	case useAVX512:
-		gemvHalfGatherBy4(y, w, cols, x, idx, true)
+		gemvHalfGatherBy4(y, w, cols, x, idx, true, true)
 	case useF16C:
-		gemvHalfGatherBy4(y, w, cols, x, idx, false)
+		gemvHalfGatherBy4(y, w, cols, x, idx, false, true)
 	default:
 		gemvHalfGatherGeneric(y, w, cols, x, idx)
 	}
 }
 
-// gemvHalfBy4 is gemvBy4 for binary16 weights, prefetching pf weights
-// ahead (0 for none).
-func gemvHalfBy4(y []float32, w []uint16, cols int, x []float32, wide bool, pf int) {
+// gemvHalfBy4 is gemvBy4 for binary16 weights, each row prefetching the
+// weights ahead of it by dist (0 for none) while the end of w is further.
+func gemvHalfBy4(y []float32, w []uint16, cols int, x []float32, wide bool, dist int) {
 	if cols < halfMinCols(wide) {
 		gemvHalfGeneric(y, w, cols, x)
 		return
 	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
 	var out [4]float32
+	var pf [4]uintptr
 	i := 0
 	for ; i+4 <= len(y); i += 4 {
 		o := i * cols
-		p := 0
-		if pf > 0 {
-			p = o + pf
+		var p *[4]uintptr
+		if dist > 0 && o+dist < len(w) {
+			for k := range pf {
+				pf[k] = base + 2*uintptr(o+k*cols+dist) // an address only, never dereferenced in Go
+			}
+			p = &pf
 		}
 		dot4Half(wide, w, cols, x, [4]int{o, o + cols, o + 2*cols, o + 3*cols}, p, (*[4]float32)(y[i:i+4]))
 	}
 	if i < len(y) { // the last one to three rows, the last repeated
 		last := len(y) - 1
-		dot4Half(wide, w, cols, x, [4]int{i * cols, min(i+1, last) * cols, min(i+2, last) * cols, last * cols}, 0, &out)
+		dot4Half(wide, w, cols, x, [4]int{i * cols, min(i+1, last) * cols, min(i+2, last) * cols, last * cols}, nil, &out)
 		copy(y[i:], out[:])
 	}
 }
 
-// gemvHalfGatherBy4 is gemvGatherBy4 for binary16 weights.
-func gemvHalfGatherBy4(y []float32, w []uint16, cols int, x []float32, idx []int32, wide bool) {
+// gemvHalfGatherBy4 is gemvGatherBy4 for binary16 weights: each group of
+// four listed rows prefetches the next group's as it goes if pf is set.
+func gemvHalfGatherBy4(y []float32, w []uint16, cols int, x []float32, idx []int32, wide, pf bool) {
 	if cols < halfMinCols(wide) {
 		gemvHalfGatherGeneric(y, w, cols, x, idx)
 		return
 	}
 	var out [4]float32
+	var next [4]uintptr
 	j := 0
 	for ; j+4 <= len(idx); j += 4 {
 		r := idx[j : j+4 : j+4]
-		dot4Half(wide, w, cols, x, [4]int{int(r[0]) * cols, int(r[1]) * cols, int(r[2]) * cols, int(r[3]) * cols}, 0, &out)
+		var p *[4]uintptr
+		if pf && j+8 <= len(idx) {
+			for k, row := range idx[j+4 : j+8] {
+				next[k] = uintptr(unsafe.Pointer(&w[int(row)*cols]))
+			}
+			p = &next
+		}
+		dot4Half(wide, w, cols, x, [4]int{int(r[0]) * cols, int(r[1]) * cols, int(r[2]) * cols, int(r[3]) * cols}, p, &out)
 		y[r[0]], y[r[1]], y[r[2]], y[r[3]] = out[0], out[1], out[2], out[3]
 	}
 	if j < len(idx) { // the last one to three listed rows, the last repeated
 		r := idx[j:]
 		last := len(r) - 1
-		dot4Half(wide, w, cols, x, [4]int{int(r[0]) * cols, int(r[min(1, last)]) * cols, int(r[min(2, last)]) * cols, int(r[last]) * cols}, 0, &out)
+		dot4Half(wide, w, cols, x, [4]int{int(r[0]) * cols, int(r[min(1, last)]) * cols, int(r[min(2, last)]) * cols, int(r[last]) * cols}, nil, &out)
 		for t, row := range r {
 			y[row] = out[t]
 		}

@@ -25,17 +25,28 @@
 	VFMADD231PS Z12, Z9, Z6           \
 	VFMADD231PS Z13, Z9, Z7
 
-// HPF prefetches into L2 the 256 bytes at R12 + 8·AX: when the four rows
-// are consecutive (R12 != 0), the loop walks their 4·cols·2 contiguous
-// bytes 256 per 32 columns, so R12 = r0 + distance keeps the whole block
-// that far ahead.
+// HPF prefetches into L2 one line of each of the four rows at R12, R13,
+// R14 and BX, two bytes per column of AX: per 32 columns the rows being
+// multiplied advance one line each, and so do the prefetched ones. The
+// dense GEMV points them a fixed distance ahead of the current rows, the
+// gather at the next four listed rows.
 #define HPF \
-	PREFETCHT1 (R12)(AX*8)    \
-	PREFETCHT1 64(R12)(AX*8)  \
-	PREFETCHT1 128(R12)(AX*8) \
-	PREFETCHT1 192(R12)(AX*8)
+	PREFETCHT1 (R12)(AX*2) \
+	PREFETCHT1 (R13)(AX*2) \
+	PREFETCHT1 (R14)(AX*2) \
+	PREFETCHT1 (BX)(AX*2)
 
-// func dot4HalfAVX512(x []float32, r0, r1, r2, r3 *uint16, pf uintptr, out *[4]float32)
+// HPFLOAD loads the four prefetch addresses from the array at BX, if BX is
+// not nil, and jumps to nopf if it is.
+#define HPFLOAD(nopf) \
+	TESTQ BX, BX     \
+	JZ    nopf       \
+	MOVQ  0(BX), R12 \
+	MOVQ  8(BX), R13 \
+	MOVQ  16(BX), R14 \
+	MOVQ  24(BX), BX
+
+// func dot4HalfAVX512(x []float32, r0, r1, r2, r3 *uint16, p *[4]uintptr, out *[4]float32)
 TEXT ·dot4HalfAVX512(SB), NOSPLIT, $0-72
 	MOVQ   x_base+0(FP), SI
 	MOVQ   x_len+8(FP), CX
@@ -43,14 +54,13 @@ TEXT ·dot4HalfAVX512(SB), NOSPLIT, $0-72
 	MOVQ   r1+32(FP), R9
 	MOVQ   r2+40(FP), R10
 	MOVQ   r3+48(FP), R11
-	MOVQ   pf+56(FP), R12
+	MOVQ   p+56(FP), BX
 	DOT4ZERO
 	XORQ   AX, AX
 	MOVQ   CX, DX
 	ANDQ   $-32, DX
 	JZ     h4tail16
-	TESTQ  R12, R12
-	JZ     h4loop32
+	HPFLOAD(h4loop32)
 
 h4loop32pf:
 	HPF
@@ -138,7 +148,7 @@ fhloop:
 	H8STEP(64, 32, Y0, Y1, Y2, Y3)  \
 	H8STEP(96, 48, Y4, Y5, Y6, Y7)
 
-// func dot4HalfAVX2(x []float32, r0, r1, r2, r3 *uint16, pf uintptr, out *[4]float32)
+// func dot4HalfAVX2(x []float32, r0, r1, r2, r3 *uint16, p *[4]uintptr, out *[4]float32)
 //
 // len(x) >= 8. A ragged tail of r < 8 columns is done as the last eight
 // columns of the row with the first 8-r lanes (already summed) cleared, so
@@ -150,7 +160,7 @@ TEXT ·dot4HalfAVX2(SB), NOSPLIT, $0-72
 	MOVQ   r1+32(FP), R9
 	MOVQ   r2+40(FP), R10
 	MOVQ   r3+48(FP), R11
-	MOVQ   pf+56(FP), R12
+	MOVQ   p+56(FP), BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -163,8 +173,7 @@ TEXT ·dot4HalfAVX2(SB), NOSPLIT, $0-72
 	MOVQ   CX, DX
 	ANDQ   $-32, DX
 	JZ     h2tail8
-	TESTQ  R12, R12
-	JZ     h2loop32
+	HPFLOAD(h2loop32)
 
 h2loop32pf:
 	HPF
