@@ -20,13 +20,17 @@ func halfImpls() []halfImpl {
 	impl := func(name string, ok, wide bool) halfImpl {
 		return halfImpl{
 			name: name, ok: ok,
-			to:   func(d []uint16, s []float32) { toHalfVec(d, s, wide) },
-			from: func(d []float32, s []uint16) { fromHalfVec(d, s, wide) },
+			to: func(d []uint16, s []float32) {
+				convertHalf(d, s, wide, toHalfAVX512, toHalfAVX2, toHalfGeneric)
+			},
+			from: func(d []float32, s []uint16) {
+				convertHalf(d, s, wide, fromHalfAVX512, fromHalfAVX2, fromHalfGeneric)
+			},
 			gemv: func(y []float32, w []uint16, cols int, x []float32) {
 				gemvHalfBy4(y, w, cols, x, wide, halfPrefetch)
 			},
 			gather: func(y []float32, w []uint16, cols int, x []float32, idx []int32) {
-				gemvHalfGatherBy4(y, w, cols, x, idx, wide, true)
+				gemvHalfGatherBy4(y, w, cols, x, idx, wide, 1)
 			},
 		}
 	}
@@ -36,11 +40,11 @@ func halfImpls() []halfImpl {
 // halfNoPrefetch returns the dense and gather float16 kernels this CPU
 // dispatches to without their software prefetch, or nils if it has none.
 func halfNoPrefetch() (func(y []float32, w []uint16, cols int, x []float32), func(y []float32, w []uint16, cols int, x []float32, idx []int32)) {
-	if !useF16C {
+	if !useAVX512 && !useF16C {
 		return nil, nil
 	}
 	return func(y []float32, w []uint16, cols int, x []float32) { gemvHalfBy4(y, w, cols, x, useAVX512, 0) },
 		func(y []float32, w []uint16, cols int, x []float32, idx []int32) {
-			gemvHalfGatherBy4(y, w, cols, x, idx, useAVX512, false)
+			gemvHalfGatherBy4(y, w, cols, x, idx, useAVX512, 0)
 		}
 }

@@ -47,57 +47,32 @@ func toHalfAVX2(dst *uint16, src *float32, n int)
 func fromHalfAVX2(dst *float32, src *uint16, n int)
 
 func toHalf(dst []uint16, src []float32) {
-	switch {
-	case useAVX512:
-		toHalfVec(dst, src, true)
-	case useF16C:
-		toHalfVec(dst, src, false)
-	default:
+	if useAVX512 || useF16C {
+		convertHalf(dst, src, useAVX512, toHalfAVX512, toHalfAVX2, toHalfGeneric)
+	} else {
 		toHalfGeneric(dst, src)
 	}
 }
 
 func fromHalf(dst []float32, src []uint16) {
-	switch {
-	case useAVX512:
-		fromHalfVec(dst, src, true)
-	case useF16C:
-		fromHalfVec(dst, src, false)
-	default:
+	if useAVX512 || useF16C {
+		convertHalf(dst, src, useAVX512, fromHalfAVX512, fromHalfAVX2, fromHalfGeneric)
+	} else {
 		fromHalfGeneric(dst, src)
 	}
 }
 
-// toHalfVec and fromHalfVec convert with the AVX-512 kernels if wide is
-// set, else the AVX2 ones, and finish the tail in Go.
-func toHalfVec(dst []uint16, src []float32, wide bool) {
-	n := len(src) &^ 7
+// convertHalf converts src to dst with k512 (blocks of 16) if wide is set,
+// else with k2 (blocks of 8), and the rest with tail.
+func convertHalf[D, S uint16 | float32](dst []D, src []S, wide bool, k512, k2 func(*D, *S, int), tail func([]D, []S)) {
+	n, k := len(src)&^7, k2
 	if wide {
-		n = len(src) &^ 15
+		n, k = len(src)&^15, k512
 	}
-	switch {
-	case n == 0:
-	case wide:
-		toHalfAVX512(&dst[0], &src[0], n)
-	default:
-		toHalfAVX2(&dst[0], &src[0], n)
+	if n > 0 {
+		k(&dst[0], &src[0], n)
 	}
-	toHalfGeneric(dst[n:], src[n:])
-}
-
-func fromHalfVec(dst []float32, src []uint16, wide bool) {
-	n := len(src) &^ 7
-	if wide {
-		n = len(src) &^ 15
-	}
-	switch {
-	case n == 0:
-	case wide:
-		fromHalfAVX512(&dst[0], &src[0], n)
-	default:
-		fromHalfAVX2(&dst[0], &src[0], n)
-	}
-	fromHalfGeneric(dst[n:], src[n:])
+	tail(dst[n:], src[n:])
 }
 
 // dot4Half sets out to the dot products of x with the rows of w starting at
@@ -127,23 +102,17 @@ func halfMinCols(wide bool) int {
 }
 
 func gemvHalfRows(y []float32, w []uint16, cols int, x []float32) {
-	switch {
-	case useAVX512:
-		gemvHalfBy4(y, w, cols, x, true, halfPrefetch)
-	case useF16C:
-		gemvHalfBy4(y, w, cols, x, false, halfPrefetch)
-	default:
+	if useAVX512 || useF16C {
+		gemvHalfBy4(y, w, cols, x, useAVX512, halfPrefetch)
+	} else {
 		gemvHalfGeneric(y, w, cols, x)
 	}
 }
 
 func gemvHalfGather(y []float32, w []uint16, cols int, x []float32, idx []int32) {
-	switch {
-	case useAVX512:
-		gemvHalfGatherBy4(y, w, cols, x, idx, true, true)
-	case useF16C:
-		gemvHalfGatherBy4(y, w, cols, x, idx, false, true)
-	default:
+	if useAVX512 || useF16C {
+		gemvHalfGatherBy4(y, w, cols, x, idx, useAVX512, 1)
+	} else {
 		gemvHalfGatherGeneric(y, w, cols, x, idx)
 	}
 }
@@ -178,8 +147,9 @@ func gemvHalfBy4(y []float32, w []uint16, cols int, x []float32, wide bool, dist
 }
 
 // gemvHalfGatherBy4 is gemvGatherBy4 for binary16 weights: each group of
-// four listed rows prefetches the next group's as it goes if pf is set.
-func gemvHalfGatherBy4(y []float32, w []uint16, cols int, x []float32, idx []int32, wide, pf bool) {
+// four listed rows prefetches, as it goes, the group ahead groups later
+// (0 for none).
+func gemvHalfGatherBy4(y []float32, w []uint16, cols int, x []float32, idx []int32, wide bool, ahead int) {
 	if cols < halfMinCols(wide) {
 		gemvHalfGatherGeneric(y, w, cols, x, idx)
 		return
@@ -190,8 +160,8 @@ func gemvHalfGatherBy4(y []float32, w []uint16, cols int, x []float32, idx []int
 	for ; j+4 <= len(idx); j += 4 {
 		r := idx[j : j+4 : j+4]
 		var p *[4]uintptr
-		if pf && j+8 <= len(idx) {
-			for k, row := range idx[j+4 : j+8] {
+		if n := j + 4*ahead; ahead > 0 && n+4 <= len(idx) {
+			for k, row := range idx[n : n+4] {
 				next[k] = uintptr(unsafe.Pointer(&w[int(row)*cols]))
 			}
 			p = &next
