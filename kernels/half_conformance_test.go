@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"testing"
 )
 
@@ -98,74 +97,13 @@ func halfCols() []int {
 
 func TestHalfGemvConformance(t *testing.T) {
 	runHalfImpls(t, func(t *testing.T, im halfImpl) {
-		for _, rows := range []int{0, 1, 2, 3, 4, 5, 7, 9, 14} {
-			for _, cols := range halfCols() {
-				for _, al := range alignments {
-					w, cw := guardedHalf(rows*cols, al, signedFill(uint64(rows*cols)))
-					x, cx := guarded(cols, (al+1)%4, signedFill(uint64(cols)+3))
-					y, cy := guarded(rows, (al+3)%4, func(int) float32 { return 99 })
-					im.gemv(y, w, cols, x)
-					cw(t, "w")
-					cx(t, "x")
-					cy(t, "y")
-					for i := range rows {
-						checkHalfRow(t, fmt.Sprintf("rows=%d cols=%d align=%d y[%d]", rows, cols, al, i), y[i], w[i*cols:(i+1)*cols], x)
-					}
-				}
-			}
-		}
+		testGemv(t, []int{0, 1, 2, 3, 4, 5, 7, 9, 14}, halfCols(), guardedHalf, im.gemv, checkHalfRow)
 	})
 }
 
-// TestHalfGemvGatherConformance lists rows unsorted and with repeats; rows
-// not listed hold NaN weights, so reading one shows, and must keep their
-// sentinel output.
 func TestHalfGemvGatherConformance(t *testing.T) {
-	sentinel := math.Float32frombits(0x7fc0beef)
 	runHalfImpls(t, func(t *testing.T, im halfImpl) {
-		r := rand.New(rand.NewPCG(4, 16))
-		for _, rows := range []int{1, 3, 6, 13} {
-			for _, cols := range halfCols() {
-				for _, al := range alignments {
-					for trial := range 4 {
-						idx := make([]int32, r.IntN(2*rows+1)) // with replacement: repeats
-						for j := range idx {
-							idx[j] = int32(r.IntN(rows))
-						}
-						if trial == 0 {
-							idx = idx[:0]
-						}
-						selected := make([]bool, rows)
-						for _, i := range idx {
-							selected[i] = true
-						}
-						fill := signedFill(uint64(rows*cols + trial))
-						w, cw := guardedHalf(rows*cols, al, func(i int) float32 {
-							if !selected[i/max(cols, 1)] {
-								return float32(math.NaN())
-							}
-							return fill(i)
-						})
-						x, cx := guarded(cols, (al+1)%4, signedFill(uint64(cols)+5))
-						y, cy := guarded(rows, (al+3)%4, func(int) float32 { return sentinel })
-						im.gather(y, w, cols, x, idx)
-						cw(t, "w")
-						cx(t, "x")
-						cy(t, "y")
-						for i := range rows {
-							what := fmt.Sprintf("rows=%d cols=%d align=%d idx=%v y[%d]", rows, cols, al, idx, i)
-							if !selected[i] {
-								if math.Float32bits(y[i]) != math.Float32bits(sentinel) {
-									t.Fatalf("%s: unlisted row written: %v", what, y[i])
-								}
-								continue
-							}
-							checkHalfRow(t, what, y[i], w[i*cols:(i+1)*cols], x)
-						}
-					}
-				}
-			}
-		}
+		testGather(t, []int{1, 3, 6, 13}, halfCols(), guardedHalf, im.gather, checkHalfRow)
 	})
 }
 
