@@ -255,8 +255,8 @@ func BenchmarkGemvHalfCold(b *testing.B) {
 		x[i] = float32(i%7) - 3
 	}
 	y := make([]float32, rows)
-	h := randomHalf(rows*cols, 1)
-	w := make([]float32, rows*cols)
+	h := Clone(randomHalf(rows*cols, 1)) // on huge pages where offered, as weights are
+	w := Make[float32](rows * cols)
 	for i := range w {
 		w[i] = float32(i%5) - 2
 	}
