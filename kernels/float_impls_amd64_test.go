@@ -27,10 +27,10 @@ func halfImpls() []halfImpl {
 				convertHalf(d, s, wide, fromHalfAVX512, fromHalfAVX2, fromHalfGeneric)
 			},
 			gemv: func(y []float32, w []uint16, cols int, x []float32) {
-				gemvHalfBy4(y, w, cols, x, wide, halfPrefetch)
+				gemvHalfBy4(y, w, cols, x, wide, halfAhead(cols))
 			},
 			gather: func(y []float32, w []uint16, cols int, x []float32, idx []int32) {
-				gemvHalfGatherBy4(y, w, cols, x, idx, wide, 1)
+				gemvHalfGatherBy4(y, w, cols, x, idx, wide, halfAhead(cols))
 			},
 		}
 	}

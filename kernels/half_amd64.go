@@ -24,12 +24,19 @@ func dot4HalfAVX512(x []float32, r0, r1, r2, r3 *uint16, p *[4]uintptr, out *[4]
 //go:noescape
 func dot4HalfAVX2(x []float32, r0, r1, r2, r3 *uint16, p *[4]uintptr, out *[4]float32)
 
-// halfPrefetch is how far ahead, in weights, the dense float16 GEMV
-// prefetches into L2. Without it a cold 2^18×512 GEMV streamed 12.5 GB/s
-// against the float32 GEMV's 23 (BenchmarkGemvHalfCold, AVX-512): four
-// 1 KiB rows per call are too short a stream for the hardware prefetcher
-// to get ahead of, while a warm matrix runs as fast per weight as float32.
+// halfPrefetch is how far ahead, in weights, the float16 GEMVs prefetch
+// into L2 at the least: the dense one as many rows ahead, the gather as
+// many listed rows, both rounded to whole groups of four rows and at least
+// two groups (halfAhead). Without it a cold 2^18×512 GEMV streamed 12.5
+// GB/s against the float32 GEMV's 23 (BenchmarkGemvHalfCold, AVX-512):
+// four 1 KiB rows per call are too short a stream for the hardware
+// prefetcher to get ahead of, while a warm matrix runs as fast per weight
+// as float32.
 const halfPrefetch = 8192
+
+// halfAhead is how many groups of four rows ahead the float16 GEMVs
+// prefetch for rows of cols weights.
+func halfAhead(cols int) int { return max(2, halfPrefetch/(4*max(cols, 1))) }
 
 // toHalfAVX512 and fromHalfAVX512 convert n elements, n a positive multiple
 // of 16; the AVX2 twins a positive multiple of 8.
@@ -103,7 +110,7 @@ func halfMinCols(wide bool) int {
 
 func gemvHalfRows(y []float32, w []uint16, cols int, x []float32) {
 	if useAVX512 || useF16C {
-		gemvHalfBy4(y, w, cols, x, useAVX512, halfPrefetch)
+		gemvHalfBy4(y, w, cols, x, useAVX512, halfAhead(cols))
 	} else {
 		gemvHalfGeneric(y, w, cols, x)
 	}
@@ -111,31 +118,30 @@ func gemvHalfRows(y []float32, w []uint16, cols int, x []float32) {
 
 func gemvHalfGather(y []float32, w []uint16, cols int, x []float32, idx []int32) {
 	if useAVX512 || useF16C {
-		gemvHalfGatherBy4(y, w, cols, x, idx, useAVX512, 1)
+		gemvHalfGatherBy4(y, w, cols, x, idx, useAVX512, halfAhead(cols))
 	} else {
 		gemvHalfGatherGeneric(y, w, cols, x, idx)
 	}
 }
 
-// gemvHalfBy4 is gemvBy4 for binary16 weights, each row prefetching the
-// weights ahead of it by dist (0 for none) while the end of w is further.
-func gemvHalfBy4(y []float32, w []uint16, cols int, x []float32, wide bool, dist int) {
+// gemvHalfBy4 is gemvBy4 for binary16 weights: each group of four rows
+// prefetches, as it goes, the group ahead groups on (0 for none).
+func gemvHalfBy4(y []float32, w []uint16, cols int, x []float32, wide bool, ahead int) {
 	if cols < halfMinCols(wide) {
 		gemvHalfGeneric(y, w, cols, x)
 		return
 	}
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
 	var out [4]float32
-	var pf [4]uintptr
+	var next [4]uintptr
 	i := 0
 	for ; i+4 <= len(y); i += 4 {
 		o := i * cols
 		var p *[4]uintptr
-		if dist > 0 && o+dist < len(w) {
-			for k := range pf {
-				pf[k] = base + 2*uintptr(o+k*cols+dist) // an address only, never dereferenced in Go
+		if n := i + 4*ahead; ahead > 0 && n+4 <= len(y) {
+			for k := range next {
+				next[k] = uintptr(unsafe.Pointer(&w[(n+k)*cols]))
 			}
-			p = &pf
+			p = &next
 		}
 		dot4Half(wide, w, cols, x, [4]int{o, o + cols, o + 2*cols, o + 3*cols}, p, (*[4]float32)(y[i:i+4]))
 	}
@@ -146,9 +152,8 @@ func gemvHalfBy4(y []float32, w []uint16, cols int, x []float32, wide bool, dist
 	}
 }
 
-// gemvHalfGatherBy4 is gemvGatherBy4 for binary16 weights: each group of
-// four listed rows prefetches, as it goes, the group ahead groups later
-// (0 for none).
+// gemvHalfGatherBy4 is gemvGatherBy4 for binary16 weights, prefetching as
+// gemvHalfBy4 does the listed rows ahead groups on.
 func gemvHalfGatherBy4(y []float32, w []uint16, cols int, x []float32, idx []int32, wide bool, ahead int) {
 	if cols < halfMinCols(wide) {
 		gemvHalfGatherGeneric(y, w, cols, x, idx)
