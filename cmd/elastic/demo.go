@@ -54,8 +54,8 @@ scripts/make-demo-model.sh rebuilds the embedded files.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&cfg.Tokens, "tokens", demo.DefaultTokens, "held-out tokens to stream (the embedded sample's length at most)")
-	fl.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(fl, &cfg.Tokens, "tokens", demo.DefaultTokens, atLeast(2), "held-out tokens to stream (the embedded sample's length at most)")
+	threadsFlag(fl, &cfg.Threads)
 	fl.StringVar(&plot, "plot", "demo.png", "PNG file for the plot (\"\": none)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd

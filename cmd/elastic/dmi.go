@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -87,9 +86,6 @@ quantizes it and writes the little modules to --out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Bits = quant.Bits(bits)
-			if threads < 0 {
-				return fmt.Errorf("--threads %d is negative", threads)
-			}
 			m, c, err := loadModelForCorpus(model, cf)
 			if err != nil {
 				return err
@@ -138,12 +134,12 @@ quantizes it and writes the little modules to --out.`,
 	fl := cmd.Flags()
 	fl.StringVar(&model, "model", "model.safetensors", "model file")
 	fl.StringVar(&out, "out", "little.safetensors", "output file for the little modules")
-	fl.Float64Var(&o.Eps, "eps", dmi.DefaultEps, "ε of eq. 3.9, which sets the projected dimension k")
-	fl.IntVar(&bits, "bits", 8, "little-module weight width: 2, 4, 8, 16 or 32 (float)")
-	fl.IntVar(&tokens, "calib-tokens", 20000, "calibration tokens taken from the start of the training split")
+	floatFlag(fl, &o.Eps, "eps", dmi.DefaultEps, unitOpen, "ε of eq. 3.9, which sets the projected dimension k")
+	intFlag(fl, &bits, "bits", 8, bitWidths, "little-module weight width (32: float)")
+	intFlag(fl, &tokens, "calib-tokens", 20000, atLeast(1), "calibration tokens taken from the start of the training split")
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of the random projections")
-	fl.Float64Var(&o.Lambda, "lambda", 0, "ridge added to the least squares (0: none)")
-	fl.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	floatFlag(fl, &o.Lambda, "lambda", 0, atLeast(0), "ridge added to the least squares (0: none)")
+	threadsFlag(fl, &threads)
 	cf.add(cmd)
 	return cmd
 }
@@ -211,13 +207,7 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 					sels = append(sels, dmi.Selection{Mode: dmi.TopK, Ratio: r})
 				}
 			} else {
-				if math.IsNaN(theta) {
-					return fmt.Errorf("--theta is NaN: %w", dmi.ErrParam)
-				}
 				sels = []dmi.Selection{{Mode: mode, Theta: theta}}
-			}
-			if tokens < 0 || threads < 0 {
-				return fmt.Errorf("--tokens %d and --threads %d must not be negative", tokens, threads)
 			}
 			m, c, err := loadModelForCorpus(model, cf)
 			if err != nil {
@@ -277,12 +267,12 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 	fl := cmd.Flags()
 	fl.StringVar(&model, "model", "model.safetensors", "model file")
 	fl.StringVar(&little, "little", "little.safetensors", "little modules written by dmi fit")
-	fl.Float64SliceVar(&ratios, "ratios", []float64{0.1, 0.3, 0.5, 0.7, 0.9}, "insensitive ratios for top-K selection, each in [0, 1)")
+	floatsFlag(fl, &ratios, "ratios", []float64{0.1, 0.3, 0.5, 0.7, 0.9}, unitLeft, "insensitive ratios for top-K selection")
 	fl.StringVar(&selector, "selector", "topk", "selection: topk, fixed or adaptive")
-	fl.Float64Var(&theta, "theta", 0.1, "threshold (fixed) or tolerance θ (adaptive)")
+	floatFlag(fl, &theta, "theta", 0.1, finite, "threshold (fixed) or tolerance θ (adaptive)")
 	fl.StringVar(&split, "split", "valid", "split to evaluate: valid or test")
-	fl.IntVar(&tokens, "tokens", 5000, "tokens from the start of the split (0: all)")
-	fl.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(fl, &tokens, "tokens", 5000, atLeast(0), "tokens from the start of the split (0: all)")
+	threadsFlag(fl, &threads)
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	cf.add(cmd)
 	return cmd
@@ -342,6 +332,9 @@ meaningful, the approximation quality is not.`,
 			}
 			cfg.Cell, cfg.Bits = c, quant.Bits(bits)
 			cfg.Progress = progressWriter(stderr)
+			if err := dmiBenchBudget(cfg); err != nil {
+				return err
+			}
 			res, err := dmi.RunBench(cfg)
 			if err != nil {
 				return err
@@ -354,13 +347,13 @@ meaningful, the approximation quality is not.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cell, "cell", "lstm", "cell: lstm or gru")
-	f.IntVar(&cfg.Hidden, "hidden", 1500, "hidden units")
-	f.IntVar(&cfg.Input, "input", 0, "input width (0: same as --hidden)")
-	f.Float64SliceVar(&cfg.Ratios, "ratios", []float64{0.1, 0.3, 0.5, 0.7, 0.9}, "insensitive ratios, each in [0, 1)")
-	f.Float64Var(&cfg.Eps, "eps", dmi.DefaultEps, "ε of eq. 3.9, which sets k")
-	f.IntVar(&bits, "bits", 8, "little-module weight width: 2, 4, 8, 16 or 32")
-	f.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
-	f.IntVar(&cfg.Reps, "reps", 200, "timed steps per configuration (median reported)")
+	intFlag(f, &cfg.Hidden, "hidden", 1500, width, "hidden units")
+	intFlag(f, &cfg.Input, "input", 0, width, "input width (default: same as --hidden)")
+	floatsFlag(f, &cfg.Ratios, "ratios", []float64{0.1, 0.3, 0.5, 0.7, 0.9}, unitLeft, "insensitive ratios")
+	floatFlag(f, &cfg.Eps, "eps", dmi.DefaultEps, unitOpen, "ε of eq. 3.9, which sets k")
+	intFlag(f, &bits, "bits", 8, bitWidths, "little-module weight width")
+	threadsFlag(f, &cfg.Threads)
+	intFlag(f, &cfg.Reps, "reps", 200, atLeast(1), "timed steps per configuration (median reported)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of weights, inputs and projections")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd

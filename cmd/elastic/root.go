@@ -22,6 +22,7 @@ picks them, and exact kernels compute only those.`,
 		SilenceUsage:  true, // a run-time error is one line, not the usage page
 		SilenceErrors: true, // main prints the error once
 	}
+	root.SetFlagErrorFunc(unwrapFlagError)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newBench(stdout, stderr))

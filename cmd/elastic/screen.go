@@ -9,12 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/safetensors"
 	"github.com/elasticml/elastic/screen"
+	"github.com/elasticml/elastic/screen/synth"
 	"github.com/elasticml/elastic/spec"
 )
 
@@ -45,8 +47,8 @@ func (f *classifierFlags) add(cmd *cobra.Command, tokensHelp string, tokens int)
 	fl.StringVar(&f.bias, "bias", "decoder.bias", "tensor name of the bias b [l], empty for none (ignored with --lm)")
 	fl.StringVar(&f.hidden, "hidden", "", "safetensors file of hidden vectors: tensor hidden [n, d], optional labels [n] (F32)")
 	fl.BoolVar(&f.useLM, "lm", false, "the classifier file is an lm model: its decoder is the classifier, and running it on the corpus gives the hidden vectors")
-	fl.IntVar(&f.tokens, "tokens", tokens, tokensHelp)
-	fl.IntVar(&f.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(fl, &f.tokens, "tokens", tokens, atLeast(1), tokensHelp)
+	threadsFlag(fl, &f.threads)
 	f.cf.add(cmd)
 }
 
@@ -54,10 +56,6 @@ func (f *classifierFlags) check() error {
 	switch {
 	case f.useLM == (f.hidden != ""):
 		return fmt.Errorf("give exactly one source of hidden vectors: --hidden FILE or --lm")
-	case f.tokens < 1:
-		return fmt.Errorf("--tokens %d must be positive", f.tokens)
-	case f.threads < 0:
-		return fmt.Errorf("--threads %d is negative", f.threads)
 	}
 	return nil
 }
@@ -134,6 +132,9 @@ func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, p
 	n := min(limit, len(stream)-1)
 	if n < 1 {
 		return nil, nil, fmt.Errorf("the %v split has too few tokens", split)
+	}
+	if err := budget.Check(fmt.Sprintf("%d hidden vectors (--tokens) of width %d", n, d), budget.Mul(4, n, d+1)); err != nil {
+		return nil, nil, err
 	}
 	hs := make([]float32, n*d)
 	labels := make([]int32, n)
@@ -235,12 +236,12 @@ the classifier by a fingerprint of its weights.`,
 	f.add(cmd, "calibration vectors (tokens of the training split with --lm)", 20000)
 	fl := cmd.Flags()
 	fl.StringVar(&out, "out", "screener.safetensors", "output file")
-	fl.Float64Var(&o.KRatio, "k-ratio", screen.DefaultKRatio, "k/d, the projected width over the hidden width, in (0, 1]")
-	fl.IntVar(&bits, "bits", 4, "screener weight width: 2, 4, 8, 16 or 32 (float)")
+	floatFlag(fl, &o.KRatio, "k-ratio", screen.DefaultKRatio, unitRight, "k/d, the projected width over the hidden width")
+	intFlag(fl, &bits, "bits", 4, bitWidths, "screener weight width (32: float)")
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of the projection")
-	fl.Float64Var(&o.Lambda, "lambda", 0, "ridge added to the least squares (0: none)")
+	floatFlag(fl, &o.Lambda, "lambda", 0, atLeast(0), "ridge added to the least squares (0: none)")
 	fl.BoolVar(&o.SGD, "sgd", false, "fit by minibatch SGD (thesis Algorithm 3) instead of the closed form")
-	fl.IntVar(&o.SGDConfig.Epochs, "epochs", 10, "SGD epochs")
+	intFlag(fl, &o.SGDConfig.Epochs, "epochs", 10, atLeast(1), "SGD epochs")
 	return cmd
 }
 
@@ -287,9 +288,6 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 			}
 			if len(ms) == 0 {
 				return fmt.Errorf("--m: none given")
-			}
-			if delta != 0 && !(delta > 0 && delta < 1) {
-				return fmt.Errorf("--delta %v outside (0, 1): %w", delta, screen.ErrParam)
 			}
 			pool := kernels.NewPool(f.threads)
 			defer pool.Close()
@@ -356,8 +354,8 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 	f.add(cmd, "vectors to evaluate (tokens of the validation split with --lm)", 2000)
 	fl := cmd.Flags()
 	fl.StringVar(&path, "screener", "screener.safetensors", "screener written by screen fit")
-	fl.IntSliceVar(&ms, "m", []int{1, 4, 16, 64, 256}, "candidate counts for top-m selection")
-	fl.Float64Var(&delta, "delta", 0, "miscoverage δ of a conformal threshold calibrated on half the vectors (0: none)")
+	intsFlag(fl, &ms, "m", []int{1, 4, 16, 64, 256}, atLeast(1), "candidate counts for top-m selection")
+	floatFlag(fl, &delta, "delta", 0, unitOpen, "miscoverage δ of a conformal threshold calibrated on half the vectors (default: none)")
 	fl.BoolVar(&certified, "certified", false, "also evaluate the certified mode, starting from the first --m")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
@@ -419,11 +417,11 @@ refused, but runs with --half: W stored in float16 (10 GB), the full
 baseline and the exact rows on the float16 GEMVs (batch 1 only).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if llcMiB < 0 {
-				return fmt.Errorf("--llc-mib must be ≥ 0 (got %d)", llcMiB)
-			}
 			cfg.Bits, cfg.LLC = quant.Bits(bits), llcMiB<<20
 			cfg.Progress = progressWriter(stderr)
+			if err := screenBenchBudget(cfg); err != nil {
+				return err
+			}
 			res, err := screen.RunBench(cfg)
 			if err != nil {
 				return err
@@ -435,18 +433,18 @@ baseline and the exact rows on the float16 GEMVs (batch 1 only).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&cfg.Classes, "classes", 267744, "classes l (rows of W)")
-	fl.IntVar(&cfg.Dim, "dim", 512, "hidden width d")
+	intFlag(fl, &cfg.Classes, "classes", 267744, atLeast(2), "classes l (rows of W)")
+	intFlag(fl, &cfg.Dim, "dim", 512, closed(1, synth.MaxDim), "hidden width d")
 	fl.BoolVar(&cfg.Half, "half", false, "store the classifier in float16 (both full and exact GEMVs read float16)")
-	fl.Float64Var(&cfg.KRatio, "k-ratio", screen.DefaultKRatio, "k/d of the screener, in (0, 1]")
-	fl.IntVar(&bits, "bits", 4, "screener weight width: 2, 4, 8, 16 or 32")
-	fl.IntVar(&cfg.M, "m", 0, "candidates per input (0: conformal choice at --delta)")
-	fl.Float64Var(&cfg.Delta, "delta", screen.DefaultDelta, "miscoverage δ for the automatic m")
-	fl.IntVar(&cfg.Batch, "batch", 1, "inputs per call")
-	fl.IntVar(&cfg.Reps, "reps", 20, "timed rounds (median reported)")
-	fl.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	floatFlag(fl, &cfg.KRatio, "k-ratio", screen.DefaultKRatio, unitRight, "k/d of the screener")
+	intFlag(fl, &bits, "bits", 4, bitWidths, "screener weight width")
+	intFlag(fl, &cfg.M, "m", 0, atLeast(1), "candidates per input (default: conformal choice at --delta)")
+	floatFlag(fl, &cfg.Delta, "delta", screen.DefaultDelta, unitOpen, "miscoverage δ for the automatic m")
+	intFlag(fl, &cfg.Batch, "batch", 1, atLeast(1), "inputs per call")
+	intFlag(fl, &cfg.Reps, "reps", 20, atLeast(1), "timed rounds (median reported)")
+	threadsFlag(fl, &cfg.Threads)
 	fl.Uint64Var(&cfg.Seed, "seed", 1, "seed of the classifier, inputs and projection")
-	fl.IntVar(&llcMiB, "llc-mib", 0, "last-level cache in MiB for the cold-weight rotation (0: read from sysfs)")
+	intFlag(fl, &llcMiB, "llc-mib", 0, llcDomain, "last-level cache in MiB for the cold-weight rotation (default: read from sysfs)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }

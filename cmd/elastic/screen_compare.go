@@ -15,6 +15,7 @@ import (
 	"github.com/elasticml/elastic/baseline/hnsw"
 	"github.com/elasticml/elastic/baseline/svdsoftmax"
 	"github.com/elasticml/elastic/bench"
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/clsmetrics"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
@@ -116,28 +117,28 @@ Workloads:
 	f.cls.add(cmd, "calibration vectors: drawn (synth), training tokens (lm), rows of --hidden (file), training examples (wordnet)", 20000)
 	fl := cmd.Flags()
 	fl.StringVar(&f.workload, "workload", "synth", "synth, lm, file or wordnet")
-	fl.IntVar(&f.classes, "classes", 267744, "synth: classes l")
-	fl.IntVar(&f.dim, "dim", 512, "synth: hidden width d")
+	intFlag(fl, &f.classes, "classes", 267744, atLeast(clsmetrics.RefK), "synth: classes l")
+	intFlag(fl, &f.dim, "dim", 512, closed(1, synth.MaxDim), "synth: hidden width d")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the synthetic classifier and vectors, the projection, the HNSW levels and the WordNet samples")
 	fl.StringVar(&f.model, "model", "", "wordnet: checkpoint written by wn train")
 	fl.StringVar(&f.wnDir, "wordnet-dir", "", "wordnet: WordNet directory (default "+wordnet.DefaultDir+")")
 	fl.Uint64Var(&f.splitSeed, "split-seed", 1, "wordnet: seed of the held-out split the model was trained with")
 	fl.BoolVar(&f.lemmaSamples, "lemma-samples", true, "wordnet: the model was trained with lemma samples")
-	fl.IntVar(&f.tests, "tests", 1000, "test inputs, scored for quality and cycled through for timing")
-	fl.IntVar(&f.reps, "reps", 20, "timed rounds per budget (one method query and one full query each)")
+	intFlag(fl, &f.tests, "tests", 1000, atLeast(1), "test inputs, scored for quality and cycled through for timing")
+	intFlag(fl, &f.reps, "reps", 20, atLeast(1), "timed rounds per budget (one method query and one full query each)")
 	fl.BoolVar(&f.cold, "cold", false, "evict all caches before every timed call (default warm: structures stay cached between queries)")
-	fl.IntVar(&f.llcMiB, "llc-mib", 0, "with --cold: last-level cache in MiB; the evictor writes twice that (0: read from sysfs)")
+	intFlag(fl, &f.llcMiB, "llc-mib", 0, llcDomain, "with --cold: last-level cache in MiB; the evictor writes twice that (default: read from sysfs)")
 	fl.StringSliceVar(&f.methods, "methods", compareMethods, "methods to run, in order: full, screen, svd, hnsw")
-	fl.IntSliceVar(&f.ms, "m", []int{8, 16, 32, 64, 128, 256}, "screen: candidate counts (top-m)")
-	fl.IntVar(&f.bits, "bits", 4, "screen: weight width: 2, 4, 8, 16 or 32 (float)")
-	fl.Float64Var(&f.kRatio, "k-ratio", screen.DefaultKRatio, "screen: k/d in (0, 1]")
-	fl.IntSliceVar(&f.bitsList, "bits-list", nil, "sensitivity: also screeners of these widths at --k-ratio (e.g. 32,8,4,2)")
-	fl.Float64SliceVar(&f.kRatios, "k-ratios", nil, "sensitivity: also screeners of these k/d at --bits (e.g. 0.125,0.25,0.5)")
-	fl.IntSliceVar(&f.svdWindows, "svd-windows", []int{16, 32, 64}, "svd: preview windows (leading singular directions)")
-	fl.IntSliceVar(&f.svdCands, "svd-cands", []int{128, 512, 2048}, "svd: candidates recomputed at full width")
-	fl.IntSliceVar(&f.hnswEf, "hnsw-ef", []int{16, 32, 64, 128, 256}, "hnsw: efSearch values")
-	fl.IntVar(&f.hnswM, "hnsw-m", 16, "hnsw: links per node (2M on the bottom layer), in [2, 256]")
-	fl.IntVar(&f.hnswEC, "hnsw-ef-construction", 100, "hnsw: candidate list size while building")
+	intsFlag(fl, &f.ms, "m", []int{8, 16, 32, 64, 128, 256}, atLeast(1), "screen: candidate counts (top-m)")
+	intFlag(fl, &f.bits, "bits", 4, bitWidths, "screen: weight width (32: float)")
+	floatFlag(fl, &f.kRatio, "k-ratio", screen.DefaultKRatio, unitRight, "screen: k/d")
+	intsFlag(fl, &f.bitsList, "bits-list", nil, bitWidths, "sensitivity: also screeners of these widths at --k-ratio (e.g. 32,8,4,2)")
+	floatsFlag(fl, &f.kRatios, "k-ratios", nil, unitRight, "sensitivity: also screeners of these k/d at --bits (e.g. 0.125,0.25,0.5)")
+	intsFlag(fl, &f.svdWindows, "svd-windows", []int{16, 32, 64}, atLeast(1), "svd: preview windows (leading singular directions)")
+	intsFlag(fl, &f.svdCands, "svd-cands", []int{128, 512, 2048}, atLeast(clsmetrics.RefK), "svd: candidates recomputed at full width")
+	intsFlag(fl, &f.hnswEf, "hnsw-ef", []int{16, 32, 64, 128, 256}, atLeast(1), "hnsw: efSearch values")
+	intFlag(fl, &f.hnswM, "hnsw-m", 16, closed(2, 256), "hnsw: links per node (2M on the bottom layer)")
+	intFlag(fl, &f.hnswEC, "hnsw-ef-construction", 100, atLeast(1), "hnsw: candidate list size while building")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of the markdown table")
 	fl.StringVar(&f.plot, "plot", "", "write top-1 agreement vs speed-up, one line per method (per window for svd), to this PNG file")
 	return cmd
@@ -182,6 +183,11 @@ func (f *compareFlags) check() error {
 		}
 		if int64(f.classes)*int64(f.dim+1)*4 > screen.MaxBenchBytes {
 			return fmt.Errorf("--classes %d × --dim %d: the float32 classifier exceeds the %d GiB budget", f.classes, f.dim, screen.MaxBenchBytes>>30)
+		}
+		// The classifier, the drawn vectors and the methods' copies of W.
+		need := budget.Add(budget.Mul(4*3, f.classes, f.dim+1), budget.Mul(4, f.cls.tokens, f.dim), budget.Mul(4, f.tests, f.dim+f.classes))
+		if err := budget.Check(fmt.Sprintf("--classes %d × --dim %d with --tokens %d and --tests %d", f.classes, f.dim, f.cls.tokens, f.tests), need); err != nil {
+			return err
 		}
 	case "lm":
 		if f.cls.hidden != "" {
