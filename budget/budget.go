@@ -12,8 +12,16 @@ import (
 var ErrMemory = errors.New("exceeds the memory limit")
 
 // Limit returns the bytes the process may use: the runtime's soft memory
-// limit, or math.MaxInt64 when there is none.
-func Limit() int64 { return debug.SetMemoryLimit(-1) }
+// limit, or without one the machine's RAM (math.MaxInt64 if unknown).
+func Limit() int64 {
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		return l
+	}
+	if m := MemTotal(); m > 0 {
+		return m
+	}
+	return math.MaxInt64
+}
 
 // Mul returns the product of its arguments, saturating at math.MaxInt64
 // instead of overflowing; a negative argument gives math.MaxInt64 too, so

@@ -4,7 +4,6 @@
 // header or a never-ending device cannot make elastic run out of memory.
 //
 // The limit is the Go runtime's soft memory limit: GOMEMLIMIT when set,
-// otherwise the one cmd/elastic sets from the machine's RAM. A process
-// without either (a library user, a test) has no limit and Check accepts
-// every finite estimate.
+// otherwise the one cmd/elastic sets from the machine's RAM; a process
+// without either (a library user, a test) is limited by the RAM itself.
 package budget

@@ -78,7 +78,7 @@ func Load() (*Assets, error) {
 	if f, a.LittleBytes, err = readSafetensors(LittleFile); err != nil {
 		return nil, err
 	}
-	if a.Little, err = dmi.FromFile(f); err != nil {
+	if a.Little, err = dmi.FromFileFor(f, a.Model); err != nil {
 		return nil, fmt.Errorf("demo: %s: %w", LittleFile, err)
 	}
 	vocab, err := assets.ReadFile(VocabFile)

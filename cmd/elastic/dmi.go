@@ -213,7 +213,7 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 			if err != nil {
 				return err
 			}
-			set, err := dmi.Load(little)
+			set, err := dmi.LoadFor(little, m)
 			if err != nil {
 				return err
 			}

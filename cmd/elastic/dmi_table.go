@@ -121,7 +121,7 @@ func runDMITable(cmd *cobra.Command, f dmiTableFlags, stdout, stderr io.Writer) 
 		}
 		em := &experiments.Model{Path: path, LM: m, State: st}
 		if little != "" {
-			if em.Little, err = dmi.Load(little); err != nil {
+			if em.Little, err = dmi.LoadFor(little, m); err != nil {
 				return nil, err
 			}
 			if em.Little.Fingerprint != dmi.Fingerprint(m) {

@@ -124,7 +124,7 @@ func (f *classifierFlags) vectors(src *source, split corpus.Split, pool *kernels
 func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, pool *kernels.Pool) ([]float32, []int32, error) {
 	d := src.lin.D
 	if src.model == nil {
-		return readHidden(f.hidden, d, limit)
+		return readHidden(f.hidden, src.lin.N, d, limit)
 	}
 	m := src.model
 	m.SetPool(pool)
@@ -149,7 +149,10 @@ func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, p
 	return hs, labels, nil
 }
 
-func readHidden(path string, d, limit int) ([]float32, []int32, error) {
+// readHidden reads up to limit vectors of width d from the tensor hidden
+// of a safetensors file, and their labels, each a class id below l, from
+// the optional tensor labels.
+func readHidden(path string, l, d, limit int) ([]float32, []int32, error) {
 	file, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -177,8 +180,8 @@ func readHidden(path string, d, limit int) ([]float32, []int32, error) {
 	}
 	labels := make([]int32, n)
 	for i, v := range lf[:n] {
-		if v != float32(int32(v)) || v < 0 {
-			return nil, nil, fmt.Errorf("%s: label %d is %v, not a class id", path, i, v)
+		if v != float32(int32(v)) || v < 0 || int(v) >= l {
+			return nil, nil, fmt.Errorf("%s: label %d is %v, not a class id of the %d classes", path, i, v, l)
 		}
 		labels[i] = int32(v)
 	}
@@ -296,7 +299,7 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 				return err
 			}
 			lin := src.lin
-			s, err := screen.Load(path)
+			s, err := screen.LoadFor(path, lin)
 			if err != nil {
 				return err
 			}

@@ -346,7 +346,7 @@ func (f *compareFlags) load(pool *kernels.Pool, say func(string, ...any)) (*comp
 			return nil, err
 		}
 		lin := src.lin
-		hs, labels, err := readHidden(f.cls.hidden, lin.D, f.cls.tokens+f.tests)
+		hs, labels, err := readHidden(f.cls.hidden, lin.N, lin.D, f.cls.tokens+f.tests)
 		if err != nil {
 			return nil, err
 		}
@@ -357,11 +357,6 @@ func (f *compareFlags) load(pool *kernels.Pool, say func(string, ...any)) (*comp
 		cut := n - f.tests
 		if labels != nil {
 			labels = labels[cut:]
-			for i, y := range labels {
-				if int(y) >= lin.N {
-					return nil, fmt.Errorf("%s: test label %d is %d, outside the %d classes", f.cls.hidden, i, y, lin.N)
-				}
-			}
 		}
 		return &compareData{source: f.cls.path + " with " + f.cls.hidden, w: lin.W, b: lin.B, l: lin.N, d: lin.D,
 			calib: hs[:cut*lin.D], test: hs[cut*lin.D:], labels: labels, labelMeaning: "the file's labels"}, nil
