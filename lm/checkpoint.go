@@ -31,6 +31,9 @@ type TrainState struct {
 	// Extra holds caller metadata, such as a fingerprint of the corpus
 	// vocabulary; keys must not collide with the package's own.
 	Extra map[string]string
+	// Checksum says whether the file's tensor bytes were verified against
+	// the checksum elastic writes; PyTorch exports have none.
+	Checksum safetensors.ChecksumStatus
 }
 
 // Fingerprint returns a short hash of the architecture, which a resumed
@@ -149,6 +152,7 @@ func FromFile(f *safetensors.File) (*Model, TrainState, error) {
 			return nil, TrainState{}, fmt.Errorf("%w: metadata rng=%q: %w", ErrMismatch, rng, err)
 		}
 	}
+	ts.Checksum = f.Checksum()
 	return m, ts, nil
 }
 

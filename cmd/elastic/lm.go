@@ -327,6 +327,7 @@ type lmEvalResult struct {
 	Perplexity float64 `json:"perplexity"`
 	Batch      int     `json:"batch"`
 	BPTT       int     `json:"bptt"`
+	Checksum   string  `json:"checksum"` // "checksum verified" or "checksum absent"
 }
 
 func newLMEval(stdout, stderr io.Writer) *cobra.Command {
@@ -376,11 +377,11 @@ func newLMEval(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := lmEvalResult{m.Config().String(), split, len(stream), loss, lm.Perplexity(loss), batch, bptt}
+			r := lmEvalResult{m.Config().String(), split, len(stream), loss, lm.Perplexity(loss), batch, bptt, state.Checksum.String()}
 			if asJSON {
 				return writeJSON(stdout, r)
 			}
-			_, err = fmt.Fprintf(stdout, "%s on %s (%d tokens): loss %.4f, perplexity %.2f\n", r.Model, r.Split, r.Tokens, r.Loss, r.Perplexity)
+			_, err = fmt.Fprintf(stdout, "%s on %s (%d tokens): loss %.4f, perplexity %.2f (%s: %s)\n", r.Model, r.Split, r.Tokens, r.Loss, r.Perplexity, model, r.Checksum)
 			return err
 		},
 	}
