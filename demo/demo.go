@@ -419,8 +419,8 @@ func (a *Assets) measure(d *dmi.LM, stream []int32, exact bool) (measurement, er
 		}
 	}
 	m.loss /= float64(n)
-	if math.IsNaN(m.loss) || math.IsInf(m.loss, 0) {
-		return m, fmt.Errorf("%w: loss %v", dmi.ErrNotFinite, m.loss)
+	if err := nn.CheckLoss(m.loss); err != nil {
+		return m, fmt.Errorf("%w: %w", dmi.ErrNotFinite, err)
 	}
 	m.ms = median(times)
 	if len(denseTimes) > 0 {

@@ -281,8 +281,8 @@ func (d *LM) Loss(stream []int32, exact bool) (float64, error) {
 		total += nn.CrossEntropy(nil, nil, d.logits, stream[i+1:i+2], cfg.Vocab)
 	}
 	loss := total / float64(len(stream)-1)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, fmt.Errorf("%w: loss %v", ErrNotFinite, loss)
+	if err := nn.CheckLoss(loss); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrNotFinite, err)
 	}
 	return loss, nil
 }

@@ -265,7 +265,11 @@ func (m *Model) Evaluate(stream []int32, batch, bptt int) (float64, error) {
 		in, tgt, n := b.Window(i, bptt)
 		total += float64(n) * m.Loss(in, tgt, n, batch, st, false, false)
 	}
-	return total / float64(b.Steps-1), nil
+	loss := total / float64(b.Steps-1)
+	if err := nn.CheckLoss(loss); err != nil {
+		return 0, fmt.Errorf("lm: evaluate: %w", err)
+	}
+	return loss, nil
 }
 
 // checkTokens returns an error if a token id is outside the vocabulary,

@@ -284,6 +284,9 @@ func (m *Model) Evaluate(s *Split) (Metrics, error) {
 	met.Top1 = float64(top1) / float64(s.Len())
 	met.Top5 = float64(top5) / float64(s.Len())
 	met.Loss = loss / float64(s.Len())
+	if err := nn.CheckLoss(met.Loss); err != nil {
+		return Metrics{}, fmt.Errorf("wordnet: %s: %w", s.Name, err)
+	}
 	return met, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lm"
+	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/safetensors"
 	"github.com/elasticml/elastic/screen"
@@ -343,6 +344,11 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 				}
 				p := screenEvalPoint{Selection: describeSelection(sl), Quality: q}
 				if labels != nil {
+					for _, l := range []float64{q.Loss, q.FullLoss} {
+						if err := nn.CheckLoss(l); err != nil {
+							return fmt.Errorf("%s: %w", describeSelection(sl), err)
+						}
+					}
 					p.PPL = math.Exp(q.Loss)
 					r.FullPPL = math.Exp(q.FullLoss)
 				}
