@@ -128,7 +128,7 @@ func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{Cell: cell, Bits: quant.Bits(bits), Fingerprint: meta["fingerprint"]}
+	s := &Set{Cell: cell, Bits: quant.Bits(bits), Fingerprint: meta["fingerprint"], Checksum: f.Checksum()}
 	if err := (Options{Eps: 0.5, Bits: s.Bits}).check(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}

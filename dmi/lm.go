@@ -12,6 +12,7 @@ import (
 	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
+	"github.com/elasticml/elastic/safetensors"
 )
 
 // Set holds the little modules of every recurrent layer of one language
@@ -25,6 +26,9 @@ type Set struct {
 	// Fingerprint); NewLM refuses any other.
 	Fingerprint string
 	Layers      []*Little
+	// Checksum says whether the file it was loaded from had its tensor
+	// bytes verified (zero, absent, for a Set not loaded from a file).
+	Checksum safetensors.ChecksumStatus
 }
 
 // Bytes returns the W̃ and b̃ storage of all layers.

@@ -263,7 +263,11 @@ func (m *Model) Evaluate(stream []int32, batch, bptt int) (float64, error) {
 	var total float64
 	for i := 0; i < b.Steps-1; i += bptt {
 		in, tgt, n := b.Window(i, bptt)
-		total += float64(n) * m.Loss(in, tgt, n, batch, st, false, false)
+		l := m.Loss(in, tgt, n, batch, st, false, false)
+		if math.IsNaN(l) { // bad logits: stop at the first window
+			return 0, fmt.Errorf("lm: evaluate: window at step %d: %w", i, nn.CheckLoss(l))
+		}
+		total += float64(n) * l
 	}
 	loss := total / float64(b.Steps-1)
 	if err := nn.CheckLoss(loss); err != nil {

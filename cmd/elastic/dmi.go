@@ -47,17 +47,33 @@ func loadModelForCorpus(path string, cf corpusFlags) (*lm.Model, *corpus.Corpus,
 	if err != nil {
 		return nil, nil, err
 	}
+	c, err := corpusForModel(path, m, state, cf)
+	return m, c, err
+}
+
+// corpusForModel loads the corpus for a loaded model and checks that they
+// share a vocabulary.
+func corpusForModel(path string, m *lm.Model, state lm.TrainState, cf corpusFlags) (*corpus.Corpus, error) {
 	c, err := cf.load()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if err := checkVocab(path, state.Extra, c.Vocab); err != nil {
-		return nil, nil, err
+	if err := checkModelVocab(path, m, state, c.Vocab); err != nil {
+		return nil, err
 	}
-	if m.Config().Vocab != c.Vocab.Len() {
-		return nil, nil, fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", path, m.Config().Vocab, c.Vocab.Len(), lm.ErrMismatch)
+	return c, nil
+}
+
+// checkModelVocab checks that model m, loaded from path with state, was
+// trained on vocabulary v.
+func checkModelVocab(path string, m *lm.Model, state lm.TrainState, v *corpus.Vocab) error {
+	if err := checkVocab(path, state.Extra, v); err != nil {
+		return err
 	}
-	return m, c, nil
+	if m.Config().Vocab != v.Len() {
+		return fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", path, m.Config().Vocab, v.Len(), lm.ErrMismatch)
+	}
+	return nil
 }
 
 func bigBytes(m *lm.Model) int {
@@ -163,6 +179,9 @@ type dmiEvalResult struct {
 	DenseLoss float64        `json:"dense_loss"`
 	DensePPL  float64        `json:"dense_ppl"`
 	Points    []dmiEvalPoint `json:"points"`
+	// "checksum verified" or "checksum absent", per file.
+	ModelChecksum  string `json:"model_checksum"`
+	LittleChecksum string `json:"little_checksum"`
 }
 
 func newDMIEval(stdout, stderr io.Writer) *cobra.Command {
@@ -209,11 +228,17 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 			} else {
 				sels = []dmi.Selection{{Mode: mode, Theta: theta}}
 			}
-			m, c, err := loadModelForCorpus(model, cf)
+			// The little modules before the corpus: their checks against
+			// the model are cheaper than reading the corpus.
+			m, state, err := lm.Load(model)
 			if err != nil {
 				return err
 			}
 			set, err := dmi.LoadFor(little, m)
+			if err != nil {
+				return err
+			}
+			c, err := corpusForModel(model, m, state, cf)
 			if err != nil {
 				return err
 			}
@@ -239,7 +264,8 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 				return err
 			}
 			r := dmiEvalResult{Model: model, Little: little, Bits: int(set.Bits), Split: split, Tokens: len(stream),
-				DenseLoss: dense, DensePPL: lm.Perplexity(dense)}
+				DenseLoss: dense, DensePPL: lm.Perplexity(dense),
+				ModelChecksum: state.Checksum.String(), LittleChecksum: set.Checksum.String()}
 			names := dmi.GateNames(set.Cell)
 			for _, sl := range sels {
 				say("%v ratio %.2f θ %g…", sl.Mode, sl.Ratio, sl.Theta)
@@ -279,8 +305,9 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 }
 
 func printDMIEval(w io.Writer, r dmiEvalResult, cfg lm.Config, names []string) error {
-	fmt.Fprintf(w, "%s with INT%d little modules on %s (%d tokens, batch 1): dense perplexity %.2f\n\n",
+	fmt.Fprintf(w, "%s with INT%d little modules on %s (%d tokens, batch 1): dense perplexity %.2f\n",
 		cfg, r.Bits, r.Split, r.Tokens, r.DensePPL)
+	fmt.Fprintf(w, "%s: %s; %s: %s\n\n", r.Model, r.ModelChecksum, r.Little, r.LittleChecksum)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "selector\tratio\tθ\tPPL\tΔPPL\t")
 	for _, n := range names {

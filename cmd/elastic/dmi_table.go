@@ -113,11 +113,8 @@ func runDMITable(cmd *cobra.Command, f dmiTableFlags, stdout, stderr io.Writer) 
 		if err != nil {
 			return nil, err
 		}
-		if err := checkVocab(path, st.Extra, c.Vocab); err != nil {
+		if err := checkModelVocab(path, m, st, c.Vocab); err != nil {
 			return nil, err
-		}
-		if m.Config().Vocab != c.Vocab.Len() {
-			return nil, fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", path, m.Config().Vocab, c.Vocab.Len(), lm.ErrMismatch)
 		}
 		em := &experiments.Model{Path: path, LM: m, State: st}
 		if little != "" {

@@ -359,15 +359,9 @@ func newLMEval(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := cf.load()
+			c, err := corpusForModel(model, m, state, cf)
 			if err != nil {
 				return err
-			}
-			if err := checkVocab(model, state.Extra, c.Vocab); err != nil {
-				return err
-			}
-			if m.Config().Vocab != c.Vocab.Len() {
-				return fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", model, m.Config().Vocab, c.Vocab.Len(), lm.ErrMismatch)
 			}
 			pool := kernels.NewPool(threads)
 			defer pool.Close()

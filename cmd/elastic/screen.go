@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -293,6 +294,10 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 			if len(ms) == 0 {
 				return fmt.Errorf("--m: none given")
 			}
+			// Half the vectors calibrate: check they can before any is made.
+			if need := screen.MinCalib(delta); delta > 0 && f.tokens/2 < need {
+				return fmt.Errorf("--delta %g: conformal calibration on half of --tokens %d needs at least %s inputs: %w", delta, f.tokens, calibCount(need), screen.ErrCalib)
+			}
 			pool := kernels.NewPool(f.threads)
 			defer pool.Close()
 			src, err := f.open()
@@ -368,6 +373,14 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 	fl.BoolVar(&certified, "certified", false, "also evaluate the certified mode, starting from the first --m")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
+}
+
+// calibCount formats screen.MinCalib, which saturates.
+func calibCount(n int) string {
+	if n == math.MaxInt {
+		return "more than 2^63 (no count suffices)"
+	}
+	return strconv.Itoa(n)
 }
 
 func describeSelection(s screen.Selection) string {
