@@ -31,12 +31,6 @@ data install. The plot shows perplexity and speed relative to the dense model;
 scripts/make-demo-model.sh rebuilds the embedded files.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cfg.Tokens < 2 {
-				return fmt.Errorf("--tokens %d: need at least 2", cfg.Tokens)
-			}
-			if cfg.Threads < 0 {
-				return fmt.Errorf("--threads %d: must not be negative", cfg.Threads)
-			}
 			cfg.Progress = progressWriter(stderr)
 			res, err := demo.Run(cfg)
 			if err != nil {

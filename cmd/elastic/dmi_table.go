@@ -94,15 +94,6 @@ func runDMITable(cmd *cobra.Command, f dmiTableFlags, stdout, stderr io.Writer) 
 		return fmt.Errorf("--model: give one or two models, got %d", len(f.models))
 	case len(f.littles) > len(f.models):
 		return fmt.Errorf("--little: %d files for %d models", len(f.littles), len(f.models))
-	case f.tokens < 2 || f.calibTokens < 1:
-		return fmt.Errorf("--tokens %d must be at least 2 and --calib-tokens %d positive", f.tokens, f.calibTokens)
-	case f.reps < 1 || f.threads < 0 || f.timingHidden < 1 || f.timingSml < 1:
-		return fmt.Errorf("--reps, --timing-hidden and --timing-small must be positive, --threads not negative")
-	}
-	for _, s := range f.noise {
-		if !(s >= 0) {
-			return fmt.Errorf("--noise %v: want σ ≥ 0", s)
-		}
 	}
 	c, err := f.cf.load()
 	if err != nil {

@@ -142,26 +142,8 @@ func (f *lmTrainFlags) check() (lm.Config, error) {
 	if err != nil {
 		return lm.Config{}, fmt.Errorf("--cell: %w", err)
 	}
-	switch {
-	case f.hidden <= 0:
-		return lm.Config{}, fmt.Errorf("--hidden %d: must be positive", f.hidden)
-	case f.emb < 0:
-		return lm.Config{}, fmt.Errorf("--emb %d: must be positive (or 0 for --hidden)", f.emb)
-	case f.layers <= 0:
-		return lm.Config{}, fmt.Errorf("--layers %d: must be positive", f.layers)
-	case !(f.dropout >= 0 && f.dropout < 1):
-		return lm.Config{}, fmt.Errorf("--dropout %v: must be in [0, 1)", f.dropout)
-	case f.epochs <= 0:
-		return lm.Config{}, fmt.Errorf("--epochs %d: must be positive", f.epochs)
-	case !(f.lr > 0) || math.IsInf(f.lr, 0):
-		return lm.Config{}, fmt.Errorf("--lr %v: must be positive", f.lr)
-	case f.bptt <= 0 || f.batch <= 0 || f.evalBatch <= 0:
-		return lm.Config{}, fmt.Errorf("--bptt %d, --batch %d, --eval-batch %d: must be positive", f.bptt, f.batch, f.evalBatch)
-	case !(f.clip > 0):
-		return lm.Config{}, fmt.Errorf("--clip %v: must be positive", f.clip)
-	case f.maxMinutes < 0 || f.ckptMin < 0 || f.logEvery <= 0 || f.threads < 0:
-		return lm.Config{}, errors.New("--max-minutes, --checkpoint-minutes and --threads must not be negative, --log-every must be positive")
-	case f.out == "":
+	// The numeric flags are checked by their domains when parsed.
+	if f.out == "" {
 		return lm.Config{}, errors.New("--out: empty path")
 	}
 	cfg := lm.Config{Cell: cell, Emb: f.emb, Hidden: f.hidden, Layers: f.layers, Tied: f.tied, Dropout: f.dropout, Vocab: 1}
@@ -351,9 +333,6 @@ func newLMEval(stdout, stderr io.Writer) *cobra.Command {
 				s = corpus.Test
 			default:
 				return fmt.Errorf("--split %q: want valid or test", split)
-			}
-			if batch <= 0 || bptt <= 0 || threads < 0 {
-				return fmt.Errorf("--batch %d, --bptt %d must be positive and --threads %d not negative", batch, bptt, threads)
 			}
 			m, state, err := lm.Load(model)
 			if err != nil {

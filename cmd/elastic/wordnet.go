@@ -104,21 +104,10 @@ weights with the best validation top-1 accuracy go to --best.`,
 }
 
 func (f *wnTrainFlags) check() error {
+	// The numeric flags are checked by their domains when parsed.
 	switch {
-	case f.dim <= 0 || f.epochs <= 0 || f.batch <= 0:
-		return fmt.Errorf("--dim %d, --epochs %d, --batch %d: must be positive", f.dim, f.epochs, f.batch)
-	case f.negatives == 0 || f.negatives < -1:
-		return fmt.Errorf("--negatives %d: must be positive, or -1 for the full softmax", f.negatives)
-	case !(f.lr > 0) || math.IsInf(f.lr, 0):
-		return fmt.Errorf("--lr %v: must be positive", f.lr)
-	case !(f.wordDropout >= 0 && f.wordDropout < 1):
-		return fmt.Errorf("--word-dropout %v: must be in [0, 1)", f.wordDropout)
-	case f.senses < 0:
-		return fmt.Errorf("--senses %d: must not be negative", f.senses)
 	case f.seed == 0:
 		return errors.New("--seed must be positive")
-	case f.maxMinutes < 0 || f.ckptMin < 0 || f.logEvery <= 0 || f.threads < 0:
-		return errors.New("--max-minutes, --checkpoint-minutes and --threads must not be negative, --log-every must be positive")
 	case f.out == "":
 		return errors.New("--out: empty path")
 	}
@@ -250,9 +239,6 @@ func newWNEval(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Report the full classifier's top-1/top-5 accuracy on a split",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if threads < 0 {
-				return fmt.Errorf("--threads %d: must not be negative", threads)
-			}
 			m, meta, err := wordnet.LoadModel(model)
 			if err != nil {
 				return err
