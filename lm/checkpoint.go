@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/safetensors"
 )
@@ -135,6 +136,19 @@ func FromFile(f *safetensors.File) (*Model, TrainState, error) {
 		if ts, err = parseState(meta); err != nil {
 			return nil, TrainState{}, err
 		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, TrainState{}, fmt.Errorf("%w: %w", ErrMismatch, err)
+	}
+	// The shapes the loader infers from can hold no data (a [10^9, 0]
+	// embedding): before the model is allocated, its parameters must fit
+	// in the file's tensor bytes at two bytes each (float16) at least.
+	var have int64
+	for _, t := range f.Tensors() {
+		have += int64(len(t.Data))
+	}
+	if need := budget.Mul(2, int(min(cfg.params(), 1<<60))); need > have {
+		return nil, TrainState{}, fmt.Errorf("%w: %v has %d parameters, more than the file's %d tensor bytes hold", ErrMismatch, cfg, cfg.params(), have)
 	}
 	m, err := New(cfg, 1)
 	if err != nil {

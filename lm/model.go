@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
@@ -58,6 +59,31 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: tied weights need emb (%d) == hidden (%d)", ErrConfig, c.Emb, c.Hidden)
 	}
 	return nil
+}
+
+// params returns the number of weights of the architecture (saturating),
+// without allocating them.
+func (c Config) params() int64 {
+	c = c.withDefaults()
+	g := 4
+	if c.Cell == nn.GRUCell {
+		g = 3
+	}
+	n := budget.Add(budget.Mul(c.Vocab, c.Emb), int64(c.Vocab)) // encoder, decoder bias
+	if !c.Tied {
+		n = budget.Add(n, budget.Mul(c.Vocab, c.Hidden))
+	}
+	for l := range c.Layers {
+		in := c.Hidden
+		if l == 0 {
+			in = c.Emb
+		}
+		n = budget.Add(n, budget.Mul(g, c.Hidden, in+c.Hidden+2))
+		if n == math.MaxInt64 {
+			break
+		}
+	}
+	return n
 }
 
 // String describes the architecture, e.g. "lstm 2×650 emb 650 vocab 8323".
