@@ -1,13 +1,12 @@
 package dmi
 
 import (
-	"bytes"
 	"path/filepath"
 	"testing"
 
+	"github.com/elasticml/elastic/internal/fuzzseed"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
-	"github.com/elasticml/elastic/safetensors"
 )
 
 // FuzzFromFile feeds mutated little-module files to the loader for their
@@ -22,28 +21,11 @@ func FuzzFromFile(f *testing.F) {
 		if err := s.Save(path); err != nil {
 			f.Fatal(err)
 		}
-		sf, err := safetensors.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, sum := range []bool{true, false} {
-			meta := sf.Metadata()
-			if !sum {
-				delete(meta, safetensors.ChecksumKey)
-			}
-			var buf bytes.Buffer
-			if err := safetensors.Write(&buf, sf.Tensors(), meta); err != nil {
-				f.Fatal(err)
-			}
-			f.Add(buf.Bytes())
-		}
+		fuzzseed.AddFile(f, path)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 1<<20 {
-			return
-		}
-		file, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
+		file, ok := fuzzseed.Parse(data)
+		if !ok {
 			return
 		}
 		s, err := FromFileFor(file, m)

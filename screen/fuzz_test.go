@@ -1,12 +1,11 @@
 package screen
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/internal/fuzzseed"
 )
 
 // FuzzFromFile feeds mutated screener files to the loader, which must
@@ -25,22 +24,10 @@ func FuzzFromFile(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(data)
-	if file, err := safetensors.Read(bytes.NewReader(data), int64(len(data))); err == nil {
-		meta := file.Metadata() // the same without its checksum, to reach the tensors
-		delete(meta, safetensors.ChecksumKey)
-		var buf bytes.Buffer
-		if err := safetensors.Write(&buf, file.Tensors(), meta); err != nil {
-			f.Fatal(err)
-		}
-		f.Add(buf.Bytes())
-	}
+	fuzzseed.Add(f, data)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 1<<20 {
-			return
-		}
-		file, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
+		file, ok := fuzzseed.Parse(data)
+		if !ok {
 			return
 		}
 		s, err := FromFileFor(file, fx.lin)

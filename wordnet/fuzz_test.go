@@ -1,12 +1,11 @@
 package wordnet
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
-	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/internal/fuzzseed"
 )
 
 // FuzzFromFile feeds mutated checkpoints through `wn eval`'s path: the
@@ -25,27 +24,10 @@ func FuzzFromFile(f *testing.F) {
 	if err := m.Save(path, map[string]string{"epoch": "1"}); err != nil {
 		f.Fatal(err)
 	}
-	sf, err := safetensors.ReadFile(path)
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, sum := range []bool{true, false} {
-		meta := sf.Metadata()
-		if !sum {
-			delete(meta, safetensors.ChecksumKey)
-		}
-		var buf bytes.Buffer
-		if err := safetensors.Write(&buf, sf.Tensors(), meta); err != nil {
-			f.Fatal(err)
-		}
-		f.Add(buf.Bytes())
-	}
+	fuzzseed.AddFile(f, path)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 1<<20 {
-			return
-		}
-		file, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
+		file, ok := fuzzseed.Parse(data)
+		if !ok {
 			return
 		}
 		got, _, err := FromFile(file)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/elasticml/elastic/dmi"
+	"github.com/elasticml/elastic/internal/fuzzseed"
 	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
@@ -21,17 +21,14 @@ import (
 // The CLI-level fuzz targets feed mutated files through the code path of
 // the command that reads them: the same loaders in the same order (the
 // cheap pairing checks first), then a short run of the command's work on
-// what loaded. Every execution is capped: inputs over fuzzMaxBytes are
-// skipped, and the process runs under a soft memory limit of fuzzMemory,
+// what loaded. Every execution is capped: inputs over fuzzseed.MaxBytes
+// are skipped, and the process runs under a soft memory limit of fuzzMemory,
 // which the budget checks of every loader refuse estimates above, so a
 // header asking for gigabytes is an error, not an out-of-memory crash.
 // Seeds are files written by elastic's own writers, with their checksum
 // and (as PyTorch would write them) without, so that mutations of the
 // tensor bytes reach the loaders past the checksum too.
-const (
-	fuzzMaxBytes = 1 << 20
-	fuzzMemory   = 512 << 20
-)
+const fuzzMemory = 512 << 20
 
 // fuzzSetup caps memory for the fuzz process and returns a function that
 // writes one input to a file in dir.
@@ -39,7 +36,7 @@ func fuzzSetup(f *testing.F) func(t *testing.T, data []byte) (string, bool) {
 	debug.SetMemoryLimit(fuzzMemory)
 	dir := f.TempDir()
 	return func(t *testing.T, data []byte) (string, bool) {
-		if len(data) > fuzzMaxBytes {
+		if len(data) > fuzzseed.MaxBytes {
 			return "", false
 		}
 		p := filepath.Join(dir, "in.safetensors")
@@ -48,27 +45,6 @@ func fuzzSetup(f *testing.F) func(t *testing.T, data []byte) (string, bool) {
 		}
 		return p, true
 	}
-}
-
-// addSeeds adds the file at path, and the same tensors without the
-// checksum, to the corpus.
-func addSeeds(f *testing.F, path string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(data)
-	sf, err := safetensors.ReadFile(path)
-	if err != nil {
-		f.Fatal(err)
-	}
-	meta := sf.Metadata()
-	delete(meta, safetensors.ChecksumKey)
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, sf.Tensors(), meta); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(buf.Bytes())
 }
 
 func fuzzModel(f *testing.F) (*lm.Model, []int32) {
@@ -98,7 +74,7 @@ func FuzzDMIEval(f *testing.F) {
 		if err := s.Save(p); err != nil {
 			f.Fatal(err)
 		}
-		addSeeds(f, p)
+		fuzzseed.AddFile(f, p)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path, ok := write(t, data)
@@ -150,7 +126,7 @@ func FuzzScreenEval(f *testing.F) {
 	if err := s.Save(p); err != nil {
 		f.Fatal(err)
 	}
-	addSeeds(f, p)
+	fuzzseed.AddFile(f, p)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path, ok := write(t, data)
 		if !ok {
@@ -193,7 +169,7 @@ func FuzzScreenHidden(f *testing.F) {
 	}, nil); err != nil {
 		f.Fatal(err)
 	}
-	addSeeds(f, p)
+	fuzzseed.AddFile(f, p)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path, ok := write(t, data)
 		if !ok {
@@ -220,7 +196,7 @@ func FuzzScreenClassifier(f *testing.F) {
 	}, nil); err != nil {
 		f.Fatal(err)
 	}
-	addSeeds(f, p)
+	fuzzseed.AddFile(f, p)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path, ok := write(t, data)
 		if !ok {
@@ -252,13 +228,13 @@ func FuzzLMEval(f *testing.F) {
 		if err := mm.Save(p, lm.TrainState{Epoch: 1}); err != nil {
 			f.Fatal(err)
 		}
-		addSeeds(f, p)
+		fuzzseed.AddFile(f, p)
 	}
 	p := filepath.Join(f.TempDir(), "m.safetensors")
 	if err := m.Save(p, lm.TrainState{Epoch: 1}); err != nil {
 		f.Fatal(err)
 	}
-	addSeeds(f, p)
+	fuzzseed.AddFile(f, p)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path, ok := write(t, data)
 		if !ok {
