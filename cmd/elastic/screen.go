@@ -63,10 +63,13 @@ func (f *classifierFlags) check() error {
 }
 
 // source is an opened classifier and, with --lm, the model and corpus
-// that produce its hidden vectors.
+// that produce its hidden vectors. The corpus is read when vectors are
+// first asked for, so that the other inputs (a screener) are checked
+// against the classifier before it.
 type source struct {
 	lin    *spec.Linear
 	model  *lm.Model
+	state  lm.TrainState
 	corpus *corpus.Corpus
 }
 
@@ -75,12 +78,12 @@ type source struct {
 // stored as the embedding).
 func (f *classifierFlags) open() (*source, error) {
 	if f.useLM {
-		m, c, err := loadModelForCorpus(f.path, f.cf)
+		m, state, err := lm.Load(f.path)
 		if err != nil {
 			return nil, err
 		}
 		dec := m.Decoder
-		return &source{lin: spec.NewLinear(dec.Weight.Data, dec.Bias.Data, dec.Out, dec.In), model: m, corpus: c}, nil
+		return &source{lin: spec.NewLinear(dec.Weight.Data, dec.Bias.Data, dec.Out, dec.In), model: m, state: state}, nil
 	}
 	file, err := safetensors.ReadFile(f.path)
 	if err != nil {
@@ -129,6 +132,13 @@ func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, p
 		return readHidden(f.hidden, src.lin.N, d, limit)
 	}
 	m := src.model
+	if src.corpus == nil {
+		c, err := corpusForModel(f.path, m, src.state, f.cf)
+		if err != nil {
+			return nil, nil, err
+		}
+		src.corpus = c
+	}
 	m.SetPool(pool)
 	stream := src.corpus.Stream(split)
 	n := min(limit, len(stream)-1)
