@@ -56,12 +56,12 @@ thesis's WikiText-2 classifier is --rows 33278 --cols 1500.`,
 	}
 	f := cmd.Flags()
 	intFlag(f, &cfg.Rows, "rows", 6000, atLeast(1), "matrix rows (outputs)")
-	intFlag(f, &cfg.Cols, "cols", 3000, width, "matrix columns (inputs)")
-	floatFlag(f, &cfg.Keep, "keep", 0.5, unitRight, "fraction of rows the row-gather kernel computes")
+	intFlag(f, &cfg.Cols, "cols", 3000, width(), "matrix columns (inputs)")
+	floatFlag(f, &cfg.Keep, "keep", 0.5, unitRight(), "fraction of rows the row-gather kernel computes")
 	intFlag(f, &cfg.Reps, "reps", 25, atLeast(1), "timed repetitions per kernel (median reported)")
 	threadsFlag(f, &cfg.Threads)
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for weights, inputs and the kept rows")
-	intFlag(f, &llcMiB, "llc-mib", 0, llcDomain, "last-level cache size in MiB that sizes the cold-weight rotation (default: read from sysfs)")
+	intFlag(f, &llcMiB, "llc-mib", 0, llcDomain(), "last-level cache size in MiB that sizes the cold-weight rotation (default: read from sysfs)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
@@ -116,7 +116,7 @@ FP32 and INT8 against the mean squared norm of the targets.`,
 	}
 	f := cmd.Flags()
 	intFlag(f, &cfg.N, "n", 6000, atLeast(1), "outputs of the exact map")
-	intFlag(f, &cfg.D, "d", 3000, width, "inputs of the exact map")
+	intFlag(f, &cfg.D, "d", 3000, width(), "inputs of the exact map")
 	intFlag(f, &cfg.K, "k", 512, atLeast(1), "projected dimension, at most --d")
 	intFlag(f, &cfg.Samples, "samples", 20000, atLeast(1), "calibration samples streamed, more than --k")
 	intFlag(f, &cfg.Chunk, "chunk", 1000, atLeast(1), "samples per streamed chunk")

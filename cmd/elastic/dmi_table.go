@@ -77,8 +77,8 @@ runs stream the first --tokens tokens of the valid split at batch 1.
 	fl.BoolVar(&f.noTiming, "no-timing", false, "skip the timing runs")
 	intFlag(fl, &f.reps, "reps", 200, atLeast(1), "timed steps per point (median reported)")
 	threadsFlag(fl, &f.threads)
-	intFlag(fl, &f.timingHidden, "timing-hidden", 1500, width, "hidden units of the timed single layer")
-	intFlag(fl, &f.timingSml, "timing-small", 750, width, "hidden units of the half-width timed layer (B.1, B.2)")
+	intFlag(fl, &f.timingHidden, "timing-hidden", 1500, width(), "hidden units of the timed single layer")
+	intFlag(fl, &f.timingSml, "timing-small", 750, width(), "hidden units of the half-width timed layer (B.1, B.2)")
 	floatsFlag(fl, &f.noise, "noise", []float64{0.5}, atLeast(0), "Table 3.1 noise σ in units of each gate's pre-activation RMS")
 	f.cf.add(cmd)
 	return cmd

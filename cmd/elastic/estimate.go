@@ -17,7 +17,7 @@ import (
 
 // llcDomain bounds --llc-mib: a last-level cache of 1 GiB is beyond any
 // CPU made; the flag sizes buffers of several times it.
-var llcDomain = closed(1, 1024)
+func llcDomain() domain { return closed(1, 1024) }
 
 // llcBytes is the cache size a bench command will use.
 func llcBytes(cfgLLC int) int {

@@ -38,19 +38,21 @@ func atLeast(lo float64) domain    { return domain{lo: lo, hi: math.Inf(1), hiOp
 func above(lo float64) domain      { return domain{lo: lo, loOpen: true, hi: math.Inf(1), hiOpen: true} }
 func oneOf(vs ...float64) domain   { return domain{values: vs} }
 
-var (
-	unitOpen  = domain{lo: 0, hi: 1, loOpen: true, hiOpen: true} // (0, 1)
-	unitRight = domain{lo: 0, hi: 1, loOpen: true}               // (0, 1]
-	unitLeft  = domain{lo: 0, hi: 1, hiOpen: true}               // [0, 1)
-	finite    = domain{lo: math.Inf(-1), hi: math.Inf(1), loOpen: true, hiOpen: true}
-	// bitWidths are the weight widths of little modules and screeners.
-	bitWidths = oneOf(2, 4, 8, 16, 32)
-	// threads is --threads on every command: the range kernels.NewPool
-	// accepts (it panics above 1<<15 workers).
-	threads = closed(1, 1<<15)
-	// width is a matrix width the integer kernels accept.
-	width = closed(1, kernels.MaxIntCols)
-)
+// The common domains: (0, 1), (0, 1], [0, 1) and every finite number.
+func unitOpen() domain  { return domain{lo: 0, hi: 1, loOpen: true, hiOpen: true} }
+func unitRight() domain { return domain{lo: 0, hi: 1, loOpen: true} }
+func unitLeft() domain  { return domain{lo: 0, hi: 1, hiOpen: true} }
+func finite() domain    { return domain{lo: math.Inf(-1), hi: math.Inf(1), loOpen: true, hiOpen: true} }
+
+// bitWidths are the weight widths of little modules and screeners.
+func bitWidths() domain { return oneOf(2, 4, 8, 16, 32) }
+
+// threads is --threads on every command: the range kernels.NewPool
+// accepts (it panics above 1<<15 workers).
+func threads() domain { return closed(1, 1<<15) }
+
+// width is a matrix width the integer kernels accept.
+func width() domain { return closed(1, kernels.MaxIntCols) }
 
 // contains reports whether v is finite and in d.
 func (d domain) contains(v float64) bool {
@@ -255,5 +257,5 @@ func floatsFlag(fs *pflag.FlagSet, p *[]float64, name string, def []float64, d d
 // threadsFlag is --threads, the same on every command: unset, the pool
 // takes GOMAXPROCS workers.
 func threadsFlag(fs *pflag.FlagSet, p *int) {
-	intFlag(fs, p, "threads", 0, threads, "worker threads (default GOMAXPROCS)")
+	intFlag(fs, p, "threads", 0, threads(), "worker threads (default GOMAXPROCS)")
 }

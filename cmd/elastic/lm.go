@@ -117,7 +117,7 @@ with the best validation loss go to --best.`,
 	intFlag(fl, &f.emb, "emb", 0, atLeast(1), "embedding width (default: same as --hidden)")
 	intFlag(fl, &f.layers, "layers", 2, atLeast(1), "recurrent layers")
 	fl.BoolVar(&f.tied, "tied", false, "tie the decoder weight to the embedding (needs emb == hidden)")
-	floatFlag(fl, &f.dropout, "dropout", 0.2, unitLeft, "dropout probability (default 0.5 when --hidden >= 650)")
+	floatFlag(fl, &f.dropout, "dropout", 0.2, unitLeft(), "dropout probability (default 0.5 when --hidden >= 650)")
 	fl.Uint64Var(&f.seed, "seed", 1111, "seed for initialisation and dropout")
 	intFlag(fl, &f.epochs, "epochs", 40, atLeast(1), "epochs")
 	floatFlag(fl, &f.lr, "lr", 20, above(0), "initial learning rate")

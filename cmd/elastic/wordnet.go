@@ -89,7 +89,7 @@ weights with the best validation top-1 accuracy go to --best.`,
 	intFlag(fl, &f.batch, "batch", 256, atLeast(1), "samples per step")
 	intFlag(fl, &f.negatives, "negatives", 2048, domain{lo: 1, hi: math.Inf(1), hiOpen: true, also: []float64{-1}}, "sampled negative classes per step (-1: full softmax)")
 	floatFlag(fl, &f.lr, "lr", 0.2, above(0), "Adagrad learning rate")
-	floatFlag(fl, &f.wordDropout, "word-dropout", 0, unitLeft, "probability of dropping each training word")
+	floatFlag(fl, &f.wordDropout, "word-dropout", 0, unitLeft(), "probability of dropping each training word")
 	intFlag(fl, &f.senses, "senses", 0, atLeast(0), "add up to this many other senses of each target's words to the candidates (0: none)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for initialisation, shuffling and sampling")
 	fl.StringVar(&f.out, "out", "wordnet.safetensors", "checkpoint file")
