@@ -73,7 +73,7 @@ func dmiBenchBudget(cfg dmi.BenchConfig) error {
 // screenBenchBudget: the classifier and its cold copies (capped by
 // screen.MaxBenchBytes), the screener's codes, each classifier copy's
 // scratch of three l-vectors, the calibration vectors and, per batch, the
-// inputs and two l-wide outputs per input.
+// inputs and three l-wide outputs per input.
 func screenBenchBudget(cfg screen.BenchConfig) error {
 	wSize := 4
 	if cfg.Half {

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"errors"
 	"runtime/debug"
 	"slices"
 	"testing"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/elasticml/elastic/bench"
+	"github.com/elasticml/elastic/budget"
+	"github.com/elasticml/elastic/dmi"
+	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/screen"
 )
 
 // withMemoryLimit runs f under a soft memory limit, as main sets one, so
@@ -101,4 +108,30 @@ func TestEveryNumericFlagHasADomain(t *testing.T) {
 		}
 	}
 	walk(newRoot(nil, nil))
+}
+
+// The budget estimates refuse what cannot fit but not the documented
+// large runs: `bench screen --classes 10000000 --half` fits in the 80% of
+// a 24 GB machine it was run on.
+func TestBudgetEstimatesAdmitDocumentedRuns(t *testing.T) {
+	withMemoryLimit(t, 24<<30/100*80, func() {
+		half := screen.BenchConfig{Classes: 10_000_000, Dim: 512, Half: true, KRatio: screen.DefaultKRatio, Bits: 4,
+			Delta: screen.DefaultDelta, Batch: 1, LLC: 32 << 20}
+		if err := screenBenchBudget(half); err != nil {
+			t.Errorf("10M×512 float16: %v", err)
+		}
+		half.Batch = 100_000
+		if err := screenBenchBudget(half); !errors.Is(err, budget.ErrMemory) {
+			t.Errorf("10M×512 at batch 100000: %v, want budget.ErrMemory", err)
+		}
+		if err := dmiBenchBudget(dmi.BenchConfig{Cell: nn.LSTMCell, Hidden: 1500, LLC: 32 << 20}); err != nil {
+			t.Errorf("LSTM-1500: %v", err)
+		}
+		if err := gemvBudget(bench.GemvConfig{Rows: 33278, Cols: 1500, LLC: 32 << 20}); err != nil {
+			t.Errorf("33278×1500 GEMV: %v", err)
+		}
+		if err := fitBudget(bench.FitConfig{N: 6000, D: 3000, K: 512, Samples: 20000, Chunk: 1000}); err != nil {
+			t.Errorf("default fit: %v", err)
+		}
+	})
 }
