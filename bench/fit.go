@@ -24,6 +24,7 @@ type FitConfig struct {
 
 // FitResult reports the closed-form fit's wall times (seconds) and quality.
 type FitResult struct {
+	Impl         string  `json:"impl"`
 	N            int     `json:"n"`
 	D            int     `json:"d"`
 	K            int     `json:"k"`
@@ -56,7 +57,7 @@ func RunFit(cfg FitConfig) (*FitResult, error) {
 	}
 	p := kernels.NewPool(0)
 	defer p.Close()
-	res := &FitResult{N: cfg.N, D: cfg.D, K: cfg.K, Samples: cfg.Samples, Threads: p.Workers()}
+	res := &FitResult{Impl: kernels.Impl(), N: cfg.N, D: cfg.D, K: cfg.K, Samples: cfg.Samples, Threads: p.Workers()}
 
 	w := make([]float32, cfg.N*cfg.D)
 	fillUniform(p, w, cfg.Seed)

@@ -31,20 +31,30 @@ type GemvResult struct {
 	Reps       int     `json:"reps"`
 	LLCBytes   int     `json:"llc_bytes"`
 	CopyGBps   float64 `json:"copy_gbps"`
+	ReadGBps   float64 `json:"read_gbps"`
 	DenseMs    float64 `json:"dense_ms"`
 	DenseGBps  float64 `json:"dense_gbps"`
 	DenseOfBW  float64 `json:"dense_fraction_of_copy"`
+	DenseOfRd  float64 `json:"dense_fraction_of_read"`
 	GatherMs   float64 `json:"gather_ms"`
 	GatherRel  float64 `json:"gather_over_dense"`
 	Int8Ms     float64 `json:"int8_ms"`
 	Int8Speed  float64 `json:"int8_speedup"`
 	Int4Ms     float64 `json:"int4_ms"`
 	Int4Speed  float64 `json:"int4_speedup"`
+	HalfMs     float64 `json:"half_ms"`
+	HalfGBps   float64 `json:"half_gbps"`
+	HalfOfF32  float64 `json:"half_gbps_over_dense"`
+	HalfGthMs  float64 `json:"half_gather_ms"`
+	HalfGthRel float64 `json:"half_gather_gbps_over_gather"`
 	CopyTiming Timing  `json:"copy_timing"`
+	ReadTiming Timing  `json:"read_timing"`
 	Dense      Timing  `json:"dense_timing"`
 	Gather     Timing  `json:"gather_timing"`
 	Int8       Timing  `json:"int8_timing"`
 	Int4       Timing  `json:"int4_timing"`
+	Half       Timing  `json:"half_timing"`
+	HalfGather Timing  `json:"half_gather_timing"`
 }
 
 // ErrConfig reports an unusable benchmark configuration.
@@ -64,9 +74,10 @@ func (c *GemvConfig) check() error {
 	return nil
 }
 
-// RunGemv measures, in one process: copy bandwidth, dense float32 GEMV,
-// row-gather GEMV over a random fraction Keep of the rows, INT8 GEMV and
-// INT4 GEMV (both including the run-time quantization of x). Each kernel
+// RunGemv measures, in one process: copy bandwidth, streaming-read
+// bandwidth, dense float32 GEMV, row-gather GEMV over a random fraction
+// Keep of the rows, INT8 GEMV and INT4 GEMV (both including the run-time
+// quantization of x), and the float16 GEMV. Each kernel
 // rotates through enough copies of its weights to exceed the last-level
 // cache, so every repetition reads its weights from memory. The operations
 // are interleaved round by round, and the ratios against dense are medians
@@ -109,13 +120,14 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 
 	say("allocating: copy buffers %d MiB ×2, weights in float32, INT8, INT4 (each ≥ 2× LLC)…", 4*cfg.LLC>>20)
 	copyOp, moved := CopyProbe(p, 4*cfg.LLC)
+	readOp, read := ReadProbe(p, 4*cfg.LLC)
 
 	// Dense float32 and the gather kernel share the same weight copies.
 	wBytes := rows * cols * 4
 	nW := Copies(wBytes, cfg.LLC)
 	ws := make([][]float32, nW)
 	for c := range ws {
-		ws[c] = make([]float32, rows*cols)
+		ws[c] = kernels.Make[float32](rows * cols)
 		fillUniform(p, ws[c], cfg.Seed+uint64(c))
 	}
 	scales := make([]float32, rows)
@@ -127,20 +139,29 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 	n8 := Copies(q8Bytes, cfg.LLC)
 	q8 := make([][]int8, n8)
 	for c := range q8 {
-		q8[c] = make([]int8, q8Bytes)
+		q8[c] = kernels.Make[int8](q8Bytes)
 		fillBytes(p, q8[c], cfg.Seed+uint64(c))
 	}
 	q4Bytes := rows * ((cols + 1) / 2)
 	n4 := Copies(q4Bytes, cfg.LLC)
 	q4 := make([][]byte, n4)
 	for c := range q4 {
-		q4[c] = make([]byte, q4Bytes)
+		q4[c] = kernels.Make[byte](q4Bytes)
 		fillBytes(p, q4[c], cfg.Seed+uint64(c)+1000)
 	}
 
-	say("timing %d interleaved rounds: copy, dense, gather (%d of %d rows), int8, int4…", cfg.Reps, keep, rows)
+	hBytes := rows * cols * 2
+	nH := Copies(hBytes, cfg.LLC)
+	hs := make([][]uint16, nH)
+	for c := range hs {
+		hs[c] = kernels.Make[uint16](rows * cols)
+		kernels.ToHalf(hs[c], ws[c%nW])
+	}
+
+	say("timing %d interleaved rounds: copy, read, dense, gather (%d of %d rows), int8, int4, float16, float16 gather…", cfg.Reps, keep, rows)
 	ts, raw := MeasureRounds(cfg.Reps,
 		copyOp,
+		readOp,
 		func(i int) { p.Gemv(y, ws[i%nW], cols, x, b) },
 		func(i int) { p.GemvGather(y, ws[i%nW], cols, x, b, idx) },
 		func(i int) {
@@ -151,25 +172,41 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 			s := kernels.QuantizeInt8(xq, x)
 			p.GemvInt4(y, q4[i%n4], scales, cols, xq, s, b)
 		},
+		func(i int) { p.GemvHalf(y, hs[i%nH], cols, x, b) },
+		func(i int) { p.GemvHalfGather(y, hs[i%nH], cols, x, b, idx) },
 	)
-	res.CopyTiming, res.Dense, res.Gather, res.Int8, res.Int4 = ts[0], ts[1], ts[2], ts[3], ts[4]
+	const (
+		iCopy = iota
+		iRead
+		iDense
+		iGather
+		iInt8
+		iInt4
+		iHalf
+		iHalfGather
+	)
+	res.CopyTiming, res.ReadTiming, res.Dense, res.Gather = ts[iCopy], ts[iRead], ts[iDense], ts[iGather]
+	res.Int8, res.Int4, res.Half, res.HalfGather = ts[iInt8], ts[iInt4], ts[iHalf], ts[iHalfGather]
 	res.CopyGBps = float64(moved) / (res.CopyTiming.Median * 1e6)
+	res.ReadGBps = float64(read) / (res.ReadTiming.Median * 1e6)
 	res.DenseMs = res.Dense.Median
 	res.DenseGBps = float64(wBytes) / (res.DenseMs * 1e6)
 	// Paired per-round ratios: each against the operation timed beside it.
-	copyGBps := make([]float64, cfg.Reps)
-	denseGBps := make([]float64, cfg.Reps)
-	for i := range copyGBps {
-		copyGBps[i] = float64(moved) / raw[0][i]
-		denseGBps[i] = float64(wBytes) / raw[1][i]
-	}
-	res.DenseOfBW = PairedRatio(denseGBps, copyGBps)
+	// Bandwidth ratios are ratios of bytes over times, so the bytes are
+	// scaled out of the paired time ratios.
+	res.DenseOfBW = PairedRatio(raw[iCopy], raw[iDense]) * float64(wBytes) / float64(moved)
+	res.DenseOfRd = PairedRatio(raw[iRead], raw[iDense]) * float64(wBytes) / float64(read)
 	res.GatherMs = res.Gather.Median
-	res.GatherRel = PairedRatio(raw[2], raw[1])
+	res.GatherRel = PairedRatio(raw[iGather], raw[iDense])
 	res.Int8Ms = res.Int8.Median
-	res.Int8Speed = PairedRatio(raw[1], raw[3])
+	res.Int8Speed = PairedRatio(raw[iDense], raw[iInt8])
 	res.Int4Ms = res.Int4.Median
-	res.Int4Speed = PairedRatio(raw[1], raw[4])
+	res.Int4Speed = PairedRatio(raw[iDense], raw[iInt4])
+	res.HalfMs = res.Half.Median
+	res.HalfGBps = float64(hBytes) / (res.HalfMs * 1e6)
+	res.HalfOfF32 = PairedRatio(raw[iDense], raw[iHalf]) * float64(hBytes) / float64(wBytes)
+	res.HalfGthMs = res.HalfGather.Median
+	res.HalfGthRel = PairedRatio(raw[iGather], raw[iHalfGather]) * float64(hBytes) / float64(wBytes)
 	return res, nil
 }
 

@@ -81,6 +81,28 @@ func CopyProbe(p *kernels.Pool, bufBytes int) (op func(int), moved int) {
 	return op, 2 * n * 4
 }
 
+// ReadProbe returns a streaming-read operation over a buffer of bufBytes
+// (at least four times the last-level cache): a dot product of the buffer
+// with itself, chunk by chunk on the pool's workers, which reads each byte
+// once and writes nothing. It is the plainest read-only stream, the bound
+// a GEMV that reads its weights once can hope for; on a virtual machine it
+// may run well below the copy probe's read-plus-write figure.
+func ReadProbe(p *kernels.Pool, bufBytes int) (op func(int), read int) {
+	n := bufBytes / 4
+	buf := kernels.Make[float32](n)
+	p.For(n, 1<<16, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			buf[i] = float32(i&1023) / 1024
+		}
+	})
+	const grain = 1 << 16
+	sums := make([]float32, (n+grain-1)/grain) // one per grain, so no two chunks share one
+	op = func(int) {
+		p.For(n, grain, func(lo, hi int) { sums[lo/grain] += kernels.Dot(buf[lo:hi], buf[lo:hi]) })
+	}
+	return op, 4 * n
+}
+
 // CopyBandwidth measures memory-copy bandwidth in GB/s (10^9 bytes per
 // second) with the pool's workers; see CopyProbe.
 func CopyBandwidth(p *kernels.Pool, bufBytes, reps int) (gbps float64, t Timing) {

@@ -3,6 +3,8 @@ package bench
 import (
 	"slices"
 	"time"
+
+	"github.com/elasticml/elastic/internal/rounds"
 )
 
 // Timing summarises repeated measurements of one operation, in milliseconds.
@@ -15,17 +17,8 @@ type Timing struct {
 // per-call wall times. A single untimed warm-up call (i = -1 is never
 // passed; the warm-up uses i = 0) precedes the timed ones.
 func Measure(reps int, fn func(i int)) Timing {
-	if reps < 1 {
-		reps = 1
-	}
-	fn(0)
-	ms := make([]float64, reps)
-	for i := range ms {
-		t0 := time.Now()
-		fn(i)
-		ms[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
-	}
-	return summarize(ms)
+	ts, _ := measureRounds(time.Now, reps, nil, fn)
+	return ts[0]
 }
 
 // MeasureRounds times several operations interleaved: each round calls
@@ -34,7 +27,7 @@ func Measure(reps int, fn func(i int)) Timing {
 // each operation's distribution and the raw per-round times, from which
 // paired ratios can be taken. One untimed warm-up round comes first.
 func MeasureRounds(reps int, fns ...func(i int)) ([]Timing, [][]float64) {
-	return MeasureRoundsWith(reps, nil, fns...)
+	return measureRounds(time.Now, reps, nil, fns...)
 }
 
 // MeasureRoundsWith is MeasureRounds calling before, if not nil, ahead of
@@ -42,26 +35,12 @@ func MeasureRounds(reps int, fns ...func(i int)) ([]Timing, [][]float64) {
 // round runs without it. With before an Evictor's Evict, every operation is
 // timed with cold caches.
 func MeasureRoundsWith(reps int, before func(), fns ...func(i int)) ([]Timing, [][]float64) {
-	if reps < 1 {
-		reps = 1
-	}
-	for _, fn := range fns {
-		fn(0)
-	}
-	raw := make([][]float64, len(fns))
-	for j := range raw {
-		raw[j] = make([]float64, reps)
-	}
-	for i := 0; i < reps; i++ {
-		for j, fn := range fns {
-			if before != nil {
-				before()
-			}
-			t0 := time.Now()
-			fn(i)
-			raw[j][i] = float64(time.Since(t0).Nanoseconds()) / 1e6
-		}
-	}
+	return measureRounds(time.Now, reps, before, fns...)
+}
+
+// measureRounds is MeasureRoundsWith reading the time from now.
+func measureRounds(now func() time.Time, reps int, before func(), fns ...func(i int)) ([]Timing, [][]float64) {
+	raw := rounds.Measure(now, reps, before, fns...)
 	ts := make([]Timing, len(fns))
 	for j := range raw {
 		ts[j] = summarize(raw[j])
@@ -80,12 +59,5 @@ func PairedRatio(num, den []float64) float64 {
 }
 
 func summarize(ms []float64) Timing {
-	s := slices.Clone(ms)
-	slices.Sort(s)
-	n := len(s)
-	med := s[n/2]
-	if n%2 == 0 {
-		med = (s[n/2-1] + s[n/2]) / 2
-	}
-	return Timing{Median: med, Min: s[0], Max: s[n-1], Reps: n}
+	return Timing{Median: rounds.Median(ms), Min: slices.Min(ms), Max: slices.Max(ms), Reps: len(ms)}
 }

@@ -5,24 +5,29 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/elasticml/elastic/internal/rounds"
 )
 
 // The hook runs once before each timed call, never before the warm-up
-// calls, and its time is in no timing.
+// calls, and its time is in no timing; each call's time is exactly what it
+// spent on the clock.
 func TestMeasureRoundsWithHook(t *testing.T) {
-	const reps, hookSleep, fnSleep = 3, 30 * time.Millisecond, time.Millisecond
+	const reps = 3
+	var clk rounds.FakeClock
 	var log []string
 	hook := func() {
 		log = append(log, "hook")
-		time.Sleep(hookSleep)
+		clk.Advance(time.Second)
 	}
-	fn := func(name string) func(int) {
+	// a spends i+1 ms in round i, b 10 times as long.
+	fn := func(name string, scale time.Duration) func(int) {
 		return func(i int) {
 			log = append(log, fmt.Sprintf("%s%d", name, i))
-			time.Sleep(fnSleep)
+			clk.Advance(scale * time.Duration(i+1) * time.Millisecond)
 		}
 	}
-	ts, raw := MeasureRoundsWith(reps, hook, fn("a"), fn("b"))
+	ts, raw := measureRounds(clk.Now, reps, hook, fn("a", 1), fn("b", 10))
 	want := []string{"a0", "b0"} // warm-up
 	for i := range reps {
 		for _, name := range []string{"a", "b"} {
@@ -32,12 +37,15 @@ func TestMeasureRoundsWithHook(t *testing.T) {
 	if !slices.Equal(log, want) {
 		t.Fatalf("calls %q, want %q", log, want)
 	}
-	for j, tm := range ts {
-		// A sleep never returns early; one overshooting by the hook's
-		// sleep would need a badly overloaded machine.
-		if tm.Median < fnSleep.Seconds()*1e3 || tm.Median >= hookSleep.Seconds()*1e3 || tm.Reps != reps || len(raw[j]) != reps {
-			t.Errorf("fn %d: %+v, %d raw times; want the median in [%v, %v) over %d rounds", j, tm, len(raw[j]), fnSleep, hookSleep, reps)
+	wantRaw := [][]float64{{1, 2, 3}, {10, 20, 30}}
+	wantTs := []Timing{{Median: 2, Min: 1, Max: 3, Reps: reps}, {Median: 20, Min: 10, Max: 30, Reps: reps}}
+	for j := range wantRaw {
+		if !slices.Equal(raw[j], wantRaw[j]) || ts[j] != wantTs[j] {
+			t.Errorf("fn %d: %+v, raw %v; want %+v, raw %v", j, ts[j], raw[j], wantTs[j], wantRaw[j])
 		}
+	}
+	if r := PairedRatio(raw[1], raw[0]); r != 10 {
+		t.Errorf("paired ratio b/a = %v, want 10", r)
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/elasticml/elastic/bench"
+	"github.com/elasticml/elastic/internal/rounds"
 	"github.com/elasticml/elastic/kernels"
 )
 
@@ -136,8 +138,13 @@ func (t *Task) FullQuery(p *kernels.Pool) func(i int) {
 // both, and every query starts with its data in memory only, as in a server
 // whose other layers displace the classifier between queries.
 func (t *Task) Time(p *kernels.Pool, reps int, method func(i int)) (ms, speedup float64) {
-	ts, raw := bench.MeasureRoundsWith(reps, t.Evict, t.FullQuery(p), method)
-	return ts[1].Median, bench.PairedRatio(raw[0], raw[1])
+	return t.timeOn(time.Now, p, reps, method)
+}
+
+// timeOn is Time reading the time from now.
+func (t *Task) timeOn(now func() time.Time, p *kernels.Pool, reps int, method func(i int)) (ms, speedup float64) {
+	raw := rounds.Measure(now, reps, t.Evict, t.FullQuery(p), method)
+	return rounds.Median(raw[1]), bench.PairedRatio(raw[0], raw[1])
 }
 
 // CheckFinite returns an error wrapping ErrNaN naming the first NaN or

@@ -1,16 +1,18 @@
 package clsmetrics
 
 import (
-	"math"
 	"testing"
 	"time"
+
+	"github.com/elasticml/elastic/internal/rounds"
 )
 
 // Time runs Evict before each timed call of the full classification and of
-// the method, and leaves its time out of both.
+// the method, and leaves its time out of both. On a clock that moves 1 ms
+// per reading and 1 s per eviction, the full query (which does not touch
+// the clock) takes exactly 1 ms and the method 1 ms plus what it spends.
 func TestTimeEvictsUntimed(t *testing.T) {
 	const rows, cols, n, reps = 500, 16, 4, 3
-	const evictSleep, methodSleep = 30 * time.Millisecond, 2 * time.Millisecond
 	task, err := NewTask(nil, normals(rows*cols, 1), nil, rows, cols, normals(n*cols, 2))
 	if err != nil {
 		t.Fatal(err)
@@ -19,25 +21,27 @@ func TestTimeEvictsUntimed(t *testing.T) {
 		evict     bool
 		wantCalls int
 	}{{false, 0}, {true, 2 * reps}} {
+		clk := rounds.FakeClock{Tick: time.Millisecond}
 		calls, methodCalls := 0, 0
 		task.Evict = nil
 		if tc.evict {
 			task.Evict = func() {
 				calls++
-				time.Sleep(evictSleep)
+				clk.Advance(time.Second)
 			}
 		}
-		ms, speedup := task.Time(nil, reps, func(int) {
+		// The method spends 1, 3, 2 ms in rounds 0, 1, 2 (and 1 ms warming
+		// up): 2, 4, 3 ms timed, median 3 ms; speed-ups 1/2, 1/4, 1/3.
+		spend := []time.Duration{1, 3, 2}
+		ms, speedup := task.timeOn(clk.Now, nil, reps, func(i int) {
 			methodCalls++
-			time.Sleep(methodSleep)
+			clk.Advance(spend[i] * time.Millisecond)
 		})
 		if calls != tc.wantCalls || methodCalls != reps+1 {
 			t.Errorf("evict=%v: %d evictions and %d method calls, want %d and %d", tc.evict, calls, methodCalls, tc.wantCalls, reps+1)
 		}
-		// A 500×16 GEMV takes microseconds: the full query is far faster
-		// than the method's sleep, and neither includes an eviction.
-		if ms < methodSleep.Seconds()*1e3 || ms >= evictSleep.Seconds()*1e3 || !(speedup > 0 && speedup < 1) || math.IsInf(speedup, 0) {
-			t.Errorf("evict=%v: %v ms, speed-up %v; want ms in [%v, %v) and a speed-up in (0, 1)", tc.evict, ms, speedup, methodSleep, evictSleep)
+		if ms != 3 || speedup != 1.0/3 {
+			t.Errorf("evict=%v: %v ms, speed-up %v; want 3 ms and 1/3", tc.evict, ms, speedup)
 		}
 	}
 }

@@ -131,8 +131,10 @@ func TestMeasureMatchesLibrary(t *testing.T) {
 	if relDiff(dense.loss, want) > 1e-4 {
 		t.Errorf("dense loss %v, lm.Model.Evaluate gives %v", dense.loss, want)
 	}
-	if m.loss == dense.loss {
-		t.Error("ratio 0.5 gives exactly the dense loss: the little modules were not used")
+	// Any two dense paths may differ by rounding (the 1e-4 allowed above);
+	// the little modules at ratio 0.5 move the loss by ~1e-2.
+	if relDiff(m.loss, dense.loss) <= 1e-4 {
+		t.Errorf("ratio 0.5 loss %v within rounding of the dense loss %v: the little modules were not used", m.loss, dense.loss)
 	}
 }
 

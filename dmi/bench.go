@@ -26,6 +26,7 @@ type BenchConfig struct {
 	Reps          int // timed steps per configuration (median reported)
 	Seed          uint64
 	LLC           int       // last-level cache bytes; 0 means bench.LastLevelCache()
+	Load          int       // busy-loop processes competing for the CPUs while timing (bench.StartLoad)
 	Progress      io.Writer // optional progress lines
 }
 
@@ -53,6 +54,7 @@ type BenchResult struct {
 	Hidden     int          `json:"hidden"`
 	Input      int          `json:"input"`
 	Threads    int          `json:"threads"`
+	Load       int          `json:"load"`
 	Reps       int          `json:"reps"`
 	Bits       int          `json:"bits"`
 	Eps        float64      `json:"eps"`
@@ -91,6 +93,8 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 		return nil, fmt.Errorf("%w: reps %d", ErrParam, cfg.Reps)
 	case len(cfg.Ratios) == 0:
 		return nil, fmt.Errorf("%w: no ratios", ErrParam)
+	case cfg.Load < 0 || cfg.Load > bench.MaxLoad:
+		return nil, fmt.Errorf("%w: load %d outside [0, %d]", ErrParam, cfg.Load, bench.MaxLoad)
 	}
 	for _, r := range cfg.Ratios {
 		if err := (Selection{Mode: TopK, Ratio: r}).check(); err != nil {
@@ -141,7 +145,7 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 
 	res := &BenchResult{
 		Weights: "random (timing only)", Impl: kernels.Impl(), Cell: cfg.Cell.String(),
-		Hidden: cfg.Hidden, Input: cfg.Input, Threads: p.Workers(), Reps: cfg.Reps,
+		Hidden: cfg.Hidden, Input: cfg.Input, Threads: p.Workers(), Load: cfg.Load, Reps: cfg.Reps,
 		Bits: int(o.Bits), Eps: o.Eps, KX: lt.X.K, KH: lt.H.K, LLCBytes: cfg.LLC,
 		BigBytes:   4 * (len(w.WIH) + len(w.WHH) + len(w.BIH) + len(w.BHH)),
 		LittleByte: lt.Bytes(), ProjBytes: lt.ProjectionBytes(),
@@ -157,7 +161,7 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	for c := range layers {
 		wc, ltc := w, lt
 		if c > 0 {
-			wc.WIH, wc.WHH = slices.Clone(w.WIH), slices.Clone(w.WHH)
+			wc.WIH, wc.WHH = kernels.Clone(w.WIH), kernels.Clone(w.WHH)
 			wc.BIH, wc.BHH = slices.Clone(w.BIH), slices.Clone(w.BHH)
 			ltc = lt.clone()
 		}
@@ -179,6 +183,14 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	h0 := slices.Clone(h)
 	reset := func() { copy(h, h0); clear(c) }
 
+	if cfg.Load > 0 {
+		say("starting %d busy-loop processes…", cfg.Load)
+		load, err := bench.StartLoad(cfg.Load)
+		if err != nil {
+			return nil, err
+		}
+		defer load.Stop()
+	}
 	say("dense step…")
 	reset()
 	dense := bench.Measure(cfg.Reps, func(i int) { layers[i%len(layers)].Dense(h, c, x) })

@@ -567,3 +567,73 @@ func BenchmarkLayerStep(b *testing.B) {
 }
 
 func abs32(v float32) float32 { return float32(math.Abs(float64(v))) }
+
+// TestDenseMatchesStep checks the one-dispatch dense step, on the caller
+// and on pools of two and three workers, against the layer's own
+// nn.Recurrent.Step over a few steps: the same float32 GEMVs row by row,
+// split differently, so they agree to rounding; a wrong gate block, a
+// task reading a new h, or a unit left out would not.
+func TestDenseMatchesStep(t *testing.T) {
+	for _, cell := range []nn.Cell{nn.LSTMCell, nn.GRUCell} {
+		// Big enough that the pools split the units into several tasks.
+		const in, hidden = 301, 600
+		l, xs, hs := testLayer(t, cell, in, hidden, 6, 9)
+		lt := randomLittle(t, cell, in, hidden, 64, quant.Int8, 3, 5)
+		for _, workers := range []int{0, 2, 3} {
+			var p *kernels.Pool
+			if workers > 0 {
+				p = kernels.NewPool(workers)
+			}
+			d, err := NewLayer(l.Weights(), lt, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if workers > 0 && hidden < 2*d.denseGrain {
+				t.Fatalf("%d units run as one task (grain %d)", hidden, d.denseGrain)
+			}
+			h, c := slices.Clone(hs[:hidden]), make([]float32, hidden)
+			rh, rc := slices.Clone(h), make([]float32, hidden)
+			for s := range 5 {
+				x := xs[s*in : (s+1)*in]
+				d.Dense(h, c, x)
+				if cell == nn.LSTMCell {
+					l.Step(rh, rc, x)
+				} else {
+					l.Step(rh, nil, x)
+				}
+				for j := range h {
+					if e := math.Abs(float64(h[j] - rh[j])); e > 1e-5 {
+						t.Fatalf("%v workers=%d step %d: h[%d] = %v, Step gives %v", cell, workers, s, j, h[j], rh[j])
+					}
+					if cell == nn.LSTMCell && math.Abs(float64(c[j]-rc[j])) > 1e-5*(1+math.Abs(float64(rc[j]))) {
+						t.Fatalf("%v workers=%d step %d: c[%d] = %v, Step gives %v", cell, workers, s, j, c[j], rc[j])
+					}
+				}
+			}
+			// The dual-module step on the pool against the same on the
+			// caller: each row is the same dot product however the
+			// units are split, so the states agree to rounding.
+			serial, err := NewLayer(l.Weights(), lt, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []*Layer{d, serial} {
+				if err := m.SetRatio(0.5); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h2, c2 := slices.Clone(h), slices.Clone(c)
+			for s := range 5 {
+				x := xs[s*in : (s+1)*in]
+				d.Step(h, c, x)
+				serial.Step(h2, c2, x)
+			}
+			if !near(h, h2, 1e-6) || (cell == nn.LSTMCell && !near(c, c2, 1e-6)) {
+				t.Errorf("%v workers=%d: pooled dual-module step %v, serial %v", cell, workers, h[:4], h2[:4])
+			}
+			if p != nil {
+				p.Close()
+			}
+		}
+	}
+}

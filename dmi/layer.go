@@ -66,9 +66,10 @@ type Layer struct {
 
 	// Loop bodies for the pool, bound once, and the inputs of the Execute
 	// in progress.
-	gateFn, gatherFn, updateFn func(lo, hi int)
-	gatherGrain                int
-	ex, eh                     []float32
+	gateFn, gatherFn, updateFn, denseFn func(lo, hi int)
+	gatherGrain, denseGrain             int
+	h0                                  []float32 // Dense: h before the step
+	ex, eh                              []float32
 	// The update in progress: h, c and the LSTM's pre-activations or the
 	// GRU's x and h sides.
 	uh, uc, ua, ub []float32
@@ -95,10 +96,12 @@ func NewLayer(w nn.LayerWeights, lt *Little, pool *kernels.Pool) (*Layer, error)
 		nsel:   make([]int, w.Cell.Gates()),
 		approx: make([]int64, w.Cell.Gates()),
 	}
-	l.gateFn, l.gatherFn, l.updateFn = l.speculateBlocks, l.gatherRows, l.updateUnits
+	l.gateFn, l.gatherFn, l.updateFn, l.denseFn = l.speculateBlocks, l.gatherRows, l.updateUnits, l.denseUnits
 	// About 256 KiB of W_ih and W_hh per task, as kernels.Pool.GemvGather
-	// splits its work.
+	// splits its work; a dense task takes a unit's rows of every gate.
 	l.gatherGrain = max(4, (256<<10)/(4*(w.In+H))) &^ 3
+	l.denseGrain = max(4, l.gatherGrain/l.gates) &^ 3
+	l.h0 = make([]float32, H)
 	if w.Cell == nn.GRUCell {
 		l.npre = make([]float32, H)
 		l.ah = make([]float32, G)
@@ -267,22 +270,40 @@ func (l *Layer) gatherRows(lo, hi int) {
 	}
 }
 
-// Dense advances h (and c) by one exact step, the best dense path:
-// multithreaded GEMVs over all of W_ih and W_hh, then the update. It is
-// the baseline dual-module steps are measured against.
+// Dense advances h (and c) by one exact step, the best dense path: one
+// pool dispatch whose tasks each take a block of units, compute those
+// units' rows of every gate from all of W_ih and W_hh, and update them.
+// It is the baseline dual-module steps are measured against. One dispatch
+// rather than three (the two GEMVs, then the update) matters when other
+// processes share the cores: every dispatch waits for its slowest worker
+// (issue 10). The tasks read the step's old h from a copy, since they
+// write h.
 func (l *Layer) Dense(h, c, x []float32) {
 	l.check("Dense", h, c, x)
-	w := l.w
-	gemv(l.pool, l.gx, w.WIH, w.In, x, w.BIH)
-	gemv(l.pool, l.gh, w.WHH, w.Hidden, h, w.BHH)
-	if w.Cell == nn.LSTMCell {
-		for i, v := range l.gh {
-			l.gx[i] += v
+	copy(l.h0, h)
+	l.ex, l.uh, l.uc = x, h, c
+	forRange(l.pool, l.w.Hidden, l.denseGrain, l.denseFn)
+	l.ex, l.uh, l.uc = nil, nil, nil
+}
+
+// denseUnits is the Dense task for units [lo, hi).
+func (l *Layer) denseUnits(lo, hi int) {
+	w, H := &l.w, l.w.Hidden
+	for g := range l.gates {
+		a, b := g*H+lo, g*H+hi
+		kernels.Gemv(l.gx[a:b], w.WIH[a*w.In:b*w.In], w.In, l.ex, w.BIH[a:b])
+		kernels.Gemv(l.gh[a:b], w.WHH[a*H:b*H], H, l.h0, w.BHH[a:b])
+		if w.Cell == nn.LSTMCell {
+			for i, v := range l.gh[a:b] {
+				l.gx[a+i] += v
+			}
 		}
-		l.update(h, c, l.gx, nil)
+	}
+	if w.Cell == nn.LSTMCell {
+		nn.LSTMUpdateUnits(l.uh, l.uc, l.gx, lo, hi)
 		return
 	}
-	l.update(h, nil, l.gx, l.gh)
+	nn.GRUUpdateUnits(l.uh, l.gx, l.gh, lo, hi)
 }
 
 func (l *Layer) check(op string, h, c, x []float32) {

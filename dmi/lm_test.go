@@ -78,8 +78,12 @@ func TestLMDenseMatchesEvaluate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if half == want {
-			t.Errorf("%v: ratio 0.5 loss equals the dense loss", cell)
+		// The dense paths above agree to ~1e-10 here (float32 activations,
+		// whose ~6e-8 relative rounding averages down over the stream), so
+		// a loss within 1e-7 relative of the dense one is rounding, not the
+		// little modules: at ratio 0.5 they move it by ~1e-5.
+		if math.Abs(half-want) <= 1e-7*want {
+			t.Errorf("%v: ratio 0.5 loss %v within rounding of the dense loss %v", cell, half, want)
 		}
 		for g, r := range d.InsensitiveRatio() {
 			if r != 0.5 {

@@ -30,10 +30,18 @@
 //     prefetches the next four listed rows into L2 while it multiplies the
 //     current four: scattered rows of a few KiB are streams too short for
 //     the hardware prefetchers.
-//   - float16 GEMV and row-gather GEMV (GemvHalf): AVX-512 VCVTPH2PS widens
-//     the weights in registers; the dense one prefetches ahead, without
-//     which it ran at half the float32 GEMV's bandwidth. Only classifiers
-//     too large for float32 use them (package screen).
+//   - float16 GEMV and row-gather GEMV (GemvHalf) and ToHalf/FromHalf:
+//     AVX-512 (VCVTPH2PS zmm) and AVX2+FMA+F16C (VCVTPH2PS ymm) widen the
+//     weights in registers, four rows per pass as for float32; the AVX2
+//     kernel does a ragged tail as the row's last eight columns with the
+//     lanes already summed cleared, reading no byte outside the row. The
+//     dense GEMV prefetches into L2 the rows at least two groups of four
+//     and 16 KiB ahead, without which it streamed at about half the
+//     float32 GEMV's GB/s on either ISA; the gather does the same over the
+//     listed rows (1 KiB rows at 512 columns are even shorter streams than
+//     float32's). Only classifiers too large for float32 use them (package
+//     screen); `elastic bench gemv` reports both against their float32
+//     twins.
 //   - GEMM: packed panels with a 14×32 AVX-512 (6×16 AVX2) micro-kernel.
 //     PackB/GemmPacked keep a packed op(B) for many products: a recurrent
 //     layer multiplies a batch of 20 rows by the same W_hh at every time

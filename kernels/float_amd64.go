@@ -22,7 +22,7 @@ func dotAVX2(x, y []float32) float32
 func dot4AVX512(x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32)
 
 //go:noescape
-func dot4AVX2(x []float32, r0, r1, r2, r3 *float32, out *[4]float32)
+func dot4AVX2(x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32)
 
 //go:noescape
 func axpyAVX512(alpha float32, x, y []float32)
@@ -88,11 +88,11 @@ func gemvGatherAVX2(y, w []float32, cols int, x []float32, idx []int32) {
 // dot4Sel and dotSel call the AVX-512 kernels if wide is set, else the
 // AVX2 ones. Direct calls, unlike function values, let the out array of
 // gemvGatherBy4 stay on the stack.
-func dot4Sel(wide bool, x []float32, r0, r1, r2, r3 *float32, out *[4]float32) {
+func dot4Sel(wide bool, x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32) {
 	if wide {
-		dot4AVX512(x, r0, r1, r2, r3, nil, out)
+		dot4AVX512(x, r0, r1, r2, r3, p, out)
 	} else {
-		dot4AVX2(x, r0, r1, r2, r3, out)
+		dot4AVX2(x, r0, r1, r2, r3, p, out)
 	}
 }
 
@@ -104,19 +104,32 @@ func dotSel(wide bool, x, y []float32) float32 {
 }
 
 // gemvBy4 sets y[i] = W[i,:]·x four rows at a time, so each load of x
-// serves four rows of W. Four rows streamed together measured faster than
-// one row with eight accumulators (about 10 against 9 GB/s, 6000×3000 from
-// DRAM), and software prefetch did not help.
+// serves four rows of W, and prefetches the next four rows into L2 while
+// it multiplies the current ones. Four rows streamed together measured
+// faster than one row with eight accumulators (about 10 against 9 GB/s,
+// 6000×3000 from DRAM). The prefetch: a streaming read of 128 MiB ran at
+// 0.66–0.84 of the copy probe on the target VM, and the prefetching GEMV
+// of 8192×4096 came closer to it than the plain one (29.6–41.0 against
+// 28.7–37.5 GB/s in the same rounds; issue 10).
 func gemvBy4(y, w []float32, cols int, x []float32, wide bool) {
 	if cols == 0 {
 		clear(y)
 		return
 	}
 	w = w[:len(y)*cols]
+	var pf [4]uintptr
 	i := 0
 	for ; i+4 <= len(y); i += 4 {
 		o := i * cols
-		dot4Sel(wide, x, &w[o], &w[o+cols], &w[o+2*cols], &w[o+3*cols], (*[4]float32)(y[i:i+4]))
+		p := &pf
+		if i+8 <= len(y) {
+			for t := range pf {
+				pf[t] = uintptr(unsafe.Pointer(&w[o+(4+t)*cols]))
+			}
+		} else {
+			p = nil
+		}
+		dot4Sel(wide, x, &w[o], &w[o+cols], &w[o+2*cols], &w[o+3*cols], p, (*[4]float32)(y[i:i+4]))
 	}
 	for ; i < len(y); i++ {
 		y[i] = dotSel(wide, w[i*cols:(i+1)*cols], x)
@@ -124,11 +137,11 @@ func gemvBy4(y, w []float32, cols int, x []float32, wide bool) {
 }
 
 // gemvGatherBy4 is gemvBy4 over the rows listed in idx, which the caller
-// has checked lie inside w. With AVX-512 each group of four rows
-// prefetches the next group's into L2 as it goes: rows chosen by a
-// predictor are scattered, and a few KiB of each is too short a stream for
-// the hardware prefetchers (the LSTM-1500 big module gathered at 26 GB/s
-// where the dense step streams 28.6).
+// has checked lie inside w. Each group of four rows prefetches the next
+// group's into L2 as it goes: rows chosen by a predictor are scattered,
+// and a few KiB of each is too short a stream for the hardware prefetchers
+// (the LSTM-1500 big module gathered at 26 GB/s where the dense step
+// streams 28.6).
 func gemvGatherBy4(y, w []float32, cols int, x []float32, idx []int32, wide bool) {
 	if cols == 0 {
 		for _, r := range idx {
@@ -142,18 +155,16 @@ func gemvGatherBy4(y, w []float32, cols int, x []float32, idx []int32, wide bool
 	for ; j+4 <= len(idx); j += 4 {
 		r := idx[j : j+4 : j+4]
 		r0, r1, r2, r3 := &w[int(r[0])*cols], &w[int(r[1])*cols], &w[int(r[2])*cols], &w[int(r[3])*cols]
-		switch {
-		case !wide:
-			dot4AVX2(x, r0, r1, r2, r3, &out)
-		case j+8 <= len(idx):
+		p := &pf
+		if j+8 <= len(idx) {
 			n := idx[j+4 : j+8 : j+8]
 			for t, row := range n {
 				pf[t] = uintptr(unsafe.Pointer(&w[int(row)*cols]))
 			}
-			dot4AVX512(x, r0, r1, r2, r3, &pf, &out)
-		default:
-			dot4AVX512(x, r0, r1, r2, r3, nil, &out)
+		} else {
+			p = nil
 		}
+		dot4Sel(wide, x, r0, r1, r2, r3, p, &out)
 		y[r[0]], y[r[1]], y[r[2]], y[r[3]] = out[0], out[1], out[2], out[3]
 	}
 	for ; j < len(idx); j++ {

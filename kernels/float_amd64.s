@@ -5,23 +5,24 @@
 
 // floatMask holds eight all-ones words then eight zero words; the 32 bytes
 // at offset 4*(8-r) form a VMASKMOVPS mask selecting the first r lanes.
-DATA floatMask<>+0(SB)/4, $0xffffffff
-DATA floatMask<>+4(SB)/4, $0xffffffff
-DATA floatMask<>+8(SB)/4, $0xffffffff
-DATA floatMask<>+12(SB)/4, $0xffffffff
-DATA floatMask<>+16(SB)/4, $0xffffffff
-DATA floatMask<>+20(SB)/4, $0xffffffff
-DATA floatMask<>+24(SB)/4, $0xffffffff
-DATA floatMask<>+28(SB)/4, $0xffffffff
-DATA floatMask<>+32(SB)/4, $0
-DATA floatMask<>+36(SB)/4, $0
-DATA floatMask<>+40(SB)/4, $0
-DATA floatMask<>+44(SB)/4, $0
-DATA floatMask<>+48(SB)/4, $0
-DATA floatMask<>+52(SB)/4, $0
-DATA floatMask<>+56(SB)/4, $0
-DATA floatMask<>+60(SB)/4, $0
-GLOBL floatMask<>(SB), RODATA|NOPTR, $64
+// It is global so the float16 AVX2 kernel (half_amd64.s) shares it.
+DATA ·floatMask+0(SB)/4, $0xffffffff
+DATA ·floatMask+4(SB)/4, $0xffffffff
+DATA ·floatMask+8(SB)/4, $0xffffffff
+DATA ·floatMask+12(SB)/4, $0xffffffff
+DATA ·floatMask+16(SB)/4, $0xffffffff
+DATA ·floatMask+20(SB)/4, $0xffffffff
+DATA ·floatMask+24(SB)/4, $0xffffffff
+DATA ·floatMask+28(SB)/4, $0xffffffff
+DATA ·floatMask+32(SB)/4, $0
+DATA ·floatMask+36(SB)/4, $0
+DATA ·floatMask+40(SB)/4, $0
+DATA ·floatMask+44(SB)/4, $0
+DATA ·floatMask+48(SB)/4, $0
+DATA ·floatMask+52(SB)/4, $0
+DATA ·floatMask+56(SB)/4, $0
+DATA ·floatMask+60(SB)/4, $0
+GLOBL ·floatMask(SB), RODATA|NOPTR, $64
 
 // func dotAVX512(x, y []float32) float32
 TEXT ·dotAVX512(SB), NOSPLIT, $0-52
@@ -287,7 +288,7 @@ d2loop8:
 d2tailmask:
 	SUBQ        AX, CX
 	JZ          d2reduce
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y8
 	VMASKMOVPS  (SI)(AX*4), Y8, Y4
@@ -308,38 +309,56 @@ d2reduce:
 	VZEROUPPER
 	RET
 
-// func dot4AVX2(x []float32, r0, r1, r2, r3 *float32, out *[4]float32)
-TEXT ·dot4AVX2(SB), NOSPLIT, $0-64
+// D4BODY16Y adds 16 columns at AX of the rows at R8-R11 to Y0-Y7, x from SI.
+#define D4BODY16Y \
+	VMOVUPS     (SI)(AX*4), Y8     \
+	VMOVUPS     32(SI)(AX*4), Y9   \
+	VFMADD231PS (R8)(AX*4), Y8, Y0 \
+	VFMADD231PS (R9)(AX*4), Y8, Y1 \
+	VFMADD231PS (R10)(AX*4), Y8, Y2 \
+	VFMADD231PS (R11)(AX*4), Y8, Y3 \
+	VFMADD231PS 32(R8)(AX*4), Y9, Y4 \
+	VFMADD231PS 32(R9)(AX*4), Y9, Y5 \
+	VFMADD231PS 32(R10)(AX*4), Y9, Y6 \
+	VFMADD231PS 32(R11)(AX*4), Y9, Y7
+
+// func dot4AVX2(x []float32, r0, r1, r2, r3 *float32, p *[4]uintptr, out *[4]float32)
+//
+// With p non-nil it prefetches into L2, one line of each per 16 columns,
+// the four rows starting at p[0..3] (the next group), as dot4AVX512 does.
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-72
 	MOVQ   x_base+0(FP), SI
 	MOVQ   x_len+8(FP), CX
 	MOVQ   r0+24(FP), R8
 	MOVQ   r1+32(FP), R9
 	MOVQ   r2+40(FP), R10
 	MOVQ   r3+48(FP), R11
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	MOVQ   p+56(FP), BX
+	DOT4ZEROAVX2
 	XORQ   AX, AX
 	MOVQ   CX, DX
 	ANDQ   $-16, DX
 	JZ     d4x2tail8
+	TESTQ  BX, BX
+	JZ     d4x2loop16
+	MOVQ   0(BX), R12
+	MOVQ   8(BX), R13
+	MOVQ   16(BX), R14
+	MOVQ   24(BX), DI
+
+d4x2loop16pf:
+	PREFETCHT1 (R12)(AX*4)
+	PREFETCHT1 (R13)(AX*4)
+	PREFETCHT1 (R14)(AX*4)
+	PREFETCHT1 (DI)(AX*4)
+	D4BODY16Y
+	ADDQ       $16, AX
+	CMPQ       AX, DX
+	JB         d4x2loop16pf
+	JMP        d4x2tail8
 
 d4x2loop16:
-	VMOVUPS     (SI)(AX*4), Y8
-	VMOVUPS     32(SI)(AX*4), Y9
-	VFMADD231PS (R8)(AX*4), Y8, Y0
-	VFMADD231PS (R9)(AX*4), Y8, Y1
-	VFMADD231PS (R10)(AX*4), Y8, Y2
-	VFMADD231PS (R11)(AX*4), Y8, Y3
-	VFMADD231PS 32(R8)(AX*4), Y9, Y4
-	VFMADD231PS 32(R9)(AX*4), Y9, Y5
-	VFMADD231PS 32(R10)(AX*4), Y9, Y6
-	VFMADD231PS 32(R11)(AX*4), Y9, Y7
+	D4BODY16Y
 	ADDQ        $16, AX
 	CMPQ        AX, DX
 	JB          d4x2loop16
@@ -359,7 +378,7 @@ d4x2tail8:
 d4x2tailmask:
 	SUBQ        AX, CX
 	JZ          d4x2reduce
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y10
 	VMASKMOVPS  (SI)(AX*4), Y10, Y8
@@ -373,22 +392,8 @@ d4x2tailmask:
 	VFMADD231PS Y9, Y8, Y7
 
 d4x2reduce:
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y7, Y3, Y3
-	VEXTRACTF128 $1, Y0, X4
-	VEXTRACTF128 $1, Y1, X5
-	VEXTRACTF128 $1, Y2, X6
-	VEXTRACTF128 $1, Y3, X7
-	VADDPS       X4, X0, X0
-	VADDPS       X5, X1, X1
-	VADDPS       X6, X2, X2
-	VADDPS       X7, X3, X3
-	VHADDPS      X1, X0, X0
-	VHADDPS      X3, X2, X2
-	VHADDPS      X2, X0, X0
-	MOVQ         out+56(FP), DI
+	DOT4REDUCEAVX2
+	MOVQ         out+64(FP), DI
 	VMOVUPS      X0, (DI)
 	VZEROUPPER
 	RET
@@ -438,7 +443,7 @@ a2loop8:
 a2tailmask:
 	SUBQ        AX, CX
 	JZ          a2done
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y8
 	VMASKMOVPS  (SI)(AX*4), Y8, Y1

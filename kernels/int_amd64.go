@@ -2,13 +2,13 @@
 
 package kernels
 
-// The assembly kernels in int_amd64.s. The VNNI kernels compute and write
-// whole row lists; the AVX2 kernels compute the raw int32 sums of four rows
-// starting at r0..r3 and are driven from Go. Each raw sum is Σw·x plus a
-// bias of c·Σx that the sign trick of the kernel adds (c = 128 for INT8
-// VNNI, 8 for both INT4 kernels, 0 for INT8 AVX2). The AVX2 kernels take
-// only len(x) a positive multiple of 32 (INT8) or 64 (INT4); the VNNI
-// kernels take any number of columns.
+// The assembly kernels in int_amd64.s. Both the VNNI and the AVX2 kernels
+// compute and write whole row lists, eight (VNNI) or four (AVX2) rows at a
+// time. Each raw sum is Σw·x plus a bias of c·Σx that the sign trick of the
+// kernel adds (c = 128 for INT8 VNNI, 8 for both INT4 kernels, 0 for INT8
+// AVX2), which the kernel subtracts. The VNNI kernels take any number of
+// columns; the AVX2 kernels take rows of at least 32 bytes, and their
+// wrappers run shorter ones in Go.
 
 // splitInt4X writes x to dst as gemv8Int4VNNI wants it: per block of 128
 // columns the 64 even columns, then the 64 odd ones, zero-padded to whole
@@ -29,11 +29,16 @@ func gemv8Int8VNNI(x []int8, q *int8, stride int, idx *int32, n int, y, scales, 
 //go:noescape
 func gemv8Int4VNNI(xs []int8, q *byte, stride int, idx *int32, n int, y, scales, b *float32, xscale float32, bias int32)
 
+// gemv4Int8AVX2 and gemv4Int4AVX2 compute and write the outputs of n >= 4
+// rows, four at a time, as the VNNI kernels do (see int_amd64.s). x is the
+// input (for INT4 split by splitInt4XAVX2), xt the tail step's input or nil
+// (see tailInt8X, tailInt4X), stride the row length in bytes, at least 32.
+//
 //go:noescape
-func dot4Int8AVX2(x []int8, r0, r1, r2, r3 *int8, out *[4]int32)
+func gemv4Int8AVX2(x, xt, q *int8, stride int, idx *int32, n int, y, scales, b *float32, xscale float32)
 
 //go:noescape
-func dot4Int4AVX2(x []int8, r0, r1, r2, r3 *byte, out *[4]int32)
+func gemv4Int4AVX2(xs, xt *int8, q *byte, stride int, idx *int32, n int, y, scales, b *float32, xscale float32, bias int32)
 
 func gemvInt8(y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
 	switch {
@@ -139,72 +144,119 @@ func biasPtr(b []float32) *float32 {
 }
 
 func gemvInt8AVX2(y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
+	n := numRows(y, idx)
+	if cols < 32 || n == 0 {
+		gemvInt8Generic(y, q, scales, cols, xq, xscale, b, idx)
+		return
+	}
 	for _, v := range xq {
-		if v == -128 { // beyond the VPSIGNB trick; see dot4Int8AVX2
+		if v == -128 { // beyond the VPSIGNB trick; see I8ROW4
 			gemvInt8Generic(y, q, scales, cols, xq, xscale, b, idx)
 			return
 		}
 	}
-	gemvInt8By4(cols&^31, y, q, scales, cols, xq, xscale, b, idx)
+	var tail [32]int8
+	xt := tailInt8X(&tail, xq)
+	var pad [4]int32
+	idx, n = padRows4(&pad, idx, n)
+	gemv4Int8AVX2(&xq[0], xt, &q[0], cols, idxPtr(idx), n, &y[0], &scales[0], biasPtr(b), xscale)
+}
+
+// tailInt8X returns the input of the AVX2 kernel's tail step, which reads
+// the last 32 bytes of a row: x's last 32 columns with those the full
+// steps already cover set to zero, in t; nil when cols is a multiple of 32.
+func tailInt8X(t *[32]int8, x []int8) *int8 {
+	cols := len(x)
+	full := cols &^ 31
+	if full == cols {
+		return nil
+	}
+	for j := range t {
+		if c := cols - 32 + j; c >= full {
+			t[j] = x[c]
+		}
+	}
+	return &t[0]
 }
 
 func gemvInt4AVX2(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
-	gemvInt4By4(cols&^63, y, q, scales, cols, xq, xscale, b, idx)
-}
-
-// gemvInt8By4 runs dot4Int8AVX2 over the first head columns of the rows
-// four at a time, adds the remaining columns in Go, and writes the outputs.
-// The kernel is called directly, not through a func value, so that d stays
-// on the stack.
-func gemvInt8By4(head int, y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
 	n := numRows(y, idx)
-	var rs [4]int
-	for k := 0; k < n; k += 4 {
-		rowGroup(&rs, idx, n, k)
-		var d [4]int32
-		if head > 0 {
-			dot4Int8AVX2(xq[:head], &q[rs[0]*cols], &q[rs[1]*cols], &q[rs[2]*cols], &q[rs[3]*cols], &d)
-		}
-		for j, r := range rs[:min(4, n-k)] {
-			s := d[j]
-			if head < cols {
-				s += dotInt8(q[r*cols+head:r*cols+cols], xq[head:])
-			}
-			y[r] = intEpilogue(s, r, scales, xscale, b)
-		}
-	}
-}
-
-// gemvInt4By4 is gemvInt8By4 for packed INT4 rows and dot4Int4AVX2, which
-// adds the bias 8·Σx over the head columns; head must be even.
-func gemvInt4By4(head int, y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
 	stride := int4RowBytes(cols)
-	bias := 8 * sumInt8(xq[:head])
-	n := numRows(y, idx)
-	var rs [4]int
-	for k := 0; k < n; k += 4 {
-		rowGroup(&rs, idx, n, k)
-		var d [4]int32
-		if head > 0 {
-			dot4Int4AVX2(xq[:head], &q[rs[0]*stride], &q[rs[1]*stride], &q[rs[2]*stride], &q[rs[3]*stride], &d)
-		}
-		for j, r := range rs[:min(4, n-k)] {
-			s := d[j] - bias
-			if head < cols {
-				s += dotInt4(q[r*stride+head/2:r*stride+stride], xq[head:])
+	if stride < 32 || n == 0 {
+		gemvInt4Generic(y, q, scales, cols, xq, xscale, b, idx)
+		return
+	}
+	// The split input lives on the stack up to 4096 columns, as for VNNI.
+	var buf [4096]int8
+	xs := buf[:]
+	if need := 2 * (stride &^ 31); need > len(xs) {
+		xs = make([]int8, need)
+	}
+	splitInt4XAVX2(xs, xq, stride&^31)
+	var tail [64]int8
+	xt := tailInt4X(&tail, xq)
+	var pad [4]int32
+	idx, n = padRows4(&pad, idx, n)
+	gemv4Int4AVX2(&xs[0], xt, &q[0], stride, idxPtr(idx), n, &y[0], &scales[0], biasPtr(b), xscale, 8*sumInt8(xq))
+}
+
+// splitInt4XAVX2 lays out the columns the full steps of gemv4Int4AVX2
+// cover, the first 2·full: per 32 packed bytes (64 columns), the 32 even
+// columns and then the 32 odd ones, which meet the low and the high
+// nibbles of the row's bytes.
+func splitInt4XAVX2(dst, x []int8, full int) {
+	for blk := 0; blk < full; blk += 32 {
+		c := 2 * blk
+		d := dst[c : c+64 : c+64]
+		if c+64 > len(x) { // the padding nibble of an odd cols meets 0
+			d[63] = 0
+			for t := range 32 {
+				d[t] = x[c+2*t]
+				if c+2*t+1 < len(x) {
+					d[32+t] = x[c+2*t+1]
+				}
 			}
-			y[r] = intEpilogue(s, r, scales, xscale, b)
+			continue
+		}
+		s := x[c : c+64 : c+64]
+		for t := range 32 {
+			d[t] = s[2*t]
+			d[32+t] = s[2*t+1]
 		}
 	}
 }
 
-// rowGroup sets g to the four rows starting at the k-th of the n a kernel
-// computes; a final group of fewer than four repeats its last row.
-func rowGroup(g *[4]int, idx []int32, n, k int) {
-	m := min(4, n-k)
-	for j := range g {
-		g[j] = rowAt(idx, k+min(j, m-1))
+// tailInt4X returns the split input of the tail step, which reads the last
+// 32 packed bytes of a row (columns 2·stride-64 onwards), with the columns
+// the full steps cover or past the last one (the padding nibble of an odd
+// cols) set to zero; nil when the full steps cover the row.
+func tailInt4X(t *[64]int8, x []int8) *int8 {
+	cols := len(x)
+	stride := int4RowBytes(cols)
+	full := stride &^ 31
+	if full == stride {
+		return nil
 	}
+	c0 := 2 * (stride - 32)
+	for j := range 32 {
+		for h := range 2 {
+			if c := c0 + 2*j + h; c >= 2*full && c < cols {
+				t[32*h+j] = x[c]
+			}
+		}
+	}
+	return &t[0]
+}
+
+// padRows4 is padRows for the four-row AVX2 kernels.
+func padRows4(pad *[4]int32, idx []int32, n int) ([]int32, int) {
+	if n >= 4 {
+		return idx, n
+	}
+	for j := range pad {
+		pad[j] = int32(rowAt(idx, min(j, n-1)))
+	}
+	return pad[:], 4
 }
 
 func sumInt8(x []int8) int32 {

@@ -29,22 +29,6 @@
 	SHLQ CX, dst     \
 	NOTQ dst
 
-// REDUCE4Y sums each of the four int32 vectors Y0..Y3 across its lanes and
-// stores the four sums at (DI). Clobbers Y4..Y7.
-#define REDUCE4Y \
-	VEXTRACTI128 $1, Y0, X4 \
-	VEXTRACTI128 $1, Y1, X5 \
-	VEXTRACTI128 $1, Y2, X6 \
-	VEXTRACTI128 $1, Y3, X7 \
-	VPADDD       X4, X0, X0 \
-	VPADDD       X5, X1, X1 \
-	VPADDD       X6, X2, X2 \
-	VPADDD       X7, X3, X3 \
-	VPHADDD      X1, X0, X0 \
-	VPHADDD      X3, X2, X2 \
-	VPHADDD      X2, X0, X0 \
-	VMOVDQU      X0, (DI)
-
 // SPLITX splits the 128 columns of x in Z8 (first 64) and Z9 (last 64)
 // into the even columns, in Z6, and the odd ones, in Z7: VPMOVWB keeps the
 // low byte of each word. Clobbers Z8, Z9, Z10.
@@ -108,163 +92,372 @@ splitdone:
 	VZEROUPPER
 	RET
 
-// func dot4Int8AVX2(x []int8, r0, r1, r2, r3 *int8, out *[4]int32)
+// The AVX2 kernels. gemv4Int8AVX2 and gemv4Int4AVX2 walk all n rows of a
+// call four at a time and write the outputs themselves, as the VNNI
+// kernels below do eight at a time: per group, the four row addresses
+// (consecutive rows, or four index loads), the full 32-byte steps, one
+// tail step, a reduction of the four accumulators, and the epilogue
 //
-// len(x) must be a positive multiple of 32; the caller does the rest.
+//	y[r] = float32(s[r] - bias) * (scales[r] * xscale) + b[r]
 //
-// VPMADDUBSW multiplies unsigned by signed bytes and adds adjacent pairs into
-// int16 with saturation. The sign trick: feed it |w| as the unsigned operand
-// (VPABSB; |-128| = 128 is still right as a uint8) and x·sign(w) as the
-// signed one (VPSIGNB), whose product is w·x. A pair is then at most
-// 2·128·127 = 32512 in magnitude and cannot saturate. This needs x != -128,
-// since VPSIGNB cannot negate it; QuantizeInt8 never produces -128 and the
-// wrapper falls back to pure Go when an input does. (Taking |x| and w·sign(x)
-// instead, as for weights known to avoid -128, would break on w = -128.)
-// VPMADDWD by ones then widens the pairs to int32.
-TEXT ·dot4Int8AVX2(SB), NOSPLIT, $0-64
-	MOVQ x_base+0(FP), SI
-	MOVQ x_len+8(FP), BX
-	MOVQ r0+24(FP), R8
-	MOVQ r1+32(FP), R9
-	MOVQ r2+40(FP), R10
-	MOVQ r3+48(FP), R11
-	MOVQ out+56(FP), DI
+// on a vector of four rows, with intEpilogue's float32 operations in its
+// order, so results match the pure-Go twin bit for bit.
+//
+// The tail: AVX2 has no byte-masked load, so the last step reads the 32
+// bytes that end a row (overlapping the last full step) against a tail
+// input xt that the Go wrapper zeroes where the columns were already
+// counted or lie past the last one. No byte outside a row is read, which
+// needs rows of at least 32 bytes; the wrappers run shorter rows in Go.
+// xt is nil when the full steps cover the row.
+//
+// n must be at least four. When it is not a multiple of four, the last
+// group is moved back to end at row n-1 and stores only the rows the
+// previous group did not, so no output is written twice (b may alias y).
+//
+// For consecutive rows each step prefetches into L2 the same offset of
+// the rows max(8·stride, 4096) bytes ahead (PF4, two groups ahead), as the
+// VNNI kernels do: a group of short rows is four streams of a few cache
+// lines each. Two groups ahead did better than one at 33278×1500 (INT8
+// 3.71–3.83× against 3.31–3.60× dense, `bench gemv` with AVX2, alternating
+// binaries).
+//
+// Registers: AX the group's first row, CX the leading rows of the group
+// not to store, R8-R11 the rows, R12 the stride, R13 the bytes covered by
+// full steps, R14 the prefetch base (0 for a gather), SI the input, DX the
+// step's offset, Y0-Y3 the accumulators. Only Y0-Y15 are used and no
+// legacy-SSE instruction appears: a single SSE MOVD at the entry of an
+// AVX2 kernel once made it about ten times slower on the target machine
+// (SSE/AVX state transitions), so constants are moved with VMOVD.
 
-	VPXOR        Y0, Y0, Y0
-	VPXOR        Y1, Y1, Y1
-	VPXOR        Y2, Y2, Y2
-	VPXOR        Y3, Y3, Y3
-	MOVL         $0x00010001, AX
-	VMOVD        AX, X15
+// REDUCE4 sums each of the four int32 vectors Y0..Y3 across its lanes and
+// leaves the four sums in X0. Clobbers Y4..Y7.
+#define REDUCE4 \
+	VEXTRACTI128 $1, Y0, X4 \
+	VEXTRACTI128 $1, Y1, X5 \
+	VEXTRACTI128 $1, Y2, X6 \
+	VEXTRACTI128 $1, Y3, X7 \
+	VPADDD       X4, X0, X0 \
+	VPADDD       X5, X1, X1 \
+	VPADDD       X6, X2, X2 \
+	VPADDD       X7, X3, X3 \
+	VPHADDD      X1, X0, X0 \
+	VPHADDD      X3, X2, X2 \
+	VPHADDD      X2, X0, X0
+
+// G4GROUP starts the group at AX, for n rows held in BX: it jumps to done
+// when no rows are left, and moves a short last group back, setting CX to
+// the rows not to store.
+#define G4GROUP(full, done) \
+	CMPQ AX, BX      \
+	JGE  done        \
+	XORQ CX, CX      \
+	MOVQ BX, DI      \
+	SUBQ AX, DI      \
+	CMPQ DI, $4      \
+	JGE  full        \
+	MOVQ $4, CX      \
+	SUBQ DI, CX      \
+	SUBQ CX, AX      \
+full:
+
+// G4ROWS sets R8-R11 to the row numbers of the group at AX: AX..AX+3, or
+// the four indices at BX+4·AX when BX (idx) is not nil.
+#define G4ROWS(gather, done) \
+	TESTQ   BX, BX           \
+	JNZ     gather           \
+	MOVQ    AX, R8           \
+	LEAQ    1(AX), R9        \
+	LEAQ    2(AX), R10       \
+	LEAQ    3(AX), R11       \
+	JMP     done             \
+gather:                      \
+	MOVLQSX (BX)(AX*4), R8   \
+	MOVLQSX 4(BX)(AX*4), R9  \
+	MOVLQSX 8(BX)(AX*4), R10 \
+	MOVLQSX 12(BX)(AX*4), R11 \
+done:
+
+// G4ADDR turns the row numbers in R8-R11 into row addresses in the matrix
+// at BX, and sets R14 to the prefetch base for consecutive rows (DI = 0
+// for a gather) or 0.
+#define G4ADDR(noprefetch) \
+	IMULQ R12, R8          \
+	IMULQ R12, R9          \
+	IMULQ R12, R10         \
+	IMULQ R12, R11         \
+	ADDQ  BX, R8           \
+	ADDQ  BX, R9           \
+	ADDQ  BX, R10          \
+	ADDQ  BX, R11          \
+	XORQ  R14, R14         \
+	TESTQ DI, DI           \
+	JNZ   noprefetch       \
+	MOVQ  R12, R14         \
+	SHLQ  $3, R14          \
+	MOVQ  $4096, DI        \
+	CMPQ  R14, DI          \
+	CMOVQLT DI, R14        \
+	ADDQ  R8, R14          \
+noprefetch:
+
+// PF4 prefetches into L2, for consecutive rows (R14 != 0), the 128 bytes
+// at R14+4·DX: over the full steps and the tail step of a group (DX =
+// stride-32), the four rows R14-R8 bytes ahead. The tail step must
+// prefetch too: without it the last 4·(stride mod 32) bytes of every group
+// were never prefetched, and the INT4 little-module shape (6000×417, 209-
+// byte rows) ran at half the speed it had with no prefetch at all.
+#define PF4(skip) \
+	TESTQ      R14, R14      \
+	JZ         skip          \
+	PREFETCHT1 (R14)(DX*4)   \
+	PREFETCHT1 64(R14)(DX*4) \
+skip:
+
+// G4EPILOGUE turns the int32 sums in X0 into the outputs of rows R8-R11 and
+// stores those not among the first CX. The row numbers are reloaded by the
+// caller. BX holds scales, DX b (or 0), DI y, X3 xscale broadcast, X2 the
+// bias broadcast. Clobbers X1.
+#define G4EPILOGUE(nob, s1, s2, s3) \
+	VPSUBD     X2, X0, X0                  \
+	VCVTDQ2PS  X0, X0                      \
+	VMOVSS     (BX)(R8*4), X1              \
+	VINSERTPS  $0x10, (BX)(R9*4), X1, X1   \
+	VINSERTPS  $0x20, (BX)(R10*4), X1, X1  \
+	VINSERTPS  $0x30, (BX)(R11*4), X1, X1  \
+	VMULPS     X3, X1, X1                  \
+	VMULPS     X1, X0, X0                  \
+	TESTQ      DX, DX                      \
+	JZ         nob                         \
+	VMOVSS     (DX)(R8*4), X1              \
+	VINSERTPS  $0x10, (DX)(R9*4), X1, X1   \
+	VINSERTPS  $0x20, (DX)(R10*4), X1, X1  \
+	VINSERTPS  $0x30, (DX)(R11*4), X1, X1  \
+	VADDPS     X1, X0, X0                  \
+nob:                                       \
+	CMPQ       CX, $0                      \
+	JG         s1                          \
+	VMOVSS     X0, (DI)(R8*4)              \
+s1:                                        \
+	CMPQ       CX, $1                      \
+	JG         s2                          \
+	VEXTRACTPS $1, X0, (DI)(R9*4)          \
+s2:                                        \
+	CMPQ       CX, $2                      \
+	JG         s3                          \
+	VEXTRACTPS $2, X0, (DI)(R10*4)         \
+s3:                                        \
+	VEXTRACTPS $3, X0, (DI)(R11*4)
+
+// I8ROW4 adds the 32 bytes at DX of the row at r to acc, x in Y4, int16
+// ones in Y15. VPMADDUBSW multiplies unsigned by signed bytes and adds
+// adjacent pairs into int16 with saturation. The sign trick: feed it |w|
+// as the unsigned operand (VPABSB; |-128| = 128 is still right as a uint8)
+// and x·sign(w) as the signed one (VPSIGNB), whose product is w·x. A pair
+// is then at most 2·128·127 = 32512 in magnitude and cannot saturate. This
+// needs x != -128, since VPSIGNB cannot negate it; QuantizeInt8 never
+// produces -128 and the wrapper falls back to pure Go when an input does.
+// (Taking |x| once per step and w·sign(x) per row would save an
+// instruction a row but break on w = -128, which GemvInt8 accepts.)
+// VPMADDWD by ones widens the pairs to int32.
+#define I8ROW4(r, acc) \
+	VMOVDQU    (r)(DX*1), Y5 \
+	VPABSB     Y5, Y6        \
+	VPSIGNB    Y5, Y4, Y7    \
+	VPMADDUBSW Y7, Y6, Y6    \
+	VPMADDWD   Y15, Y6, Y6   \
+	VPADDD     Y6, acc, acc
+
+// func gemv4Int8AVX2(x, xt, q *int8, stride int, idx *int32, n int, y, scales, b *float32, xscale float32)
+TEXT ·gemv4Int8AVX2(SB), NOSPLIT, $0-76
+	MOVQ         stride+24(FP), R12
+	MOVQ         R12, R13
+	ANDQ         $-32, R13
+	MOVL         $0x00010001, DI
+	VMOVD        DI, X15
 	VPBROADCASTD X15, Y15
-	XORQ         DX, DX
+	XORQ         AX, AX
 
-i8aloop:
-	VMOVDQU    (SI)(DX*1), Y4
-	VMOVDQU    (R8)(DX*1), Y5
-	VMOVDQU    (R9)(DX*1), Y8
-	VPABSB     Y5, Y6
-	VPSIGNB    Y5, Y4, Y7
-	VPABSB     Y8, Y9
-	VPSIGNB    Y8, Y4, Y10
-	VPMADDUBSW Y7, Y6, Y6
-	VPMADDUBSW Y10, Y9, Y9
-	VPMADDWD   Y15, Y6, Y6
-	VPMADDWD   Y15, Y9, Y9
-	VPADDD     Y6, Y0, Y0
-	VPADDD     Y9, Y1, Y1
-	VMOVDQU    (R10)(DX*1), Y5
-	VMOVDQU    (R11)(DX*1), Y8
-	VPABSB     Y5, Y6
-	VPSIGNB    Y5, Y4, Y7
-	VPABSB     Y8, Y9
-	VPSIGNB    Y8, Y4, Y10
-	VPMADDUBSW Y7, Y6, Y6
-	VPMADDUBSW Y10, Y9, Y9
-	VPMADDWD   Y15, Y6, Y6
-	VPMADDWD   Y15, Y9, Y9
-	VPADDD     Y6, Y2, Y2
-	VPADDD     Y9, Y3, Y3
-	ADDQ       $32, DX
-	CMPQ       DX, BX
-	JB         i8aloop
+i8g4group:
+	MOVQ n+40(FP), BX
+	G4GROUP(i8g4full, i8g4done)
+	MOVQ idx+32(FP), BX
+	MOVQ BX, DI
+	G4ROWS(i8g4gather, i8g4rows)
+	MOVQ q+16(FP), BX
+	G4ADDR(i8g4nopf)
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	MOVQ  x+0(FP), SI
+	XORQ  DX, DX
 
-	REDUCE4Y
+i8g4loop:
+	CMPQ    DX, R13
+	JAE     i8g4tail
+	VMOVDQU (SI)(DX*1), Y4
+	I8ROW4(R8, Y0)
+	I8ROW4(R9, Y1)
+	I8ROW4(R10, Y2)
+	I8ROW4(R11, Y3)
+	PF4(i8g4pf)
+	ADDQ    $32, DX
+	JMP     i8g4loop
+
+i8g4tail:
+	MOVQ    xt+8(FP), SI
+	TESTQ   SI, SI
+	JZ      i8g4reduce
+	MOVQ    R12, DX
+	SUBQ    $32, DX
+	VMOVDQU (SI), Y4
+	I8ROW4(R8, Y0)
+	I8ROW4(R9, Y1)
+	I8ROW4(R10, Y2)
+	I8ROW4(R11, Y3)
+	PF4(i8g4pft)
+
+i8g4reduce:
+	REDUCE4
+	MOVQ         idx+32(FP), BX
+	G4ROWS(i8g4gather2, i8g4rows2)
+	MOVQ         scales+56(FP), BX
+	MOVQ         b+64(FP), DX
+	MOVQ         y+48(FP), DI
+	VBROADCASTSS xscale+72(FP), X3
+	VPXOR        X2, X2, X2
+	G4EPILOGUE(i8g4nob, i8g4s1, i8g4s2, i8g4s3)
+	ADDQ         $4, AX
+	JMP          i8g4group
+
+i8g4done:
 	VZEROUPPER
 	RET
 
-// func dot4Int4AVX2(x []int8, r0, r1, r2, r3 *byte, out *[4]int32)
+// I4ROW4 adds the 32 packed bytes (64 columns) at DX of the row at r to the
+// int16 accumulator acc: the low nibbles (masked with 0x0f in Y14) against
+// the even columns in Y4, the high nibbles, shifted down, against the odd
+// ones in Y5. The unsigned nibbles (at most 15) go straight into
+// VPMADDUBSW against signed x, so no sign trick is needed: a pair is at
+// most 2·15·128 = 3840 in magnitude, and a step adds at most 7680 to an
+// int16 lane, so four steps fit (30720 < 32767) before I4FLUSH widens the
+// int16 sums into the int32 accumulators. Widening every fourth step, not
+// every step, saves a multiply and an add a row a step.
+#define I4ROW4(r, acc) \
+	VMOVDQU    (r)(DX*1), Y6 \
+	VPSRLW     $4, Y6, Y7    \
+	VPAND      Y14, Y6, Y6   \
+	VPAND      Y14, Y7, Y7   \
+	VPMADDUBSW Y4, Y6, Y6    \
+	VPMADDUBSW Y5, Y7, Y7    \
+	VPADDW     Y6, acc, acc  \
+	VPADDW     Y7, acc, acc
+
+// I4FLUSH widens the int16 accumulators Y8-Y11 into Y0-Y3 (VPMADDWD by
+// ones in Y15) and clears them.
+#define I4FLUSH \
+	VPMADDWD Y15, Y8, Y8   \
+	VPMADDWD Y15, Y9, Y9   \
+	VPMADDWD Y15, Y10, Y10 \
+	VPMADDWD Y15, Y11, Y11 \
+	VPADDD   Y8, Y0, Y0    \
+	VPADDD   Y9, Y1, Y1    \
+	VPADDD   Y10, Y2, Y2   \
+	VPADDD   Y11, Y3, Y3   \
+	VPXOR    Y8, Y8, Y8    \
+	VPXOR    Y9, Y9, Y9    \
+	VPXOR    Y10, Y10, Y10 \
+	VPXOR    Y11, Y11, Y11
+
+// func gemv4Int4AVX2(xs, xt *int8, q *byte, stride int, idx *int32, n int, y, scales, b *float32, xscale float32, bias int32)
 //
-// len(x) must be a positive multiple of 64; the caller does the rest. Rows
-// are packed as for gemv8Int4VNNI and out[i] is again Σw·x + 8·Σx. The
-// unsigned nibbles (at most 15) go straight into VPMADDUBSW against signed x,
-// so no sign trick is needed: a pair is at most 2·15·128 = 3840, and the sum
-// of the low- and high-nibble pairs, at most 7680, still fits int16 before
-// VPMADDWD widens it. x is split into even and odd columns per 64-column
-// block; VPACKUSWB packs within 128-bit lanes, and VPERMQ $0xd8 puts the
-// quadwords back in column order.
-TEXT ·dot4Int4AVX2(SB), NOSPLIT, $0-64
-	MOVQ x_base+0(FP), SI
-	MOVQ x_len+8(FP), BX
-	MOVQ r0+24(FP), R8
-	MOVQ r1+32(FP), R9
-	MOVQ r2+40(FP), R10
-	MOVQ r3+48(FP), R11
-	MOVQ out+56(FP), DI
-
-	VPXOR        Y0, Y0, Y0
-	VPXOR        Y1, Y1, Y1
-	VPXOR        Y2, Y2, Y2
-	VPXOR        Y3, Y3, Y3
-	MOVL         $0x00010001, AX
-	VMOVD        AX, X15
+// xs is the input split by splitInt4XAVX2: per 64 columns, the 32 even ones
+// and then the 32 odd ones; xt the tail step's 64 bytes split alike.
+// stride is (cols+1)/2 and bias must be 8·Σx.
+TEXT ·gemv4Int4AVX2(SB), NOSPLIT, $0-80
+	MOVQ         stride+24(FP), R12
+	MOVQ         R12, R13
+	ANDQ         $-32, R13
+	MOVL         $0x00010001, DI
+	VMOVD        DI, X15
 	VPBROADCASTD X15, Y15
-	MOVL         $0x0f0f0f0f, AX
-	VMOVD        AX, X14
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X14
 	VPBROADCASTD X14, Y14
-	MOVL         $0x00ff00ff, AX
-	VMOVD        AX, X13
-	VPBROADCASTD X13, Y13
-	SHRQ         $1, BX // packed bytes
-	XORQ         DX, DX
+	XORQ         AX, AX
 
-i4aloop:
-	VMOVDQU    (SI)(DX*2), Y4
-	VMOVDQU    32(SI)(DX*2), Y5
-	VPAND      Y13, Y4, Y6
-	VPAND      Y13, Y5, Y7
-	VPACKUSWB  Y7, Y6, Y6
-	VPERMQ     $0xd8, Y6, Y6 // even columns
-	VPSRLW     $8, Y4, Y4
-	VPSRLW     $8, Y5, Y5
-	VPACKUSWB  Y5, Y4, Y7
-	VPERMQ     $0xd8, Y7, Y7 // odd columns
+i4g4group:
+	MOVQ n+40(FP), BX
+	G4GROUP(i4g4full, i4g4done)
+	MOVQ idx+32(FP), BX
+	MOVQ BX, DI
+	G4ROWS(i4g4gather, i4g4rows)
+	MOVQ q+16(FP), BX
+	G4ADDR(i4g4nopf)
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	MOVQ  xs+0(FP), SI
+	XORQ  DX, DX
+	XORQ  DI, DI // steps since the last flush
 
-	VMOVDQU    (R8)(DX*1), Y8
-	VPSRLW     $4, Y8, Y9
-	VPAND      Y14, Y8, Y8
-	VPAND      Y14, Y9, Y9
-	VPMADDUBSW Y6, Y8, Y8
-	VPMADDUBSW Y7, Y9, Y9
-	VPADDW     Y9, Y8, Y8
-	VPMADDWD   Y15, Y8, Y8
-	VPADDD     Y8, Y0, Y0
+i4g4loop:
+	CMPQ    DX, R13
+	JAE     i4g4tail
+	VMOVDQU (SI)(DX*2), Y4
+	VMOVDQU 32(SI)(DX*2), Y5
+	I4ROW4(R8, Y8)
+	I4ROW4(R9, Y9)
+	I4ROW4(R10, Y10)
+	I4ROW4(R11, Y11)
+	PF4(i4g4pf)
+	ADDQ    $32, DX
+	INCQ    DI
+	CMPQ    DI, $4
+	JB      i4g4loop
+	I4FLUSH
+	XORQ    DI, DI
+	JMP     i4g4loop
 
-	VMOVDQU    (R9)(DX*1), Y10
-	VPSRLW     $4, Y10, Y11
-	VPAND      Y14, Y10, Y10
-	VPAND      Y14, Y11, Y11
-	VPMADDUBSW Y6, Y10, Y10
-	VPMADDUBSW Y7, Y11, Y11
-	VPADDW     Y11, Y10, Y10
-	VPMADDWD   Y15, Y10, Y10
-	VPADDD     Y10, Y1, Y1
+i4g4tail:
+	// At most three steps are pending, so the tail step fits too.
+	MOVQ    xt+8(FP), SI
+	TESTQ   SI, SI
+	JZ      i4g4flush
+	MOVQ    R12, DX
+	SUBQ    $32, DX
+	VMOVDQU (SI), Y4
+	VMOVDQU 32(SI), Y5
+	I4ROW4(R8, Y8)
+	I4ROW4(R9, Y9)
+	I4ROW4(R10, Y10)
+	I4ROW4(R11, Y11)
+	PF4(i4g4pft)
 
-	VMOVDQU    (R10)(DX*1), Y8
-	VPSRLW     $4, Y8, Y9
-	VPAND      Y14, Y8, Y8
-	VPAND      Y14, Y9, Y9
-	VPMADDUBSW Y6, Y8, Y8
-	VPMADDUBSW Y7, Y9, Y9
-	VPADDW     Y9, Y8, Y8
-	VPMADDWD   Y15, Y8, Y8
-	VPADDD     Y8, Y2, Y2
+i4g4flush:
+	I4FLUSH
 
-	VMOVDQU    (R11)(DX*1), Y10
-	VPSRLW     $4, Y10, Y11
-	VPAND      Y14, Y10, Y10
-	VPAND      Y14, Y11, Y11
-	VPMADDUBSW Y6, Y10, Y10
-	VPMADDUBSW Y7, Y11, Y11
-	VPADDW     Y11, Y10, Y10
-	VPMADDWD   Y15, Y10, Y10
-	VPADDD     Y10, Y3, Y3
+i4g4reduce:
+	REDUCE4
+	MOVQ         idx+32(FP), BX
+	G4ROWS(i4g4gather2, i4g4rows2)
+	MOVQ         scales+56(FP), BX
+	MOVQ         b+64(FP), DX
+	MOVQ         y+48(FP), DI
+	VBROADCASTSS xscale+72(FP), X3
+	MOVL         bias+76(FP), SI
+	VMOVD        SI, X2
+	VPBROADCASTD X2, X2
+	G4EPILOGUE(i4g4nob, i4g4s1, i4g4s2, i4g4s3)
+	ADDQ         $4, AX
+	JMP          i4g4group
 
-	ADDQ       $32, DX
-	CMPQ       DX, BX
-	JB         i4aloop
-
-	REDUCE4Y
+i4g4done:
 	VZEROUPPER
 	RET
 

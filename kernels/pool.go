@@ -36,6 +36,18 @@ type Pool struct {
 	// do not count that time against spinWait (see await).
 	busy atomic.Bool
 
+	// joinWait holds the number of the call whose caller stopped spinning
+	// in join and parks on done (0 for none); the worker that ends that
+	// call claims it and sends a token. A number, not a flag, so that a
+	// worker delayed between its decrement and its claim cannot take the
+	// next call's flag.
+	joinWait atomic.Uint64
+	done     chan struct{}
+
+	// now is the clock the spin budgets are measured on: time.Now, or a
+	// test's fake.
+	now func() time.Time
+
 	// gemmB is Gemm's packed copy of op(B), kept between calls so that a
 	// training step's products reuse one buffer (and its packed-A
 	// scratch) instead of allocating the largest B's size each call. A
@@ -74,16 +86,35 @@ type idleFlag struct {
 // 0.12-0.14 ms; with the old pool it took 0.26 ms.
 const spinWait = 100 * time.Microsecond
 
+// joinSpin is how long a caller that has run out of chunks spins for the
+// workers still running theirs before it parks. On an idle machine they
+// end within microseconds of each other, and parking would add a wake-up
+// (tens of microseconds on a virtual machine) to every call. When other
+// processes compete for the cores, a worker may have been descheduled in
+// the middle of a chunk; a spinning caller then holds its core for a whole
+// time slice while the worker waits in the run queue, but a parked one
+// lets the kernel run the worker there at once. Two busy loops sharing the
+// two cores made the dense LSTM-1500 step 3.9 times slower with a caller
+// that only spun (issue 10).
+const joinSpin = 50 * time.Microsecond
+
+// MaxWorkers is the largest pool NewPool accepts.
+const MaxWorkers = 1 << 15
+
 // NewPool returns a pool of n workers; n <= 0 means runtime.GOMAXPROCS(0).
 // The calling goroutine counts as one worker, so n-1 goroutines are started.
-func NewPool(n int) *Pool {
+// It panics if n > MaxWorkers.
+func NewPool(n int) *Pool { return newPool(n, time.Now) }
+
+func newPool(n int, now func() time.Time) *Pool {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	if n > 1<<15 {
+	if n > MaxWorkers {
 		panic(fmt.Sprintf("kernels: NewPool(%d): too many workers", n))
 	}
-	p := &Pool{workers: n, wake: make([]chan struct{}, n-1), idle: make([]idleFlag, n)}
+	p := &Pool{workers: n, wake: make([]chan struct{}, n-1), idle: make([]idleFlag, n),
+		done: make(chan struct{}, 1), now: now}
 	for i := range p.wake {
 		ch := make(chan struct{}, 1)
 		p.wake[i] = ch
@@ -104,7 +135,9 @@ func (p *Pool) work(w int, wake chan struct{}) {
 		seen = c >> 16
 		if w < int(c&0xffff) {
 			p.runChunks(w)
-			p.pending.Add(-1)
+			if p.pending.Add(-1) == 0 && p.joinWait.CompareAndSwap(seen, 0) {
+				p.done <- struct{}{}
+			}
 		}
 	}
 }
@@ -121,7 +154,7 @@ func (p *Pool) work(w int, wake chan struct{}) {
 func (p *Pool) await(w int, seen uint64, wake chan struct{}) (uint64, bool) {
 	f := &p.idle[w].Bool
 	for {
-		start := time.Now()
+		start := p.now()
 		for i := 0; ; i++ {
 			if c := p.call.Load(); c>>16 != seen {
 				return c, true
@@ -133,8 +166,8 @@ func (p *Pool) await(w int, seen uint64, wake chan struct{}) (uint64, bool) {
 				return 0, false
 			}
 			if p.busy.Load() {
-				start = time.Now()
-			} else if time.Since(start) > spinWait {
+				start = p.now()
+			} else if p.now().Sub(start) > spinWait {
 				break
 			}
 			// Let other goroutines run on this P, in case there are
@@ -215,17 +248,28 @@ func (p *Pool) run(n, grain, perWorker int, fn func(lo, hi int), fnw func(w, lo,
 }
 
 // join waits for the workers of the call in progress. The caller spins
-// rather than parking: a parked caller is made runnable by the last
-// worker's goroutine, on that worker's P, and the scheduler then moves
-// the worker to whichever thread wakes first, so the next call found its
-// worker tens of microseconds late. After spinWait it yields between
-// looks, in case a worker waits for this P.
+// for joinSpin rather than parking at once: a parked caller is made
+// runnable by the last worker's goroutine, on that worker's P, and the
+// scheduler then moves the worker to whichever thread wakes first, so the
+// next call found its worker tens of microseconds late. Past joinSpin it
+// parks (see joinSpin), with the handshake of await: the caller raises
+// joinWait and looks again; the worker that ends the call claims the flag
+// and sends a token, so either the caller's second look sees the call done
+// or it receives the token. Call numbers start at 1, so 0 means no one
+// waits.
 func (p *Pool) join() {
-	start := time.Now()
+	start := p.now()
 	for i := 0; p.pending.Load() != 0; i++ {
-		if i%32 == 31 && time.Since(start) > spinWait {
-			runtime.Gosched()
+		if i%32 != 31 || p.now().Sub(start) <= joinSpin {
+			continue
 		}
+		call := p.call.Load() >> 16
+		p.joinWait.Store(call)
+		if p.pending.Load() == 0 && p.joinWait.CompareAndSwap(call, 0) {
+			return
+		}
+		<-p.done
+		return
 	}
 }
 

@@ -85,25 +85,94 @@ func TestPoolParkAndWake(t *testing.T) {
 	}
 }
 
-// TestPoolSpinsThroughLongCall checks that a worker which finishes its
-// part of a call early is still spinning, not parked, when a call longer
-// than spinWait ends: its clock starts at the end of the call. A worker
-// descheduled at the wrong moment may still park, so most of the tries,
-// not all, must find it spinning; without the rule none would.
+// fakeClock is a clock that moves only when told to, and counts how often
+// it is read.
+type fakeClock struct{ ns, reads atomic.Int64 }
+
+func (c *fakeClock) now() time.Time {
+	c.reads.Add(1)
+	return time.Unix(0, c.ns.Load())
+}
+
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// waitFor polls cond until it holds; the limit only keeps a broken pool
+// from hanging the suite, and no correct run comes near it.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+// TestPoolSpinsThroughLongCall checks, on a fake clock, that a worker
+// which finishes its part of a call early keeps spinning when the call
+// ends later than spinWait after that: its clock starts at the end of the
+// call. It parks only once the clock has moved spinWait past the end.
 func TestPoolSpinsThroughLongCall(t *testing.T) {
+	var clk fakeClock
+	p := newPool(2, clk.now)
+	defer p.Close()
+	var workerDone atomic.Bool
+	p.forWorker(2, 1, 1, func(w, lo, hi int) {
+		if w != 0 {
+			workerDone.Store(true)
+			return
+		}
+		// The caller's chunk: let the worker finish first, then run
+		// three spin budgets long, in steps the spinning worker sees, as
+		// it sees real time pass.
+		waitFor(t, "the worker's chunk", workerDone.Load)
+		for range 300 {
+			clk.advance(spinWait / 100)
+			r := clk.reads.Load()
+			waitFor(t, "the worker to read the clock", func() bool { return clk.reads.Load() > r+1 || p.idle[1].Load() })
+		}
+	})
+	// Let the worker look at the clock many times; a worker timing its
+	// spin from the end of its own chunk would park now.
+	r := clk.reads.Load()
+	waitFor(t, "the worker to spin", func() bool { return clk.reads.Load() > r+1000 || p.idle[1].Load() })
+	if p.idle[1].Load() {
+		t.Fatal("worker parked although the clock moved less than spinWait since the call ended")
+	}
+	clk.advance(spinWait + time.Microsecond)
+	waitFor(t, "the worker to park", p.idle[1].Load)
+	// A parked worker is woken by the next call and runs its chunk.
+	workerDone.Store(false)
+	p.forWorker(2, 1, 1, func(w, lo, hi int) {
+		if w != 0 {
+			workerDone.Store(true)
+			return
+		}
+		waitFor(t, "the woken worker's chunk", workerDone.Load)
+	})
+}
+
+// TestPoolJoinParks has a worker run its chunk far longer than joinSpin,
+// so that the caller parks in join; it must return only after the
+// worker's chunk is done, on every call.
+func TestPoolJoinParks(t *testing.T) {
 	p := NewPool(2)
 	defer p.Close()
-	spinning := 0
-	const tries = 5
-	for range tries {
+	for i := range 20 {
+		var started, done atomic.Bool
 		p.forWorker(2, 1, 1, func(w, lo, hi int) {
-			if w == 0 {
-				time.Sleep(3 * spinWait)
+			if w != 0 {
+				started.Store(true)
+				time.Sleep(3 * joinSpin)
+				done.Store(true)
+				return
 			}
+			// Keep the caller from taking the worker's chunk too.
+			waitFor(t, "the worker's chunk", started.Load)
 		})
-		spinning += 1 - b2i(p.idle[1].Load())
-	}
-	if spinning < 3 {
-		t.Errorf("worker spinning after %d of %d long calls, want most", spinning, tries)
+		if !done.Load() {
+			t.Fatalf("call %d: join returned before the worker's chunk ended", i)
+		}
 	}
 }

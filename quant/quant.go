@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/elasticml/elastic/kernels"
 )
 
 // Bits is a quantization bit width.
@@ -224,11 +226,11 @@ func NewMatrix(bits Bits, rows, cols int) *Matrix {
 	m := &Matrix{Bits: bits, Rows: rows, Cols: cols, Scales: make([]float32, rows)}
 	switch bits {
 	case Int8:
-		m.I8 = make([]int8, rows*cols)
+		m.I8 = kernels.Make[int8](rows * cols)
 	case Int16:
-		m.I16 = make([]int16, rows*cols)
+		m.I16 = kernels.Make[int16](rows * cols)
 	default:
-		m.Packed = make([]byte, rows*m.Stride())
+		m.Packed = kernels.Make[byte](rows * m.Stride())
 	}
 	return m
 }

@@ -233,10 +233,10 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	lins := []*spec.Linear{lin}
 	for range nw - 1 {
 		if cfg.Half {
-			lins = append(lins, spec.NewLinearHalf(slices.Clone(lin.W16), slices.Clone(lin.B), l, d))
+			lins = append(lins, spec.NewLinearHalf(kernels.Clone(lin.W16), slices.Clone(lin.B), l, d))
 			continue
 		}
-		lins = append(lins, spec.NewLinear(slices.Clone(lin.W), slices.Clone(lin.B), l, d))
+		lins = append(lins, spec.NewLinear(kernels.Clone(lin.W), slices.Clone(lin.B), l, d))
 	}
 	scs := []*Screener{s}
 	for range ns - 1 {

@@ -38,8 +38,8 @@ func TestSplitSample(t *testing.T) {
 			if !slices.Equal(sub.Bag(i), s.Bag(int(src))) || sub.Kinds[i] != s.Kinds[src] {
 				t.Fatalf("Sample(%d) sample %d: bag %v kind %v, source %d has %v %v", n, i, sub.Bag(i), sub.Kinds[i], src, s.Bag(int(src)), s.Kinds[src])
 			}
-			if !slices.Equal(h[i*d:(i+1)*d], all[int(src)*d:(int(src)+1)*d]) {
-				t.Fatalf("Sample(%d) sample %d: hidden vector differs from the source's", n, i)
+			if err := sameHidden(m, sub.Bag(i), h[i*d:(i+1)*d], all[int(src)*d:(int(src)+1)*d]); err != nil {
+				t.Fatalf("Sample(%d) sample %d: hidden vector against the source's: %v", n, i, err)
 			}
 		}
 		if again := s.Sample(n, 9); !slices.Equal(again.Labels, sub.Labels) {

@@ -30,10 +30,13 @@ func newBenchGemv(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "gemv",
 		Short: "Dense, row-gather, INT8 and INT4 GEMV vs copy bandwidth, weights cold",
 		Long: `gemv measures in one process: a STREAM-style copy bandwidth probe (buffers four
-times the last-level cache; bytes read plus written), dense float32 GEMV,
-row-gather GEMV keeping a random fraction of rows, INT8 and INT4 GEMV (each
-including run-time quantization of x). Weights are cold: each kernel rotates
-through enough copies to span twice the last-level cache. Times are medians.
+times the last-level cache; bytes read plus written), a streaming-read probe
+(the same buffer size, read once), dense float32 GEMV, row-gather GEMV keeping
+a random fraction of rows, INT8 and INT4 GEMV (each including run-time
+quantization of x), and dense and row-gather float16 GEMV. Weights are cold:
+each kernel rotates through enough copies to span twice the last-level cache.
+Times are medians; ratios are medians of per-round ratios. Weights of 32 MiB or more sit on
+transparent huge pages (ELASTIC_HUGEPAGES=0 turns that off).
 
 The default shape is one LSTM-1500 layer's stacked gates over [x; h]; the
 thesis's WikiText-2 classifier is --rows 33278 --cols 1500.`,
@@ -76,10 +79,13 @@ func printGemv(w io.Writer, r *bench.GemvResult) error {
 	}
 	n := float64(r.Rows) * float64(r.Cols)
 	row("copy (r+w)", r.CopyTiming, r.CopyGBps*r.CopyTiming.Median*1e6, "")
-	row("dense f32", r.Dense, 4*n, fmt.Sprintf("%.0f%% of copy", 100*r.DenseOfBW))
+	row("read", r.ReadTiming, r.ReadGBps*r.ReadTiming.Median*1e6, "")
+	row("dense f32", r.Dense, 4*n, fmt.Sprintf("%.0f%% of copy, %.0f%% of read", 100*r.DenseOfBW, 100*r.DenseOfRd))
 	row(fmt.Sprintf("gather %.0f%%", 100*r.Keep), r.Gather, 4*n*r.Keep, fmt.Sprintf("%.3f× time", r.GatherRel))
 	row("int8", r.Int8, n, fmt.Sprintf("%.2f× faster", r.Int8Speed))
 	row("int4", r.Int4, n/2, fmt.Sprintf("%.2f× faster", r.Int4Speed))
+	row("float16", r.Half, 2*n, fmt.Sprintf("%.0f%% of dense GB/s", 100*r.HalfOfF32))
+	row(fmt.Sprintf("f16 gather %.0f%%", 100*r.Keep), r.HalfGather, 2*n*r.Keep, fmt.Sprintf("%.0f%% of gather GB/s", 100*r.HalfGthRel))
 	return tw.Flush()
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elasticml/elastic/bench"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/dmi"
 	"github.com/elasticml/elastic/kernels"
@@ -381,6 +382,7 @@ meaningful, the approximation quality is not.`,
 	intFlag(f, &bits, "bits", 8, bitWidths(), "little-module weight width")
 	threadsFlag(f, &cfg.Threads)
 	intFlag(f, &cfg.Reps, "reps", 200, atLeast(1), "timed steps per configuration (median reported)")
+	intFlag(f, &cfg.Load, "load", 0, closed(0, bench.MaxLoad), "busy-loop processes competing for the CPUs while timing, as on a loaded machine")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of weights, inputs and projections")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
@@ -389,6 +391,9 @@ meaningful, the approximation quality is not.`,
 func printBenchDMI(w io.Writer, r *dmi.BenchResult) error {
 	fmt.Fprintf(w, "%s %d (input %d), batch 1, %d threads, kernels %s, %d reps, %d copies over LLC %d MiB; weights %s\n",
 		r.Cell, r.Hidden, r.Input, r.Threads, r.Impl, r.Reps, r.Copies, r.LLCBytes>>20, r.Weights)
+	if r.Load > 0 {
+		fmt.Fprintf(w, "under load: %d busy-loop processes competing for the CPUs\n", r.Load)
+	}
 	fmt.Fprintf(w, "little module INT%d, k_x=%d k_h=%d: %.2f MiB = %.1f%% of the big module's %.2f MiB (+%.2f MiB projection indices)\n",
 		r.Bits, r.KX, r.KH, float64(r.LittleByte)/(1<<20), 100*r.LittleFrac, float64(r.BigBytes)/(1<<20), float64(r.ProjBytes)/(1<<20))
 	fmt.Fprintf(w, "copy %.1f GB/s; dense step %.3f ms = %.1f GB/s (%.0f%% of copy)\n\n", r.CopyGBps, r.DenseMs, r.DenseGBps, 100*r.DenseOfBW)

@@ -69,7 +69,12 @@ func (d domain) contains(v float64) bool {
 }
 
 func (d domain) String() string {
-	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	num := func(v float64) string {
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return strconv.FormatFloat(v, 'f', -1, 64) // 1048576, not 1.048576e+06
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
 	if len(d.values) > 0 {
 		s := make([]string, len(d.values))
 		for i, v := range d.values {
@@ -147,23 +152,23 @@ func (d domain) parse(s string, integer bool) (float64, error) {
 	return v, nil
 }
 
-// intValue is an int flag restricted to a domain.
-type intValue struct {
-	p    *int
+// intValue is an int or int64 flag restricted to a domain.
+type intValue[T int | int64] struct {
+	p    *T
 	d    domain
 	name string
 }
 
-func (v intValue) Set(s string) error {
+func (v intValue[T]) Set(s string) error {
 	x, err := v.d.parse(s, true)
 	if err != nil {
 		return &flagError{v.name, s, err}
 	}
-	*v.p = int(x)
+	*v.p = T(x)
 	return nil
 }
-func (v intValue) String() string { return strconv.Itoa(*v.p) }
-func (v intValue) Type() string   { return "int" }
+func (v intValue[T]) String() string { return strconv.FormatInt(int64(*v.p), 10) }
+func (v intValue[T]) Type() string   { return "int" }
 
 // floatValue is a float64 flag restricted to a domain.
 type floatValue struct {
@@ -234,9 +239,9 @@ func (v *sliceValue[T]) Type() string {
 // intFlag, floatFlag, intsFlag and floatsFlag define flags whose values
 // given on the command line must lie in d; def is kept when the flag is
 // not given and need not lie in d (a sentinel such as 0 for "automatic").
-func intFlag(fs *pflag.FlagSet, p *int, name string, def int, d domain, usage string) {
+func intFlag[T int | int64](fs *pflag.FlagSet, p *T, name string, def T, d domain, usage string) {
 	*p = def
-	fs.Var(intValue{p, d, name}, name, usage+" ("+d.String()+")")
+	fs.Var(intValue[T]{p, d, name}, name, usage+" ("+d.String()+")")
 }
 
 func floatFlag(fs *pflag.FlagSet, p *float64, name string, def float64, d domain, usage string) {

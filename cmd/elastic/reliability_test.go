@@ -96,7 +96,7 @@ func TestEveryNumericFlagHasADomain(t *testing.T) {
 	walk = func(c *cobra.Command) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
 			switch f.Value.(type) {
-			case intValue, floatValue, *sliceValue[int], *sliceValue[float64]:
+			case intValue[int], intValue[int64], floatValue, *sliceValue[int], *sliceValue[float64]:
 				return
 			}
 			if slices.Contains([]string{"int", "int64", "float", "float64", "float32", "ints", "floats", "intSlice", "float64Slice"}, f.Value.Type()) {

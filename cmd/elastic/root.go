@@ -33,6 +33,7 @@ picks them, and exact kernels compute only those.`,
 	root.AddCommand(newDemo(stdout, stderr))
 	root.AddCommand(newScreen(stdout, stderr))
 	root.AddCommand(newWN(stdout, stderr))
+	root.AddCommand(newSim(stdout, stderr))
 	return root
 }
 

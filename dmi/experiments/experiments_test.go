@@ -342,9 +342,15 @@ func TestPrecisionMSEGrowsAsBitsShrink(t *testing.T) {
 	if !slices.Equal(names, []string{"Base", "FP32", "INT8", "INT4", "INT2"}) {
 		t.Fatalf("columns %v", names)
 	}
+	// Each narrower width must cost clearly more, not merely not less (≥
+	// passes on a tie, as when a width quantizes no coarser than the one
+	// before). The MSEs move between kernels by up to 2.3% (INT8, pure Go
+	// against assembly, measured), while each step coarsens the
+	// weights' quantization step 18× (INT4) or 7× (INT2) and measures 20×
+	// or more in MSE; so demand a factor of 2.
 	for i := 2; i < len(cols); i++ {
-		if !(cols[i].MSE >= cols[i-1].MSE) {
-			t.Errorf("MSE %s = %v below %s = %v", cols[i].Name, cols[i].MSE, cols[i-1].Name, cols[i-1].MSE)
+		if !(cols[i].MSE > 2*cols[i-1].MSE) {
+			t.Errorf("MSE %s = %v not above twice %s's %v", cols[i].Name, cols[i].MSE, cols[i-1].Name, cols[i-1].MSE)
 		}
 		if !(cols[i].MiB < cols[i-1].MiB) {
 			t.Errorf("size %s = %v not below %s = %v", cols[i].Name, cols[i].MiB, cols[i-1].Name, cols[i-1].MiB)

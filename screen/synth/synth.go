@@ -106,9 +106,9 @@ func New(cfg Config) (*Model, error) {
 	l, d, r := cfg.Classes, cfg.Dim, cfg.Rank
 	m := &Model{Cfg: cfg, B: make([]float32, l), Norm: make([]float32, l)}
 	if cfg.Half {
-		m.W16 = make([]uint16, l*d)
+		m.W16 = kernels.Make[uint16](l * d)
 	} else {
-		m.W = make([]float32, l*d)
+		m.W = kernels.Make[float32](l * d)
 	}
 
 	// Latent basis V = diag(√λ)·Q with Q's rows orthonormal (Gram–Schmidt
