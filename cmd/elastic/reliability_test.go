@@ -82,6 +82,9 @@ func TestIssue11FlagProbes(t *testing.T) {
 			{[]string{"bench", "screen", "--batch", "100000"}, "--classes 267744 × --dim 512 at --batch 100000 needs about"},
 			{[]string{"bench", "screen", "--delta", "1e-300"}, "δ = 1e-300 needs"},
 			{[]string{"demo", "--tokens", "100000000"}, "100000000 tokens asked"},
+			// Devices and pipes that never end, as trace files.
+			{[]string{"sim", "enmc", "--trace", "/dev/zero"}, "enmc: /dev/zero: not a regular file"},
+			{[]string{"sim", "dram", "--trace", "/dev/zero"}, "dram: /dev/zero: not a regular file"},
 			{[]string{"screen", "eval", "--lm", "--delta", "1e-19"}, "--delta 1e-19: conformal calibration on half of --tokens 2000 needs at least more than 2^63"},
 			{[]string{"screen", "eval", "--lm", "--delta", "0.0001"}, "needs at least 9999 inputs"},
 		})
