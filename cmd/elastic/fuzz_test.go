@@ -30,21 +30,20 @@ import (
 // tensor bytes reach the loaders past the checksum too.
 const fuzzMemory = 512 << 20
 
-// fuzzSetup caps memory for the fuzz process and returns a function that
-// writes one input to a file in dir.
-func fuzzSetup(f *testing.F) func(t *testing.T, data []byte) (string, bool) {
+// fuzzFiles runs run on each fuzz input written to a file, under the
+// memory cap, skipping inputs over fuzzseed.MaxBytes.
+func fuzzFiles(f *testing.F, run func(t *testing.T, path string)) {
 	debug.SetMemoryLimit(fuzzMemory)
-	dir := f.TempDir()
-	return func(t *testing.T, data []byte) (string, bool) {
+	p := filepath.Join(f.TempDir(), "in.safetensors")
+	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > fuzzseed.MaxBytes {
-			return "", false
+			return
 		}
-		p := filepath.Join(dir, "in.safetensors")
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return p, true
-	}
+		run(t, p)
+	})
 }
 
 func fuzzModel(f *testing.F) (*lm.Model, []int32) {
@@ -63,7 +62,6 @@ func fuzzModel(f *testing.F) (*lm.Model, []int32) {
 // FuzzDMIEval is `dmi eval` from its --little file on: dmi.LoadFor against
 // the model, dmi.NewLM, then the dense and a top-K dual-module loss.
 func FuzzDMIEval(f *testing.F) {
-	write := fuzzSetup(f)
 	m, stream := fuzzModel(f)
 	for _, bits := range []quant.Bits{quant.Int8, quant.Int4, quant.Int2, dmi.FP32} {
 		s, err := dmi.Fit(m, stream, dmi.Options{K: 4, Bits: bits, Seed: 1})
@@ -76,11 +74,7 @@ func FuzzDMIEval(f *testing.F) {
 		}
 		fuzzseed.AddFile(f, p)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		path, ok := write(t, data)
-		if !ok {
-			return
-		}
+	fuzzFiles(f, func(t *testing.T, path string) {
 		set, err := dmi.LoadFor(path, m)
 		if err != nil {
 			return
@@ -120,18 +114,13 @@ func screenFixture(f *testing.F) (*spec.Linear, *screen.Screener, []float32, []i
 // screen.LoadFor against the classifier, NewClassifier, then top-m and
 // certified evaluation of a few labelled vectors.
 func FuzzScreenEval(f *testing.F) {
-	write := fuzzSetup(f)
 	lin, s, hs, labels := screenFixture(f)
 	p := filepath.Join(f.TempDir(), "s.safetensors")
 	if err := s.Save(p); err != nil {
 		f.Fatal(err)
 	}
 	fuzzseed.AddFile(f, p)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		path, ok := write(t, data)
-		if !ok {
-			return
-		}
+	fuzzFiles(f, func(t *testing.T, path string) {
 		sc, err := screen.LoadFor(path, lin)
 		if err != nil {
 			return
@@ -152,7 +141,6 @@ func FuzzScreenEval(f *testing.F) {
 // FuzzScreenHidden is the --hidden file of `screen eval` and `screen
 // compare --workload file`: readHidden, then evaluation of what it read.
 func FuzzScreenHidden(f *testing.F) {
-	write := fuzzSetup(f)
 	lin, s, hs, labels := screenFixture(f)
 	c, err := screen.NewClassifier(lin, s, nil)
 	if err != nil {
@@ -170,11 +158,7 @@ func FuzzScreenHidden(f *testing.F) {
 		f.Fatal(err)
 	}
 	fuzzseed.AddFile(f, p)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		path, ok := write(t, data)
-		if !ok {
-			return
-		}
+	fuzzFiles(f, func(t *testing.T, path string) {
 		h, y, err := readHidden(path, lin.N, lin.D, 100)
 		if err != nil || len(h) == 0 {
 			return
@@ -187,7 +171,6 @@ func FuzzScreenHidden(f *testing.F) {
 // eval` and `screen compare --workload file`: classifierFlags.open, then
 // the full classifier on one vector.
 func FuzzScreenClassifier(f *testing.F) {
-	write := fuzzSetup(f)
 	lin, _, _, _ := screenFixture(f)
 	p := filepath.Join(f.TempDir(), "c.safetensors")
 	if err := safetensors.WriteFile(p, []safetensors.Tensor{
@@ -197,11 +180,7 @@ func FuzzScreenClassifier(f *testing.F) {
 		f.Fatal(err)
 	}
 	fuzzseed.AddFile(f, p)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		path, ok := write(t, data)
-		if !ok {
-			return
-		}
+	fuzzFiles(f, func(t *testing.T, path string) {
 		cf := classifierFlags{path: path, weight: "decoder.weight", bias: "decoder.bias"}
 		src, err := cf.open()
 		if err != nil {
@@ -217,7 +196,6 @@ func FuzzScreenClassifier(f *testing.F) {
 // commands) from its --model file on: lm.Load, the vocabulary check, then
 // Evaluate on a short stream.
 func FuzzLMEval(f *testing.F) {
-	write := fuzzSetup(f)
 	m, stream := fuzzModel(f)
 	for _, tied := range []bool{false, true} {
 		mm, err := lm.New(lm.Config{Cell: nn.GRUCell, Vocab: 20, Emb: 8, Hidden: 8, Layers: 1, Tied: tied}, 2)
@@ -235,11 +213,7 @@ func FuzzLMEval(f *testing.F) {
 		f.Fatal(err)
 	}
 	fuzzseed.AddFile(f, p)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		path, ok := write(t, data)
-		if !ok {
-			return
-		}
+	fuzzFiles(f, func(t *testing.T, path string) {
 		got, _, err := lm.Load(path)
 		if err != nil || got.Config().Vocab != 20 {
 			return
