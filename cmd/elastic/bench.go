@@ -43,10 +43,10 @@ thesis's WikiText-2 classifier is --rows 33278 --cols 1500.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Progress = progressWriter(stderr)
-			if llcMiB < 0 {
-				return fmt.Errorf("--llc-mib must be ≥ 0 (got %d)", llcMiB)
-			}
 			cfg.LLC = llcMiB << 20
+			if err := gemvBudget(cfg); err != nil {
+				return err
+			}
 			res, err := bench.RunGemv(cfg)
 			if err != nil {
 				return err
@@ -58,13 +58,13 @@ thesis's WikiText-2 classifier is --rows 33278 --cols 1500.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&cfg.Rows, "rows", 6000, "matrix rows (outputs)")
-	f.IntVar(&cfg.Cols, "cols", 3000, "matrix columns (inputs)")
-	f.Float64Var(&cfg.Keep, "keep", 0.5, "fraction of rows the row-gather kernel computes, in (0, 1]")
-	f.IntVar(&cfg.Reps, "reps", 25, "timed repetitions per kernel (median reported)")
-	f.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(f, &cfg.Rows, "rows", 6000, atLeast(1), "matrix rows (outputs)")
+	intFlag(f, &cfg.Cols, "cols", 3000, width(), "matrix columns (inputs)")
+	floatFlag(f, &cfg.Keep, "keep", 0.5, unitRight(), "fraction of rows the row-gather kernel computes")
+	intFlag(f, &cfg.Reps, "reps", 25, atLeast(1), "timed repetitions per kernel (median reported)")
+	threadsFlag(f, &cfg.Threads)
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for weights, inputs and the kept rows")
-	f.IntVar(&llcMiB, "llc-mib", 0, "last-level cache size in MiB that sizes the cold-weight rotation (0: read from sysfs)")
+	intFlag(f, &llcMiB, "llc-mib", 0, llcDomain(), "last-level cache size in MiB that sizes the cold-weight rotation (default: read from sysfs)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
@@ -103,6 +103,9 @@ FP32 and INT8 against the mean squared norm of the targets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Progress = progressWriter(stderr)
+			if err := fitBudget(cfg); err != nil {
+				return err
+			}
 			res, err := bench.RunFit(cfg)
 			if err != nil {
 				return err
@@ -118,11 +121,11 @@ FP32 and INT8 against the mean squared norm of the targets.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&cfg.N, "n", 6000, "outputs of the exact map")
-	f.IntVar(&cfg.D, "d", 3000, "inputs of the exact map")
-	f.IntVar(&cfg.K, "k", 512, "projected dimension")
-	f.IntVar(&cfg.Samples, "samples", 20000, "calibration samples streamed")
-	f.IntVar(&cfg.Chunk, "chunk", 1000, "samples per streamed chunk")
+	intFlag(f, &cfg.N, "n", 6000, atLeast(1), "outputs of the exact map")
+	intFlag(f, &cfg.D, "d", 3000, width(), "inputs of the exact map")
+	intFlag(f, &cfg.K, "k", 512, atLeast(1), "projected dimension, at most --d")
+	intFlag(f, &cfg.Samples, "samples", 20000, atLeast(1), "calibration samples streamed, more than --k")
+	intFlag(f, &cfg.Chunk, "chunk", 1000, atLeast(1), "samples per streamed chunk")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for the map, projection and inputs")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/elasticml/elastic/budget"
+	"github.com/elasticml/elastic/screen/synth"
 	"github.com/elasticml/elastic/sim/dram"
 	"github.com/elasticml/elastic/sim/enmc"
 )
@@ -34,16 +36,21 @@ elastic sim enmc --trace reads, to --out. The data are synthetic; the
 screening is the real pipeline.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
+			// The classifier, and the calibration and test vectors.
+			need := budget.Add(budget.Mul(4, o.Classes, o.Dim+1), budget.Mul(4, o.Calib+o.Batch, o.Dim))
+			if err := budget.Check(fmt.Sprintf("--classes %d × --dim %d with --calib %d", o.Classes, o.Dim, o.Calib), need); err != nil {
+				return err
+			}
 			return enmc.RecordSynthFile(out, o)
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.Classes, "classes", 65536, "classes of the synthetic classifier")
-	f.IntVar(&o.Dim, "dim", 512, "feature dimension")
-	f.IntVar(&o.K, "k", 0, "screener dimension (0: dim/4)")
-	f.IntVar(&o.M, "m", 64, "candidates per input (top-m)")
-	f.IntVar(&o.Batch, "batch", 1, "inputs in the batch (1 … 64)")
-	f.IntVar(&o.Calib, "calib", 4096, "calibration vectors for the fit")
+	intFlag(f, &o.Classes, "classes", 65536, atLeast(2), "classes of the synthetic classifier")
+	intFlag(f, &o.Dim, "dim", 512, closed(1, synth.MaxDim), "feature dimension")
+	intFlag(f, &o.K, "k", 0, atLeast(1), "screener dimension (default: dim/4)")
+	intFlag(f, &o.M, "m", 64, atLeast(1), "candidates per input (top-m)")
+	intFlag(f, &o.Batch, "batch", 1, closed(1, 64), "inputs in the batch")
+	intFlag(f, &o.Calib, "calib", 4096, atLeast(1), "calibration vectors for the fit")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the classifier, the projection and the samples")
 	f.StringVar(&out, "out", "", "trace file to write (required)")
 	return cmd
@@ -106,13 +113,13 @@ unless cpu_cache_resident says the classifier fits its L3.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Trace, "trace", "", "candidate trace to replay (overrides --classes, --dim, --k, --batch, --m)")
-	f.IntVar(&opts.Classes, "classes", 1_000_000, "classes l of the synthetic task")
-	f.IntVar(&opts.Dim, "dim", 512, "feature dimension d")
-	f.IntVar(&opts.K, "k", 0, "screener dimension (0: dim/4)")
-	f.IntVar(&opts.Batch, "batch", 1, "batch size (at most buffer/4, the PSUM buffer's partial sums: 64 at 256 B)")
-	f.IntVar(&opts.M, "m", 100, "synthetic candidates per batch item")
+	intFlag(f, &opts.Classes, "classes", 1_000_000, closed(2, 1<<31-1), "classes l of the synthetic task")
+	intFlag(f, &opts.Dim, "dim", 512, closed(1, 1<<20), "feature dimension d")
+	intFlag(f, &opts.K, "k", 0, atLeast(1), "screener dimension (default: dim/4)")
+	intFlag(f, &opts.Batch, "batch", 1, atLeast(1), "batch size (at most buffer/4, the PSUM buffer's partial sums: 64 at 256 B)")
+	intFlag(f, &opts.M, "m", 100, atLeast(1), "synthetic candidates per batch item")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
-	f.IntVar(&opts.BufferBytes, "buffer", 256, "bytes of each ENMC buffer (Table 6.3: 256)")
+	intFlag(f, &opts.BufferBytes, "buffer", 256, atLeast(1), "bytes of each ENMC buffer (Table 6.3: 256)")
 	f.BoolVar(&opts.StreamLoads, "stream-loads", false, "send screener-weight loads after the first without an address (the DIMM continues the stream; our extension)")
 	f.StringVar(&opts.Partition, "partition", "interleaved", "classes to ranks: interleaved (class j on rank j mod 64) or contiguous ranges")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
@@ -167,8 +174,8 @@ first, each of ch ra bg ba ro co once.`,
 	f.StringVar(&opts.Trace, "trace", "", "trace file to replay (implies --pattern trace)")
 	f.StringVar(&opts.Mapping, "mapping", "bg-interleaved", "address mapping: bg-interleaved, bg-high or fields like ro-ra-ba-co-ch-bg")
 	f.StringVar(&opts.Preset, "preset", "DDR4-2400R", "timing preset: "+strings.Join(dram.Presets(), ", "))
-	f.Int64Var(&opts.Requests, "requests", 1<<16, "64-byte requests per channel (stream, random)")
-	f.Float64Var(&opts.WriteFraction, "writes", 0, "fraction of generated requests that are writes")
+	intFlag(f, &opts.Requests, "requests", 1<<16, atLeast(1), "64-byte requests per channel (stream, random)")
+	floatFlag(f, &opts.WriteFraction, "writes", 0, closed(0, 1), "fraction of generated requests that are writes")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of random addresses and writes")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd

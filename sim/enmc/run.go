@@ -2,11 +2,16 @@ package enmc
 
 import (
 	"fmt"
-	"os"
+	"io"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/sim/core"
 	"github.com/elasticml/elastic/sim/dram"
 )
+
+// MaxTraceBytes caps the trace file Run reads; a trace of a real run is
+// megabytes.
+const MaxTraceBytes = 1 << 30
 
 // Report is a simulated ENMC run of one task.
 type Report struct {
@@ -254,12 +259,13 @@ func Simulate(opts Options) (*Report, error) {
 	}
 	var task *Task
 	if opts.Trace != "" {
-		f, err := os.Open(opts.Trace)
+		// A regular file of bounded size: not a device or pipe that never ends.
+		f, _, err := budget.Open(opts.Trace, MaxTraceBytes)
 		if err != nil {
 			return nil, fmt.Errorf("enmc: %w", err)
 		}
 		defer f.Close()
-		if task, err = ReadTrace(f); err != nil {
+		if task, err = ReadTrace(io.LimitReader(f, MaxTraceBytes)); err != nil {
 			return nil, fmt.Errorf("%s: %w", opts.Trace, err)
 		}
 	} else {
