@@ -282,15 +282,20 @@ func TestAssembly(t *testing.T) {
 		z, exact := make([]float32, f.N), make([]float32, f.N)
 		f.Exact(exact, x)
 		idx := slices.Clone(f.Forward(z, x))
+		little := make([]float32, f.N)
+		f.run.predict(nil, little, x, nil)
 		m := make([]bool, f.N)
 		sel.Mask(m, idx)
 		for i := range z {
 			if m[i] && math.Abs(float64(z[i]-exact[i])) > 1e-5 {
 				t.Errorf("selected row %d: %v, exact %v", i, z[i], exact[i])
 			}
-			if !m[i] && z[i] != f.y[i] {
-				t.Errorf("unselected row %d: %v, little module %v", i, z[i], f.y[i])
+			if !m[i] && z[i] != little[i] {
+				t.Errorf("unselected row %d: %v, little module %v", i, z[i], little[i])
 			}
+		}
+		if n := testing.AllocsPerRun(10, func() { f.Forward(z, x) }); n != 0 {
+			t.Errorf("%v allocations per Forward", n)
 		}
 	})
 }
