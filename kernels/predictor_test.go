@@ -1,0 +1,121 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// predictedScores is the float64 value of every q̃_i·k̃_j with the
+// quantized values and scales, the quantity PredictTopK ranks.
+func predictedScores(q, k *Int8Rows) []float64 {
+	s := make([]float64, q.Rows*k.Rows)
+	for i := range q.Rows {
+		for j := range k.Rows {
+			var d int64
+			for c := range q.Cols {
+				d += int64(q.Q[i*q.Cols+c]) * int64(k.Q[j*k.Cols+c])
+			}
+			s[i*k.Rows+j] = float64(d) * float64(q.Scales[i]) * float64(k.Scales[j])
+		}
+	}
+	return s
+}
+
+func TestPredictTopK(t *testing.T) {
+	pool := NewPool(3)
+	defer pool.Close()
+	for _, c := range []struct{ n, l, cols, topk, block int }{
+		{1, 1, 8, 1, 1}, {7, 7, 5, 3, 1}, {63, 130, 16, 13, 1}, {20, 130, 16, 5, 4},
+		{33, 63, 19, 3, 8}, {5, 300, 64, 38, 8}, {9, 2000, 16, 100, 1}, {4, 50, 8, 0, 1},
+	} {
+		name := fmt.Sprintf("n%d_l%d_c%d_k%d_b%d", c.n, c.l, c.cols, c.topk, c.block)
+		r := rand.New(rand.NewPCG(uint64(c.l), uint64(c.cols)))
+		q := QuantizeRows(uniformFill(r, c.n*c.cols, 1), c.n, c.cols)
+		k := QuantizeRows(uniformFill(r, c.l*c.cols, 3), c.l, c.cols)
+		ref := predictedScores(q, k)
+		for _, pl := range []*Pool{nil, pool} {
+			var sp SparseRows
+			if pl == nil {
+				sp = PredictTopK(q, k, c.topk, c.block, nil)
+			} else {
+				sp = pl.PredictTopK(q, k, c.topk, c.block, nil)
+			}
+			if err := sp.Validate(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if sp.Rows != c.n || sp.Cols != c.l || sp.K != c.topk || sp.Block != c.block {
+				t.Fatalf("%s: pattern %+v", name, sp)
+			}
+			ng := (c.l + c.block - 1) / c.block
+			for i := range c.n {
+				// Group scores in float64; every kept group must score at
+				// least every dropped one, up to float32 rounding.
+				g := make([]float64, ng)
+				for b := range g {
+					g[b] = math.Inf(-1)
+					for j := b * c.block; j < min((b+1)*c.block, c.l); j++ {
+						g[b] = math.Max(g[b], ref[i*c.l+j])
+					}
+				}
+				kept := make([]bool, ng)
+				minKept := math.Inf(1)
+				for _, s := range sp.Idx[i*c.topk : (i+1)*c.topk] {
+					if int(s)%c.block != 0 {
+						t.Fatalf("%s: row %d: start %d not aligned to %d", name, i, s, c.block)
+					}
+					kept[int(s)/c.block] = true
+					minKept = math.Min(minKept, g[int(s)/c.block])
+				}
+				for b, v := range g {
+					if !kept[b] && v > minKept+1e-6*math.Abs(minKept)+1e-30 {
+						t.Fatalf("%s: row %d: dropped group %d scores %g above a kept one (%g)", name, i, b, v, minKept)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestInt8RowsAppend(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	x := uniformFill(r, 5*6, 2)
+	all := QuantizeRows(x, 5, 6)
+	inc := QuantizeRows(x[:12], 2, 6)
+	inc.Append(x[12:], 3)
+	if inc.Rows != 5 || fmt.Sprint(inc.Q) != fmt.Sprint(all.Q) || fmt.Sprint(inc.Scales) != fmt.Sprint(all.Scales) {
+		t.Errorf("appending rows gave %+v, quantizing at once %+v", inc, all)
+	}
+	for i := range 5 {
+		for c := range 6 {
+			if d := math.Abs(float64(all.Scales[i])*float64(all.Q[i*6+c]) - float64(x[i*6+c])); d > float64(all.Scales[i])/2*1.0001 {
+				t.Fatalf("row %d col %d: dequantized off by %g", i, c, d)
+			}
+		}
+	}
+}
+
+func TestPredictTopKBadShapes(t *testing.T) {
+	q := QuantizeRows(make([]float32, 8), 2, 4)
+	k := QuantizeRows(make([]float32, 12), 3, 4)
+	k5 := QuantizeRows(make([]float32, 15), 3, 5)
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"topk above groups", func() { PredictTopK(q, k, 3, 2, nil) }},
+		{"cols differ", func() { PredictTopK(q, k5, 1, 1, nil) }},
+		{"block zero", func() { PredictTopK(q, k, 1, 0, nil) }},
+		{"short idx", func() { PredictTopK(q, k, 2, 1, make([]int32, 3)) }},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", c.name)
+				}
+			}()
+			c.f()
+		}()
+	}
+}
