@@ -1,0 +1,231 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Decoding: one new query per sequence against its KV cache of l keys.
+// The work is a GEMV over the cache, memory-bound, so a single sequence is
+// split over the keys (as flash-decoding does): each task keeps a partial
+// softmax (its maximum, sum and unnormalised output) over a run of keys,
+// and the partials are merged by rescaling to the largest maximum.
+
+// DecodeAttention computes, for each of batch sequences b, out_b =
+// softmax(q_b·K_bᵀ/√dim)·V_b, where q holds batch×dim values, k
+// batch×l×dim, v batch×l×dv and out batch×dv, all row-major. It panics if
+// a dimension is negative or a slice has the wrong length.
+func DecodeAttention(out, q, k, v []float32, batch, l, dim, dv int) {
+	checkDecode("DecodeAttention", out, q, k, v, batch, l, dim, dv)
+	decode(nil, out, q, k, v, batch, l, dim, dv, nil, 0)
+}
+
+// DecodeAttention is the multithreaded form of DecodeAttention, split over
+// sequences and runs of keys.
+func (p *Pool) DecodeAttention(out, q, k, v []float32, batch, l, dim, dv int) {
+	checkDecode("Pool.DecodeAttention", out, q, k, v, batch, l, dim, dv)
+	decode(p, out, q, k, v, batch, l, dim, dv, nil, 0)
+}
+
+// SparseDecodeAttention is the DSA form of DecodeAttention. The predictor
+// reads only the low-precision projected keys: pk holds batch·l rows (the
+// caches' K̃, sequence by sequence) and pq batch rows (each new query's q̃),
+// and for each sequence the topk keys with the largest predicted scores
+// q̃_b·k̃_j are selected. The exact attention then reads only those rows of
+// k and v. sel receives the selected key indices, ascending, topk per
+// sequence (len >= batch·topk; nil allocates), and is returned. It panics
+// on the shape errors of DecodeAttention, if pq or pk has the wrong number
+// of rows or their columns differ, or unless 0 <= topk <= l.
+func SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq, pk *Int8Rows, topk int, sel []int32) []int32 {
+	sel = checkSparseDecode("SparseDecodeAttention", out, q, k, v, batch, l, dim, dv, pq, pk, topk, sel)
+	predictDecode(nil, pq, pk, batch, l, topk, sel)
+	decode(nil, out, q, k, v, batch, l, dim, dv, sel, topk)
+	return sel
+}
+
+// SparseDecodeAttention is the multithreaded form of SparseDecodeAttention.
+func (p *Pool) SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq, pk *Int8Rows, topk int, sel []int32) []int32 {
+	sel = checkSparseDecode("Pool.SparseDecodeAttention", out, q, k, v, batch, l, dim, dv, pq, pk, topk, sel)
+	predictDecode(p, pq, pk, batch, l, topk, sel)
+	decode(p, out, q, k, v, batch, l, dim, dv, sel, topk)
+	return sel
+}
+
+func checkDecode(op string, out, q, k, v []float32, batch, l, dim, dv int) {
+	if batch < 0 || l < 0 || dim < 0 || dv < 0 {
+		panic(fmt.Sprintf("kernels: %s: negative dimension batch=%d l=%d dim=%d dv=%d", op, batch, l, dim, dv))
+	}
+	if l > math.MaxInt32 {
+		panic(fmt.Sprintf("kernels: %s: l=%d does not fit int32 indices", op, l))
+	}
+	checkLen(op, "q", q, batch*dim)
+	checkLen(op, "k", k, batch*l*dim)
+	checkLen(op, "v", v, batch*l*dv)
+	checkLen(op, "out", out, batch*dv)
+}
+
+func checkSparseDecode(op string, out, q, k, v []float32, batch, l, dim, dv int, pq, pk *Int8Rows, topk int, sel []int32) []int32 {
+	checkDecode(op, out, q, k, v, batch, l, dim, dv)
+	pq.check(op, "pq")
+	pk.check(op, "pk")
+	if pq.Rows != batch || pk.Rows != batch*l || pq.Cols != pk.Cols {
+		panic(fmt.Sprintf("kernels: %s: predictor %d×%d queries and %d×%d keys, want %d and %d rows of one width",
+			op, pq.Rows, pq.Cols, pk.Rows, pk.Cols, batch, batch*l))
+	}
+	if topk < 0 || topk > l {
+		panic(fmt.Sprintf("kernels: %s: topk=%d outside [0, l=%d]", op, topk, l))
+	}
+	if sel == nil {
+		sel = make([]int32, batch*topk)
+	}
+	if len(sel) < batch*topk {
+		panic(fmt.Sprintf("kernels: %s: len(sel)=%d < batch·topk=%d", op, len(sel), batch*topk))
+	}
+	return sel[:batch*topk]
+}
+
+// decodeRun is the least number of keys a decode task takes: enough that a
+// task reads tens of KiB of cache.
+const decodeRun = 256
+
+// predictDecode fills sel with each sequence's top keys by predicted score.
+func predictDecode(p *Pool, pq, pk *Int8Rows, batch, l, topk int, sel []int32) {
+	c := pq.Cols
+	y := make([]float32, batch*l)
+	gemv := func(lo, hi int) {
+		// Tasks are runs of the batch·l predicted scores; a run may span
+		// two sequences.
+		for lo < hi {
+			b := lo / l
+			e := min(hi, (b+1)*l)
+			gemvInt8(y[lo:e], pk.Q[lo*c:e*c], pk.Scales[lo:e], c, pq.Q[b*c:(b+1)*c], pq.Scales[b], nil, nil)
+			lo = e
+		}
+	}
+	work := make([]int32, batch*l)
+	pick := func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			s, _ := TopK(work[b*l:(b+1)*l], y[b*l:(b+1)*l], topk, false)
+			copy(sel[b*topk:(b+1)*topk], s)
+		}
+	}
+	if p == nil {
+		gemv(0, batch*l)
+		pick(0, batch)
+		return
+	}
+	p.For(batch*l, max(decodeRun, intGrain(c)), gemv)
+	if batch == 1 {
+		s, _ := p.TopK(work, y, topk, false)
+		copy(sel, s)
+		return
+	}
+	p.For(batch, 1, pick)
+}
+
+// decode computes the batch outputs over every key (sel nil) or over the
+// topk keys per sequence listed in sel.
+func decode(p *Pool, out, q, k, v []float32, batch, l, dim, dv int, sel []int32, topk int) {
+	n := l // keys per sequence
+	if sel != nil {
+		n = topk
+	}
+	workers := 1
+	if p != nil {
+		workers = p.Workers()
+	}
+	// Runs per sequence: enough for every worker when the batch is small.
+	runs := max(1, min((n+decodeRun-1)/decodeRun, (2*workers+batch-1)/batch))
+	size := (n + runs - 1) / max(runs, 1)
+	stride := dv + 2
+	part := make([]float32, batch*runs*stride)
+	ys := make([][]float32, workers)
+	task := func(w, lo, hi int) {
+		if ys[w] == nil {
+			ys[w] = make([]float32, l)
+		}
+		for t := lo; t < hi; t++ {
+			b, r := t/runs, t%runs
+			j0, j1 := r*size, min((r+1)*size, n)
+			var keys []int32
+			if sel != nil {
+				keys = sel[b*topk+j0 : b*topk+j1]
+			}
+			decodePart(part[t*stride:(t+1)*stride], ys[w], q[b*dim:(b+1)*dim], k[b*l*dim:(b+1)*l*dim], v[b*l*dv:(b+1)*l*dv], dim, dv, keys, j0, j1)
+		}
+	}
+	if p == nil {
+		task(0, 0, batch*runs)
+	} else {
+		p.forWorker(batch*runs, 1, chunksPerWorker, task)
+	}
+	for b := range batch {
+		mergeParts(out[b*dv:(b+1)*dv], part[b*runs*stride:(b+1)*runs*stride], stride)
+	}
+}
+
+// decodePart computes one partial softmax into part = [m, sum, o...]: over
+// keys [j0, j1) when keys is nil, else over the listed keys. y is scratch
+// of l values.
+func decodePart(part, y, q, k, v []float32, dim, dv int, keys []int32, j0, j1 int) {
+	m, o := float32(math.Inf(-1)), part[2:]
+	clear(o)
+	part[0], part[1] = m, 0
+	if j0 >= j1 {
+		return
+	}
+	scale := float32(1 / math.Sqrt(float64(max(dim, 1))))
+	if dim == 0 {
+		clear(y)
+	} else if keys == nil {
+		gemvRowsF32(y[j0:j1], k[j0*dim:j1*dim], dim, q)
+	} else {
+		gemvGatherF32(y, k, dim, q, keys)
+	}
+	key := func(t int) int {
+		if keys == nil {
+			return j0 + t
+		}
+		return int(keys[t])
+	}
+	cnt := j1 - j0
+	for t := range cnt {
+		m = max(m, y[key(t)])
+	}
+	const log2e = float32(math.Log2E)
+	var sum float32
+	for t := range cnt {
+		j := key(t)
+		e := exp2Poly((y[j] - m) * scale * log2e)
+		sum += e
+		if e != 0 && dv > 0 {
+			axpyF32(e, v[j*dv:(j+1)*dv], o)
+		}
+	}
+	part[0], part[1] = m*scale, sum
+}
+
+// mergeParts combines partial softmaxes [m, sum, o...] of one sequence.
+func mergeParts(out, part []float32, stride int) {
+	mx := math.Inf(-1)
+	for r := 0; r < len(part); r += stride {
+		mx = math.Max(mx, float64(part[r]))
+	}
+	clear(out)
+	if math.IsInf(mx, -1) {
+		return
+	}
+	var sum float64
+	for r := 0; r < len(part); r += stride {
+		if part[r+1] == 0 {
+			continue
+		}
+		f := math.Exp(float64(part[r]) - mx)
+		sum += f * float64(part[r+1])
+		axpyF32(float32(f), part[r+2:r+stride], out)
+	}
+	inv := float32(1 / sum)
+	for i := range out {
+		out[i] *= inv
+	}
+}
