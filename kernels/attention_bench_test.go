@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -34,4 +35,126 @@ func BenchmarkAttention(b *testing.B) {
 			b.ReportMetric(g/peak, "of-peak")
 		})
 	}
+}
+
+// projectRows returns x (rows×dim) times a seeded random ±1/√c matrix of
+// dim×c: the predictor's low-dimensional view Q̃ or K̃ of synthetic data.
+func projectRows(x []float32, rows, dim, c int, seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 0x9e37))
+	p := make([]float32, dim*c)
+	for i := range p {
+		p[i] = float32(1 - 2*r.IntN(2))
+	}
+	y := make([]float32, rows*c)
+	Gemm(false, false, rows, c, dim, 1, x, dim, p, c, 0, y, c)
+	return y
+}
+
+// BenchmarkSparseAttention times, per shape and sparsity, the DSA parts on
+// the pool: the INT8 predictor with fused top-k (σ = 1/4, c = dim/4) and
+// the fused sparse attention on its pattern, for plain index lists and
+// 1×4 / 1×8 blocks. Compare with BenchmarkAttention's dense ns/op from the
+// same run.
+func BenchmarkSparseAttention(b *testing.B) {
+	pool := NewPool(0)
+	defer pool.Close()
+	for _, sh := range attnBenchShapes {
+		r := rand.New(rand.NewPCG(1, 1))
+		n := sh.heads * sh.l * sh.dim
+		q, k, v := uniformFill(r, n, 1), uniformFill(r, n, 1), uniformFill(r, n, 1)
+		c := sh.dim / 4
+		pq := make([]*Int8Rows, sh.heads)
+		pk := make([]*PackedInt8, sh.heads)
+		hd := sh.l * sh.dim
+		for h := range sh.heads {
+			pq[h] = QuantizeRows(projectRows(q[h*hd:(h+1)*hd], sh.l, sh.dim, c, 1), sh.l, c)
+			pk[h] = PackInt8(QuantizeRows(projectRows(k[h*hd:(h+1)*hd], sh.l, sh.dim, c, 1), sh.l, c))
+		}
+		out := make([]float32, n)
+		scale := float32(1 / math.Sqrt(float64(sh.dim)))
+		for _, sparsity := range []float64{0.90, 0.95} {
+			for _, block := range []int{1, 4, 8} {
+				groups := (sh.l + block - 1) / block
+				topk := max(1, int(math.Round((1-sparsity)*float64(groups))))
+				idx := make([]int32, sh.heads*sh.l*topk)
+				sps := make([]SparseRows, sh.heads)
+				for h := range sh.heads {
+					sps[h] = pool.PredictTopK(pq[h], pk[h], topk, block, idx[h*sh.l*topk:(h+1)*sh.l*topk])
+				}
+				name := fmt.Sprintf("h%d_l%d_d%d_s%.2f_b%d", sh.heads, sh.l, sh.dim, sparsity, block)
+				b.Run(name+"/predictor", func(b *testing.B) {
+					for range b.N {
+						for h := range sh.heads {
+							pool.PredictTopK(pq[h], pk[h], topk, block, idx[h*sh.l*topk:(h+1)*sh.l*topk])
+						}
+					}
+				})
+				b.Run(name+"/sparse", func(b *testing.B) {
+					for range b.N {
+						for h := range sh.heads {
+							o := h * hd
+							pool.SparseAttention(out[o:o+hd], q[o:o+hd], k[o:o+hd], v[o:o+hd], sh.dim, sh.dim, sps[h], scale)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkDecode times one decoding step of 8 heads (batch 8) against
+// caches of l keys, dense and DSA at 95% (predictor over σ = 1/4 projected
+// INT8 keys, then the selected keys), and reports the predictor's top-k
+// recall of the exact scores on this synthetic data.
+func BenchmarkDecode(b *testing.B) {
+	pool := NewPool(0)
+	defer pool.Close()
+	const batch, dim = 8, 64
+	const c = dim / 4
+	for _, l := range []int{8192, 32768} {
+		r := rand.New(rand.NewPCG(2, uint64(l)))
+		q, k, v := uniformFill(r, batch*dim, 1), uniformFill(r, batch*l*dim, 1), uniformFill(r, batch*l*dim, 1)
+		pq := QuantizeRows(projectRows(q, batch, dim, c, 3), batch, c)
+		kp := QuantizeRows(projectRows(k, batch*l, dim, c, 3), batch*l, c)
+		pk := make([]*PackedInt8, batch)
+		for bi := range pk {
+			pk[bi] = PackInt8(&Int8Rows{Rows: l, Cols: c, Q: kp.Q[bi*l*c : (bi+1)*l*c], Scales: kp.Scales[bi*l : (bi+1)*l]})
+		}
+		out := make([]float32, batch*dim)
+		topk := l / 20
+		sel := make([]int32, batch*topk)
+		b.Run(fmt.Sprintf("l%d/dense", l), func(b *testing.B) {
+			for range b.N {
+				pool.DecodeAttention(out, q, k, v, batch, l, dim, dim)
+			}
+		})
+		b.Run(fmt.Sprintf("l%d/dsa95", l), func(b *testing.B) {
+			for range b.N {
+				pool.SparseDecodeAttention(out, q, k, v, batch, l, dim, dim, pq, pk, topk, sel)
+			}
+			b.ReportMetric(decodeRecall(q, k, batch, l, dim, topk, sel), "recall")
+		})
+	}
+}
+
+// decodeRecall is the share of each sequence's exact top-k keys by score
+// that sel holds.
+func decodeRecall(q, k []float32, batch, l, dim, topk int, sel []int32) float64 {
+	y := make([]float32, l)
+	work := make([]int32, l)
+	hit := 0
+	for bi := range batch {
+		Gemv(y, k[bi*l*dim:(bi+1)*l*dim], dim, q[bi*dim:(bi+1)*dim], nil)
+		exact, _ := TopK(work, y, topk, false)
+		in := make(map[int32]bool, topk)
+		for _, j := range sel[bi*topk : (bi+1)*topk] {
+			in[j] = true
+		}
+		for _, j := range exact {
+			if in[j] {
+				hit++
+			}
+		}
+	}
+	return float64(hit) / float64(batch*topk)
 }

@@ -28,15 +28,15 @@ func (p *Pool) DecodeAttention(out, q, k, v []float32, batch, l, dim, dv int) {
 }
 
 // SparseDecodeAttention is the DSA form of DecodeAttention. The predictor
-// reads only the low-precision projected keys: pk holds batch·l rows (the
-// caches' K̃, sequence by sequence) and pq batch rows (each new query's q̃),
-// and for each sequence the topk keys with the largest predicted scores
-// q̃_b·k̃_j are selected. The exact attention then reads only those rows of
+// reads only the low-precision projected keys: pk[b] holds sequence b's l
+// predictor keys K̃ (a KV cache appends to it as it appends to k and v)
+// and row b of pq its new query's q̃, and for each sequence the topk keys
+// with the largest predicted scores q̃_b·k̃_j are selected. The exact attention then reads only those rows of
 // k and v. sel receives the selected key indices, ascending, topk per
 // sequence (len >= batch·topk; nil allocates), and is returned. It panics
 // on the shape errors of DecodeAttention, if pq or pk has the wrong number
 // of rows or their columns differ, or unless 0 <= topk <= l.
-func SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq, pk *Int8Rows, topk int, sel []int32) []int32 {
+func SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq *Int8Rows, pk []*PackedInt8, topk int, sel []int32) []int32 {
 	sel = checkSparseDecode("SparseDecodeAttention", out, q, k, v, batch, l, dim, dv, pq, pk, topk, sel)
 	predictDecode(nil, pq, pk, batch, l, topk, sel)
 	decode(nil, out, q, k, v, batch, l, dim, dv, sel, topk)
@@ -44,7 +44,7 @@ func SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq, pk
 }
 
 // SparseDecodeAttention is the multithreaded form of SparseDecodeAttention.
-func (p *Pool) SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq, pk *Int8Rows, topk int, sel []int32) []int32 {
+func (p *Pool) SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq *Int8Rows, pk []*PackedInt8, topk int, sel []int32) []int32 {
 	sel = checkSparseDecode("Pool.SparseDecodeAttention", out, q, k, v, batch, l, dim, dv, pq, pk, topk, sel)
 	predictDecode(p, pq, pk, batch, l, topk, sel)
 	decode(p, out, q, k, v, batch, l, dim, dv, sel, topk)
@@ -64,13 +64,17 @@ func checkDecode(op string, out, q, k, v []float32, batch, l, dim, dv int) {
 	checkLen(op, "out", out, batch*dv)
 }
 
-func checkSparseDecode(op string, out, q, k, v []float32, batch, l, dim, dv int, pq, pk *Int8Rows, topk int, sel []int32) []int32 {
+func checkSparseDecode(op string, out, q, k, v []float32, batch, l, dim, dv int, pq *Int8Rows, pk []*PackedInt8, topk int, sel []int32) []int32 {
 	checkDecode(op, out, q, k, v, batch, l, dim, dv)
 	pq.check(op, "pq")
-	pk.check(op, "pk")
-	if pq.Rows != batch || pk.Rows != batch*l || pq.Cols != pk.Cols {
-		panic(fmt.Sprintf("kernels: %s: predictor %d×%d queries and %d×%d keys, want %d and %d rows of one width",
-			op, pq.Rows, pq.Cols, pk.Rows, pk.Cols, batch, batch*l))
+	if pq.Rows != batch || len(pk) != batch {
+		panic(fmt.Sprintf("kernels: %s: %d predictor queries and %d key caches, want batch=%d", op, pq.Rows, len(pk), batch))
+	}
+	for b, m := range pk {
+		m.check(op, "pk")
+		if m.Rows != l || m.Cols != pq.Cols {
+			panic(fmt.Sprintf("kernels: %s: pk[%d] is %d×%d, want %d×%d", op, b, m.Rows, m.Cols, l, pq.Cols))
+		}
 	}
 	if topk < 0 || topk > l {
 		panic(fmt.Sprintf("kernels: %s: topk=%d outside [0, l=%d]", op, topk, l))
@@ -89,34 +93,50 @@ func checkSparseDecode(op string, out, q, k, v []float32, batch, l, dim, dv int,
 const decodeRun = 256
 
 // predictDecode fills sel with each sequence's top keys by predicted score.
-func predictDecode(p *Pool, pq, pk *Int8Rows, batch, l, topk int, sel []int32) {
-	c := pq.Cols
-	y := make([]float32, batch*l)
+func predictDecode(p *Pool, pq *Int8Rows, pk []*PackedInt8, batch, l, topk int, sel []int32) {
+	if batch == 0 {
+		return
+	}
+	pkern := predictKernel()
+	c, c4 := pq.Cols, pk[0].c4
+	groups := pk[0].groups
+	ld := groups * 16
+	y := make([]float32, batch*ld)
+	qs := make([]int8, batch*c4*4)
+	corr := make([]int32, batch)
+	for b := range batch {
+		for j, v := range pq.Q[b*c : (b+1)*c] {
+			qs[b*c4*4+j] = v
+			corr[b] -= 128 * int32(v)
+		}
+	}
+	// Tasks are runs of groups of 16 keys, numbered across the batch.
 	gemv := func(lo, hi int) {
-		// Tasks are runs of the batch·l predicted scores; a run may span
-		// two sequences.
 		for lo < hi {
-			b := lo / l
-			e := min(hi, (b+1)*l)
-			gemvInt8(y[lo:e], pk.Q[lo*c:e*c], pk.Scales[lo:e], c, pq.Q[b*c:(b+1)*c], pq.Scales[b], nil, nil)
+			b := lo / groups
+			e := min(hi, (b+1)*groups)
+			g0, g1 := lo-b*groups, e-b*groups
+			k := pk[b]
+			pkern.run1(k.data[g0*c4*64:g1*c4*64], k.scales[g0*16:g1*16], g1-g0, c4, qs[b*c4*4:(b+1)*c4*4],
+				corr[b], pq.Scales[b], y[b*ld+g0*16:b*ld+g1*16])
 			lo = e
 		}
 	}
 	work := make([]int32, batch*l)
 	pick := func(lo, hi int) {
 		for b := lo; b < hi; b++ {
-			s, _ := TopK(work[b*l:(b+1)*l], y[b*l:(b+1)*l], topk, false)
+			s, _ := TopK(work[b*l:(b+1)*l], y[b*ld:b*ld+l], topk, false)
 			copy(sel[b*topk:(b+1)*topk], s)
 		}
 	}
 	if p == nil {
-		gemv(0, batch*l)
+		gemv(0, batch*groups)
 		pick(0, batch)
 		return
 	}
-	p.For(batch*l, max(decodeRun, intGrain(c)), gemv)
+	p.For(batch*groups, max(1, decodeRun/16), gemv)
 	if batch == 1 {
-		s, _ := p.TopK(work, y, topk, false)
+		s, _ := p.TopK(work, y[:l], topk, false)
 		copy(sel, s)
 		return
 	}

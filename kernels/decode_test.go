@@ -62,7 +62,16 @@ func TestDecodeAttention(t *testing.T) {
 		for j := range c.batch * c.l {
 			copy(pkf[j*c.pc:(j+1)*c.pc], k[j*c.dim:j*c.dim+c.pc])
 		}
-		pq, pk := QuantizeRows(pqf, c.batch, c.pc), QuantizeRows(pkf, c.batch*c.l, c.pc)
+		pq := QuantizeRows(pqf, c.batch, c.pc)
+		pk := make([]*PackedInt8, c.batch)
+		for b := range pk {
+			// Grown a key at a time, as a cache is.
+			pk[b] = NewPackedInt8(c.pc)
+			for j := range c.l {
+				o := (b*c.l + j) * c.pc
+				pk[b].Append(pkf[o:o+c.pc], 1)
+			}
+		}
 		tol := attnTol(c.l, c.dim, amax)
 		for _, pl := range []*Pool{nil, pool} {
 			out, sout := make([]float32, c.batch*c.dv), make([]float32, c.batch*c.dv)
@@ -83,7 +92,7 @@ func TestDecodeAttention(t *testing.T) {
 				}
 				// The selection is the predictor's top k for this sequence.
 				pred := PredictTopK(&Int8Rows{Rows: 1, Cols: c.pc, Q: pq.Q[b*c.pc : (b+1)*c.pc], Scales: pq.Scales[b : b+1]},
-					&Int8Rows{Rows: c.l, Cols: c.pc, Q: pk.Q[b*c.l*c.pc : (b+1)*c.l*c.pc], Scales: pk.Scales[b*c.l : (b+1)*c.l]}, c.topk, 1, nil)
+					pk[b], c.topk, 1, nil)
 				if !slices.Equal(pred.Idx, keys) {
 					t.Fatalf("%s: batch %d selected %v, predictor %v", name, b, keys, pred.Idx)
 				}
@@ -103,7 +112,8 @@ func TestDecodeAttention(t *testing.T) {
 
 func TestDecodeAttentionBadShapes(t *testing.T) {
 	f := make([]float32, 64)
-	pq, pk := QuantizeRows(make([]float32, 4), 1, 4), QuantizeRows(make([]float32, 16), 4, 4)
+	pq := QuantizeRows(make([]float32, 4), 1, 4)
+	pk := []*PackedInt8{PackInt8(QuantizeRows(make([]float32, 16), 4, 4))}
 	for _, c := range []struct {
 		name string
 		f    func()

@@ -49,40 +49,224 @@ func (m *Int8Rows) check(op, name string) {
 	}
 }
 
+// PackedInt8 holds INT8 keys with per-row scales in the layout of the
+// predictor kernel: groups of 16 keys, each stored column quad by column
+// quad (16 keys × 4 bytes, 64 bytes a quad), bytes flipped to k+128 for
+// VPDPBUSD's unsigned operand, padding keys and columns zero. One
+// instruction then scores 16 keys on 4 columns, with no horizontal sums, so
+// a key with σ·d = 16 predictor columns costs a quarter of an instruction
+// per query. It is built from Int8Rows or grown a key at a time, as a KV
+// cache grows.
+type PackedInt8 struct {
+	Rows, Cols int
+	groups, c4 int
+	data       []uint8
+	scales     []float32 // padded to groups·16 with zeros
+}
+
+// NewPackedInt8 returns an empty PackedInt8 of cols columns. It panics if
+// cols is negative or above MaxIntCols.
+func NewPackedInt8(cols int) *PackedInt8 {
+	if cols < 0 || cols > MaxIntCols {
+		panic(fmt.Sprintf("kernels: NewPackedInt8: cols=%d outside [0, %d]", cols, MaxIntCols))
+	}
+	return &PackedInt8{Cols: cols, c4: max(1, (cols+3)/4)}
+}
+
+// PackInt8 packs m for the predictor.
+func PackInt8(m *Int8Rows) *PackedInt8 {
+	m.check("PackInt8", "m")
+	p := NewPackedInt8(m.Cols)
+	p.AppendQuantized(m.Q, m.Scales)
+	return p
+}
+
+// Append quantizes n rows of Cols values from x with QuantizeInt8 and
+// appends them. It panics if len(x) != n·Cols.
+func (p *PackedInt8) Append(x []float32, n int) {
+	if n < 0 || len(x) != n*p.Cols {
+		panic(fmt.Sprintf("kernels: PackedInt8.Append: len(x)=%d for %d rows of %d", len(x), n, p.Cols))
+	}
+	row := make([]int8, p.Cols)
+	for r := range n {
+		s := QuantizeInt8(row, x[r*p.Cols:(r+1)*p.Cols])
+		p.AppendQuantized(row, []float32{s})
+	}
+}
+
+// AppendQuantized appends len(scales) rows already quantized, row r being
+// scales[r]·q[r*Cols:(r+1)*Cols]. It panics if len(q) != len(scales)·Cols.
+func (p *PackedInt8) AppendQuantized(q []int8, scales []float32) {
+	if len(q) != len(scales)*p.Cols {
+		panic(fmt.Sprintf("kernels: PackedInt8.AppendQuantized: len(q)=%d for %d rows of %d", len(q), len(scales), p.Cols))
+	}
+	for r, sc := range scales {
+		j := p.Rows % 16
+		if j == 0 {
+			p.data = append(p.data, make([]uint8, p.c4*64)...)
+			for i := len(p.data) - p.c4*64; i < len(p.data); i++ {
+				p.data[i] = 0x80
+			}
+			p.scales = append(p.scales, make([]float32, 16)...)
+			p.groups++
+		}
+		g := p.data[(p.groups-1)*p.c4*64:]
+		for c, v := range q[r*p.Cols : (r+1)*p.Cols] {
+			g[(c/4)*64+j*4+c%4] = uint8(v) ^ 0x80
+		}
+		p.scales[(p.groups-1)*16+j] = sc
+		p.Rows++
+	}
+}
+
+func (p *PackedInt8) check(op, name string) {
+	if p == nil || p.c4 < 1 || p.groups != (p.Rows+15)/16 || len(p.data) != p.groups*p.c4*64 || len(p.scales) != p.groups*16 {
+		panic(fmt.Sprintf("kernels: %s: %s is not a well-formed PackedInt8 (use NewPackedInt8 or PackInt8)", op, name))
+	}
+}
+
+// predictImpl is one implementation of the predictor kernel: scores of
+// the 8 packed queries qb against groups groups of packed keys (data and
+// scales from a group boundary of a PackedInt8 with c4 quads) into y, row r
+// of the scores at y[r*ldy:], groups·16 values (padding keys score 0).
+type predictImpl struct {
+	name string
+	ok   bool
+	run  func(data []uint8, scales []float32, groups, c4 int, qb *predictQueries, y []float32, ldy int)
+	// run1 is run for one query, packed [c4][4], with its correction and
+	// scale.
+	run1 func(data []uint8, scales []float32, groups, c4 int, q []int8, corr int32, scale float32, y []float32)
+}
+
+// runGroups scores qb against groups [g0, g1) of k, into y from column
+// 16·g0 on.
+func (pk predictImpl) runGroups(k *PackedInt8, g0, g1 int, qb *predictQueries, y []float32, ldy int) {
+	if g0 >= g1 {
+		return
+	}
+	_ = y[7*ldy+g1*16-1]
+	pk.run(k.data[g0*k.c4*64:g1*k.c4*64], k.scales[g0*16:g1*16], g1-g0, k.c4, qb, y[g0*16:], ldy)
+}
+
+func predictKernel() predictImpl {
+	im := predictImpls()
+	for i := len(im) - 1; i > 0; i-- {
+		if im[i].ok {
+			return im[i]
+		}
+	}
+	return im[0]
+}
+
+// predictQueries is a block of 8 query rows packed [c4][8][4] (zero rows
+// and columns as padding), with each row's correction −128·Σq for the
+// flipped keys and its scale.
+type predictQueries struct {
+	q     []int8
+	corr  [8]int32
+	scale [8]float32
+}
+
+// load packs rows [i0, i0+n) of q, n <= 8.
+func (qb *predictQueries) load(q *Int8Rows, i0, n int) {
+	clear(qb.q)
+	qb.corr, qb.scale = [8]int32{}, [8]float32{}
+	for r := range n {
+		var sum int32
+		for c, v := range q.Q[(i0+r)*q.Cols : (i0+r+1)*q.Cols] {
+			qb.q[(c/4)*32+r*4+c%4] = v
+			sum += int32(v)
+		}
+		qb.corr[r], qb.scale[r] = -128*sum, q.Scales[i0+r]
+	}
+}
+
+// predictGeneric is the pure-Go twin of predictInt8VNNI.
+func predictGeneric(data []uint8, scales []float32, groups, c4 int, qb *predictQueries, y []float32, ldy int) {
+	for g := range groups {
+		for r := range 8 {
+			var acc [16]int32
+			for j := range acc {
+				acc[j] = qb.corr[r]
+			}
+			for t := range c4 {
+				kq := data[(g*c4+t)*64 : (g*c4+t+1)*64]
+				qq := qb.q[t*32+r*4 : t*32+r*4+4]
+				for j := range acc {
+					kj := kq[j*4 : j*4+4]
+					acc[j] += int32(kj[0])*int32(qq[0]) + int32(kj[1])*int32(qq[1]) + int32(kj[2])*int32(qq[2]) + int32(kj[3])*int32(qq[3])
+				}
+			}
+			out := y[r*ldy+g*16 : r*ldy+g*16+16]
+			for j, a := range acc {
+				out[j] = float32(float32(a) * (scales[g*16+j] * qb.scale[r]))
+			}
+		}
+	}
+}
+
+// predictGeneric1 is the pure-Go twin of predictInt8VNNI1.
+func predictGeneric1(data []uint8, scales []float32, groups, c4 int, q []int8, corr int32, scale float32, y []float32) {
+	for g := range groups {
+		var acc [16]int32
+		for j := range acc {
+			acc[j] = corr
+		}
+		for t := range c4 {
+			kq := data[(g*c4+t)*64 : (g*c4+t+1)*64]
+			qq := q[t*4 : t*4+4]
+			for j := range acc {
+				kj := kq[j*4 : j*4+4]
+				acc[j] += int32(kj[0])*int32(qq[0]) + int32(kj[1])*int32(qq[1]) + int32(kj[2])*int32(qq[2]) + int32(kj[3])*int32(qq[3])
+			}
+		}
+		out := y[g*16 : g*16+16]
+		for j, a := range acc {
+			out[j] = float32(float32(a) * (scales[g*16+j] * scale))
+		}
+	}
+}
+
 // PredictTopK is the DSA prediction path with its selection fused in: for
 // every query row i it computes the predicted scores s̃_ij = q̃_i·k̃_j
-// against all k.Rows keys with the INT8 GEMV (exact int32 sums, then the
-// two row scales), and keeps the topk largest, as a pattern for the sparse
-// kernels. With block > 1 the scores are taken in aligned groups of block
-// keys ([b·block, (b+1)·block), the last one possibly short), a group
-// scoring its largest member, and the topk best groups are kept: the 1×4
-// and 1×8 column vectors of thesis §7.5.1. One row of scores is formed at
-// a time, so the n×l matrix never exists. idx receives the pattern's
-// indices (len >= q.Rows·topk; nil allocates). It panics if the shapes
-// disagree, block < 1, or topk exceeds the number of groups.
-func PredictTopK(q, k *Int8Rows, topk, block int, idx []int32) SparseRows {
+// against all k.Rows keys (exact int32 sums, then the two row scales),
+// eight query rows at a time against the packed keys, and keeps the topk
+// largest as a pattern for the sparse kernels. With block > 1 the scores
+// are taken in aligned groups of block keys ([b·block, (b+1)·block), the
+// last one possibly short), a group scoring its largest member, and the
+// topk best groups are kept: the 1×4 and 1×8 column vectors of thesis
+// §7.5.1. Eight rows of scores exist at a time, never the n×l matrix. idx
+// receives the pattern's indices (len >= q.Rows·topk; nil allocates). It
+// panics if the shapes disagree, block < 1, or topk exceeds the number of
+// groups.
+func PredictTopK(q *Int8Rows, k *PackedInt8, topk, block int, idx []int32) SparseRows {
 	sp := checkPredict("PredictTopK", q, k, topk, block, idx)
-	sc := newPredictScratch(k.Rows, block)
-	predictRows(sc, q, k, sp, 0, q.Rows)
+	pk := predictKernel()
+	sc := newPredictScratch(k, block)
+	for i0 := 0; i0 < q.Rows; i0 += 8 {
+		predictBlock(pk, sc, q, k, sp, i0)
+	}
 	return sp
 }
 
-// PredictTopK is the multithreaded form of PredictTopK, split by query
-// rows.
-func (p *Pool) PredictTopK(q, k *Int8Rows, topk, block int, idx []int32) SparseRows {
+// PredictTopK is the multithreaded form of PredictTopK, split by blocks of
+// eight query rows.
+func (p *Pool) PredictTopK(q *Int8Rows, k *PackedInt8, topk, block int, idx []int32) SparseRows {
 	sp := checkPredict("Pool.PredictTopK", q, k, topk, block, idx)
+	pk := predictKernel()
 	scs := make([]*predictScratch, p.Workers())
-	grain := max(1, (1<<16)/max(1, k.Rows*max(1, k.Cols)/4))
-	p.forWorker(q.Rows, grain, chunksPerWorker, func(w, lo, hi int) {
+	p.forWorker((q.Rows+7)/8, 1, chunksPerWorker, func(w, lo, hi int) {
 		if scs[w] == nil {
-			scs[w] = newPredictScratch(k.Rows, block)
+			scs[w] = newPredictScratch(k, block)
 		}
-		predictRows(scs[w], q, k, sp, lo, hi)
+		for b := lo; b < hi; b++ {
+			predictBlock(pk, scs[w], q, k, sp, 8*b)
+		}
 	})
 	return sp
 }
 
-func checkPredict(op string, q, k *Int8Rows, topk, block int, idx []int32) SparseRows {
+func checkPredict(op string, q *Int8Rows, k *PackedInt8, topk, block int, idx []int32) SparseRows {
 	q.check(op, "q")
 	k.check(op, "k")
 	if q.Cols != k.Cols {
@@ -108,29 +292,34 @@ func checkPredict(op string, q, k *Int8Rows, topk, block int, idx []int32) Spars
 }
 
 type predictScratch struct {
-	y, g []float32
+	qb   predictQueries
+	y, g []float32 // 8 rows of scores; group maxima
 	work []int32
 }
 
-func newPredictScratch(l, block int) *predictScratch {
-	sc := &predictScratch{y: make([]float32, l), work: make([]int32, l)}
+func newPredictScratch(k *PackedInt8, block int) *predictScratch {
+	sc := &predictScratch{y: make([]float32, 8*k.groups*16), work: make([]int32, k.Rows)}
+	sc.qb.q = make([]int8, k.c4*32)
 	if block > 1 {
-		sc.g = make([]float32, (l+block-1)/block)
+		sc.g = make([]float32, (k.Rows+block-1)/block)
 	}
 	return sc
 }
 
-func predictRows(sc *predictScratch, q, k *Int8Rows, sp SparseRows, lo, hi int) {
-	c := q.Cols
-	for i := lo; i < hi; i++ {
-		gemvInt8(sc.y, k.Q, k.Scales, c, q.Q[i*c:(i+1)*c], q.Scales[i], nil, nil)
-		x := sc.y
+// predictBlock selects the pattern rows [i0, i0+8) ∩ [0, q.Rows).
+func predictBlock(pk predictImpl, sc *predictScratch, q *Int8Rows, k *PackedInt8, sp SparseRows, i0 int) {
+	n := min(8, q.Rows-i0)
+	sc.qb.load(q, i0, n)
+	ldy := k.groups * 16
+	pk.runGroups(k, 0, k.groups, &sc.qb, sc.y, ldy)
+	for r := range n {
+		x := sc.y[r*ldy : r*ldy+k.Rows]
 		if sp.Block > 1 {
-			blockMax(sc.g, sc.y, sp.Block)
+			blockMax(sc.g, x, sp.Block)
 			x = sc.g
 		}
 		sel, _ := TopK(sc.work, x, sp.K, false)
-		row := sp.Idx[i*sp.K : (i+1)*sp.K]
+		row := sp.Idx[(i0+r)*sp.K : (i0+r+1)*sp.K]
 		for t, b := range sel {
 			row[t] = b * int32(sp.Block)
 		}

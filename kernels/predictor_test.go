@@ -35,12 +35,13 @@ func TestPredictTopK(t *testing.T) {
 		q := QuantizeRows(uniformFill(r, c.n*c.cols, 1), c.n, c.cols)
 		k := QuantizeRows(uniformFill(r, c.l*c.cols, 3), c.l, c.cols)
 		ref := predictedScores(q, k)
+		pk := PackInt8(k)
 		for _, pl := range []*Pool{nil, pool} {
 			var sp SparseRows
 			if pl == nil {
-				sp = PredictTopK(q, k, c.topk, c.block, nil)
+				sp = PredictTopK(q, pk, c.topk, c.block, nil)
 			} else {
-				sp = pl.PredictTopK(q, k, c.topk, c.block, nil)
+				sp = pl.PredictTopK(q, pk, c.topk, c.block, nil)
 			}
 			if err := sp.Validate(); err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -87,6 +88,14 @@ func TestInt8RowsAppend(t *testing.T) {
 	if inc.Rows != 5 || fmt.Sprint(inc.Q) != fmt.Sprint(all.Q) || fmt.Sprint(inc.Scales) != fmt.Sprint(all.Scales) {
 		t.Errorf("appending rows gave %+v, quantizing at once %+v", inc, all)
 	}
+	packed := PackInt8(all)
+	grown := NewPackedInt8(6)
+	for i := range 5 {
+		grown.Append(x[i*6:(i+1)*6], 1)
+	}
+	if fmt.Sprint(packed) != fmt.Sprint(grown) || packed.Rows != 5 || packed.groups != 1 {
+		t.Errorf("PackedInt8 grown by rows %+v, packed at once %+v", grown, packed)
+	}
 	for i := range 5 {
 		for c := range 6 {
 			if d := math.Abs(float64(all.Scales[i])*float64(all.Q[i*6+c]) - float64(x[i*6+c])); d > float64(all.Scales[i])/2*1.0001 {
@@ -98,8 +107,8 @@ func TestInt8RowsAppend(t *testing.T) {
 
 func TestPredictTopKBadShapes(t *testing.T) {
 	q := QuantizeRows(make([]float32, 8), 2, 4)
-	k := QuantizeRows(make([]float32, 12), 3, 4)
-	k5 := QuantizeRows(make([]float32, 15), 3, 5)
+	k := PackInt8(QuantizeRows(make([]float32, 12), 3, 4))
+	k5 := PackInt8(QuantizeRows(make([]float32, 15), 3, 5))
 	for _, c := range []struct {
 		name string
 		f    func()
@@ -117,5 +126,52 @@ func TestPredictTopKBadShapes(t *testing.T) {
 			}()
 			c.f()
 		}()
+	}
+}
+
+// TestPredictKernels runs every predictor kernel, eight-query and
+// one-query, against the float64 scores, on sizes that leave partial
+// groups and quads.
+func TestPredictKernels(t *testing.T) {
+	for _, im := range predictImpls() {
+		t.Run(im.name, func(t *testing.T) {
+			if !im.ok {
+				t.Skipf("CPU lacks %s", im.name)
+			}
+			for _, c := range []struct{ n, l, cols int }{{8, 16, 4}, {5, 37, 7}, {8, 100, 16}, {3, 1, 1}, {8, 250, 64}, {2, 20, 0}} {
+				r := rand.New(rand.NewPCG(uint64(c.l), uint64(c.cols)))
+				q := QuantizeRows(uniformFill(r, c.n*c.cols, 1), c.n, c.cols)
+				km := QuantizeRows(uniformFill(r, c.l*c.cols, 2), c.l, c.cols)
+				k := PackInt8(km)
+				ref := predictedScores(q, km)
+				ldy := k.groups*16 + 3
+				y := make([]float32, 8*ldy)
+				var qb predictQueries
+				qb.q = make([]int8, k.c4*32)
+				qb.load(q, 0, c.n)
+				im.runGroups(k, 0, k.groups, &qb, y, ldy)
+				for i := range c.n {
+					// One-query kernel on the same row.
+					y1 := make([]float32, k.groups*16)
+					q1 := make([]int8, k.c4*4)
+					copy(q1, q.Q[i*c.cols:(i+1)*c.cols])
+					var corr int32
+					for _, v := range q1 {
+						corr -= 128 * int32(v)
+					}
+					im.run1(k.data, k.scales, k.groups, k.c4, q1, corr, q.Scales[i], y1)
+					for j := range c.l {
+						w := ref[i*c.l+j]
+						tol := 1e-6*math.Abs(w) + 1e-30
+						if d := math.Abs(float64(y[i*ldy+j]) - w); !(d <= tol) {
+							t.Fatalf("%v: y[%d][%d] = %g, want %g", c, i, j, y[i*ldy+j], w)
+						}
+						if d := math.Abs(float64(y1[j]) - w); !(d <= tol) {
+							t.Fatalf("%v one query: y[%d][%d] = %g, want %g", c, i, j, y1[j], w)
+						}
+					}
+				}
+			}
+		})
 	}
 }
