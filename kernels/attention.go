@@ -60,14 +60,17 @@ func attnGeneric() attnKernel {
 }
 
 // attnKernelF32 is the best implementation this CPU runs.
-func attnKernelF32() attnKernel {
-	im := attnImpls()
-	for i := len(im) - 1; i > 0; i-- {
-		if im[i].ok {
-			return im[i]
+func attnKernelF32() attnKernel { return bestImpl(attnImpls(), func(a attnKernel) bool { return a.ok }) }
+
+// bestImpl returns the last implementation in impls (ordered from the
+// pure-Go twin up) that ok accepts, or the first.
+func bestImpl[T any](impls []T, ok func(T) bool) T {
+	for i := len(impls) - 1; i > 0; i-- {
+		if ok(impls[i]) {
+			return impls[i]
 		}
 	}
-	return im[0]
+	return impls[0]
 }
 
 // attnKeyBlock is the number of keys per step of the online softmax,

@@ -154,11 +154,17 @@ func (p *Pool) SDDMM(s, q, k []float32, dim int, sp SparseRows, scale float32) {
 }
 
 func checkSDDMM(op string, s, q, k []float32, dim int, sp SparseRows) {
+	checkPatternOperands(op, sp, dim, "s", s, "q", q, "k", k)
+}
+
+// checkPatternOperands panics unless sp is well formed, d >= 0, onPattern
+// holds Rows×Width() values, perRow Rows×d and perCol Cols×d.
+func checkPatternOperands(op string, sp SparseRows, d int, nPattern string, onPattern []float32, nRow string, perRow []float32, nCol string, perCol []float32) {
 	sp.mustValidate(op)
-	checkDim(op, dim)
-	checkLen(op, "s", s, sp.Rows*sp.Width())
-	checkLen(op, "q", q, sp.Rows*dim)
-	checkLen(op, "k", k, sp.Cols*dim)
+	checkDim(op, d)
+	checkLen(op, nPattern, onPattern, sp.Rows*sp.Width())
+	checkLen(op, nRow, perRow, sp.Rows*d)
+	checkLen(op, nCol, perCol, sp.Cols*d)
 }
 
 func sddmmRows(sc *sparseScratch, s, q, k []float32, dim int, sp SparseRows, scale float32, lo, hi int) {
@@ -250,11 +256,7 @@ func (pl *Pool) SpMM(out, p, v []float32, dv int, sp SparseRows) {
 }
 
 func checkSpMM(op string, out, p, v []float32, dv int, sp SparseRows) {
-	sp.mustValidate(op)
-	checkDim(op, dv)
-	checkLen(op, "p", p, sp.Rows*sp.Width())
-	checkLen(op, "v", v, sp.Cols*dv)
-	checkLen(op, "out", out, sp.Rows*dv)
+	checkPatternOperands(op, sp, dv, "p", p, "out", out, "v", v)
 }
 
 func spmmRows(sc *sparseScratch, out, p, v []float32, dv int, sp SparseRows, lo, hi int) {
