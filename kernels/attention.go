@@ -60,7 +60,9 @@ func attnGeneric() attnKernel {
 }
 
 // attnKernelF32 is the best implementation this CPU runs.
-func attnKernelF32() attnKernel { return bestImpl(attnImpls(), func(a attnKernel) bool { return a.ok }) }
+func attnKernelF32() attnKernel {
+	return bestImpl(attnImpls(), func(a attnKernel) bool { return a.ok })
+}
 
 // bestImpl returns the last implementation in impls (ordered from the
 // pure-Go twin up) that ok accepts, or the first.

@@ -148,7 +148,9 @@ func (pk predictImpl) runGroups(k *PackedInt8, g0, g1 int, qb *predictQueries, y
 	pk.run(k.data[g0*k.c4*64:g1*k.c4*64], k.scales[g0*16:g1*16], g1-g0, k.c4, qb, y[g0*16:], ldy)
 }
 
-func predictKernel() predictImpl { return bestImpl(predictImpls(), func(p predictImpl) bool { return p.ok }) }
+func predictKernel() predictImpl {
+	return bestImpl(predictImpls(), func(p predictImpl) bool { return p.ok })
+}
 
 // predictQueries is a block of 8 query rows packed [c4][8][4] (zero rows
 // and columns as padding), with each row's correction −128·Σq for the
