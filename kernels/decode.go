@@ -124,9 +124,9 @@ func predictDecode(p *Pool, pq *Int8Rows, pk []*PackedInt8, batch, l, topk int, 
 	}
 	work := make([]int32, batch*l)
 	pick := func(lo, hi int) {
+		rs := newRowSelector(l)
 		for b := lo; b < hi; b++ {
-			s, _ := TopK(work[b*l:(b+1)*l], y[b*ld:b*ld+l], topk, false)
-			copy(sel[b*topk:(b+1)*topk], s)
+			rs.topK(sel[b*topk:(b+1)*topk], y[b*ld:b*ld+l], topk, work[b*l:(b+1)*l])
 		}
 	}
 	if p == nil {
@@ -135,11 +135,6 @@ func predictDecode(p *Pool, pq *Int8Rows, pk []*PackedInt8, batch, l, topk int, 
 		return
 	}
 	p.For(batch*groups, max(1, decodeRun/16), gemv)
-	if batch == 1 {
-		s, _ := p.TopK(work, y[:l], topk, false)
-		copy(sel, s)
-		return
-	}
 	p.For(batch, 1, pick)
 }
 

@@ -289,10 +289,12 @@ type predictScratch struct {
 	qb   predictQueries
 	y, g []float32 // 8 rows of scores; group maxima
 	work []int32
+	sel  rowSelector
 }
 
 func newPredictScratch(k *PackedInt8, block int) *predictScratch {
 	sc := &predictScratch{y: make([]float32, 8*k.groups*16), work: make([]int32, k.Rows)}
+	sc.sel = newRowSelector(k.Rows)
 	sc.qb.q = make([]int8, k.c4*32)
 	if block > 1 {
 		sc.g = make([]float32, (k.Rows+block-1)/block)
@@ -312,10 +314,12 @@ func predictBlock(pk predictImpl, sc *predictScratch, q *Int8Rows, k *PackedInt8
 			blockMax(sc.g, x, sp.Block)
 			x = sc.g
 		}
-		sel, _ := TopK(sc.work, x, sp.K, false)
 		row := sp.Idx[(i0+r)*sp.K : (i0+r+1)*sp.K]
-		for t, b := range sel {
-			row[t] = b * int32(sp.Block)
+		sc.sel.topK(row, x, sp.K, sc.work)
+		if sp.Block > 1 {
+			for t := range row {
+				row[t] *= int32(sp.Block)
+			}
 		}
 	}
 }
@@ -330,3 +334,86 @@ func blockMax(g, y []float32, block int) {
 		g[b] = m
 	}
 }
+
+// rowSelector is TopK(·, y, k, false) for rows of predicted scores, the
+// same selection found faster where k is a few per cent of a row of a few
+// thousand (TopK's sampled pivot is scalar Go and cost more than the
+// predictor's GEMM): the pivot is the r-th largest of a strided sample of
+// about 256 scores, with r a little above the sample's expected share of
+// the top k so that at least k scores pass it with high probability; a
+// vector filter lists the scores at or above it, and TopK over those few
+// picks the k. Every score equal to the k-th passes the pivot (it is at
+// most the k-th), and candidates keep their order, so ties resolve as in
+// TopK. When fewer than k pass, or the pivot is NaN, it runs TopK on the
+// row.
+type rowSelector struct {
+	sample []float32
+	sidx   []int32
+	cand   []int32 // row length + 16: the vector filter stores 16 at a time
+	cval   []float32
+	filter func(y []float32, t float32, out []int32) int
+}
+
+// rowSampleLen is the size of a rowSelector's sample.
+const rowSampleLen = 256
+
+func newRowSelector(n int) rowSelector {
+	return rowSelector{
+		sample: make([]float32, rowSampleLen), sidx: make([]int32, rowSampleLen),
+		cand: make([]int32, n+16), cval: make([]float32, n), filter: filterGE(),
+	}
+}
+
+// topK writes the k selected indices of y, ascending, to dst[:k]; work
+// (len >= len(y)) is TopK's scratch when it falls back.
+func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
+	n := len(y)
+	if k == 0 {
+		return
+	}
+	if 8*k > n || n < 4*rowSampleLen {
+		sel, _ := TopK(work, y, k, false)
+		copy(dst, sel)
+		return
+	}
+	stride := (n + rowSampleLen - 1) / rowSampleLen
+	m := n / stride
+	sample := rs.sample[:m]
+	for i := range sample {
+		sample[i] = y[i*stride]
+	}
+	want := float64(k) * float64(m) / float64(n)
+	r := min(m, int(math.Ceil(want+2*math.Sqrt(want)+1)))
+	_, t := TopK(rs.sidx, sample, r, false)
+	c := 0
+	if !math.IsNaN(float64(t)) {
+		c = rs.filter(y, t, rs.cand)
+	}
+	if c < k {
+		sel, _ := TopK(work, y, k, false)
+		copy(dst, sel)
+		return
+	}
+	cand, cval := rs.cand[:c], rs.cval[:c]
+	for i, j := range cand {
+		cval[i] = y[j]
+	}
+	sel, _ := TopK(work, cval, k, false)
+	for i, p := range sel {
+		dst[i] = cand[p]
+	}
+}
+
+// filterGEGeneric lists base+j for the j with y[j] >= t in out and returns
+// how many, without a branch per score.
+func filterGEGeneric(y []float32, t float32, out []int32, base int32) int {
+	c := 0
+	out = out[:len(y)]
+	for j, v := range y {
+		out[c] = base + int32(j)
+		c += b2i(v >= t)
+	}
+	return c
+}
+
+func filterGEAll(y []float32, t float32, out []int32) int { return filterGEGeneric(y, t, out, 0) }

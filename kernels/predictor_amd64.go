@@ -27,6 +27,29 @@ func predictVNNI(data []uint8, scales []float32, groups, c4 int, qb *predictQuer
 	predictInt8VNNI(&data[0], groups, c4, &qb.q[0], &qb.corr[0], &qb.scale[0], &scales[0], &y[0], ldy)
 }
 
+// filterGEAVX512 lists the j < n (a multiple of 16) with y[j] >= t in
+// out, which must have n+16 slots, and returns how many.
+//
+//go:noescape
+func filterGEAVX512(y *float32, n int, t float32, out *int32) int
+
+func filterGEVec(y []float32, t float32, out []int32) int {
+	n := len(y) &^ 15
+	c := 0
+	if n > 0 {
+		_ = out[n+15]
+		c = filterGEAVX512(&y[0], n, t, &out[0])
+	}
+	return c + filterGEGeneric(y[n:], t, out[c:], int32(n))
+}
+
+func filterGE() func(y []float32, t float32, out []int32) int {
+	if useAVX512 {
+		return filterGEVec
+	}
+	return filterGEAll
+}
+
 func predictImpls() []predictImpl {
 	return []predictImpl{
 		{"generic", true, predictGeneric, predictGeneric1},

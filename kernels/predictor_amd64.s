@@ -2,6 +2,25 @@
 
 #include "textflag.h"
 
+// 0, 1, …, 15: the first indices of filterGEAVX512.
+DATA attnIota<>+0(SB)/4, $0
+DATA attnIota<>+4(SB)/4, $1
+DATA attnIota<>+8(SB)/4, $2
+DATA attnIota<>+12(SB)/4, $3
+DATA attnIota<>+16(SB)/4, $4
+DATA attnIota<>+20(SB)/4, $5
+DATA attnIota<>+24(SB)/4, $6
+DATA attnIota<>+28(SB)/4, $7
+DATA attnIota<>+32(SB)/4, $8
+DATA attnIota<>+36(SB)/4, $9
+DATA attnIota<>+40(SB)/4, $10
+DATA attnIota<>+44(SB)/4, $11
+DATA attnIota<>+48(SB)/4, $12
+DATA attnIota<>+52(SB)/4, $13
+DATA attnIota<>+56(SB)/4, $14
+DATA attnIota<>+60(SB)/4, $15
+GLOBL attnIota<>(SB), RODATA|NOPTR, $64
+
 // func predictInt8VNNI(k *byte, groups, c4 int, q *int8, qcorr *int32, qscale, kscale, y *float32, ldy int)
 //
 // Predicted scores of 8 queries against groups·16 packed keys (see
@@ -157,5 +176,42 @@ p1quad:
 	JNZ  p1group
 
 p1done:
+	VZEROUPPER
+	RET
+
+// func filterGEAVX512(y *float32, n int, t float32, out *int32) int
+//
+// Writes the indices j < n (a multiple of 16) with y[j] >= t to out, in
+// order, and returns how many. Each 16 are compressed in a register and
+// stored whole (out needs n+16 slots): a VPCOMPRESSD to memory is
+// microcoded on Zen 4.
+TEXT ·filterGEAVX512(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVL t+16(FP), R8
+	VPBROADCASTD R8, Z0
+	MOVQ out+24(FP), DI
+	LEAQ attnIota<>(SB), AX
+	VMOVDQU32 (AX), Z1
+	MOVL $16, R8
+	VPBROADCASTD R8, Z3
+	XORQ DX, DX
+	SHRQ $4, CX
+	JZ   fgdone
+
+fgloop:
+	VCMPPS      $2, (SI), Z0, K1
+	VPCOMPRESSD Z1, K1, Z2
+	VMOVDQU32   Z2, (DI)(DX*4)
+	KMOVW       K1, AX
+	POPCNTL     AX, AX
+	ADDQ        AX, DX
+	VPADDD      Z3, Z1, Z1
+	ADDQ        $64, SI
+	DECQ        CX
+	JNZ         fgloop
+
+fgdone:
+	MOVQ DX, ret+32(FP)
 	VZEROUPPER
 	RET

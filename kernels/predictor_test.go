@@ -175,3 +175,63 @@ func TestPredictKernels(t *testing.T) {
 		})
 	}
 }
+
+// TestRowSelectorIsTopK checks that the predictor's selection is exactly
+// TopK's, on rows with ties, NaNs, sorted runs (where a strided sample
+// misleads) and the fallback paths.
+func TestRowSelectorIsTopK(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{100, 1024, 2000, 4099, 32768} {
+		rs := newRowSelector(n)
+		work := make([]int32, n)
+		for trial := range 12 {
+			y := uniformFill(r, n, 1)
+			switch trial % 4 {
+			case 1: // few distinct values: many ties at the threshold
+				for i := range y {
+					y[i] = float32(int(y[i] * 4))
+				}
+			case 2: // ascending: the largest all in the last stretch
+				for i := range y {
+					y[i] = float32(i)
+				}
+			case 3:
+				for i := 0; i < n; i += 7 {
+					y[i] = float32(math.NaN())
+				}
+			}
+			for _, k := range []int{1, n / 100, n / 20, n / 10, n / 4} {
+				if k < 1 {
+					continue
+				}
+				got := make([]int32, k)
+				rs.topK(got, y, k, work)
+				want, _ := TopK(make([]int32, n), y, k, false)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("n=%d trial %d k=%d: selector %v…, TopK %v…", n, trial, k, got[:min(k, 8)], want[:min(k, 8)])
+				}
+			}
+		}
+	}
+}
+
+func TestFilterGE(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 15, 16, 17, 100, 1000} {
+		y := uniformFill(r, n, 1)
+		if n > 3 {
+			y[3] = float32(math.NaN())
+		}
+		want := []int32{}
+		for j, v := range y {
+			if v >= 0.25 {
+				want = append(want, int32(j))
+			}
+		}
+		out := make([]int32, n+16)
+		c := filterGE()(y, 0.25, out)
+		if fmt.Sprint(out[:c]) != fmt.Sprint(want) {
+			t.Errorf("n=%d: filter %v, want %v", n, out[:c], want)
+		}
+	}
+}
