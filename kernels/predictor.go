@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Int8Rows is a row-major matrix quantized to int8 with one scale per row:
@@ -337,30 +338,31 @@ func blockMax(g, y []float32, block int) {
 
 // rowSelector is TopK(·, y, k, false) for rows of predicted scores, the
 // same selection found faster where k is a few per cent of a row of a few
-// thousand (TopK's sampled pivot is scalar Go and cost more than the
-// predictor's GEMM): the pivot is the r-th largest of a strided sample of
-// about 256 scores, with r a little above the sample's expected share of
-// the top k so that at least k scores pass it with high probability; a
-// vector filter lists the scores at or above it, and TopK over those few
-// picks the k. Every score equal to the k-th passes the pivot (it is at
-// most the k-th), and candidates keep their order, so ties resolve as in
-// TopK. When fewer than k pass, or the pivot is NaN, it runs TopK on the
-// row.
+// thousand. TopK's radix passes have a fixed cost that, on rows this short,
+// came to several times the predictor's GEMM; here the pivot is the r-th
+// largest of a strided sample of 128 scores (found by quickselect), with r
+// a little above the sample's expected share of the top k so that at
+// least k scores pass it with high probability; a vector filter lists the
+// scores at or above it, and a quickselect over those few finds the k-th.
+// Every score equal to the k-th passes the pivot (it is at most the k-th),
+// candidates keep their order, and ties at the k-th are taken lowest index
+// first, so the selection is TopK's. When fewer than k pass, or the pivot
+// is NaN, it runs TopK on the row.
 type rowSelector struct {
-	sample []float32
-	sidx   []int32
+	skeys  []uint32
 	cand   []int32 // row length + 16: the vector filter stores 16 at a time
-	cval   []float32
+	ckeys  []uint32
+	cwork  []uint32
 	filter func(y []float32, t float32, out []int32) int
 }
 
 // rowSampleLen is the size of a rowSelector's sample.
-const rowSampleLen = 256
+const rowSampleLen = 128
 
 func newRowSelector(n int) rowSelector {
 	return rowSelector{
-		sample: make([]float32, rowSampleLen), sidx: make([]int32, rowSampleLen),
-		cand: make([]int32, n+16), cval: make([]float32, n), filter: filterGE(),
+		skeys: make([]uint32, rowSampleLen), cand: make([]int32, n+16),
+		ckeys: make([]uint32, n), cwork: make([]uint32, n), filter: filterGE(),
 	}
 }
 
@@ -371,37 +373,88 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 	if k == 0 {
 		return
 	}
-	if 8*k > n || n < 4*rowSampleLen {
+	if 8*k > n || n < 8*rowSampleLen {
 		sel, _ := TopK(work, y, k, false)
 		copy(dst, sel)
 		return
 	}
 	stride := (n + rowSampleLen - 1) / rowSampleLen
 	m := n / stride
-	sample := rs.sample[:m]
-	for i := range sample {
-		sample[i] = y[i*stride]
+	skeys := rs.skeys[:m]
+	for i := range skeys {
+		skeys[i] = rankKey(y[i*stride], false)
 	}
 	want := float64(k) * float64(m) / float64(n)
 	r := min(m, int(math.Ceil(want+2*math.Sqrt(want)+1)))
-	_, t := TopK(rs.sidx, sample, r, false)
 	c := 0
-	if !math.IsNaN(float64(t)) {
-		c = rs.filter(y, t, rs.cand)
+	if th := kthLargestKey(skeys, r); th != 0 { // 0 is NaN's key
+		c = rs.filter(y, keyValue(th, false), rs.cand)
 	}
 	if c < k {
 		sel, _ := TopK(work, y, k, false)
 		copy(dst, sel)
 		return
 	}
-	cand, cval := rs.cand[:c], rs.cval[:c]
+	cand, ckeys, cwork := rs.cand[:c], rs.ckeys[:c], rs.cwork[:c]
 	for i, j := range cand {
-		cval[i] = y[j]
+		ckeys[i] = rankKey(y[j], false)
 	}
-	sel, _ := TopK(work, cval, k, false)
-	for i, p := range sel {
-		dst[i] = cand[p]
+	copy(cwork, ckeys)
+	th := kthLargestKey(cwork, k)
+	above := 0
+	for _, key := range ckeys {
+		above += b2i(key > th)
 	}
+	ties, o := k-above, 0
+	for i, key := range ckeys {
+		if key > th || key == th && ties > 0 {
+			ties -= b2i(key == th)
+			dst[o] = cand[i]
+			o++
+		}
+	}
+}
+
+// kthLargestKey returns the r-th largest of keys (1 <= r <= len(keys)) by
+// quickselect with a median-of-three pivot, reordering keys; after 64
+// rounds (inputs built to defeat the pivot) it sorts what is left.
+func kthLargestKey(keys []uint32, r int) uint32 {
+	lo, hi := 0, len(keys)-1
+	want := r - 1 // position in descending order
+	for round := 0; lo < hi; round++ {
+		if round == 64 {
+			slices.Sort(keys[lo : hi+1])
+			slices.Reverse(keys[lo : hi+1])
+			break
+		}
+		mid := lo + (hi-lo)/2
+		a, b, c := keys[lo], keys[mid], keys[hi]
+		p := max(min(a, b), min(max(a, b), c))
+		// Three-way partition, descending: > p, == p, < p.
+		i, lt, gt := lo, lo, hi
+		for i <= gt {
+			switch v := keys[i]; {
+			case v > p:
+				keys[i], keys[lt] = keys[lt], v
+				lt++
+				i++
+			case v < p:
+				keys[i], keys[gt] = keys[gt], v
+				gt--
+			default:
+				i++
+			}
+		}
+		switch {
+		case want < lt:
+			hi = lt - 1
+		case want > gt:
+			lo = gt + 1
+		default:
+			return p
+		}
+	}
+	return keys[want]
 }
 
 // filterGEGeneric lists base+j for the j with y[j] >= t in out and returns

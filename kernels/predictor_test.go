@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -232,6 +233,36 @@ func TestFilterGE(t *testing.T) {
 		c := filterGE()(y, 0.25, out)
 		if fmt.Sprint(out[:c]) != fmt.Sprint(want) {
 			t.Errorf("n=%d: filter %v, want %v", n, out[:c], want)
+		}
+	}
+}
+
+func TestKthLargestKey(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	for _, n := range []int{1, 2, 3, 10, 129, 1000} {
+		for _, kind := range []string{"random", "equal", "ascending", "descending", "few"} {
+			keys := make([]uint32, n)
+			for i := range keys {
+				switch kind {
+				case "random":
+					keys[i] = r.Uint32()
+				case "equal":
+					keys[i] = 7
+				case "ascending":
+					keys[i] = uint32(i)
+				case "descending":
+					keys[i] = uint32(n - i)
+				case "few":
+					keys[i] = uint32(r.IntN(3))
+				}
+			}
+			sorted := slices.Clone(keys)
+			slices.Sort(sorted)
+			for _, k := range []int{1, (n + 1) / 2, n} {
+				if got, want := kthLargestKey(slices.Clone(keys), k), sorted[n-k]; got != want {
+					t.Fatalf("n=%d %s k=%d: %d, want %d", n, kind, k, got, want)
+				}
+			}
 		}
 	}
 }
