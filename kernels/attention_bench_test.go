@@ -50,11 +50,12 @@ func projectRows(x []float32, rows, dim, c int, seed uint64) []float32 {
 	return y
 }
 
-// BenchmarkSparseAttention times, per shape and sparsity, the DSA parts on
-// the pool: the INT8 predictor with fused top-k (σ = 1/4, c = dim/4) and
-// the fused sparse attention on its pattern, for plain index lists and
-// 1×4 / 1×8 blocks. Compare with BenchmarkAttention's dense ns/op from the
-// same run.
+// BenchmarkSparseAttention runs, per shape, sparsity and block, dense
+// attention and DSA (the INT8 predictor with fused top-k over σ = 1/4
+// projected keys, then the fused sparse attention on its pattern) round by
+// round on the pool, and reports each one's mean time, the predictor's
+// share and the paired speed-up dense/DSA. The data are synthetic
+// (uniform q, k, v; a random ±1 projection).
 func BenchmarkSparseAttention(b *testing.B) {
 	pool := NewPool(0)
 	defer pool.Close()
@@ -70,41 +71,50 @@ func BenchmarkSparseAttention(b *testing.B) {
 			pq[h] = QuantizeRows(projectRows(q[h*hd:(h+1)*hd], sh.l, sh.dim, c, 1), sh.l, c)
 			pk[h] = PackInt8(QuantizeRows(projectRows(k[h*hd:(h+1)*hd], sh.l, sh.dim, c, 1), sh.l, c))
 		}
-		out := make([]float32, n)
+		out, dense := make([]float32, n), make([]float32, n)
 		scale := float32(1 / math.Sqrt(float64(sh.dim)))
 		for _, sparsity := range []float64{0.90, 0.95} {
 			for _, block := range []int{1, 4, 8} {
 				groups := (sh.l + block - 1) / block
 				topk := max(1, int(math.Round((1-sparsity)*float64(groups))))
 				idx := make([]int32, sh.heads*sh.l*topk)
-				sps := make([]SparseRows, sh.heads)
-				for h := range sh.heads {
-					sps[h] = pool.PredictTopK(pq[h], pk[h], topk, block, idx[h*sh.l*topk:(h+1)*sh.l*topk])
-				}
 				name := fmt.Sprintf("h%d_l%d_d%d_s%.2f_b%d", sh.heads, sh.l, sh.dim, sparsity, block)
-				b.Run(name+"/predictor", func(b *testing.B) {
+				b.Run(name, func(b *testing.B) {
+					var tDense, tPred, tSparse time.Duration
 					for range b.N {
+						t0 := time.Now()
+						pool.Attention(dense, q, k, v, sh.heads, sh.l, sh.dim, false)
+						t1 := time.Now()
+						sps := make([]SparseRows, sh.heads)
 						for h := range sh.heads {
-							pool.PredictTopK(pq[h], pk[h], topk, block, idx[h*sh.l*topk:(h+1)*sh.l*topk])
+							sps[h] = pool.PredictTopK(pq[h], pk[h], topk, block, idx[h*sh.l*topk:(h+1)*sh.l*topk])
 						}
-					}
-				})
-				b.Run(name+"/sparse", func(b *testing.B) {
-					for range b.N {
+						t2 := time.Now()
 						for h := range sh.heads {
 							o := h * hd
 							pool.SparseAttention(out[o:o+hd], q[o:o+hd], k[o:o+hd], v[o:o+hd], sh.dim, sh.dim, sps[h], scale)
 						}
+						t3 := time.Now()
+						tDense += t1.Sub(t0)
+						tPred += t2.Sub(t1)
+						tSparse += t3.Sub(t2)
 					}
+					ms := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) }
+					b.ReportMetric(ms(tDense), "dense-ms")
+					b.ReportMetric(ms(tPred+tSparse), "dsa-ms")
+					b.ReportMetric(ms(tPred), "predictor-ms")
+					b.ReportMetric(float64(tDense)/float64(tPred+tSparse), "speedup")
+					b.ReportMetric(float64(tPred)/float64(tDense), "predictor/dense")
 				})
 			}
 		}
 	}
 }
 
-// BenchmarkDecode times one decoding step of 8 heads (batch 8) against
-// caches of l keys, dense and DSA at 95% (predictor over σ = 1/4 projected
-// INT8 keys, then the selected keys), and reports the predictor's top-k
+// BenchmarkDecode runs one decoding step of 8 heads (batch 8) against
+// caches of l keys, dense and DSA at 95% (the predictor over σ = 1/4
+// projected INT8 keys, then the selected keys), round by round, and
+// reports both times, the paired speed-up and the predictor's top-k
 // recall of the exact scores on this synthetic data.
 func BenchmarkDecode(b *testing.B) {
 	pool := NewPool(0)
@@ -123,15 +133,20 @@ func BenchmarkDecode(b *testing.B) {
 		out := make([]float32, batch*dim)
 		topk := l / 20
 		sel := make([]int32, batch*topk)
-		b.Run(fmt.Sprintf("l%d/dense", l), func(b *testing.B) {
+		b.Run(fmt.Sprintf("l%d_s0.95", l), func(b *testing.B) {
+			var tDense, tDSA time.Duration
 			for range b.N {
+				t0 := time.Now()
 				pool.DecodeAttention(out, q, k, v, batch, l, dim, dim)
-			}
-		})
-		b.Run(fmt.Sprintf("l%d/dsa95", l), func(b *testing.B) {
-			for range b.N {
+				t1 := time.Now()
 				pool.SparseDecodeAttention(out, q, k, v, batch, l, dim, dim, pq, pk, topk, sel)
+				tDense += t1.Sub(t0)
+				tDSA += time.Since(t1)
 			}
+			ms := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) }
+			b.ReportMetric(ms(tDense), "dense-ms")
+			b.ReportMetric(ms(tDSA), "dsa-ms")
+			b.ReportMetric(float64(tDense)/float64(tDSA), "speedup")
 			b.ReportMetric(decodeRecall(q, k, batch, l, dim, topk, sel), "recall")
 		})
 	}

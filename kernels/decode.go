@@ -38,7 +38,12 @@ func (p *Pool) DecodeAttention(out, q, k, v []float32, batch, l, dim, dv int) {
 // of rows or their columns differ, or unless 0 <= topk <= l.
 func SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq *Int8Rows, pk []*PackedInt8, topk int, sel []int32) []int32 {
 	sel = checkSparseDecode("SparseDecodeAttention", out, q, k, v, batch, l, dim, dv, pq, pk, topk, sel)
-	predictDecode(nil, pq, pk, batch, l, topk, sel)
+	if batch == 0 {
+		return sel
+	}
+	d := newDecodePredictor(pq, pk, batch, l, topk, sel)
+	d.score(0, batch*d.groups)
+	d.pick(0, batch)
 	decode(nil, out, q, k, v, batch, l, dim, dv, sel, topk)
 	return sel
 }
@@ -46,7 +51,24 @@ func SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq *In
 // SparseDecodeAttention is the multithreaded form of SparseDecodeAttention.
 func (p *Pool) SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq *Int8Rows, pk []*PackedInt8, topk int, sel []int32) []int32 {
 	sel = checkSparseDecode("Pool.SparseDecodeAttention", out, q, k, v, batch, l, dim, dv, pq, pk, topk, sel)
-	predictDecode(p, pq, pk, batch, l, topk, sel)
+	if batch == 0 {
+		return sel
+	}
+	d := newDecodePredictor(pq, pk, batch, l, topk, sel)
+	if batch >= 2*p.Workers() {
+		// Enough sequences to share out whole: one hand-off to the
+		// workers instead of three, which on a loaded machine (a worker
+		// descheduled for a time slice) is what a step costs.
+		p.For(batch, 1, func(lo, hi int) {
+			d.score(lo*d.groups, hi*d.groups)
+			d.pick(lo, hi)
+			decode(nil, out[lo*dv:hi*dv], q[lo*dim:hi*dim], k[lo*l*dim:hi*l*dim], v[lo*l*dv:hi*l*dv],
+				hi-lo, l, dim, dv, sel[lo*topk:hi*topk], topk)
+		})
+		return sel
+	}
+	p.For(batch*d.groups, max(1, decodeRun/16), d.score)
+	p.For(batch, 1, d.pick)
 	decode(p, out, q, k, v, batch, l, dim, dv, sel, topk)
 	return sel
 }
@@ -92,50 +114,57 @@ func checkSparseDecode(op string, out, q, k, v []float32, batch, l, dim, dv int,
 // task reads tens of KiB of cache.
 const decodeRun = 256
 
-// predictDecode fills sel with each sequence's top keys by predicted score.
-func predictDecode(p *Pool, pq *Int8Rows, pk []*PackedInt8, batch, l, topk int, sel []int32) {
-	if batch == 0 {
-		return
-	}
-	pkern := predictKernel()
-	c, c4 := pq.Cols, pk[0].c4
-	groups := pk[0].groups
-	ld := groups * 16
-	y := make([]float32, batch*ld)
-	qs := make([]int8, batch*c4*4)
-	corr := make([]int32, batch)
+// decodePredictor is the predictor step of SparseDecodeAttention: the
+// scores of each sequence's query against its packed keys, then its top
+// keys.
+type decodePredictor struct {
+	pkern      predictImpl
+	pq         *Int8Rows
+	pk         []*PackedInt8
+	l, topk    int
+	c4, groups int
+	y          []float32 // batch rows of groups·16 scores
+	qs         []int8    // queries packed [c4][4]
+	corr       []int32
+	work       []int32
+	sel        []int32
+}
+
+func newDecodePredictor(pq *Int8Rows, pk []*PackedInt8, batch, l, topk int, sel []int32) *decodePredictor {
+	c, c4, groups := pq.Cols, pk[0].c4, pk[0].groups
+	d := &decodePredictor{pkern: predictKernel(), pq: pq, pk: pk, l: l, topk: topk, c4: c4, groups: groups,
+		y: make([]float32, batch*groups*16), qs: make([]int8, batch*c4*4), corr: make([]int32, batch),
+		work: make([]int32, batch*l), sel: sel}
 	for b := range batch {
 		for j, v := range pq.Q[b*c : (b+1)*c] {
-			qs[b*c4*4+j] = v
-			corr[b] -= 128 * int32(v)
+			d.qs[b*c4*4+j] = v
+			d.corr[b] -= 128 * int32(v)
 		}
 	}
-	// Tasks are runs of groups of 16 keys, numbered across the batch.
-	gemv := func(lo, hi int) {
-		for lo < hi {
-			b := lo / groups
-			e := min(hi, (b+1)*groups)
-			g0, g1 := lo-b*groups, e-b*groups
-			k := pk[b]
-			pkern.run1(k.data[g0*c4*64:g1*c4*64], k.scales[g0*16:g1*16], g1-g0, c4, qs[b*c4*4:(b+1)*c4*4],
-				corr[b], pq.Scales[b], y[b*ld+g0*16:b*ld+g1*16])
-			lo = e
-		}
+	return d
+}
+
+// score computes groups [lo, hi) of 16 keys, numbered across the batch.
+func (d *decodePredictor) score(lo, hi int) {
+	c4, ld := d.c4, d.groups*16
+	for lo < hi {
+		b := lo / d.groups
+		e := min(hi, (b+1)*d.groups)
+		g0, g1 := lo-b*d.groups, e-b*d.groups
+		k := d.pk[b]
+		d.pkern.run1(k.data[g0*c4*64:g1*c4*64], k.scales[g0*16:g1*16], g1-g0, c4, d.qs[b*c4*4:(b+1)*c4*4],
+			d.corr[b], d.pq.Scales[b], d.y[b*ld+g0*16:b*ld+g1*16])
+		lo = e
 	}
-	work := make([]int32, batch*l)
-	pick := func(lo, hi int) {
-		rs := newRowSelector(l)
-		for b := lo; b < hi; b++ {
-			rs.topK(sel[b*topk:(b+1)*topk], y[b*ld:b*ld+l], topk, work[b*l:(b+1)*l])
-		}
+}
+
+// pick selects the top keys of sequences [lo, hi).
+func (d *decodePredictor) pick(lo, hi int) {
+	l, k, ld := d.l, d.topk, d.groups*16
+	rs := newRowSelector(l)
+	for b := lo; b < hi; b++ {
+		rs.topK(d.sel[b*k:(b+1)*k], d.y[b*ld:b*ld+l], k, d.work[b*l:(b+1)*l])
 	}
-	if p == nil {
-		gemv(0, batch*groups)
-		pick(0, batch)
-		return
-	}
-	p.For(batch*groups, max(1, decodeRun/16), gemv)
-	p.For(batch, 1, pick)
 }
 
 // decode computes the batch outputs over every key (sel nil) or over the

@@ -46,7 +46,7 @@ func TestDecodeAttention(t *testing.T) {
 	pool := NewPool(3)
 	defer pool.Close()
 	for _, c := range []struct{ batch, l, dim, dv, pc, topk int }{
-		{1, 1, 8, 8, 4, 1}, {3, 7, 5, 3, 3, 2}, {1, 1300, 64, 64, 16, 65}, {2, 777, 19, 8, 8, 40}, {5, 300, 64, 64, 16, 0},
+		{1, 1, 8, 8, 4, 1}, {3, 7, 5, 3, 3, 2}, {8, 1100, 16, 16, 8, 30}, {1, 1300, 64, 64, 16, 65}, {2, 777, 19, 8, 8, 40}, {5, 300, 64, 64, 16, 0},
 	} {
 		name := fmt.Sprintf("b%d_l%d_d%d_dv%d_c%d_k%d", c.batch, c.l, c.dim, c.dv, c.pc, c.topk)
 		r := rand.New(rand.NewPCG(uint64(c.l), uint64(c.batch)))
