@@ -353,6 +353,7 @@ type rowSelector struct {
 	cand   []int32 // row length + 16: the vector filter stores 16 at a time
 	ckeys  []uint32
 	cwork  []uint32
+	kept   []int32
 	filter func(y []float32, t float32, out []int32) int
 }
 
@@ -362,7 +363,7 @@ const rowSampleLen = 128
 func newRowSelector(n int) rowSelector {
 	return rowSelector{
 		skeys: make([]uint32, rowSampleLen), cand: make([]int32, n+16),
-		ckeys: make([]uint32, n), cwork: make([]uint32, n), filter: filterGE(),
+		ckeys: make([]uint32, n), cwork: make([]uint32, n), kept: make([]int32, n+1), filter: filterGE(),
 	}
 }
 
@@ -401,60 +402,68 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 	}
 	copy(cwork, ckeys)
 	th := kthLargestKey(cwork, k)
+	// Keep every key above th and the first k−above equal to it, without
+	// a branch per candidate: each is written, and the count advances
+	// only for those kept.
 	above := 0
 	for _, key := range ckeys {
 		above += b2i(key > th)
 	}
 	ties, o := k-above, 0
+	kept := rs.kept[:c+1]
 	for i, key := range ckeys {
-		if key > th || key == th && ties > 0 {
-			ties -= b2i(key == th)
-			dst[o] = cand[i]
-			o++
-		}
+		eq := b2i(key == th)
+		take := b2i(key > th) | eq&b2i(ties > 0)
+		ties -= eq & take
+		kept[o] = cand[i]
+		o += take
 	}
+	copy(dst[:k], kept[:k])
 }
 
 // kthLargestKey returns the r-th largest of keys (1 <= r <= len(keys)) by
-// quickselect with a median-of-three pivot, reordering keys; after 64
-// rounds (inputs built to defeat the pivot) it sorts what is left.
+// quickselect, reordering keys. The partitions are branch-free (a swap
+// every step, the boundary advanced by the comparison), since on random
+// scores every branch would mispredict half the time: first the keys
+// above a median-of-three pivot to the front, then, if the r-th is not
+// among them, the keys equal to it. The pivot is one of the keys, so
+// every round shrinks the range; short ranges, and ranges still long
+// after 64 rounds, are sorted.
 func kthLargestKey(keys []uint32, r int) uint32 {
-	lo, hi := 0, len(keys)-1
-	want := r - 1 // position in descending order
-	for round := 0; lo < hi; round++ {
-		if round == 64 {
-			slices.Sort(keys[lo : hi+1])
-			slices.Reverse(keys[lo : hi+1])
-			break
+	lo, hi := 0, len(keys) // half-open
+	want := r - 1          // position in descending order
+	for round := 0; ; round++ {
+		if hi-lo <= 16 || round == 64 {
+			part := keys[lo:hi]
+			slices.Sort(part)
+			slices.Reverse(part)
+			return keys[want]
 		}
-		mid := lo + (hi-lo)/2
-		a, b, c := keys[lo], keys[mid], keys[hi]
+		a, b, c := keys[lo], keys[lo+(hi-lo)/2], keys[hi-1]
 		p := max(min(a, b), min(max(a, b), c))
-		// Three-way partition, descending: > p, == p, < p.
-		i, lt, gt := lo, lo, hi
-		for i <= gt {
-			switch v := keys[i]; {
-			case v > p:
-				keys[i], keys[lt] = keys[lt], v
-				lt++
-				i++
-			case v < p:
-				keys[i], keys[gt] = keys[gt], v
-				gt--
-			default:
-				i++
-			}
+		s := lo
+		for i := lo; i < hi; i++ {
+			v := keys[i]
+			keys[i] = keys[s]
+			keys[s] = v
+			s += b2i(v > p)
 		}
-		switch {
-		case want < lt:
-			hi = lt - 1
-		case want > gt:
-			lo = gt + 1
-		default:
+		if want < s {
+			hi = s
+			continue
+		}
+		e := s
+		for i := s; i < hi; i++ {
+			v := keys[i]
+			keys[i] = keys[e]
+			keys[e] = v
+			e += b2i(v == p)
+		}
+		if want < e {
 			return p
 		}
+		lo = e
 	}
-	return keys[want]
 }
 
 // filterGEGeneric lists base+j for the j with y[j] >= t in out and returns
