@@ -216,27 +216,50 @@ func softmaxRows(p, s []float32, w, lo, hi int) {
 	}
 }
 
-// softmaxRow is one row of SparseSoftmax, computed in base 2 with the
-// dense kernel's exponential so that both paths round alike.
+// softmaxRow is one row of SparseSoftmax.
 func softmaxRow(p, s []float32) {
+	if len(p) == 0 {
+		return
+	}
+	if &p[0] != &s[0] {
+		copy(p, s)
+	}
+	softmaxInPlace(p)
+}
+
+// softmaxInPlaceGeneric is the pure-Go twin of softmaxRowAVX512, computed
+// in base 2 with the dense kernel's exponential so that both paths round
+// alike.
+func softmaxInPlaceGeneric(s []float32) {
 	mx := float32(math.Inf(-1))
 	for _, x := range s {
 		mx = max(mx, x)
 	}
 	if math.IsInf(float64(mx), -1) {
-		clear(p)
+		clear(s)
 		return
 	}
 	const log2e = float32(math.Log2E)
 	var sum float32
 	for e, x := range s {
-		v := exp2Poly((x - mx) * log2e)
-		p[e] = v
+		v := exp2Poly(x*log2e - mx*log2e)
+		s[e] = v
 		sum += v
 	}
 	inv := 1 / sum
-	for e := range p {
-		p[e] *= inv
+	for e := range s {
+		s[e] *= inv
+	}
+}
+
+// gatherAxpyGeneric is the pure-Go twin of gatherAxpyAVX512.
+func gatherAxpyGeneric(out, p, v []float32, keys []int32) {
+	dv := len(out)
+	clear(out)
+	for t, j := range keys {
+		if p[t] != 0 {
+			axpyF32(p[t], v[int(j)*dv:(int(j)+1)*dv], out)
+		}
 	}
 }
 
@@ -262,14 +285,7 @@ func checkSpMM(op string, out, p, v []float32, dv int, sp SparseRows) {
 func spmmRows(sc *sparseScratch, out, p, v []float32, dv int, sp SparseRows, lo, hi int) {
 	w := sp.Width()
 	for i := lo; i < hi; i++ {
-		o := out[i*dv : (i+1)*dv]
-		clear(o)
-		pr := p[i*w : (i+1)*w]
-		for t, j := range sp.rowKeys(i, sc.keys) {
-			if pr[t] != 0 {
-				axpyF32(pr[t], v[int(j)*dv:(int(j)+1)*dv], o)
-			}
-		}
+		gatherAxpy(out[i*dv:(i+1)*dv], p[i*w:(i+1)*w], v, sp.rowKeys(i, sc.keys))
 	}
 }
 
