@@ -353,6 +353,7 @@ type rowSelector struct {
 	cand   []int32 // row length + 16: the vector filter stores 16 at a time
 	ckeys  []uint32
 	cwork  []uint32
+	kwork  []uint32
 	kept   []int32
 	filter func(y []float32, t float32, out []int32) int
 }
@@ -363,7 +364,7 @@ const rowSampleLen = 128
 func newRowSelector(n int) rowSelector {
 	return rowSelector{
 		skeys: make([]uint32, rowSampleLen), cand: make([]int32, n+16),
-		ckeys: make([]uint32, n), cwork: make([]uint32, n), kept: make([]int32, n+1), filter: filterGE(),
+		ckeys: make([]uint32, n), cwork: make([]uint32, n), kwork: make([]uint32, n), kept: make([]int32, n+1), filter: filterGE(),
 	}
 }
 
@@ -388,7 +389,7 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 	want := float64(k) * float64(m) / float64(n)
 	r := min(m, int(math.Ceil(want+2*math.Sqrt(want)+1)))
 	c := 0
-	if th := kthLargestKey(skeys, r); th != 0 { // 0 is NaN's key
+	if th := kthLargestKey(skeys, r, rs.cwork); th != 0 { // 0 is NaN's key
 		c = rs.filter(y, keyValue(th, false), rs.cand)
 	}
 	if c < k {
@@ -401,7 +402,7 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 		ckeys[i] = rankKey(y[j], false)
 	}
 	copy(cwork, ckeys)
-	th := kthLargestKey(cwork, k)
+	th := kthLargestKey(cwork, k, rs.kwork)
 	// Keep every key above th and the first k−above equal to it, without
 	// a branch per candidate: each is written, and the count advances
 	// only for those kept.
@@ -422,47 +423,42 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 }
 
 // kthLargestKey returns the r-th largest of keys (1 <= r <= len(keys)) by
-// quickselect, reordering keys. The partitions are branch-free (a swap
-// every step, the boundary advanced by the comparison), since on random
-// scores every branch would mispredict half the time: first the keys
-// above a median-of-three pivot to the front, then, if the r-th is not
-// among them, the keys equal to it. The pivot is one of the keys, so
-// every round shrinks the range; short ranges, and ranges still long
-// after 64 rounds, are sorted.
-func kthLargestKey(keys []uint32, r int) uint32 {
-	lo, hi := 0, len(keys) // half-open
-	want := r - 1          // position in descending order
+// quickselect, using keys and buf (len(buf) >= len(keys)) as scratch. Each
+// round copies the keys above a median-of-three pivot to the front of the
+// other buffer and those below it to the back, with no branch per key
+// (both stores happen, the comparisons advance the ends; on random scores
+// a branch would mispredict half the time) and no dependence of one key's
+// store on the last one's. The pivot is one of the keys, so every round
+// shrinks the range; short ranges, and those still long after 64 rounds,
+// are sorted.
+func kthLargestKey(keys []uint32, r int, buf []uint32) uint32 {
+	a, b := keys, buf
+	want := r - 1 // position in descending order
 	for round := 0; ; round++ {
-		if hi-lo <= 16 || round == 64 {
-			part := keys[lo:hi]
-			slices.Sort(part)
-			slices.Reverse(part)
-			return keys[want]
+		m := len(a)
+		if m <= 16 || round == 64 {
+			slices.Sort(a)
+			return a[m-1-want]
 		}
-		a, b, c := keys[lo], keys[lo+(hi-lo)/2], keys[hi-1]
-		p := max(min(a, b), min(max(a, b), c))
-		s := lo
-		for i := lo; i < hi; i++ {
-			v := keys[i]
-			keys[i] = keys[s]
-			keys[s] = v
-			s += b2i(v > p)
+		x, y, z := a[0], a[m/2], a[m-1]
+		p := max(min(x, y), min(max(x, y), z))
+		b = b[:m]
+		ng, nl := 0, 0
+		for _, v := range a {
+			b[ng] = v
+			b[m-1-nl] = v
+			ng += b2i(v > p)
+			nl += b2i(v < p)
 		}
-		if want < s {
-			hi = s
-			continue
-		}
-		e := s
-		for i := s; i < hi; i++ {
-			v := keys[i]
-			keys[i] = keys[e]
-			keys[e] = v
-			e += b2i(v == p)
-		}
-		if want < e {
+		switch {
+		case want < ng:
+			a, b = b[:ng], a
+		case want < m-nl:
 			return p
+		default:
+			want -= m - nl
+			a, b = b[m-nl:], a
 		}
-		lo = e
 	}
 }
 

@@ -259,7 +259,7 @@ func TestKthLargestKey(t *testing.T) {
 			sorted := slices.Clone(keys)
 			slices.Sort(sorted)
 			for _, k := range []int{1, (n + 1) / 2, n} {
-				if got, want := kthLargestKey(slices.Clone(keys), k), sorted[n-k]; got != want {
+				if got, want := kthLargestKey(slices.Clone(keys), k, make([]uint32, n)), sorted[n-k]; got != want {
 					t.Fatalf("n=%d %s k=%d: %d, want %d", n, kind, k, got, want)
 				}
 			}
