@@ -36,6 +36,22 @@ package kernels
 // nothing. Work is split over heads × query blocks on a Pool; K and Vᵀ are
 // packed for a group of heads at a time, so memory beyond the inputs stays
 // at about two heads' worth of keys and values.
+//
+// # The DSA path
+//
+// The predictor (PredictTopK) scores Q̃·K̃ᵀ in INT8 with keys in PackedInt8
+// form, 16 keys × 4 columns per VPDPBUSD, so a key of σ·d = 16 predictor
+// columns costs a quarter of an instruction per query; eight queries share
+// each key load. Each row of eight is then reduced to its exact top k while
+// in cache (rowSelector: a sampled pivot, an AVX-512 compress filter and a
+// quickselect over the survivors; the same selection as TopK), and the
+// n×l matrix of predicted scores never exists. The sparse kernels take the
+// resulting SparseRows; SparseAttention fuses SDDMM (the row-gather GEMV),
+// the row softmax and SpMM (a gather-axpy holding the output row in
+// registers) row by row. Decoding splits a single sequence over runs of
+// keys, each keeping a partial softmax that is merged at the end, and the
+// DSA decode reads the packed predictor keys and then only the selected
+// rows of K and V.
 
 import (
 	"fmt"
