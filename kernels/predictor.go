@@ -325,9 +325,26 @@ func predictBlock(pk predictImpl, sc *predictScratch, q *Int8Rows, k *PackedInt8
 	}
 }
 
-// blockMax sets g[b] to the largest of y[b·block : (b+1)·block].
+// blockMax sets g[b] to the largest of y[b·block : (b+1)·block]. The 1×4
+// and 1×8 groups are unrolled: a general loop with a slice per group cost
+// more than the predictor's GEMM.
 func blockMax(g, y []float32, block int) {
-	for b := range g {
+	full := len(y) / block
+	switch block {
+	case 4:
+		for b := range full {
+			v := y[4*b : 4*b+4 : 4*b+4]
+			g[b] = max(max(v[0], v[1]), max(v[2], v[3]))
+		}
+	case 8:
+		for b := range full {
+			v := y[8*b : 8*b+8 : 8*b+8]
+			g[b] = max(max(max(v[0], v[1]), max(v[2], v[3])), max(max(v[4], v[5]), max(v[6], v[7])))
+		}
+	default:
+		full = 0
+	}
+	for b := full; b < len(g); b++ {
 		m := float32(math.Inf(-1))
 		for _, v := range y[b*block : min((b+1)*block, len(y))] {
 			m = max(m, v)
