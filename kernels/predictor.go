@@ -364,7 +364,8 @@ func blockMax(g, y []float32, block int) {
 // Every score equal to the k-th passes the pivot (it is at most the k-th),
 // candidates keep their order, and ties at the k-th are taken lowest index
 // first, so the selection is TopK's. When fewer than k pass, or the pivot
-// is NaN, it runs TopK on the row.
+// is NaN, it runs TopK on the row; rows of at most 512 skip the sample and
+// quickselect over all their scores.
 type rowSelector struct {
 	skeys  []uint32
 	cand   []int32 // row length + 16: the vector filter stores 16 at a time
@@ -389,30 +390,29 @@ func newRowSelector(n int) rowSelector {
 // (len >= len(y)) is TopK's scratch when it falls back.
 func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 	n := len(y)
-	if k == 0 {
+	var c int
+	switch {
+	case k == 0:
 		return
-	}
-	if 8*k > n || n < 8*rowSampleLen {
+	case n <= 4*rowSampleLen:
+		// Short rows (the group maxima of 1×4 and 1×8 blocks) go straight
+		// to the quickselect; TopK's radix passes cost several times more
+		// at this length.
+		for j := range n {
+			rs.cand[j] = int32(j)
+		}
+		c = n
+	case 8*k > n:
 		sel, _ := TopK(work, y, k, false)
 		copy(dst, sel)
 		return
-	}
-	stride := (n + rowSampleLen - 1) / rowSampleLen
-	m := n / stride
-	skeys := rs.skeys[:m]
-	for i := range skeys {
-		skeys[i] = rankKey(y[i*stride], false)
-	}
-	want := float64(k) * float64(m) / float64(n)
-	r := min(m, int(math.Ceil(want+2*math.Sqrt(want)+1)))
-	c := 0
-	if th := kthLargestKey(skeys, r, rs.cwork); th != 0 { // 0 is NaN's key
-		c = rs.filter(y, keyValue(th, false), rs.cand)
-	}
-	if c < k {
-		sel, _ := TopK(work, y, k, false)
-		copy(dst, sel)
-		return
+	default:
+		c = rs.sampleFilter(y, k)
+		if c < k {
+			sel, _ := TopK(work, y, k, false)
+			copy(dst, sel)
+			return
+		}
 	}
 	cand, ckeys, cwork := rs.cand[:c], rs.ckeys[:c], rs.cwork[:c]
 	for i, j := range cand {
@@ -437,6 +437,25 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 		o += take
 	}
 	copy(dst[:k], kept[:k])
+}
+
+// sampleFilter lists in rs.cand the indices of y at or above the pivot
+// and returns how many (0 if the pivot is NaN).
+func (rs *rowSelector) sampleFilter(y []float32, k int) int {
+	n := len(y)
+	stride := (n + rowSampleLen - 1) / rowSampleLen
+	m := n / stride
+	skeys := rs.skeys[:m]
+	for i := range skeys {
+		skeys[i] = rankKey(y[i*stride], false)
+	}
+	want := float64(k) * float64(m) / float64(n)
+	r := min(m, int(math.Ceil(want+2*math.Sqrt(want)+1)))
+	th := kthLargestKey(skeys, r, rs.cwork)
+	if th == 0 { // NaN's key
+		return 0
+	}
+	return rs.filter(y, keyValue(th, false), rs.cand)
 }
 
 // kthLargestKey returns the r-th largest of keys (1 <= r <= len(keys)) by

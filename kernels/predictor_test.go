@@ -182,7 +182,7 @@ func TestPredictKernels(t *testing.T) {
 // misleads) and the fallback paths.
 func TestRowSelectorIsTopK(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, n := range []int{100, 1024, 2000, 4099, 32768} {
+	for _, n := range []int{100, 250, 512, 513, 1024, 2000, 4099, 32768} {
 		rs := newRowSelector(n)
 		work := make([]int32, n)
 		for trial := range 12 {
