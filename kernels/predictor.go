@@ -364,7 +364,7 @@ func blockMax(g, y []float32, block int) {
 // Every score equal to the k-th passes the pivot (it is at most the k-th),
 // candidates keep their order, and ties at the k-th are taken lowest index
 // first, so the selection is TopK's. When fewer than k pass, or the pivot
-// is NaN, it runs TopK on the row; rows of at most 512 skip the sample and
+// is NaN, it runs TopK on the row; rows of under 256 skip the sample and
 // quickselect over all their scores.
 type rowSelector struct {
 	skeys  []uint32
@@ -394,10 +394,10 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 	switch {
 	case k == 0:
 		return
-	case n <= 4*rowSampleLen:
-		// Short rows (the group maxima of 1×4 and 1×8 blocks) go straight
-		// to the quickselect; TopK's radix passes cost several times more
-		// at this length.
+	case n < 2*rowSampleLen || 8*k > n && n <= 4*rowSampleLen:
+		// Rows too short for a sample, or with k too large a share for
+		// one to pay, go straight to the quickselect; TopK's radix
+		// passes cost several times more at this length.
 		for j := range n {
 			rs.cand[j] = int32(j)
 		}
