@@ -1,41 +1,17 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
-
-// Constants of the base-2 exponential in softmaxTile*: the clamp −126
-// (below it the result is flushed to zero, so a masked −Inf gives an exact
-// 0), the Taylor coefficients ln2^k/k! of 2^f on [−½, ½] (degree 6,
-// truncation error below 1e-7 relative) and the exponent bias 127.
-
-DATA attnExp2<>+0(SB)/4, $0xc2fc0000 // m126
-DATA attnExp2<>+4(SB)/4, $0x3f800000 // one
-DATA attnExp2<>+8(SB)/4, $0x3f317218 // c1
-DATA attnExp2<>+12(SB)/4, $0x3e75fdf0 // c2
-DATA attnExp2<>+16(SB)/4, $0x3d635847 // c3
-DATA attnExp2<>+20(SB)/4, $0x3c1d955b // c4
-DATA attnExp2<>+24(SB)/4, $0x3aaec3ff // c5
-DATA attnExp2<>+28(SB)/4, $0x39218489 // c6
-DATA attnExp2<>+32(SB)/4, $0x0000007f // i127
-GLOBL attnExp2<>(SB), RODATA|NOPTR, $36
+#include "exp2_amd64.h"
 
 // func softmaxTileAVX512(s []float32, rows, cols int, m, corr, sum *float32)
 //
 // One online-softmax step on a rows×cols tile (rows >= 1, cols a multiple
 // of 16) whose columns are queries: m[c] = max(m[c], max_r s[r][c]),
 // corr[c] = 2^(old m[c] − m[c]), s[r][c] = 2^(s[r][c] − m[c]) and
-// sum[c] = Σ_r s[r][c]. Z0..Z6 are working registers, the
-// constants sit above them.
+// sum[c] = Σ_r s[r][c]. Z0..Z6 are working registers, the exp2
+// constants Z20–Z28 (exp2_amd64.h).
 TEXT ·softmaxTileAVX512(SB), NOSPLIT, $0-64
-	LEAQ attnExp2<>(SB), AX
-	VBROADCASTSS 0(AX), Z20
-	VBROADCASTSS 4(AX), Z21
-	VBROADCASTSS 8(AX), Z22
-	VBROADCASTSS 12(AX), Z23
-	VBROADCASTSS 16(AX), Z24
-	VBROADCASTSS 20(AX), Z25
-	VBROADCASTSS 24(AX), Z26
-	VBROADCASTSS 28(AX), Z27
-	VBROADCASTSS 32(AX), Z28
+	EXP2LOADZ
 	MOVQ cols+32(FP), R9
 	SHLQ $2, R9
 	MOVQ m+40(FP), AX
@@ -60,22 +36,7 @@ stAVX512max:
 	VMOVUPS Z6, (AX)(R10*1)
 	VSUBPS Z6, Z5, Z0
 
-	VMAXPS Z20, Z0, Z1
-	VRNDSCALEPS $0, Z1, Z2
-	VSUBPS Z2, Z1, Z1
-	VMOVAPS Z27, Z3
-	VFMADD213PS Z26, Z1, Z3
-	VFMADD213PS Z25, Z1, Z3
-	VFMADD213PS Z24, Z1, Z3
-	VFMADD213PS Z23, Z1, Z3
-	VFMADD213PS Z22, Z1, Z3
-	VFMADD213PS Z21, Z1, Z3
-	VCVTPS2DQ Z2, Z2
-	VPADDD Z28, Z2, Z2
-	VPSLLD $23, Z2, Z2
-	VMULPS Z2, Z3, Z3
-	VCMPPS $13, Z20, Z0, K1
-	VMOVAPS.Z Z3, K1, Z3
+	EXP2Z
 	VMOVUPS Z3, (BX)(R10*1)
 	VXORPS Z5, Z5, Z5
 	MOVQ s_base+0(FP), SI
@@ -85,22 +46,7 @@ stAVX512max:
 stAVX512exp:
 	VMOVUPS (SI), Z0
 	VSUBPS Z6, Z0, Z0
-	VMAXPS Z20, Z0, Z1
-	VRNDSCALEPS $0, Z1, Z2
-	VSUBPS Z2, Z1, Z1
-	VMOVAPS Z27, Z3
-	VFMADD213PS Z26, Z1, Z3
-	VFMADD213PS Z25, Z1, Z3
-	VFMADD213PS Z24, Z1, Z3
-	VFMADD213PS Z23, Z1, Z3
-	VFMADD213PS Z22, Z1, Z3
-	VFMADD213PS Z21, Z1, Z3
-	VCVTPS2DQ Z2, Z2
-	VPADDD Z28, Z2, Z2
-	VPSLLD $23, Z2, Z2
-	VMULPS Z2, Z3, Z3
-	VCMPPS $13, Z20, Z0, K1
-	VMOVAPS.Z Z3, K1, Z3
+	EXP2Z
 	VMOVUPS Z3, (SI)
 	VADDPS Z3, Z5, Z5
 	ADDQ R9, SI
@@ -119,19 +65,10 @@ stAVX512done:
 // One online-softmax step on a rows×cols tile (rows >= 1, cols a multiple
 // of 8) whose columns are queries: m[c] = max(m[c], max_r s[r][c]),
 // corr[c] = 2^(old m[c] − m[c]), s[r][c] = 2^(s[r][c] − m[c]) and
-// sum[c] = Σ_r s[r][c]. Y0..Y6 are working registers, the
-// constants sit above them.
+// sum[c] = Σ_r s[r][c]. Y0..Y6 are working registers, the exp2
+// constants Y7–Y15 (exp2_amd64.h).
 TEXT ·softmaxTileAVX2(SB), NOSPLIT, $0-64
-	LEAQ attnExp2<>(SB), AX
-	VBROADCASTSS 0(AX), Y7
-	VBROADCASTSS 4(AX), Y8
-	VBROADCASTSS 8(AX), Y9
-	VBROADCASTSS 12(AX), Y10
-	VBROADCASTSS 16(AX), Y11
-	VBROADCASTSS 20(AX), Y12
-	VBROADCASTSS 24(AX), Y13
-	VBROADCASTSS 28(AX), Y14
-	VBROADCASTSS 32(AX), Y15
+	EXP2LOADY
 	MOVQ cols+32(FP), R9
 	SHLQ $2, R9
 	MOVQ m+40(FP), AX
@@ -156,22 +93,7 @@ stAVX2max:
 	VMOVUPS Y6, (AX)(R10*1)
 	VSUBPS Y6, Y5, Y0
 
-	VMAXPS Y7, Y0, Y1
-	VROUNDPS $0, Y1, Y2
-	VSUBPS Y2, Y1, Y1
-	VMOVAPS Y14, Y3
-	VFMADD213PS Y13, Y1, Y3
-	VFMADD213PS Y12, Y1, Y3
-	VFMADD213PS Y11, Y1, Y3
-	VFMADD213PS Y10, Y1, Y3
-	VFMADD213PS Y9, Y1, Y3
-	VFMADD213PS Y8, Y1, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD Y15, Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VCMPPS $13, Y7, Y0, Y4
-	VANDPS Y4, Y3, Y3
+	EXP2Y
 	VMOVUPS Y3, (BX)(R10*1)
 	VXORPS Y5, Y5, Y5
 	MOVQ s_base+0(FP), SI
@@ -181,22 +103,7 @@ stAVX2max:
 stAVX2exp:
 	VMOVUPS (SI), Y0
 	VSUBPS Y6, Y0, Y0
-	VMAXPS Y7, Y0, Y1
-	VROUNDPS $0, Y1, Y2
-	VSUBPS Y2, Y1, Y1
-	VMOVAPS Y14, Y3
-	VFMADD213PS Y13, Y1, Y3
-	VFMADD213PS Y12, Y1, Y3
-	VFMADD213PS Y11, Y1, Y3
-	VFMADD213PS Y10, Y1, Y3
-	VFMADD213PS Y9, Y1, Y3
-	VFMADD213PS Y8, Y1, Y3
-	VCVTPS2DQ Y2, Y2
-	VPADDD Y15, Y2, Y2
-	VPSLLD $23, Y2, Y2
-	VMULPS Y2, Y3, Y3
-	VCMPPS $13, Y7, Y0, Y4
-	VANDPS Y4, Y3, Y3
+	EXP2Y
 	VMOVUPS Y3, (SI)
 	VADDPS Y3, Y5, Y5
 	ADDQ R9, SI
@@ -216,7 +123,7 @@ stAVX2done:
 // to cover the FMA latency on every pipe. The values stay finite (x·1 + 0).
 TEXT ·peakFMAAVX512(SB), NOSPLIT, $0-8
 	MOVQ iters+0(FP), CX
-	LEAQ attnExp2<>(SB), AX
+	LEAQ exp2Consts<>(SB), AX
 	VBROADCASTSS 4(AX), Z16
 	VXORPS Z17, Z17, Z17
 	VXORPS Z0, Z0, Z0
@@ -268,7 +175,7 @@ pkAVX512done:
 // to cover the FMA latency on every pipe. The values stay finite (x·1 + 0).
 TEXT ·peakFMAAVX2(SB), NOSPLIT, $0-8
 	MOVQ iters+0(FP), CX
-	LEAQ attnExp2<>(SB), AX
+	LEAQ exp2Consts<>(SB), AX
 	VBROADCASTSS 4(AX), Y12
 	VXORPS Y13, Y13, Y13
 	VXORPS Y0, Y0, Y0

@@ -1,21 +1,8 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "exp2_amd64.h"
 
-// Constants of softmaxRowAVX512: the exp2 constants of attention_amd64.s
-// (clamp, 1, Taylor coefficients, bias), then log2(e) and −Inf.
-DATA sparseExp2<>+0(SB)/4, $0xc2fc0000
-DATA sparseExp2<>+4(SB)/4, $0x3f800000
-DATA sparseExp2<>+8(SB)/4, $0x3f317218
-DATA sparseExp2<>+12(SB)/4, $0x3e75fdf0
-DATA sparseExp2<>+16(SB)/4, $0x3d635847
-DATA sparseExp2<>+20(SB)/4, $0x3c1d955b
-DATA sparseExp2<>+24(SB)/4, $0x3aaec3ff
-DATA sparseExp2<>+28(SB)/4, $0x39218489
-DATA sparseExp2<>+32(SB)/4, $0x0000007f
-DATA sparseExp2<>+36(SB)/4, $0x3fb8aa3b
-DATA sparseExp2<>+40(SB)/4, $0xff800000
-GLOBL sparseExp2<>(SB), RODATA|NOPTR, $44
 
 // func gatherAxpyAVX512(out, p, v *float32, keys *int32, n, dv int)
 //
@@ -109,16 +96,7 @@ gadone:
 // its sum, then a scaling pass by 1/sum (0 when every score is −Inf, so
 // such a row comes out all zero rather than NaN).
 TEXT ·softmaxRowAVX512(SB), NOSPLIT, $0-18
-	LEAQ sparseExp2<>(SB), AX
-	VBROADCASTSS 0(AX), Z20
-	VBROADCASTSS 4(AX), Z21
-	VBROADCASTSS 8(AX), Z22
-	VBROADCASTSS 12(AX), Z23
-	VBROADCASTSS 16(AX), Z24
-	VBROADCASTSS 20(AX), Z25
-	VBROADCASTSS 24(AX), Z26
-	VBROADCASTSS 28(AX), Z27
-	VBROADCASTSS 32(AX), Z28
+	EXP2LOADZ
 	VBROADCASTSS 36(AX), Z29
 	VBROADCASTSS 40(AX), Z30
 	MOVQ  s+0(FP), SI
@@ -161,22 +139,7 @@ smmaxtail:
 smexp:
 	VMULPS (DI), Z29, Z0
 	VSUBPS Z5, Z0, Z0
-	VMAXPS Z20, Z0, Z1
-	VRNDSCALEPS $0, Z1, Z2
-	VSUBPS Z2, Z1, Z1
-	VMOVAPS Z27, Z3
-	VFMADD213PS Z26, Z1, Z3
-	VFMADD213PS Z25, Z1, Z3
-	VFMADD213PS Z24, Z1, Z3
-	VFMADD213PS Z23, Z1, Z3
-	VFMADD213PS Z22, Z1, Z3
-	VFMADD213PS Z21, Z1, Z3
-	VCVTPS2DQ Z2, Z2
-	VPADDD Z28, Z2, Z2
-	VPSLLD $23, Z2, Z2
-	VMULPS Z2, Z3, Z3
-	VCMPPS $13, Z20, Z0, K2
-	VMOVAPS.Z Z3, K2, Z3
+	EXP2Z
 	VMOVUPS Z3, (DI)
 	VADDPS Z3, Z7, Z7
 	ADDQ $64, DI
@@ -188,22 +151,7 @@ smexptail:
 	VMOVUPS (DI), K1, Z0
 	VMULPS Z29, Z0, Z0
 	VSUBPS Z5, Z0, Z0
-	VMAXPS Z20, Z0, Z1
-	VRNDSCALEPS $0, Z1, Z2
-	VSUBPS Z2, Z1, Z1
-	VMOVAPS Z27, Z3
-	VFMADD213PS Z26, Z1, Z3
-	VFMADD213PS Z25, Z1, Z3
-	VFMADD213PS Z24, Z1, Z3
-	VFMADD213PS Z23, Z1, Z3
-	VFMADD213PS Z22, Z1, Z3
-	VFMADD213PS Z21, Z1, Z3
-	VCVTPS2DQ Z2, Z2
-	VPADDD Z28, Z2, Z2
-	VPSLLD $23, Z2, Z2
-	VMULPS Z2, Z3, Z3
-	VCMPPS $13, Z20, Z0, K2
-	VMOVAPS.Z Z3, K2, Z3
+	EXP2Z
 	VMOVUPS Z3, K1, (DI)
 	VADDPS Z3, Z7, Z7
 	VEXTRACTF64X4 $1, Z7, Y6
