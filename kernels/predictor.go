@@ -8,9 +8,8 @@ import (
 
 // Int8Rows is a row-major matrix quantized to int8 with one scale per row:
 // row r stands for Scales[r]·Q[r*Cols:(r+1)*Cols]. It is the form of the
-// DSA predictor's projected queries Q̃ and keys K̃ (thesis eq. 7.5), which
-// a KV cache keeps beside the exact keys so that the predictor reads Cols
-// bytes per key.
+// DSA predictor's projected queries Q̃ (thesis eq. 7.5), and of its keys K̃
+// before PackInt8 lays them out for the predictor kernel.
 type Int8Rows struct {
 	Rows, Cols int
 	Q          []int8
@@ -30,8 +29,7 @@ func QuantizeRows(x []float32, rows, cols int) *Int8Rows {
 }
 
 // Append quantizes n more rows of m.Cols values from x (len n·Cols) and
-// appends them, as a KV cache appends each decoded token's key. It panics
-// if len(x) != n·Cols.
+// appends them. It panics if len(x) != n·Cols.
 func (m *Int8Rows) Append(x []float32, n int) {
 	if n < 0 || len(x) != n*m.Cols {
 		panic(fmt.Sprintf("kernels: Int8Rows.Append: len(x)=%d for %d rows of %d", len(x), n, m.Cols))
