@@ -1,0 +1,34 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// gatherAxpyAVX512 and softmaxRowAVX512 are in sparse_attn_amd64.s.
+//
+//go:noescape
+func gatherAxpyAVX512(out, p, v *float32, keys *int32, n, dv int)
+
+//go:noescape
+func softmaxRowAVX512(s *float32, n int, tail uint16)
+
+// gatherAxpy sets out = Σ_t p[t]·v[keys[t]·dv:][:dv], dv = len(out).
+func gatherAxpy(out, p, v []float32, keys []int32) {
+	dv := len(out)
+	if !useAVX512 || dv%16 != 0 || dv == 0 || len(keys) == 0 {
+		gatherAxpyGeneric(out, p, v, keys)
+		return
+	}
+	p = p[:len(keys)]
+	for _, j := range keys {
+		_ = v[(int(j)+1)*dv-1]
+	}
+	gatherAxpyAVX512(&out[0], &p[0], &v[0], &keys[0], len(keys), dv)
+}
+
+// softmaxInPlace sets s to its softmax (all zero when every entry is −Inf).
+func softmaxInPlace(s []float32) {
+	if !useAVX512 || len(s) == 0 {
+		softmaxInPlaceGeneric(s)
+		return
+	}
+	softmaxRowAVX512(&s[0], len(s), uint16(1)<<(len(s)%16)-1)
+}
