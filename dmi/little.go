@@ -348,7 +348,7 @@ func newLittleRun(lt *Little) littleRun {
 	switch {
 	case lt.H == nil:
 		f.parts = []runPart{f.half(lt.X, 0)}
-	case lt.Bits() == quant.Int8:
+	case lt.Bits() == quant.Int8 && foldable(lt.X, lt.H, foldRatio(lt.X, lt.H)):
 		f.c = foldRatio(lt.X, lt.H)
 		f.parts = []runPart{f.fuse(lt.X, lt.H)}
 	default:
@@ -442,6 +442,22 @@ func foldRatio(x, h *spec.Speculator) float32 {
 	}
 	slices.Sort(r)
 	return float32(r[len(r)/2])
+}
+
+// foldable reports whether c·W̃_h stays finite in float32, so the halves
+// can be fused: a file's weights are finite, but halves of wildly
+// different scales (the fuzzer made one) can overflow when folded, and
+// then run as two parts instead.
+func foldable(x, h *spec.Speculator, c float32) bool {
+	if !(c > 0) || math.IsInf(float64(c), 0) {
+		return false
+	}
+	for i := range h.N {
+		if float64(c)*float64(maxAbs(h.W[i*h.K:(i+1)*h.K])) > math.MaxFloat32 {
+			return false
+		}
+	}
+	return true
 }
 
 func maxAbs(v []float32) float32 {
