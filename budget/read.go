@@ -18,11 +18,7 @@ var ErrNotRegular = errors.New("not a regular file")
 // bytes, and returns it with its size. It checks before opening, so that
 // opening a FIFO cannot block.
 func Open(path string, max int64) (*os.File, int64, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := checkInfo(path, fi, max); err != nil {
+	if _, err := Stat(path, max); err != nil {
 		return nil, 0, err
 	}
 	f, err := os.Open(path)
@@ -30,7 +26,8 @@ func Open(path string, max int64) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	// The path may have changed between Stat and Open.
-	if fi, err = f.Stat(); err == nil {
+	fi, err := f.Stat()
+	if err == nil {
 		err = checkInfo(path, fi, max)
 	}
 	if err != nil {
@@ -38,6 +35,20 @@ func Open(path string, max int64) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return f, fi.Size(), nil
+}
+
+// Stat makes Open's checks without opening path: it returns the size of
+// a regular file of at most max bytes, so a command can refuse a bad path
+// before it reads anything else.
+func Stat(path string, max int64) (int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkInfo(path, fi, max); err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
 }
 
 func checkInfo(path string, fi os.FileInfo, max int64) error {

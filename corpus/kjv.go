@@ -97,6 +97,27 @@ func (v Verse) String() string {
 // as /dev/zero that never ends, is refused before it is read.
 const MaxDataBytes = 64 << 20
 
+// CheckData makes the checks ReadVerses makes of path (DefaultPath if
+// empty) before it reads it, without reading: the file exists (else the
+// error wraps ErrMissing), is a regular file and is within MaxDataBytes. A
+// command calls it before it loads a model, so a bad --data costs nothing.
+func CheckData(path string) error {
+	if path == "" {
+		path = DefaultPath
+	}
+	if _, err := budget.Stat(path, MaxDataBytes); err != nil {
+		return dataErr(path, err)
+	}
+	return nil
+}
+
+func dataErr(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("corpus: %s not found: %w", path, ErrMissing)
+	}
+	return fmt.Errorf("corpus: %w", err)
+}
+
 // ReadVerses reads and decodes a bible.data file (DefaultPath if path is
 // empty). If the file does not exist the error wraps ErrMissing; a file
 // over MaxDataBytes or not a regular file is refused.
@@ -105,11 +126,8 @@ func ReadVerses(path string) ([]Verse, error) {
 		path = DefaultPath
 	}
 	data, err := budget.ReadFile(path, MaxDataBytes)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("corpus: %s not found: %w", path, ErrMissing)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("corpus: %w", err)
+		return nil, dataErr(path, err)
 	}
 	text, err := Decompress(data)
 	if err != nil {

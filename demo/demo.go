@@ -67,39 +67,54 @@ type Assets struct {
 // dmi.ErrFormat, ...) for malformed files.
 func Load() (*Assets, error) {
 	a := &Assets{}
+	if err := a.loadText(); err != nil {
+		return nil, err
+	}
+	if err := a.loadModels(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// loadText reads the vocabulary and the sample, which need no model: a
+// token count beyond the sample is refused before the model is parsed.
+func (a *Assets) loadText() error {
+	vocab, err := assets.ReadFile(VocabFile)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	a.Words = strings.Split(strings.TrimSuffix(string(vocab), "\n"), "\n")
+	text, err := assets.ReadFile(SampleFile)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if a.Sample, err = encode(string(text), a.Words); err != nil {
+		return err
+	}
+	if len(a.Sample) < 2 {
+		return fmt.Errorf("%w: %s holds %d tokens", ErrAssets, SampleFile, len(a.Sample))
+	}
+	return nil
+}
+
+// loadModels parses the model and the little modules and checks the
+// vocabulary against the model.
+func (a *Assets) loadModels() error {
 	f, n, err := readSafetensors(ModelFile)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.ModelBytes = n
 	if a.Model, a.State, err = lm.FromFile(f); err != nil {
-		return nil, fmt.Errorf("demo: %s: %w", ModelFile, err)
+		return fmt.Errorf("demo: %s: %w", ModelFile, err)
 	}
 	if f, a.LittleBytes, err = readSafetensors(LittleFile); err != nil {
-		return nil, err
+		return err
 	}
 	if a.Little, err = dmi.FromFileFor(f, a.Model); err != nil {
-		return nil, fmt.Errorf("demo: %s: %w", LittleFile, err)
+		return fmt.Errorf("demo: %s: %w", LittleFile, err)
 	}
-	vocab, err := assets.ReadFile(VocabFile)
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	a.Words = strings.Split(strings.TrimSuffix(string(vocab), "\n"), "\n")
-	if err := a.checkVocab(); err != nil {
-		return nil, err
-	}
-	text, err := assets.ReadFile(SampleFile)
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	if a.Sample, err = encode(string(text), a.Words); err != nil {
-		return nil, err
-	}
-	if len(a.Sample) < 2 {
-		return nil, fmt.Errorf("%w: %s holds %d tokens", ErrAssets, SampleFile, len(a.Sample))
-	}
-	return a, nil
+	return a.checkVocab()
 }
 
 func readSafetensors(name string) (*safetensors.File, int, error) {
@@ -304,11 +319,27 @@ func Run(cfg Config) (*Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	a, err := Load()
-	if err != nil {
+	// The sample first: a count beyond it is refused before the model
+	// is parsed.
+	a := &Assets{}
+	if err := a.loadText(); err != nil {
+		return nil, err
+	}
+	if err := a.checkTokens(cfg); err != nil {
+		return nil, err
+	}
+	if err := a.loadModels(); err != nil {
 		return nil, err
 	}
 	return a.Run(cfg)
+}
+
+// checkTokens refuses a token count beyond the sample.
+func (a *Assets) checkTokens(cfg Config) error {
+	if cfg.Tokens > len(a.Sample) {
+		return fmt.Errorf("%w: %d tokens asked, the sample holds %d", ErrConfig, cfg.Tokens, len(a.Sample))
+	}
+	return nil
 }
 
 // Run is the package-level Run on a's model and sample.
@@ -317,8 +348,8 @@ func (a *Assets) Run(cfg Config) (*Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	if cfg.Tokens > len(a.Sample) {
-		return nil, fmt.Errorf("%w: %d tokens asked, the sample holds %d", ErrConfig, cfg.Tokens, len(a.Sample))
+	if err := a.checkTokens(cfg); err != nil {
+		return nil, err
 	}
 	pool := kernels.NewPool(cfg.Threads)
 	defer pool.Close()

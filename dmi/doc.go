@@ -34,7 +34,9 @@
 // their little modules. Set, Fit, NewLM and LM do the same for every layer
 // of a language model of package lm, with perplexity measured by streaming
 // at batch 1, and Save and Load store the little modules, tied to the
-// model by a fingerprint of its weights. RunBench times the dense and the
+// model by a fingerprint of its weights; Open checks a file's header against
+// the model's architecture (lm.ReadConfig) before either is loaded whole,
+// and File.For pairs it with the model. RunBench times the dense and the
 // dual-module step of one layer with cold weights.
 //
 // The package holds only the glue of the method: projections, fitting,

@@ -73,38 +73,81 @@ func Load(path string) (*Set, error) { return LoadFor(path, nil) }
 // count and widths are m's, so a file for another model costs only its
 // header. A nil m checks nothing beyond Load.
 func LoadFor(path string, m *lm.Model) (*Set, error) {
+	var cfg *lm.Config
+	if m != nil {
+		c := m.Config()
+		cfg = &c
+	}
+	f, err := Open(path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return f.For(m)
+}
+
+// File is a little-module file read and checked against a model
+// architecture, waiting for the model itself.
+type File struct {
+	path string
+	f    *safetensors.File
+}
+
+// Open reads the little-module file at path for a model of architecture
+// cfg (lm.ReadConfig reads it from the model's header): it checks the
+// file's header against cfg (CheckHeader) before it reads the tensor
+// bytes and verifies their checksum, so that a command can refuse a bad
+// file before it loads the model. A nil cfg checks the header alone.
+func Open(path string, cfg *lm.Config) (*File, error) {
+	h, err := safetensors.ReadHeaderFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("dmi: %w", err)
+	}
+	if err := CheckHeader(h, cfg); err != nil {
+		return nil, fmt.Errorf("dmi: %s: %w", path, err)
+	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("dmi: %w", err)
 	}
-	s, err := FromFileFor(f, m)
+	return &File{path: path, f: f}, nil
+}
+
+// For builds the little modules for model m (nil checks nothing more),
+// as FromFileFor does.
+func (f *File) For(m *lm.Model) (*Set, error) {
+	s, err := FromFileFor(f.f, m)
 	if err != nil {
-		return nil, fmt.Errorf("dmi: %s: %w", path, err)
+		return nil, fmt.Errorf("dmi: %s: %w", f.path, err)
 	}
 	return s, nil
 }
 
-// FromFile is Load for a parsed file.
-func FromFile(f *safetensors.File) (*Set, error) { return FromFileFor(f, nil) }
+// CheckHeader checks, from a little-module file's header alone, what
+// FromFileFor checks before it reads a value: the format, the cell, layer
+// count and widths of the model architecture cfg (when not nil), 1 ≤ k ≤
+// d ≤ 65536 and the tensor shapes. What it leaves is the model's
+// fingerprint, which needs the model's weights, and the values.
+func CheckHeader(h *safetensors.Header, cfg *lm.Config) error {
+	_, err := parseHeader(h, cfg)
+	return err
+}
 
-// FromFileFor is LoadFor for a parsed file.
-func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
-	meta := f.Metadata()
-	// Cheap checks first: the model the file claims and the tensor shapes
-	// its header gives, before the values are scanned or any projection,
-	// whose cost the metadata sets, is regenerated.
-	if m != nil {
-		cfg := m.Config()
-		switch fp := meta["fingerprint"]; {
-		case fp != Fingerprint(m):
-			return nil, fmt.Errorf("%w: little modules were fitted to model %s, this model is %s", ErrMismatch, fp, Fingerprint(m))
-		case meta["cell"] != cfg.Cell.String() || meta["layers"] != strconv.Itoa(cfg.Layers):
-			return nil, fmt.Errorf("%w: little modules are for %s %s layers, the model has %d %v layers",
-				ErrMismatch, meta["layers"], meta["cell"], cfg.Layers, cfg.Cell)
-		}
-	}
-	if err := f.CheckFinite(); err != nil {
-		return nil, err
+// header is what a little-module file's header says.
+type header struct {
+	cell     nn.Cell
+	layers   int
+	bits     quant.Bits
+	eps      float64
+	seed     uint64
+	sparsity float64
+	k, d     [][2]int // per layer, for x and h
+}
+
+func parseHeader(h *safetensors.Header, cfg *lm.Config) (*header, error) {
+	meta := h.Metadata()
+	if cfg != nil && (meta["cell"] != cfg.Cell.String() || meta["layers"] != strconv.Itoa(cfg.Layers)) {
+		return nil, fmt.Errorf("%w: little modules are for %s %s layers, the model has %d %v layers",
+			ErrMismatch, meta["layers"], meta["cell"], cfg.Layers, cfg.Cell)
 	}
 	if meta["format"] != formatName {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, meta["format"], formatName)
@@ -120,36 +163,84 @@ func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
 		}
 		return v, nil
 	}
-	layers, err := num("layers")
-	if err != nil {
+	hd := &header{cell: cell}
+	if hd.layers, err = num("layers"); err != nil {
 		return nil, err
 	}
 	bits, err := num("bits")
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{Cell: cell, Bits: quant.Bits(bits), Fingerprint: meta["fingerprint"], Checksum: f.Checksum()}
-	if err := (Options{Eps: 0.5, Bits: s.Bits}).check(); err != nil {
+	hd.bits = quant.Bits(bits)
+	if err := (Options{Eps: 0.5, Bits: hd.bits}).check(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	if s.Eps, err = strconv.ParseFloat(meta["eps"], 64); err != nil {
+	if hd.eps, err = strconv.ParseFloat(meta["eps"], 64); err != nil {
 		return nil, fmt.Errorf("%w: metadata eps = %q", ErrFormat, meta["eps"])
 	}
-	if s.Seed, err = strconv.ParseUint(meta["seed"], 10, 64); err != nil {
+	if hd.seed, err = strconv.ParseUint(meta["seed"], 10, 64); err != nil {
 		return nil, fmt.Errorf("%w: metadata seed = %q", ErrFormat, meta["seed"])
 	}
-	sparsity, err := strconv.ParseFloat(meta["sparsity"], 64)
-	if err != nil {
+	if hd.sparsity, err = strconv.ParseFloat(meta["sparsity"], 64); err != nil {
 		return nil, fmt.Errorf("%w: metadata sparsity = %q", ErrFormat, meta["sparsity"])
 	}
-	if layers > len(f.Names()) {
-		return nil, fmt.Errorf("%w: metadata layers = %d for %d tensors", ErrFormat, layers, len(f.Names()))
+	if hd.layers > h.Len() {
+		return nil, fmt.Errorf("%w: metadata layers = %d for %d tensors", ErrFormat, hd.layers, h.Len())
 	}
-	var widths []nn.LayerWeights
+	for l := range hd.layers {
+		p := fmt.Sprintf("dmi.l%d.", l)
+		n, err := spec.CheckVector(h, p+"b", -1)
+		if err != nil {
+			return nil, readErr(err)
+		}
+		var ks, ds [2]int
+		for i, which := range []string{"x", "h"} {
+			if ks[i], err = num(fmt.Sprintf("l%d.k%s", l, which)); err != nil {
+				return nil, err
+			}
+			if ds[i], err = num(fmt.Sprintf("l%d.d%s", l, which)); err != nil {
+				return nil, err
+			}
+			if err := checkShape(h, p+"w"+which, l, which, ks[i], ds[i], n, cell, hd.bits, cfg); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := spec.CheckVector(h, p+"delta", cell.Gates()); err != nil {
+			return nil, readErr(err)
+		}
+		hd.k, hd.d = append(hd.k, ks), append(hd.d, ds)
+	}
+	return hd, nil
+}
+
+// FromFile is Load for a parsed file.
+func FromFile(f *safetensors.File) (*Set, error) { return FromFileFor(f, nil) }
+
+// FromFileFor is LoadFor for a parsed file.
+func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
+	// Cheap checks first: the model the file claims and the tensor shapes
+	// its header gives, before the values are scanned or any projection,
+	// whose cost the metadata sets, is regenerated.
+	var cfg *lm.Config
 	if m != nil {
-		widths = m.Layers()
+		c := m.Config()
+		cfg = &c
 	}
-	for l := range layers {
+	hd, err := parseHeader(&f.Header, cfg)
+	if err != nil {
+		return nil, err
+	}
+	meta := f.Metadata()
+	if m != nil {
+		if fp := meta["fingerprint"]; fp != Fingerprint(m) {
+			return nil, fmt.Errorf("%w: little modules were fitted to model %s, this model is %s", ErrMismatch, fp, Fingerprint(m))
+		}
+	}
+	if err := f.CheckFinite(); err != nil {
+		return nil, err
+	}
+	s := &Set{Cell: hd.cell, Bits: hd.bits, Eps: hd.eps, Seed: hd.seed, Fingerprint: meta["fingerprint"], Checksum: f.Checksum()}
+	for l := range hd.layers {
 		p := fmt.Sprintf("dmi.l%d.", l)
 		b, err := readVector(f, p+"b", -1)
 		if err != nil {
@@ -157,18 +248,7 @@ func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
 		}
 		lt := &Little{}
 		for i, which := range []string{"x", "h"} {
-			k, err := num(fmt.Sprintf("l%d.k%s", l, which))
-			if err != nil {
-				return nil, err
-			}
-			d, err := num(fmt.Sprintf("l%d.d%s", l, which))
-			if err != nil {
-				return nil, err
-			}
-			if err := checkShape(f, p+"w"+which, l, which, k, d, len(b), cell, s.Bits, widths); err != nil {
-				return nil, err
-			}
-			proj, err := rproj.New(k, d, sparsity, projSeed(s.Seed, l, i))
+			proj, err := rproj.New(hd.k[l][i], hd.d[l][i], hd.sparsity, projSeed(s.Seed, l, i))
 			if err != nil {
 				return nil, fmt.Errorf("%w: layer %d: %w", ErrFormat, l, err)
 			}
@@ -189,7 +269,7 @@ func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
 				lt.H = sp
 			}
 		}
-		delta, err := readVector(f, p+"delta", cell.Gates())
+		delta, err := readVector(f, p+"delta", hd.cell.Gates())
 		if err != nil {
 			return nil, err
 		}
@@ -207,26 +287,25 @@ func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
 // n = littleRows(d) for the recurrent input, d within the integer kernels' width,
 // d the model's width when known, and W̃'s tensors n×k. Together they bound
 // the projection's k·d entries by W̃'s n·k codes, which the file holds.
-func checkShape(f *safetensors.File, name string, l int, which string, k, d, n int, cell nn.Cell, bits quant.Bits, widths []nn.LayerWeights) error {
+func checkShape(h *safetensors.Header, name string, l int, which string, k, d, n int, cell nn.Cell, bits quant.Bits, cfg *lm.Config) error {
 	switch {
 	case k < 1 || k > d || d > kernels.MaxIntCols:
 		return fmt.Errorf("%w: layer %d: k_%s = %d, d_%s = %d (want 1 ≤ k ≤ d ≤ %d)", ErrFormat, l, which, k, which, d, kernels.MaxIntCols)
 	case which == "h" && n != littleRows(cell, d):
 		return fmt.Errorf("%w: layer %d: %d gate rows for a hidden width of %d", ErrFormat, l, n, d)
-	case which == "x" && d > n && widths == nil:
+	case which == "x" && d > n && cfg == nil:
 		return fmt.Errorf("%w: layer %d: input width %d exceeds the %d gate rows", ErrFormat, l, d, n)
 	}
-	if widths != nil {
-		w := widths[l]
-		want := w.In
+	if cfg != nil {
+		want := cfg.LayerIn(l)
 		if which == "h" {
-			want = w.Hidden
+			want = cfg.Hidden
 		}
 		if d != want {
 			return fmt.Errorf("%w: layer %d: d_%s = %d, the model's is %d", ErrMismatch, l, which, d, want)
 		}
 	}
-	return readErr(spec.CheckWeights(f, name, n, k, bits))
+	return readErr(spec.CheckWeights(h, name, n, k, bits))
 }
 
 func readErr(err error) error {

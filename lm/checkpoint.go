@@ -116,39 +116,66 @@ func Load(path string) (*Model, TrainState, error) {
 	return m, ts, nil
 }
 
+// ReadConfig reads the architecture of the model in the safetensors file
+// at path from its header alone, with every check Load makes of the
+// shapes and the metadata, but without reading the weights: a command
+// checks its other files against it before it loads the model. For a file
+// without elastic's metadata Tied is a guess (a decoder of the
+// embedding's shape is taken as tied); Load compares the tables.
+func ReadConfig(path string) (Config, error) {
+	h, err := safetensors.ReadHeaderFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("lm: %w", err)
+	}
+	cfg, err := headerConfig(h)
+	if err != nil {
+		return Config{}, fmt.Errorf("lm: %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// headerConfig is the architecture of the model h describes, checked
+// against its metadata and its tensor bytes.
+func headerConfig(h *safetensors.Header) (Config, error) {
+	cfg, err := inferConfig(h)
+	if err != nil {
+		return Config{}, err
+	}
+	meta := h.Metadata()
+	if meta["format"] == formatName {
+		cfg.Tied = meta["tied"] == "true" // equal tables need not mean tied
+		if err := checkMeta(meta, cfg); err != nil {
+			return Config{}, err
+		}
+		cfg.Dropout, _ = strconv.ParseFloat(meta["dropout"], 64)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%w: %w", ErrMismatch, err)
+	}
+	// The shapes the loader infers from can hold no data (a [10^9, 0]
+	// embedding): before the model is allocated, its parameters must fit
+	// in the file's tensor bytes at two bytes each (float16) at least.
+	if need := budget.Mul(2, int(min(cfg.params(), 1<<60))); need > h.DataSize() {
+		return Config{}, fmt.Errorf("%w: %v has %d parameters, more than the file's %d tensor bytes hold", ErrMismatch, cfg, cfg.params(), h.DataSize())
+	}
+	return cfg, nil
+}
+
 // FromFile is Load for a parsed file.
 func FromFile(f *safetensors.File) (*Model, TrainState, error) {
-	if err := f.CheckFinite(); err != nil {
+	cfg, err := headerConfig(&f.Header)
+	if err != nil {
 		return nil, TrainState{}, err
 	}
-	cfg, err := inferConfig(f)
-	if err != nil {
+	if err := f.CheckFinite(); err != nil {
 		return nil, TrainState{}, err
 	}
 	meta := f.Metadata()
 	ts := TrainState{BestVal: math.Inf(1), Extra: map[string]string{}}
 	if meta["format"] == formatName {
-		cfg.Tied = meta["tied"] == "true" // equal tables need not mean tied
-		if err := checkMeta(meta, cfg); err != nil {
-			return nil, TrainState{}, err
-		}
-		cfg.Dropout, _ = strconv.ParseFloat(meta["dropout"], 64)
 		if ts, err = parseState(meta); err != nil {
 			return nil, TrainState{}, err
 		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, TrainState{}, fmt.Errorf("%w: %w", ErrMismatch, err)
-	}
-	// The shapes the loader infers from can hold no data (a [10^9, 0]
-	// embedding): before the model is allocated, its parameters must fit
-	// in the file's tensor bytes at two bytes each (float16) at least.
-	var have int64
-	for _, t := range f.Tensors() {
-		have += int64(len(t.Data))
-	}
-	if need := budget.Mul(2, int(min(cfg.params(), 1<<60))); need > have {
-		return nil, TrainState{}, fmt.Errorf("%w: %v has %d parameters, more than the file's %d tensor bytes hold", ErrMismatch, cfg, cfg.params(), have)
 	}
 	m, err := New(cfg, 1)
 	if err != nil {
@@ -191,8 +218,11 @@ func (m *Model) LoadTensors(f *safetensors.File) error {
 	return nil
 }
 
-// inferConfig reads the architecture from the tensor shapes.
-func inferConfig(f *safetensors.File) (Config, error) {
+// inferConfig reads the architecture from the tensor shapes. Tied needs
+// the tables' bytes; from a header alone (no Data) a decoder is taken as
+// tied when the shapes allow it, which only lowers the parameter count
+// headerConfig checks.
+func inferConfig(f *safetensors.Header) (Config, error) {
 	shape := func(name string, dims int) ([]int, error) {
 		t, err := f.Tensor(name)
 		if err != nil {

@@ -63,6 +63,15 @@ func (c Config) Validate() error {
 
 // params returns the number of weights of the architecture (saturating),
 // without allocating them.
+// LayerIn returns the input width of recurrent layer l: the embedding's
+// for the first layer, the hidden width after it.
+func (c Config) LayerIn(l int) int {
+	if l == 0 {
+		return c.Emb
+	}
+	return c.Hidden
+}
+
 func (c Config) params() int64 {
 	c = c.withDefaults()
 	g := 4
@@ -74,11 +83,7 @@ func (c Config) params() int64 {
 		n = budget.Add(n, budget.Mul(c.Vocab, c.Hidden))
 	}
 	for l := range c.Layers {
-		in := c.Hidden
-		if l == 0 {
-			in = c.Emb
-		}
-		n = budget.Add(n, budget.Mul(g, c.Hidden, in+c.Hidden+2))
+		n = budget.Add(n, budget.Mul(g, c.Hidden, c.LayerIn(l)+c.Hidden+2))
 		if n == math.MaxInt64 {
 			break
 		}

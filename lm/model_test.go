@@ -355,3 +355,35 @@ func TestEvaluateOverflowingLogits(t *testing.T) {
 		t.Fatalf("Evaluate = %v, %v; want nn.ErrLoss", loss, err)
 	}
 }
+
+// ReadConfig gives Load's architecture from the header alone, and refuses
+// from it what the shapes and metadata contradict.
+func TestReadConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, cfg := range []Config{
+		{Cell: nn.LSTMCell, Vocab: 9, Emb: 5, Hidden: 4, Layers: 2},
+		{Cell: nn.GRUCell, Vocab: 9, Hidden: 4, Layers: 1, Tied: true},
+	} {
+		m := tinyModel(t, cfg, 4)
+		path := filepath.Join(dir, "m.safetensors")
+		if err := m.Save(path, TrainState{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != m.Config() {
+			t.Errorf("ReadConfig %+v, Load's model %+v", got, m.Config())
+		}
+	}
+	m := tinyModel(t, Config{Cell: nn.LSTMCell, Vocab: 9, Hidden: 4, Layers: 2}, 4)
+	meta := map[string]string{"format": formatName, "cell": "gru", "vocab": "9", "emb": "4", "hidden": "4", "layers": "2"}
+	path := filepath.Join(dir, "meta.safetensors")
+	if err := safetensors.WriteFile(path, m.Tensors(), meta); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadConfig(path); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "cell=gru") {
+		t.Errorf("metadata against the shapes: %v, want ErrMismatch naming cell=gru", err)
+	}
+}

@@ -20,6 +20,11 @@
 // so corrupted weights are caught at load time rather than as a wrong
 // answer later.
 //
+// ReadHeader and ReadHeaderFile validate the header alone, as Read does,
+// without reading the tensor bytes, so a caller can check the shapes and
+// metadata of several files against each other before it loads any; Read
+// is ReadHeader followed by the data.
+//
 // Write and WriteFile produce deterministic bytes: header keys in sorted
 // order, the header padded with spaces so the data buffer starts on an
 // 8-byte boundary (as the reference implementation does), and tensor data

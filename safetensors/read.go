@@ -18,11 +18,21 @@ import (
 // metadataKey is the reserved header key holding free-form string metadata.
 const metadataKey = "__metadata__"
 
-// File is a parsed, validated safetensors file held in memory.
+// Header is the validated header of a safetensors file: every tensor's
+// name, dtype and shape and the metadata, without the tensor bytes. A
+// command reads the headers of all its files first (ReadHeaderFile) and
+// checks them against each other before it loads any of them whole.
+type Header struct {
+	tensors map[string]Tensor // Data nil when read by ReadHeader
+	names   []string          // sorted
+	meta    map[string]string
+	size    int64 // bytes of the data buffer
+}
+
+// File is a parsed, validated safetensors file held in memory: its Header,
+// whose tensors carry their Data, and the status of its checksum.
 type File struct {
-	tensors  map[string]Tensor
-	names    []string // sorted
-	meta     map[string]string
+	Header
 	checksum ChecksumStatus
 }
 
@@ -42,38 +52,81 @@ func ReadFile(path string) (*File, error) {
 	return st, nil
 }
 
-// Read reads and validates a safetensors file of size bytes from r. The
-// header is fully validated before the data buffer is allocated, and no
-// allocation depends on a length taken from the file without first being
-// checked against size.
-func Read(r io.ReaderAt, size int64) (*File, error) {
-	if size < 8 {
-		return nil, fmt.Errorf("%w: %d bytes, need at least 8", ErrTruncated, size)
-	}
-	var lenBuf [8]byte
-	if err := readFull(r, lenBuf[:], 0); err != nil {
-		return nil, err
-	}
-	n := binary.LittleEndian.Uint64(lenBuf[:])
-	if n > MaxHeaderSize {
-		return nil, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrHeaderTooLarge, n, MaxHeaderSize)
-	}
-	if n > uint64(size-8) {
-		return nil, fmt.Errorf("%w: %d bytes in a %d-byte file", ErrHeaderTooLarge, n, size)
-	}
-	hdr := make([]byte, n)
-	if err := readFull(r, hdr, 8); err != nil {
-		return nil, err
-	}
-	bufLen := size - 8 - int64(n)
-	if bufLen > math.MaxInt {
-		return nil, fmt.Errorf("%w: %d-byte data buffer", ErrOffsets, bufLen)
-	}
-	entries, meta, err := parseHeader(hdr, int(bufLen))
+// ReadHeaderFile reads and validates the header of the safetensors file at
+// path, refusing the same paths as ReadFile, without reading the tensor
+// bytes: its cost is the header's, at most MaxHeaderSize.
+func ReadHeaderFile(path string) (*Header, error) {
+	f, size, err := budget.Open(path, budget.Limit())
 	if err != nil {
 		return nil, err
 	}
-	if bufLen > 0 {
+	defer f.Close()
+	h, _, err := ReadHeader(f, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, nil
+}
+
+// ReadHeader reads and validates the header of a safetensors file of size
+// bytes from r, as Read does, and returns it with the offset at which the
+// data buffer starts. Its tensors have no Data. The header must describe
+// a data buffer that fills the rest of the file exactly.
+func ReadHeader(r io.ReaderAt, size int64) (*Header, int64, error) {
+	h, _, start, err := readHeader(r, size)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h, start, nil
+}
+
+// readHeader is ReadHeader that also returns the tensors' byte ranges.
+func readHeader(r io.ReaderAt, size int64) (*Header, []entry, int64, error) {
+	if size < 8 {
+		return nil, nil, 0, fmt.Errorf("%w: %d bytes, need at least 8", ErrTruncated, size)
+	}
+	var lenBuf [8]byte
+	if err := readFull(r, lenBuf[:], 0); err != nil {
+		return nil, nil, 0, err
+	}
+	n := binary.LittleEndian.Uint64(lenBuf[:])
+	if n > MaxHeaderSize {
+		return nil, nil, 0, fmt.Errorf("%w: %d bytes exceeds the %d-byte limit", ErrHeaderTooLarge, n, MaxHeaderSize)
+	}
+	if n > uint64(size-8) {
+		return nil, nil, 0, fmt.Errorf("%w: %d bytes in a %d-byte file", ErrHeaderTooLarge, n, size)
+	}
+	hdr := make([]byte, n)
+	if err := readFull(r, hdr, 8); err != nil {
+		return nil, nil, 0, err
+	}
+	bufLen := size - 8 - int64(n)
+	if bufLen > math.MaxInt {
+		return nil, nil, 0, fmt.Errorf("%w: %d-byte data buffer", ErrOffsets, bufLen)
+	}
+	entries, meta, err := parseHeader(hdr, int(bufLen))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	h := &Header{tensors: make(map[string]Tensor, len(entries)), meta: meta, size: bufLen}
+	for _, e := range entries {
+		h.tensors[e.t.Name] = e.t
+		h.names = append(h.names, e.t.Name)
+	}
+	slices.Sort(h.names)
+	return h, entries, 8 + int64(n), nil
+}
+
+// Read reads and validates a safetensors file of size bytes from r. The
+// header is fully validated (ReadHeader) before the data buffer is
+// allocated, and no allocation depends on a length taken from the file
+// without first being checked against size.
+func Read(r io.ReaderAt, size int64) (*File, error) {
+	h, entries, start, err := readHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if h.size > 0 {
 		// Probe the last byte so a reader shorter than the claimed size
 		// fails before the buffer is allocated.
 		var last [1]byte
@@ -81,17 +134,16 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 			return nil, err
 		}
 	}
-	buf := make([]byte, bufLen)
-	if err := readFull(r, buf, 8+int64(n)); err != nil {
+	buf := make([]byte, h.size)
+	if err := readFull(r, buf, start); err != nil {
 		return nil, err
 	}
-	f := &File{tensors: make(map[string]Tensor, len(entries)), meta: meta}
 	for _, e := range entries {
-		e.t.Data = buf[e.begin:e.end:e.end]
-		f.tensors[e.t.Name] = e.t
-		f.names = append(f.names, e.t.Name)
+		t := h.tensors[e.t.Name]
+		t.Data = buf[e.begin:e.end:e.end]
+		h.tensors[e.t.Name] = t
 	}
-	slices.Sort(f.names)
+	f := &File{Header: *h}
 	if err := f.verify(); err != nil {
 		return nil, err
 	}
@@ -249,15 +301,20 @@ func checkCoverage(entries []entry, bufLen int) error {
 }
 
 // Names returns the tensor names in sorted order.
-func (f *File) Names() []string { return slices.Clone(f.names) }
+func (h *Header) Names() []string { return slices.Clone(h.names) }
 
 // Len returns the number of tensors.
-func (f *File) Len() int { return len(f.names) }
+func (h *Header) Len() int { return len(h.names) }
+
+// DataSize returns the bytes of the data buffer: the tensor bytes
+// together.
+func (h *Header) DataSize() int64 { return h.size }
 
 // Tensor returns the named tensor, or an error wrapping ErrNotFound. Its
-// Data shares the file's buffer and must not be modified.
-func (f *File) Tensor(name string) (Tensor, error) {
-	t, ok := f.tensors[name]
+// Data shares the file's buffer and must not be modified; it is nil in a
+// Header read by ReadHeader.
+func (h *Header) Tensor(name string) (Tensor, error) {
+	t, ok := h.tensors[name]
 	if !ok {
 		return Tensor{}, fmt.Errorf("tensor %q: %w", name, ErrNotFound)
 	}
@@ -265,18 +322,19 @@ func (f *File) Tensor(name string) (Tensor, error) {
 	return t, nil
 }
 
-// Tensors returns every tensor in name order, sharing the file's buffer.
-func (f *File) Tensors() []Tensor {
-	ts := make([]Tensor, len(f.names))
-	for i, name := range f.names {
-		ts[i], _ = f.Tensor(name)
+// Tensors returns every tensor in name order, sharing the file's buffer
+// (no Data in a Header read by ReadHeader).
+func (h *Header) Tensors() []Tensor {
+	ts := make([]Tensor, len(h.names))
+	for i, name := range h.names {
+		ts[i], _ = h.Tensor(name)
 	}
 	return ts
 }
 
 // Metadata returns a copy of the header's "__metadata__" map (nil if the
 // file has none).
-func (f *File) Metadata() map[string]string { return maps.Clone(f.meta) }
+func (h *Header) Metadata() map[string]string { return maps.Clone(h.meta) }
 
 // CheckFinite returns an error wrapping ErrNonFinite for the first NaN or
 // infinity, scanning tensors in name order, naming the tensor and the flat

@@ -45,7 +45,9 @@
 // block by block, quantizing each block as it is made.
 //
 // A screener is tied to its classifier by a fingerprint of W and b (Save,
-// Load, NewClassifier). RunBench times full against screened
+// Load, NewClassifier); Open checks a screener's header against the
+// classifier's Shape before either is loaded whole, and File.For pairs it
+// with the classifier. RunBench times full against screened
 // classification on synthetic classifiers (package screen/synth) with cold
 // weights; Sweep times screening over a list of m on a clsmetrics.Task,
 // paired with the same full baseline as the SVD-softmax and HNSW sweeps of

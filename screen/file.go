@@ -73,13 +73,54 @@ func Load(path string) (*Screener, error) { return LoadFor(path, nil) }
 // regenerates the projection, so a file for another classifier costs only
 // its header. A nil c checks nothing beyond Load.
 func LoadFor(path string, c *spec.Linear) (*Screener, error) {
+	var sh *Shape
+	if c != nil {
+		sh = &Shape{N: c.N, D: c.D}
+	}
+	f, err := Open(path, sh)
+	if err != nil {
+		return nil, err
+	}
+	return f.For(c)
+}
+
+// Shape is a classifier's shape, N classes of dimension D, which can be
+// read from its file's header before the classifier is loaded.
+type Shape struct{ N, D int }
+
+// File is a screener file read and checked against a classifier's shape,
+// waiting for the classifier itself.
+type File struct {
+	path string
+	f    *safetensors.File
+}
+
+// Open reads the screener file at path for a classifier of shape c: it
+// checks the file's header against c (CheckHeader) before it reads the
+// tensor bytes and verifies their checksum, so that a command can refuse
+// a bad file before it loads the classifier. A nil c checks the header
+// alone.
+func Open(path string, c *Shape) (*File, error) {
+	h, err := safetensors.ReadHeaderFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("screen: %w", err)
+	}
+	if err := CheckHeader(h, c); err != nil {
+		return nil, fmt.Errorf("screen: %s: %w", path, err)
+	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("screen: %w", err)
 	}
-	s, err := FromFileFor(f, c)
+	return &File{path: path, f: f}, nil
+}
+
+// For builds the screener for classifier c (nil checks nothing more), as
+// FromFileFor does.
+func (f *File) For(c *spec.Linear) (*Screener, error) {
+	s, err := FromFileFor(f.f, c)
 	if err != nil {
-		return nil, fmt.Errorf("screen: %s: %w", path, err)
+		return nil, fmt.Errorf("screen: %s: %w", f.path, err)
 	}
 	return s, nil
 }
@@ -87,22 +128,31 @@ func LoadFor(path string, c *spec.Linear) (*Screener, error) {
 // FromFile is Load for a parsed file.
 func FromFile(f *safetensors.File) (*Screener, error) { return FromFileFor(f, nil) }
 
-// FromFileFor is LoadFor for a parsed file.
-func FromFileFor(f *safetensors.File, c *spec.Linear) (*Screener, error) {
-	meta := f.Metadata()
+// CheckHeader checks, from a screener file's header alone, what
+// FromFileFor checks before it reads a value: the format, the classifier
+// shape c (when not nil), k ≤ d ≤ 65536 and the shapes of W̃ and b̃. What
+// it leaves is the classifier's fingerprint, which needs its weights, and
+// the values.
+func CheckHeader(h *safetensors.Header, c *Shape) error {
+	_, err := parseHeader(h, c)
+	return err
+}
+
+// header is what a screener file's header says.
+type header struct {
+	l, d, k  int
+	bits     quant.Bits
+	seed     uint64
+	sparsity float64
+}
+
+func parseHeader(h *safetensors.Header, c *Shape) (*header, error) {
+	meta := h.Metadata()
 	if meta["format"] != formatName {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, meta["format"], formatName)
 	}
-	if c != nil {
-		if fp := Fingerprint(c); meta["fingerprint"] != fp {
-			return nil, fmt.Errorf("%w: screener fitted to classifier %s, got %s", ErrMismatch, meta["fingerprint"], fp)
-		}
-		if meta["l"] != strconv.Itoa(c.N) || meta["d"] != strconv.Itoa(c.D) {
-			return nil, fmt.Errorf("%w: screener for a %s×%s classifier, got %d×%d", ErrMismatch, meta["l"], meta["d"], c.N, c.D)
-		}
-	}
-	if err := f.CheckFinite(); err != nil {
-		return nil, err
+	if c != nil && (meta["l"] != strconv.Itoa(c.N) || meta["d"] != strconv.Itoa(c.D)) {
+		return nil, fmt.Errorf("%w: screener for a %s×%s classifier, got %d×%d", ErrMismatch, meta["l"], meta["d"], c.N, c.D)
 	}
 	num := func(key string) (int, error) {
 		v, err := strconv.Atoi(meta[key])
@@ -111,45 +161,70 @@ func FromFileFor(f *safetensors.File, c *spec.Linear) (*Screener, error) {
 		}
 		return v, nil
 	}
-	s := &Screener{Fingerprint: meta["fingerprint"]}
+	hd := &header{}
 	var err error
-	if s.L, err = num("l"); err != nil {
+	if hd.l, err = num("l"); err != nil {
 		return nil, err
 	}
-	if s.D, err = num("d"); err != nil {
+	if hd.d, err = num("d"); err != nil {
 		return nil, err
 	}
-	if s.K, err = num("k"); err != nil {
+	if hd.k, err = num("k"); err != nil {
 		return nil, err
 	}
 	bits, err := num("bits")
 	if err != nil {
 		return nil, err
 	}
-	s.Bits = quant.Bits(bits)
-	if err := checkBits(s.Bits); err != nil {
+	hd.bits = quant.Bits(bits)
+	if err := checkBits(hd.bits); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
-	if s.Seed, err = strconv.ParseUint(meta["seed"], 10, 64); err != nil {
+	if hd.seed, err = strconv.ParseUint(meta["seed"], 10, 64); err != nil {
 		return nil, fmt.Errorf("%w: metadata seed = %q", ErrFormat, meta["seed"])
 	}
-	sparsity, err := strconv.ParseFloat(meta["sparsity"], 64)
-	if err != nil {
+	if hd.sparsity, err = strconv.ParseFloat(meta["sparsity"], 64); err != nil {
 		return nil, fmt.Errorf("%w: metadata sparsity = %q", ErrFormat, meta["sparsity"])
 	}
 	// The sizes are checked against the tensors before P is generated, so
 	// a corrupt header cannot ask for a huge projection.
-	if s.K > s.D || s.D > kernels.MaxIntCols {
-		return nil, fmt.Errorf("%w: k = %d, d = %d (want k ≤ d ≤ %d)", ErrFormat, s.K, s.D, kernels.MaxIntCols)
+	if hd.k > hd.d || hd.d > kernels.MaxIntCols {
+		return nil, fmt.Errorf("%w: k = %d, d = %d (want k ≤ d ≤ %d)", ErrFormat, hd.k, hd.d, kernels.MaxIntCols)
 	}
+	if _, err := spec.CheckVector(h, "screen.b", hd.l); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if err := spec.CheckWeights(h, "screen.w", hd.l, hd.k, hd.bits); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	return hd, nil
+}
+
+// FromFileFor is LoadFor for a parsed file.
+func FromFileFor(f *safetensors.File, c *spec.Linear) (*Screener, error) {
+	var sh *Shape
+	if c != nil {
+		sh = &Shape{N: c.N, D: c.D}
+	}
+	hd, err := parseHeader(&f.Header, sh)
+	if err != nil {
+		return nil, err
+	}
+	meta := f.Metadata()
+	if c != nil {
+		if fp := Fingerprint(c); meta["fingerprint"] != fp {
+			return nil, fmt.Errorf("%w: screener fitted to classifier %s, got %s", ErrMismatch, meta["fingerprint"], fp)
+		}
+	}
+	if err := f.CheckFinite(); err != nil {
+		return nil, err
+	}
+	s := &Screener{Fingerprint: meta["fingerprint"], L: hd.l, D: hd.d, K: hd.k, Bits: hd.bits, Seed: hd.seed}
 	b, err := readVector(f, "screen.b", s.L)
 	if err != nil {
 		return nil, err
 	}
-	if err := spec.CheckWeights(f, "screen.w", s.L, s.K, s.Bits); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	p, err := rproj.New(s.K, s.D, sparsity, s.Seed)
+	p, err := rproj.New(s.K, s.D, hd.sparsity, s.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}

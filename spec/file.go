@@ -47,7 +47,7 @@ func WeightTensors(name string, s *Speculator) []safetensors.Tensor {
 // wrapping ErrFormat.
 func ReadWeights(f *safetensors.File, name string, p Projector, b []float32, bits quant.Bits) (*Speculator, error) {
 	n, k := len(b), p.K()
-	t, err := weightTensor(f, name, n, k, bits)
+	t, err := weightTensor(&f.Header, name, n, k, bits)
 	if err != nil {
 		return nil, err
 	}
@@ -97,26 +97,20 @@ func ReadWeights(f *safetensors.File, name string, p Projector, b []float32, bit
 // WeightTensors wrote under name hold an n×k W̃ of the given bits, so that
 // a loader can refuse a file before it builds the k-row projection that
 // ReadWeights needs.
-func CheckWeights(f *safetensors.File, name string, n, k int, bits quant.Bits) error {
-	if _, err := weightTensor(f, name, n, k, bits); err != nil {
+func CheckWeights(h *safetensors.Header, name string, n, k int, bits quant.Bits) error {
+	if _, err := weightTensor(h, name, n, k, bits); err != nil {
 		return err
 	}
 	if bits == FP32 {
 		return nil
 	}
-	t, err := f.Tensor(name + ".scale")
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	if len(t.Shape) != 1 || t.Shape[0] != n {
-		return fmt.Errorf("%w: %s.scale has shape %v, want [%d]", ErrFormat, name, t.Shape, n)
-	}
-	return nil
+	_, err := CheckVector(h, name+".scale", n)
+	return err
 }
 
 // weightTensor returns the codes tensor of an n×k W̃ after checking its shape.
-func weightTensor(f *safetensors.File, name string, n, k int, bits quant.Bits) (safetensors.Tensor, error) {
-	t, err := f.Tensor(name)
+func weightTensor(h *safetensors.Header, name string, n, k int, bits quant.Bits) (safetensors.Tensor, error) {
+	t, err := h.Tensor(name)
 	if err != nil {
 		return t, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
@@ -136,16 +130,27 @@ func weightTensor(f *safetensors.File, name string, n, k int, bits quant.Bits) (
 // ReadVector reads the float32 vector called name, of length n unless
 // n < 0; errors wrap ErrFormat.
 func ReadVector(f *safetensors.File, name string, n int) ([]float32, error) {
-	t, err := f.Tensor(name)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	if _, err := CheckVector(&f.Header, name, n); err != nil {
+		return nil, err
 	}
+	t, _ := f.Tensor(name)
 	v, err := t.Float32s()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
 	}
-	if len(t.Shape) != 1 || (n >= 0 && len(v) != n) {
-		return nil, fmt.Errorf("%w: %s has shape %v, want [%d]", ErrFormat, name, t.Shape, n)
-	}
 	return v, nil
+}
+
+// CheckVector checks, from the header alone, that the tensor called name
+// is a vector, of length n unless n < 0, and returns its length; errors
+// wrap ErrFormat.
+func CheckVector(h *safetensors.Header, name string, n int) (int, error) {
+	t, err := h.Tensor(name)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if len(t.Shape) != 1 || (n >= 0 && t.Shape[0] != n) {
+		return 0, fmt.Errorf("%w: %s has shape %v, want [%d]", ErrFormat, name, t.Shape, n)
+	}
+	return t.Shape[0], nil
 }

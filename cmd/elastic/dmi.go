@@ -44,6 +44,9 @@ func checkRatios(rs []float64) error {
 // loadModelForCorpus loads a model and the corpus and checks that they
 // share a vocabulary.
 func loadModelForCorpus(path string, cf corpusFlags) (*lm.Model, *corpus.Corpus, error) {
+	if err := cf.check(); err != nil {
+		return nil, nil, err
+	}
 	m, state, err := lm.Load(path)
 	if err != nil {
 		return nil, nil, err
@@ -75,6 +78,17 @@ func checkModelVocab(path string, m *lm.Model, state lm.TrainState, v *corpus.Vo
 		return fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", path, m.Config().Vocab, v.Len(), lm.ErrMismatch)
 	}
 	return nil
+}
+
+// openLittle reads the little-module file at little after checking its
+// header against the architecture in the header of the model at model,
+// neither model nor corpus loaded yet.
+func openLittle(little, model string) (*dmi.File, error) {
+	cfg, err := lm.ReadConfig(model)
+	if err != nil {
+		return nil, err
+	}
+	return dmi.Open(little, &cfg)
 }
 
 func bigBytes(m *lm.Model) int {
@@ -229,13 +243,21 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 			} else {
 				sels = []dmi.Selection{{Mode: mode, Theta: theta}}
 			}
-			// The little modules before the corpus: their checks against
-			// the model are cheaper than reading the corpus.
+			// Cheapest first: the --data path, the model's header, the
+			// little modules' header against it and their bytes (small),
+			// then the model and last the corpus.
+			if err := cf.check(); err != nil {
+				return err
+			}
+			lf, err := openLittle(little, model)
+			if err != nil {
+				return err
+			}
 			m, state, err := lm.Load(model)
 			if err != nil {
 				return err
 			}
-			set, err := dmi.LoadFor(little, m)
+			set, err := lf.For(m)
 			if err != nil {
 				return err
 			}

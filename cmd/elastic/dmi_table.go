@@ -95,11 +95,33 @@ func runDMITable(cmd *cobra.Command, f dmiTableFlags, stdout, stderr io.Writer) 
 	case len(f.littles) > len(f.models):
 		return fmt.Errorf("--little: %d files for %d models", len(f.littles), len(f.models))
 	}
+	// Every file's header, and the little modules' bytes, before the
+	// corpus and the models.
+	if err := f.cf.check(); err != nil {
+		return err
+	}
+	littles := make([]*dmi.File, len(f.littles))
+	for i, little := range f.littles {
+		if little == "" {
+			continue
+		}
+		if littles[i], err = openLittle(little, f.models[i]); err != nil {
+			return err
+		}
+	}
+	for _, p := range slices.Concat(f.models[len(f.littles):], []string{f.small}) {
+		if p == "" {
+			continue
+		}
+		if _, err := lm.ReadConfig(p); err != nil {
+			return err
+		}
+	}
 	c, err := f.cf.load()
 	if err != nil {
 		return err
 	}
-	load := func(path, little string) (*experiments.Model, error) {
+	load := func(path string, little *dmi.File) (*experiments.Model, error) {
 		m, st, err := lm.Load(path)
 		if err != nil {
 			return nil, err
@@ -108,21 +130,19 @@ func runDMITable(cmd *cobra.Command, f dmiTableFlags, stdout, stderr io.Writer) 
 			return nil, err
 		}
 		em := &experiments.Model{Path: path, LM: m, State: st}
-		if little != "" {
-			if em.Little, err = dmi.LoadFor(little, m); err != nil {
+		if little != nil {
+			// For checks the fingerprint: the file was fitted to m.
+			if em.Little, err = little.For(m); err != nil {
 				return nil, err
-			}
-			if em.Little.Fingerprint != dmi.Fingerprint(m) {
-				return nil, fmt.Errorf("%s was not fitted to %s: %w", little, path, dmi.ErrMismatch)
 			}
 		}
 		return em, nil
 	}
 	var cfg experiments.Config
 	for i, p := range f.models {
-		little := ""
+		var little *dmi.File
 		if i < len(f.littles) {
-			little = f.littles[i]
+			little = littles[i]
 		}
 		m, err := load(p, little)
 		if err != nil {
@@ -135,7 +155,7 @@ func runDMITable(cmd *cobra.Command, f dmiTableFlags, stdout, stderr io.Writer) 
 		}
 	}
 	if f.small != "" {
-		if cfg.Small, err = load(f.small, ""); err != nil {
+		if cfg.Small, err = load(f.small, nil); err != nil {
 			return err
 		}
 	}

@@ -182,7 +182,7 @@ func FuzzScreenClassifier(f *testing.F) {
 	fuzzseed.AddFile(f, p)
 	fuzzFiles(f, func(t *testing.T, path string) {
 		cf := classifierFlags{path: path, weight: "decoder.weight", bias: "decoder.bias"}
-		src, err := cf.open()
+		src, err := cf.open(0, nil)
 		if err != nil {
 			return
 		}

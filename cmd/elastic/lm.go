@@ -43,6 +43,10 @@ func (c *corpusFlags) add(cmd *cobra.Command) {
 	intFlag(cmd.Flags(), &c.minCount, "min-count", 0, atLeast(1), "training count a word needs to enter the vocabulary (default: the corpus default)")
 }
 
+// check refuses a --data path that load would refuse, without reading it,
+// so that a command can check it before it loads a model.
+func (c *corpusFlags) check() error { return corpus.CheckData(c.data) }
+
 func (c *corpusFlags) load() (*corpus.Corpus, error) {
 	return corpus.Load(corpus.Options{Path: c.data, MinCount: c.minCount})
 }
@@ -333,6 +337,9 @@ func newLMEval(stdout, stderr io.Writer) *cobra.Command {
 				s = corpus.Test
 			default:
 				return fmt.Errorf("--split %q: want valid or test", split)
+			}
+			if err := cf.check(); err != nil {
+				return err
 			}
 			m, state, err := lm.Load(model)
 			if err != nil {

@@ -63,58 +63,116 @@ func (f *classifierFlags) check() error {
 }
 
 // source is an opened classifier and, with --lm, the model and corpus
-// that produce its hidden vectors. The corpus is read when vectors are
-// first asked for, so that the other inputs (a screener) are checked
-// against the classifier before it.
+// that produce its hidden vectors, or the vectors of the --hidden file.
+// The corpus is read when vectors are first asked for, so that the other
+// inputs (a screener) are checked against the classifier before it.
 type source struct {
 	lin    *spec.Linear
 	model  *lm.Model
 	state  lm.TrainState
 	corpus *corpus.Corpus
+	hidden []float32 // from --hidden
+	labels []int32   // from --hidden, nil if it has none
 }
 
 // open reads the classifier: the named tensors of the file, or with --lm
 // the decoder of the language model (which also covers a tied decoder,
-// stored as the embedding).
-func (f *classifierFlags) open() (*source, error) {
+// stored as the embedding). Before it loads the classifier it reads the
+// classifier's shape from the file's header, runs check on it (a
+// screener's header against it, say; check may be nil) and reads up to
+// hiddenLimit vectors of the --hidden file, so a bad file costs no more
+// than itself.
+func (f *classifierFlags) open(hiddenLimit int, check func(screen.Shape) error) (*source, error) {
+	sh, err := f.shape()
+	if err != nil {
+		return nil, err
+	}
+	if check != nil {
+		if err := check(sh); err != nil {
+			return nil, err
+		}
+	}
+	src := &source{}
+	if f.hidden != "" {
+		if src.hidden, src.labels, err = readHidden(f.hidden, sh.N, sh.D, hiddenLimit); err != nil {
+			return nil, err
+		}
+	}
 	if f.useLM {
 		m, state, err := lm.Load(f.path)
 		if err != nil {
 			return nil, err
 		}
 		dec := m.Decoder
-		return &source{lin: spec.NewLinear(dec.Weight.Data, dec.Bias.Data, dec.Out, dec.In), model: m, state: state}, nil
+		src.lin, src.model, src.state = spec.NewLinear(dec.Weight.Data, dec.Bias.Data, dec.Out, dec.In), m, state
+		return src, nil
 	}
 	file, err := safetensors.ReadFile(f.path)
 	if err != nil {
 		return nil, err
 	}
-	t, err := file.Tensor(f.weight)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.path, err)
+	// The same checks again: the file may have changed since its header
+	// was read.
+	if sh, err = f.checkHeader(&file.Header); err != nil {
+		return nil, err
 	}
-	if len(t.Shape) != 2 || t.Shape[0] < 1 || t.Shape[1] < 1 {
-		return nil, fmt.Errorf("%s: %s has shape %v, want [classes, dim]", f.path, f.weight, t.Shape)
-	}
-	w, err := t.Float32s()
+	wt, _ := file.Tensor(f.weight)
+	w, err := wt.Float32s()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", f.path, f.weight, err)
 	}
-	l, d := t.Shape[0], t.Shape[1]
 	var b []float32
 	if f.bias != "" {
-		bt, err := file.Tensor(f.bias)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.path, err)
-		}
+		bt, _ := file.Tensor(f.bias)
 		if b, err = bt.Float32s(); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", f.path, f.bias, err)
 		}
-		if len(bt.Shape) != 1 || len(b) != l {
-			return nil, fmt.Errorf("%s: %s has shape %v, want [%d]", f.path, f.bias, bt.Shape, l)
+	}
+	src.lin = spec.NewLinear(w, b, sh.N, sh.D)
+	return src, nil
+}
+
+// shape reads the classifier's shape from its file's header (with --lm,
+// the model's: vocabulary × hidden width, after a check of --data).
+func (f *classifierFlags) shape() (screen.Shape, error) {
+	if f.useLM {
+		if err := f.cf.check(); err != nil {
+			return screen.Shape{}, err
+		}
+		cfg, err := lm.ReadConfig(f.path)
+		if err != nil {
+			return screen.Shape{}, err
+		}
+		return screen.Shape{N: cfg.Vocab, D: cfg.Hidden}, nil
+	}
+	h, err := safetensors.ReadHeaderFile(f.path)
+	if err != nil {
+		return screen.Shape{}, err
+	}
+	return f.checkHeader(h)
+}
+
+// checkHeader checks the shapes of the --weight and --bias tensors in a
+// classifier file's header and returns the classifier's.
+func (f *classifierFlags) checkHeader(h *safetensors.Header) (screen.Shape, error) {
+	t, err := h.Tensor(f.weight)
+	if err != nil {
+		return screen.Shape{}, fmt.Errorf("%s: %w", f.path, err)
+	}
+	if len(t.Shape) != 2 || t.Shape[0] < 1 || t.Shape[1] < 1 {
+		return screen.Shape{}, fmt.Errorf("%s: %s has shape %v, want [classes, dim]", f.path, f.weight, t.Shape)
+	}
+	l, d := t.Shape[0], t.Shape[1]
+	if f.bias != "" {
+		bt, err := h.Tensor(f.bias)
+		if err != nil {
+			return screen.Shape{}, fmt.Errorf("%s: %w", f.path, err)
+		}
+		if len(bt.Shape) != 1 || bt.Shape[0] != l {
+			return screen.Shape{}, fmt.Errorf("%s: %s has shape %v, want [%d]", f.path, f.bias, bt.Shape, l)
 		}
 	}
-	return &source{lin: spec.NewLinear(w, b, l, d)}, nil
+	return screen.Shape{N: l, D: d}, nil
 }
 
 // vectors returns up to f.tokens hidden vectors (n×d) and their labels
@@ -129,7 +187,12 @@ func (f *classifierFlags) vectors(src *source, split corpus.Split, pool *kernels
 func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, pool *kernels.Pool) ([]float32, []int32, error) {
 	d := src.lin.D
 	if src.model == nil {
-		return readHidden(f.hidden, src.lin.N, d, limit)
+		n := min(limit, len(src.hidden)/d)
+		var labels []int32
+		if src.labels != nil {
+			labels = src.labels[:n]
+		}
+		return src.hidden[:n*d], labels, nil
 	}
 	m := src.model
 	if src.corpus == nil {
@@ -224,7 +287,7 @@ the classifier by a fingerprint of its weights.`,
 			o.Bits = quant.Bits(bits)
 			pool := kernels.NewPool(f.threads)
 			defer pool.Close()
-			src, err := f.open()
+			src, err := f.open(f.tokens, nil)
 			if err != nil {
 				return err
 			}
@@ -310,12 +373,18 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 			}
 			pool := kernels.NewPool(f.threads)
 			defer pool.Close()
-			src, err := f.open()
+			// The screener's header is checked against the classifier's
+			// and its bytes read before the classifier is loaded.
+			var sf *screen.File
+			src, err := f.open(f.tokens, func(sh screen.Shape) (err error) {
+				sf, err = screen.Open(path, &sh)
+				return err
+			})
 			if err != nil {
 				return err
 			}
 			lin := src.lin
-			s, err := screen.LoadFor(path, lin)
+			s, err := sf.For(lin)
 			if err != nil {
 				return err
 			}

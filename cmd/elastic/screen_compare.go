@@ -289,7 +289,7 @@ func (f *compareFlags) load(pool *kernels.Pool, say func(string, ...any)) (*comp
 			labels: labels, labelMeaning: "the class each input was drawn for",
 		}, nil
 	case "lm":
-		src, err := f.cls.open()
+		src, err := f.cls.open(0, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -306,15 +306,12 @@ func (f *compareFlags) load(pool *kernels.Pool, say func(string, ...any)) (*comp
 		return &compareData{source: f.cls.path, w: lin.W, b: lin.B, l: lin.N, d: lin.D,
 			calib: calib, test: test, labels: labels, labelMeaning: "the next token"}, nil
 	case "file":
-		src, err := f.cls.open()
+		src, err := f.cls.open(f.cls.tokens+f.tests, nil)
 		if err != nil {
 			return nil, err
 		}
 		lin := src.lin
-		hs, labels, err := readHidden(f.cls.hidden, lin.N, lin.D, f.cls.tokens+f.tests)
-		if err != nil {
-			return nil, err
-		}
+		hs, labels := src.hidden, src.labels
 		n := len(hs) / lin.D
 		if n <= f.tests {
 			return nil, fmt.Errorf("%s holds %d vectors: need more than --tests %d, the rest calibrating", f.cls.hidden, n, f.tests)
