@@ -140,13 +140,9 @@ func Run(task *Task, cfg Config) (*Report, error) {
 		eu += s.ExecutorBusy
 		// DRAM: access energy from the commands; standby over the whole
 		// run (a rank that finishes early still idles until the slowest).
-		d := s.DRAM
-		total := rep.Cycles * ratio
-		d.StandbyCycles = max(0, total-d.ActiveCycles)
-		d.IdleRefreshes += max(0, total-d.Done) / int64(t.REFI) // refreshes go on after the rank's last access
-		parts := de.Of(d)
-		rep.EnergyPartsUJ["dram_access"] += (parts["act_pre"] + parts["read"] + parts["write"]) / 1e6
-		rep.EnergyPartsUJ["dram_static"] += (parts["background"] + parts["refresh"]) / 1e6
+		static, access := de.Split(s.DRAM, rep.Cycles*ratio, 1, t)
+		rep.EnergyPartsUJ["dram_access"] += access / 1e6
+		rep.EnergyPartsUJ["dram_static"] += static / 1e6
 		for _, c := range []struct {
 			op string
 			n  int64
