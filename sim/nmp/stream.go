@@ -31,7 +31,7 @@ type streamSim struct {
 	slots  int
 	used   int
 
-	is, ie, ib int   // issue cursor: step, extent, burst
+	is, ie, ib int // issue cursor: step, extent, burst
 	pending    []dram.Request
 	head       int
 	arrived    []int // per step
