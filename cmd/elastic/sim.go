@@ -6,17 +6,19 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/elasticml/elastic/sim/dram"
 	"github.com/elasticml/elastic/sim/enmc"
+	"github.com/elasticml/elastic/sim/nmp"
 )
 
 func newSim(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim",
-		Short: "Run the accelerator simulators (DDR4 memory, ENMC near-memory classifier)",
+		Short: "Run the accelerator simulators (DDR4 memory, ENMC near-memory classifier, its baselines)",
 	}
-	cmd.AddCommand(newSimDRAM(stdout), newSimENMC(stdout), newSimTrace(stdout))
+	cmd.AddCommand(newSimDRAM(stdout), newSimENMC(stdout), newSimTrace(stdout), newSimBaseline(stdout))
 	return cmd
 }
 
@@ -49,6 +51,84 @@ screening is the real pipeline.`,
 	return cmd
 }
 
+// taskFlags registers the flags that describe a task and the CPU
+// measurement, shared by sim enmc and sim baseline.
+func taskFlags(f *pflag.FlagSet, opts *enmc.Options) {
+	f.StringVar(&opts.Trace, "trace", "", "candidate trace to replay (overrides --classes, --dim, --k, --batch, --m)")
+	f.IntVar(&opts.Classes, "classes", 1_000_000, "classes l of the synthetic task")
+	f.IntVar(&opts.Dim, "dim", 512, "feature dimension d")
+	f.IntVar(&opts.K, "k", 0, "screener dimension (0: dim/4)")
+	f.IntVar(&opts.M, "m", 100, "synthetic candidates per batch item")
+	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
+	f.StringVar(&opts.CPUJSON, "cpu-json", "", "measured CPU: JSON from elastic bench screen --json of the same shape")
+	f.Float64Var(&opts.CPUFullMs, "cpu-ms", 0, "measured CPU: full classification time in ms (measured elsewhere)")
+	f.Float64Var(&opts.CPUScreenMs, "cpu-screen-ms", 0, "measured CPU: screening time in ms (with --cpu-ms)")
+	f.BoolVar(&opts.CPUMeasure, "cpu-measure", false, "measured CPU: run the screen benchmark for this shape here first (times the CPU)")
+	f.IntVar(&opts.CPUReps, "cpu-reps", 10, "timed rounds of --cpu-measure")
+}
+
+func newSimBaseline(stdout io.Writer) *cobra.Command {
+	var opts enmc.Options
+	var design string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "baseline",
+		Short: "Simulate screening-based classification on a near-memory baseline of ENMC (NDA, Chameleon, TensorDIMM)",
+		Long: `baseline runs the task elastic sim enmc would (same flags) on one of
+the near-memory baselines of thesis Table 6.4, in the same Table 6.3 memory
+system (8 channels, one 8-rank DDR4-2400 DIMM each), with the same
+screening algorithm on FP32 units: --design nda (a 4x4 CGRA at every rank),
+chameleon (a 4x4 systolic array in each of a DIMM's 8 data buffers, each on
+one byte lane), tensordimm (a 16-lane vector unit in each DIMM's buffer
+device), tensordimm-large (8 such cores per DIMM: ENMC's logic budget) or
+tensordimm-rank (a sensitivity variant with a core at every rank).
+
+Reported: cycles (400 MHz) of the slowest DRAM stream, time, DRAM bytes by
+purpose (screener, spilled partial sums, features, candidate rows), the
+compute and bandwidth bounds, and energy (DRAM from IDD currents, logic at
+the design's Table 6.4 power); speed-ups over the modelled Xeon and, given
+a measurement, over this machine's CPU, as for elastic sim enmc. The host's
+instruction issue is not modelled for the baselines.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			rep, err := nmp.Simulate(design, opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(stdout, rep)
+			}
+			fmt.Fprintf(stdout, "%s (%s, %s): %d streams × %d units; %d classes × %d, k %d, batch %d, %d candidates\n",
+				rep.Design, rep.Where, rep.Dataflow, rep.Streams, rep.UnitsPerStream, rep.Classes, rep.Dim, rep.K, rep.Batch, rep.Candidates)
+			fmt.Fprintf(stdout, "cycles         %d (%.2f µs); bounds: compute %d, bandwidth %d; utilisation %.3f\n",
+				rep.Cycles, rep.TimeUS, rep.ComputeBound, rep.BandwidthBound, rep.ComputeUtil)
+			fmt.Fprintf(stdout, "DRAM           %d bytes (screener %d, spills %d, features %d, rows %d); slowest stream %.2f GB/s\n",
+				rep.DRAMBytes, rep.ScreenBytes, rep.SpillBytes, rep.FeatureBytes, rep.ExecBytes, rep.StreamGBps)
+			fmt.Fprintf(stdout, "energy         %.2f µJ (DRAM static %.2f, DRAM access %.2f, logic %.2f)\n", rep.EnergyUJ,
+				rep.EnergyPartsUJ["dram_static"], rep.EnergyPartsUJ["dram_access"], rep.EnergyPartsUJ["logic"])
+			printCPU(stdout, rep.Design, &rep.CPUComparison)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	taskFlags(f, &opts)
+	f.IntVar(&opts.Batch, "batch", 1, "batch size")
+	f.StringVar(&design, "design", "tensordimm", "baseline: "+strings.Join(nmp.DesignNames(), ", "))
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func printCPU(w io.Writer, who string, c *enmc.CPUComparison) {
+	fmt.Fprintf(w, "CPU model      %s: full %.1f µs, screening %.1f µs; %s %.1f× its full classification (cache resident: %v)\n",
+		c.CPUModel, c.CPUFullUS, c.CPUScreenUS, who, c.SpeedupVsCPUModel, c.CPUCacheResident)
+	if m := c.CPU; m != nil {
+		fmt.Fprintf(w, "CPU measured   %s: full %.3f ms, screening %.3f ms; %s %.1f× its full classification\n",
+			m.Source, m.FullMs, m.ScreenMs, who, *c.SpeedupVsCPU)
+	} else {
+		fmt.Fprintln(w, "CPU measured   none (--cpu-json, --cpu-ms or --cpu-measure)")
+	}
+}
+
 func newSimENMC(stdout io.Writer) *cobra.Command {
 	var opts enmc.Options
 	var asJSON bool
@@ -78,7 +158,13 @@ Horowitz's 45 nm op energies scaled to 28 nm by an assumed factor). The CPU
 comparison is a model, not a measurement: the thesis's Xeon 8280 reduced to
 the bandwidth bound of its 6 DDR4-2666 channels (our DDR4 model's stream),
 so speedup_vs_cpu_model is a lower bound on the speed-up over that CPU
-unless cpu_cache_resident says the classifier fits its L3.`,
+unless cpu_cache_resident says the classifier fits its L3.
+
+speedup_vs_cpu is over a measured CPU: this machine's full classification
+of the same shape, from --cpu-json (a file written by elastic bench screen
+--json), --cpu-ms (times measured elsewhere) or --cpu-measure (runs the
+screen benchmark here first; it times the CPU, so only on a quiet
+machine). Without one it is null.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			rep, err := enmc.Simulate(opts)
@@ -99,19 +185,13 @@ unless cpu_cache_resident says the classifier fits its L3.`,
 			fmt.Fprintf(stdout, "utilisation    Screener %.3f, Executor %.3f\n", rep.ScreenerUtil, rep.ExecutorUtil)
 			fmt.Fprintf(stdout, "energy         %.2f µJ (DRAM static %.2f, DRAM access %.2f, logic %.2f; logic ops alone %.2f)\n", rep.EnergyUJ,
 				rep.EnergyPartsUJ["dram_static"], rep.EnergyPartsUJ["dram_access"], rep.EnergyPartsUJ["logic"], rep.EnergyPartsUJ["logic_ops"])
-			fmt.Fprintf(stdout, "CPU model      %s: full %.1f µs, screening %.1f µs; ENMC %.1f× its full classification (cache resident: %v)\n",
-				rep.CPUModel, rep.CPUFullUS, rep.CPUScreenUS, rep.SpeedupVsCPUModel, rep.CPUCacheResident)
+			printCPU(stdout, "ENMC", &rep.CPUComparison)
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Trace, "trace", "", "candidate trace to replay (overrides --classes, --dim, --k, --batch, --m)")
-	f.IntVar(&opts.Classes, "classes", 1_000_000, "classes l of the synthetic task")
-	f.IntVar(&opts.Dim, "dim", 512, "feature dimension d")
-	f.IntVar(&opts.K, "k", 0, "screener dimension (0: dim/4)")
+	taskFlags(f, &opts)
 	f.IntVar(&opts.Batch, "batch", 1, "batch size (at most buffer/4, the PSUM buffer's partial sums: 64 at 256 B)")
-	f.IntVar(&opts.M, "m", 100, "synthetic candidates per batch item")
-	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
 	f.IntVar(&opts.BufferBytes, "buffer", 256, "bytes of each ENMC buffer (Table 6.3: 256)")
 	f.BoolVar(&opts.StreamLoads, "stream-loads", false, "send screener-weight loads after the first without an address (the DIMM continues the stream; our extension)")
 	f.StringVar(&opts.Partition, "partition", "interleaved", "classes to ranks: interleaved (class j on rank j mod 64) or contiguous ranges")

@@ -374,7 +374,9 @@ func TestCPUModel(t *testing.T) {
 		t.Errorf("screen bytes %d, want %d", got, want)
 	}
 	rep := &Report{TimeUS: 2}
-	rep.CompareCPU(task, cpu)
+	if err := rep.Compare(task, rep.TimeUS, cpu, nil); err != nil {
+		t.Fatal(err)
+	}
 	if math.Abs(rep.SpeedupVsCPUModel*2-rep.CPUFullUS) > 1e-9 || !rep.CPUCacheResident {
 		t.Errorf("speed-up %v for %v µs, cache resident %v", rep.SpeedupVsCPUModel, rep.CPUFullUS, rep.CPUCacheResident)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/elasticml/elastic/screen"
 	"github.com/elasticml/elastic/sim/core"
 	"github.com/elasticml/elastic/sim/dram"
 )
@@ -52,15 +53,7 @@ type Report struct {
 	// not in the total, is the op-count estimate (MACs, comparisons,
 	// exponentials, buffer accesses) from assumed per-op energies.
 	EnergyPartsUJ map[string]float64 `json:"energy_parts_uj"`
-	// The CPU model (CPUModel; a bandwidth bound, not a measured CPU):
-	// full classification and screening times, and ENMC's speed-up over
-	// its full classification. CPUCacheResident: the classifier fits the
-	// CPU's L3, where the bound does not hold.
-	CPUModel          string  `json:"cpu_model"`
-	CPUFullUS         float64 `json:"cpu_model_full_us"`
-	CPUScreenUS       float64 `json:"cpu_model_screen_us"`
-	SpeedupVsCPUModel float64 `json:"speedup_vs_cpu_model"`
-	CPUCacheResident  bool    `json:"cpu_cache_resident"`
+	CPUComparison
 }
 
 // Run compiles task for cfg and simulates every rank. Ranks run
@@ -176,15 +169,6 @@ func Run(task *Task, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// CompareCPU fills rep's CPU-model fields for task.
-func (rep *Report) CompareCPU(task *Task, cpu *CPUModel) {
-	rep.CPUModel = cpu.Name
-	rep.CPUFullUS = cpu.Seconds(CPUFullBytes(task)) * 1e6
-	rep.CPUScreenUS = cpu.Seconds(CPUScreenBytes(task)) * 1e6
-	rep.SpeedupVsCPUModel = rep.CPUFullUS / rep.TimeUS
-	rep.CPUCacheResident = CPUFullBytes(task) <= cpu.L3Bytes
-}
-
 // table65RankMW is the power of one rank's ENMC logic in thesis Table 6.5
 // (28 nm synthesis: MAC arrays, buffers, ENMC and DRAM controllers).
 const table65RankMW = 285.4
@@ -232,6 +216,74 @@ type Options struct {
 	Partition string
 	// StreamLoads: see Config.StreamLoads.
 	StreamLoads bool
+	// The measured CPU, at most one of: CPUJSON, a file written by
+	// `elastic bench screen --json` for the same shape; CPUFullMs (and
+	// optionally CPUScreenMs), times measured elsewhere; CPUMeasure, run
+	// screen.RunBench here for the task's shape (CPUReps rounds).
+	CPUJSON                string
+	CPUFullMs, CPUScreenMs float64
+	CPUMeasure             bool
+	CPUReps                int
+}
+
+// MeasuredCPU returns the CPU measurement opts ask for, checked against
+// task's shape, or nil.
+func (opts Options) MeasuredCPU(task *Task) (*CPUMeasured, error) {
+	c, err := opts.measuredCPU(task)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return c, c.Matches(task)
+}
+
+func (opts Options) measuredCPU(task *Task) (*CPUMeasured, error) {
+	n := 0
+	for _, b := range []bool{opts.CPUJSON != "", opts.CPUFullMs != 0 || opts.CPUScreenMs != 0, opts.CPUMeasure} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, fmt.Errorf("enmc: give one CPU measurement: a benchmark JSON, measured times, or a run here")
+	}
+	switch {
+	case opts.CPUJSON != "":
+		return ReadCPUBenchFile(opts.CPUJSON)
+	case opts.CPUFullMs != 0 || opts.CPUScreenMs != 0:
+		c := &CPUMeasured{Source: "times given (--cpu-ms)", Classes: task.Classes, Dim: task.Dim, Batch: task.Batch,
+			FullMs: opts.CPUFullMs, ScreenMs: opts.CPUScreenMs}
+		return c, c.validate()
+	case opts.CPUMeasure:
+		res, err := screen.RunBench(screen.BenchConfig{Classes: task.Classes, Dim: task.Dim, Batch: task.Batch,
+			KRatio: float64(task.K) / float64(task.Dim), M: opts.M, Reps: max(1, opts.CPUReps), Seed: opts.Seed + 1})
+		if err != nil {
+			return nil, fmt.Errorf("enmc: measuring the CPU: %w", err)
+		}
+		return CPUFromBench(res, fmt.Sprintf("screen.RunBench here, %d rounds, %d threads (%s)", res.Reps, res.Threads, res.Impl))
+	}
+	return nil, nil
+}
+
+// Task builds the task opts describe: the trace file, or a synthetic
+// task.
+func (opts Options) Task() (*Task, error) {
+	if opts.Trace != "" {
+		f, err := os.Open(opts.Trace)
+		if err != nil {
+			return nil, fmt.Errorf("enmc: %w", err)
+		}
+		defer f.Close()
+		task, err := ReadTrace(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", opts.Trace, err)
+		}
+		return task, nil
+	}
+	k := opts.K
+	if k == 0 {
+		k = opts.Dim / 4
+	}
+	return SyntheticTask(opts.Classes, opts.Dim, k, opts.Batch, opts.M, opts.Seed)
 }
 
 // Simulate builds the task opts describe, runs it on the Table 6.3
@@ -248,25 +300,13 @@ func Simulate(opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	var task *Task
-	if opts.Trace != "" {
-		f, err := os.Open(opts.Trace)
-		if err != nil {
-			return nil, fmt.Errorf("enmc: %w", err)
-		}
-		defer f.Close()
-		if task, err = ReadTrace(f); err != nil {
-			return nil, fmt.Errorf("%s: %w", opts.Trace, err)
-		}
-	} else {
-		k := opts.K
-		if k == 0 {
-			k = opts.Dim / 4
-		}
-		var err error
-		if task, err = SyntheticTask(opts.Classes, opts.Dim, k, opts.Batch, opts.M, opts.Seed); err != nil {
-			return nil, err
-		}
+	task, err := opts.Task()
+	if err != nil {
+		return nil, err
+	}
+	m, err := opts.MeasuredCPU(task) // before the simulation: a bad file fails fast
+	if err != nil {
+		return nil, err
 	}
 	rep, err := Run(task, cfg)
 	if err != nil {
@@ -276,6 +316,8 @@ func Simulate(opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.CompareCPU(task, cpu)
+	if err := rep.Compare(task, rep.TimeUS, cpu, m); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }

@@ -52,6 +52,34 @@ type Report struct {
 	PowerMW       float64            `json:"power_mw_per_unit"`
 	Where         string             `json:"where"`
 	DesignSource  string             `json:"design_source"`
+	enmc.CPUComparison
+}
+
+// Simulate builds the task opts describe (a trace or a synthetic task,
+// and the CPU measurement, as for enmc.Simulate; ENMC's own options are
+// ignored), runs it on the named design and compares it with the CPUs.
+func Simulate(design string, opts enmc.Options) (*Report, error) {
+	d, err := ByName(design)
+	if err != nil {
+		return nil, err
+	}
+	task, err := opts.Task()
+	if err != nil {
+		return nil, err
+	}
+	m, err := opts.MeasuredCPU(task)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := Run(task, d)
+	if err != nil {
+		return nil, err
+	}
+	cpu, err := enmc.Xeon8280()
+	if err != nil {
+		return nil, err
+	}
+	return rep, rep.Compare(task, rep.TimeUS, cpu, m)
 }
 
 // Run simulates task on design d in the Table 6.3 memory system (8
