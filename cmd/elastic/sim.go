@@ -18,7 +18,7 @@ func newSim(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "sim",
 		Short: "Run the accelerator simulators (DDR4 memory, ENMC near-memory classifier, its baselines)",
 	}
-	cmd.AddCommand(newSimDRAM(stdout), newSimENMC(stdout), newSimTrace(stdout), newSimBaseline(stdout))
+	cmd.AddCommand(newSimDRAM(stdout), newSimENMC(stdout), newSimTrace(stdout), newSimBaseline(stdout), newSimFigures(stdout, stderr))
 	return cmd
 }
 
@@ -115,6 +115,51 @@ instruction issue is not modelled for the baselines.`,
 	f.IntVar(&opts.Batch, "batch", 1, "batch size")
 	f.StringVar(&design, "design", "tensordimm", "baseline: "+strings.Join(nmp.DesignNames(), ", "))
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func newSimFigures(stdout, stderr io.Writer) *cobra.Command {
+	o := nmp.DefaultFigureOptions()
+	var from string
+	cmd := &cobra.Command{
+		Use:   "figures",
+		Short: "Run ENMC and its baselines for thesis Fig. 6.12-6.14 and write PNGs, results.json and tables",
+		Long: `figures runs ENMC (Table 6.3) and the baselines NDA, Chameleon,
+TensorDIMM, TensorDIMM-Large and TensorDIMM@rank on synthetic 267744,
+670091 and 1000000 x 512 classifiers at batch 1, 2 and 4, and ENMC,
+TensorDIMM and TensorDIMM-Large on 1M, 10M and 100M classes at batch 1.
+Each task has the candidates per item that the real screener chose for
+that shape (conformal m, from --cpu-dir), placed uniformly. --cpu-dir
+holds one elastic bench screen --json file per shape,
+screen_<classes>_b<batch>.json: the measured CPU. It writes results.json (--results),
+fig6_12_speedup.png, fig6_13_energy.png and fig6_14_scaling.png (--out)
+and prints the Markdown tables and headline ratios. --from re-reads a
+results.json instead of simulating.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			var res *nmp.Results
+			var err error
+			if from != "" {
+				res, err = nmp.LoadResults(from)
+				if err == nil {
+					err = res.Plots(o.Out)
+				}
+			} else {
+				o.Progress = stderr
+				res, err = nmp.Figures(o)
+			}
+			if err != nil {
+				return err
+			}
+			return res.Tables(stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.CPUDir, "cpu-dir", "", "directory of elastic bench screen --json files, screen_<classes>_b<batch>.json")
+	f.StringVar(&o.Out, "out", ".", "directory for the PNGs")
+	f.StringVar(&o.Results, "results", "", "path of results.json (default: in --out)")
+	f.StringVar(&from, "from", "", "re-plot and tabulate this results.json instead of simulating")
+	f.IntSliceVar(&o.Scaling, "scaling", o.Scaling, "class counts of the scaling study (batch 1; empty: none)")
 	return cmd
 }
 
