@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/elasticml/elastic/corpus"
+	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/sim/dram"
 	"github.com/elasticml/elastic/sim/enmc"
 	"github.com/elasticml/elastic/sim/nmp"
@@ -18,7 +20,7 @@ func newSim(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "sim",
 		Short: "Run the accelerator simulators (DDR4 memory, ENMC near-memory classifier, its baselines)",
 	}
-	cmd.AddCommand(newSimDRAM(stdout), newSimENMC(stdout), newSimTrace(stdout), newSimBaseline(stdout), newSimFigures(stdout, stderr))
+	cmd.AddCommand(newSimDRAM(stdout), newSimENMC(stdout), newSimTrace(stdout), newSimBaseline(stdout), newSimFigures(stdout, stderr), newSimTraceModel(stdout, stderr))
 	return cmd
 }
 
@@ -120,7 +122,7 @@ instruction issue is not modelled for the baselines.`,
 
 func newSimFigures(stdout, stderr io.Writer) *cobra.Command {
 	o := nmp.DefaultFigureOptions()
-	var from string
+	var from, kjv string
 	cmd := &cobra.Command{
 		Use:   "figures",
 		Short: "Run ENMC and its baselines for thesis Fig. 6.12-6.14 and write PNGs, results.json and tables",
@@ -145,6 +147,9 @@ results.json instead of simulating.`,
 					err = res.Plots(o.Out)
 				}
 			} else {
+				if kjv != "" {
+					o.Workloads = append([]nmp.Workload{{Name: "KJV", Classes: 8323, Trace: kjv}}, o.Workloads...)
+				}
 				o.Progress = stderr
 				res, err = nmp.Figures(o)
 			}
@@ -160,6 +165,7 @@ results.json instead of simulating.`,
 	f.StringVar(&o.Results, "results", "", "path of results.json (default: in --out)")
 	f.StringVar(&from, "from", "", "re-plot and tabulate this results.json instead of simulating")
 	f.IntSliceVar(&o.Scaling, "scaling", o.Scaling, "class counts of the scaling study (batch 1; empty: none)")
+	f.StringVar(&kjv, "kjv-traces", "", "also the KJV LM decoder (8323 classes): trace files, %d for the batch (elastic sim trace-model)")
 	return cmd
 }
 
@@ -172,6 +178,69 @@ func printCPU(w io.Writer, who string, c *enmc.CPUComparison) {
 	} else {
 		fmt.Fprintln(w, "CPU measured   none (--cpu-json, --cpu-ms or --cpu-measure)")
 	}
+}
+
+func newSimTraceModel(stdout, stderr io.Writer) *cobra.Command {
+	var cls classifierFlags
+	var o enmc.RecordOptions
+	var out string
+	cmd := &cobra.Command{
+		Use:   "trace-model",
+		Short: "Record an ENMC candidate trace from a real classifier and its hidden vectors (e.g. the KJV LM decoder)",
+		Long: `trace-model records a trace as elastic sim trace does, from a real
+classifier instead of a synthetic one: --classifier with --lm is a language
+model whose decoder is the classifier, run over the corpus for its hidden
+vectors (the first --tokens training tokens calibrate the INT4 screener,
+screen.Fit with --k dimensions; the first --batch validation tokens are the
+batch); with --hidden the vectors come from a file, its first --tokens rows
+calibrating and the next --batch forming the batch. The top --m candidates
+of each are written to --out.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if err := cls.check(); err != nil {
+				return err
+			}
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			src, err := cls.open()
+			if err != nil {
+				return err
+			}
+			pool := kernels.NewPool(1)
+			defer pool.Close()
+			calib, _, err := cls.vectors(src, corpus.Train, pool)
+			if err != nil {
+				return err
+			}
+			var test []float32
+			if src.model != nil {
+				test, _, err = cls.vectorsN(src, corpus.Valid, o.Batch, pool)
+			} else {
+				var all []float32
+				all, _, err = cls.vectorsN(src, corpus.Train, cls.tokens+o.Batch, pool)
+				test = all[min(len(all), len(calib)):]
+			}
+			if err != nil {
+				return err
+			}
+			o.Classes, o.Dim = src.lin.N, src.lin.D
+			t, err := enmc.Record(src.lin, calib, test, o, cls.path+" (real classifier and hidden vectors)")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "%d×%d classifier, %d candidates over a batch of %d\n", t.Classes, t.Dim, t.NumCandidates(), t.Batch)
+			return enmc.WriteTraceFile(out, t)
+		},
+	}
+	cls.add(cmd, "calibration vectors (training tokens with --lm, leading rows of --hidden)", 4096)
+	f := cmd.Flags()
+	f.IntVar(&o.K, "k", 0, "screener dimension (0: dim/4)")
+	f.IntVar(&o.M, "m", 32, "candidates per input (top-m)")
+	f.IntVar(&o.Batch, "batch", 1, "inputs in the batch (1 … 64)")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the screener's projection")
+	f.StringVar(&out, "out", "", "trace file to write (required)")
+	return cmd
 }
 
 func newSimENMC(stdout io.Writer) *cobra.Command {

@@ -130,3 +130,13 @@ func TestSimMeasuredCPU(t *testing.T) {
 		{[]string{"sim", "baseline", "--design", "tpu"}, "unknown design"},
 	})
 }
+
+func TestSimTraceModelBadInput(t *testing.T) {
+	checkCLIErrors(t, []cliError{
+		{[]string{"sim", "trace-model", "--out", "x.trace"}, "exactly one source"},
+		{[]string{"sim", "trace-model", "--lm"}, "--out is required"},
+		{[]string{"sim", "trace-model", "--lm", "--classifier", "/nonexistent.safetensors", "--out", "x.trace"}, "nonexistent"},
+		{[]string{"sim", "figures", "--cpu-dir", "/nonexistent"}, "no such file"},
+		{[]string{"sim", "figures", "--from", "/nonexistent.json"}, "no such file"},
+	})
+}

@@ -72,6 +72,9 @@ type CPUMeasured struct {
 	ScreenMs            float64 `json:"screen_ms"`
 	Threads             int     `json:"threads,omitempty"`
 	Impl                string  `json:"impl,omitempty"`
+	// Note says how the times were derived when not as measured (e.g. a
+	// batch's baseline as several batch-1 calls).
+	Note string `json:"note,omitempty"`
 }
 
 // CPUFromBench takes the fields of a screen benchmark result.

@@ -2,8 +2,10 @@ package nmp
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,10 +15,14 @@ import (
 	"github.com/elasticml/elastic/sim/enmc"
 )
 
-// A Workload is a classifier shape of Fig. 6.12.
+// A Workload is a classifier of Fig. 6.12: a synthetic shape (Classes ×
+// FigureOptions.Dim, the measured screener's m uniform candidates per
+// item), or, when Trace is set, a recorded trace per batch (Trace is a
+// path pattern with %d for the batch; Classes must be the trace's).
 type Workload struct {
 	Name    string
 	Classes int
+	Trace   string
 }
 
 // FigureOptions configure Figures.
@@ -43,7 +49,7 @@ type FigureOptions struct {
 // synthetic 268K, 670K and 1M × 512 at batch 1, 2, 4, and S1M → S100M.
 func DefaultFigureOptions() FigureOptions {
 	return FigureOptions{
-		Workloads:   []Workload{{"268K", 267744}, {"670K", 670091}, {"1M", 1_000_000}},
+		Workloads:   []Workload{{Name: "268K", Classes: 267744}, {Name: "670K", Classes: 670091}, {Name: "1M", Classes: 1_000_000}},
 		Batches:     []int{1, 2, 4},
 		Scaling:     []int{1_000_000, 10_000_000, 100_000_000},
 		ScalingFrom: 1_000_000,
@@ -95,11 +101,8 @@ func Figures(o FigureOptions) (*Results, error) {
 		return nil, err
 	}
 	res := &Results{}
-	run := func(name string, classes, batch int, m *enmc.CPUMeasured, designs []Design) ([]Point, error) {
-		task, err := enmc.SyntheticTask(classes, o.Dim, o.Dim/4, batch, m.M, o.Seed)
-		if err != nil {
-			return nil, err
-		}
+	run := func(name string, task *enmc.Task, m *enmc.CPUMeasured, designs []Design) ([]Point, error) {
+		classes, batch := task.Classes, task.Batch
 		var meas *enmc.CPUMeasured
 		if m.Matches(task) == nil {
 			meas = m
@@ -110,12 +113,12 @@ func Figures(o FigureOptions) (*Results, error) {
 			if err := c.Compare(task, timeUS, xeon, meas); err != nil {
 				return err
 			}
-			pts = append(pts, Point{Workload: name, Classes: classes, Batch: batch, M: m.M, Design: design,
+			pts = append(pts, Point{Workload: name, Classes: classes, Batch: batch, M: len(task.Candidates[0]), Design: design,
 				TimeUS: timeUS, EnergyUJ: energy, EnergyPartsUJ: parts, DRAMBytes: bytes,
 				SpeedupVsCPU: c.SpeedupVsCPU, SpeedupVsCPUModel: c.SpeedupVsCPUModel})
 			return nil
 		}
-		say("%s batch %d (m %d): ENMC…", name, batch, m.M)
+		say("%s batch %d (%d candidates): ENMC…", name, batch, task.NumCandidates())
 		e, err := enmc.Run(task, enmc.Table63Config())
 		if err != nil {
 			return nil, err
@@ -146,7 +149,11 @@ func Figures(o FigureOptions) (*Results, error) {
 				return nil, err
 			}
 			res.CPU = append(res.CPU, m)
-			pts, err := run(w.Name, w.Classes, b, m, figureDesigns())
+			task, err := o.task(w, b, m)
+			if err != nil {
+				return nil, err
+			}
+			pts, err := run(w.Name, task, m, figureDesigns())
 			if err != nil {
 				return nil, err
 			}
@@ -159,7 +166,11 @@ func Figures(o FigureOptions) (*Results, error) {
 			return nil, err
 		}
 		for _, l := range o.Scaling {
-			pts, err := run(scaleName(l), l, 1, m, []Design{TensorDIMM(), TensorDIMMLarge()})
+			task, err := o.task(Workload{Classes: l}, 1, m)
+			if err != nil {
+				return nil, err
+			}
+			pts, err := run(scaleName(l), task, m, []Design{TensorDIMM(), TensorDIMMLarge()})
 			if err != nil {
 				return nil, err
 			}
@@ -183,17 +194,49 @@ func Figures(o FigureOptions) (*Results, error) {
 	return res, res.Plots(o.Out)
 }
 
+// task is workload w's task at batch b: its trace, or synthetic with m's
+// candidates per item.
+func (o FigureOptions) task(w Workload, b int, m *enmc.CPUMeasured) (*enmc.Task, error) {
+	if w.Trace == "" {
+		return enmc.SyntheticTask(w.Classes, o.Dim, o.Dim/4, b, m.M, o.Seed)
+	}
+	path := fmt.Sprintf(w.Trace, b)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("nmp: %w", err)
+	}
+	defer f.Close()
+	t, err := enmc.ReadTrace(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if t.Classes != w.Classes || t.Batch != b {
+		return nil, fmt.Errorf("nmp: %s holds %d classes at batch %d, the workload %s is %d classes at batch %d", path, t.Classes, t.Batch, w.Name, w.Classes, b)
+	}
+	return t, nil
+}
+
 // cpuBaseline reads the measurement of classes at batch b. Above batch 1
 // the strongest dense CPU baseline is the faster of the batch's GEMM and
 // b batch-1 GEMVs (both measured; likewise for screening), so it reads
 // the batch-1 file too.
 func cpuBaseline(dir string, classes, b int) (*enmc.CPUMeasured, error) {
 	name := func(b int) string { return filepath.Join(dir, fmt.Sprintf("screen_%d_b%d.json", classes, b)) }
-	m, err := enmc.ReadCPUBenchFile(name(b))
-	if err != nil || b == 1 {
-		return m, err
+	if b == 1 {
+		return enmc.ReadCPUBenchFile(name(1))
 	}
 	one, err := enmc.ReadCPUBenchFile(name(1))
+	if err != nil {
+		return nil, err
+	}
+	m, err := enmc.ReadCPUBenchFile(name(b))
+	if errors.Is(err, fs.ErrNotExist) {
+		// Not measured at this batch: b batch-1 calls are the baseline.
+		c := *one
+		c.Batch, c.FullMs, c.ScreenMs = b, float64(b)*one.FullMs, float64(b)*one.ScreenMs
+		c.Note = fmt.Sprintf("%d × batch 1 (not measured at batch %d)", b, b)
+		return &c, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +253,7 @@ func cpuBaseline(dir string, classes, b int) (*enmc.CPUMeasured, error) {
 		how = append(how, fmt.Sprintf("screening = %d × batch 1", b))
 	}
 	if len(how) > 0 {
-		m.Source += " (" + strings.Join(how, ", ") + " from " + one.Source + ": faster)"
+		m.Note = strings.Join(how, ", ") + " (faster)"
 	}
 	return m, nil
 }
@@ -448,8 +491,8 @@ func (r *Results) Tables(w io.Writer) error {
 	for i, e := range g {
 		c := r.CPU[i]
 		how := "measured at this batch"
-		if j := strings.Index(c.Source, "("); j >= 0 {
-			how = c.Source[j+1 : len(c.Source)-1]
+		if c.Note != "" {
+			how = c.Note
 		}
 		cpu.AddRow(e.Workload, e.Batch, c.M, report.Cell{Format: "%.1f", Value: c.Candidates}, report.Cell{Format: "%.2f", Value: c.FullMs},
 			report.Cell{Format: "%.3f", Value: c.ScreenMs}, report.Cell{Format: "%.1f×", Value: c.FullMs / c.ScreenMs}, how)
