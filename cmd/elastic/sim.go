@@ -165,6 +165,7 @@ results.json instead of simulating.`,
 	f.StringVar(&o.Results, "results", "", "path of results.json (default: in --out)")
 	f.StringVar(&from, "from", "", "re-plot and tabulate this results.json instead of simulating")
 	f.IntSliceVar(&o.Scaling, "scaling", o.Scaling, "class counts of the scaling study (batch 1; empty: none)")
+	f.StringVar(&o.ReuseScaling, "reuse-scaling", "", "take the scaling points from this results.json instead of simulating them")
 	f.StringVar(&kjv, "kjv-traces", "", "also the KJV LM decoder (8323 classes): trace files, %d for the batch (elastic sim trace-model)")
 	return cmd
 }

@@ -40,6 +40,10 @@ type FigureOptions struct {
 	// take m from the measurement of ScalingFrom classes at batch 1.
 	Scaling     []int
 	ScalingFrom int
+	// ReuseScaling, when set, is a results.json whose scaling points are
+	// taken instead of simulating Scaling again (runs are deterministic:
+	// the same options give the same points).
+	ReuseScaling string
 	Dim         int
 	Seed        uint64
 	Progress    io.Writer
@@ -160,7 +164,16 @@ func Figures(o FigureOptions) (*Results, error) {
 			res.Points = append(res.Points, pts...)
 		}
 	}
-	if len(o.Scaling) > 0 {
+	if o.ReuseScaling != "" {
+		old, err := LoadResults(o.ReuseScaling)
+		if err != nil {
+			return nil, err
+		}
+		if len(old.Scaling) == 0 {
+			return nil, fmt.Errorf("nmp: %s has no scaling points", o.ReuseScaling)
+		}
+		res.Scaling = old.Scaling
+	} else if len(o.Scaling) > 0 {
 		m, err := enmc.ReadCPUBenchFile(filepath.Join(o.CPUDir, fmt.Sprintf("screen_%d_b1.json", o.ScalingFrom)))
 		if err != nil {
 			return nil, err

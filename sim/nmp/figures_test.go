@@ -100,6 +100,17 @@ func TestFigures(t *testing.T) {
 	if err := back.Tables(&b); err != nil || a.String() != b.String() || !strings.Contains(a.String(), "Headline ratios") {
 		t.Errorf("tables from results.json differ (%v)", err)
 	}
+	// Scaling points reused from a results file are the ones simulated.
+	o.Scaling, o.ReuseScaling = nil, filepath.Join(dir, "results.json")
+	o.Results = filepath.Join(dir, "again.json")
+	again, err := Figures(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Scaling) != len(res.Scaling) || again.Scaling[5].TimeUS != res.Scaling[5].TimeUS {
+		t.Errorf("reused scaling %+v", again.Scaling)
+	}
+	o.ReuseScaling = ""
 	// A trace workload replays its file at batch 2 only.
 	o.Workloads = []Workload{{Name: "traced", Classes: 64 * 40, Trace: filepath.Join(dir, "w_b%d.trace")}}
 	o.Batches, o.Scaling = []int{2}, nil
