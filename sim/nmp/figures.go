@@ -44,9 +44,9 @@ type FigureOptions struct {
 	// taken instead of simulating Scaling again (runs are deterministic:
 	// the same options give the same points).
 	ReuseScaling string
-	Dim         int
-	Seed        uint64
-	Progress    io.Writer
+	Dim          int
+	Seed         uint64
+	Progress     io.Writer
 }
 
 // DefaultFigureOptions are the runs docs/results/enmc-sim.md records:
