@@ -432,3 +432,11 @@ func FuzzRankProgram(f *testing.F) {
 		_, _ = simulateRank(Table63Config(), task, p)
 	})
 }
+
+// Table 6.5's rows sum to its printed totals, 0.442 mm² and 285.4 mW.
+func TestTable65(t *testing.T) {
+	a, p := Table65Total()
+	if math.Abs(a-0.442) > 1e-9 || math.Abs(p-285.4) > 1e-9 || len(Table65()) != 6 {
+		t.Errorf("Table 6.5 sums to %v mm², %v mW", a, p)
+	}
+}

@@ -146,7 +146,8 @@ func Run(task *Task, cfg Config) (*Report, error) {
 		}
 	}
 	rep.EnergyPartsUJ["logic_ops"] = led.Total() / 1e6
-	rep.EnergyPartsUJ["logic"] = table65RankMW * 1e-3 * float64(cfg.Ranks()) * rep.TimeUS // W × µs = µJ
+	_, rankMW := Table65Total()
+	rep.EnergyPartsUJ["logic"] = rankMW * 1e-3 * float64(cfg.Ranks()) * rep.TimeUS // W × µs = µJ
 	// A fixed order: float sums must not follow map order.
 	for _, k := range []string{"dram_static", "dram_access", "logic"} {
 		rep.EnergyUJ += rep.EnergyPartsUJ[k]
@@ -168,10 +169,6 @@ func Run(task *Task, cfg Config) (*Report, error) {
 	rep.RankGBps = float64(slow.ScreenBytes+slow.ExecBytes) / clk.Seconds(slow.Cycles) / 1e9
 	return rep, nil
 }
-
-// table65RankMW is the power of one rank's ENMC logic in thesis Table 6.5
-// (28 nm synthesis: MAC arrays, buffers, ENMC and DRAM controllers).
-const table65RankMW = 285.4
 
 // rankInvariants checks what every rank run must satisfy: no faster than
 // its bandwidth or compute bound; exactly the candidates' FP32 MACs; every

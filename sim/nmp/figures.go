@@ -553,12 +553,13 @@ func (r *Results) Tables(w io.Writer) error {
 		t14.AddRow(e.Workload, e.M, cell(e), cell(td), cell(tdl), report.Cell{Format: "%.1f×", Value: td.TimeUS / e.TimeUS},
 			report.Cell{Format: "%.1f×", Value: tdl.TimeUS / e.TimeUS})
 	}
+	roll := Rollup()
 	hl := report.Table{Title: "Headline ratios", Header: []string{"ratio", "thesis", "ours: mean", "geo-mean", "range"}}
 	for _, h := range r.Headlines() {
 		hl.AddRow(h.What, h.Thesis, report.Cell{Format: "%.1f×", Value: h.Mean}, report.Cell{Format: "%.1f×", Value: h.GeoMean},
 			fmt.Sprintf("%.1f–%.1f×", h.Min, h.Max))
 	}
-	for _, t := range []*report.Table{&cpu, &t12, &t13, &t14, &hl} {
+	for _, t := range []*report.Table{&roll, &cpu, &t12, &t13, &t14, &hl} {
 		if len(t.Rows) == 0 {
 			continue
 		}
@@ -567,4 +568,30 @@ func (r *Results) Tables(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// Rollup is a Table 6.5-style area and power roll-up: ENMC's blocks per
+// rank (Table 6.5), then every design per unit and for the whole 8-channel
+// system (Table 6.4 budgets × units), with where each number comes from.
+func Rollup() report.Table {
+	t := report.Table{Title: "Area and power (28 nm; per unit and for the 8-channel system)",
+		Header: []string{"design / block", "units", "mm² per unit", "mW per unit", "system mm²", "system W", "source"}}
+	sys := enmc.Table63Config()
+	ranks := sys.Ranks()
+	for _, r := range enmc.Table65() {
+		t.AddRow("ENMC: "+r.Part, ranks, report.Cell{Format: "%.3f", Value: r.MM2}, report.Cell{Format: "%.1f", Value: r.MW},
+			report.Cell{Format: "%.2f", Value: r.MM2 * float64(ranks)}, report.Cell{Format: "%.2f", Value: r.MW * float64(ranks) / 1e3}, "Table 6.5")
+	}
+	a, p := enmc.Table65Total()
+	t.AddRow("**ENMC total**", ranks, report.Cell{Format: "%.3f", Value: a}, report.Cell{Format: "%.1f", Value: p},
+		report.Cell{Format: "%.2f", Value: a * float64(ranks)}, report.Cell{Format: "%.2f", Value: p * float64(ranks) / 1e3}, "Table 6.5 (= Table 6.4's ENMC row)")
+	for _, d := range figureDesigns() {
+		n := sys.Channels * d.Units
+		if d.Level == RankLevel {
+			n *= sys.RanksPerChannel
+		}
+		t.AddRow(d.Name, n, report.Cell{Format: "%.3f", Value: d.AreaMM2}, report.Cell{Format: "%.1f", Value: d.PowerMW},
+			report.Cell{Format: "%.2f", Value: d.AreaMM2 * float64(n)}, report.Cell{Format: "%.2f", Value: d.PowerMW * float64(n) / 1e3}, d.Source)
+	}
+	return t
 }
