@@ -123,6 +123,7 @@ instruction issue is not modelled for the baselines.`,
 func newSimFigures(stdout, stderr io.Writer) *cobra.Command {
 	o := nmp.DefaultFigureOptions()
 	var from, kjv string
+	var noScaling bool
 	cmd := &cobra.Command{
 		Use:   "figures",
 		Short: "Run ENMC and its baselines for thesis Fig. 6.12-6.14 and write PNGs, results.json and tables",
@@ -147,6 +148,9 @@ results.json instead of simulating.`,
 					err = res.Plots(o.Out)
 				}
 			} else {
+				if noScaling {
+					o.Scaling = nil
+				}
 				if kjv != "" {
 					o.Workloads = append([]nmp.Workload{{Name: "KJV", Classes: 8323, Trace: kjv}}, o.Workloads...)
 				}
@@ -165,6 +169,7 @@ results.json instead of simulating.`,
 	f.StringVar(&o.Results, "results", "", "path of results.json (default: in --out)")
 	f.StringVar(&from, "from", "", "re-plot and tabulate this results.json instead of simulating")
 	f.IntSliceVar(&o.Scaling, "scaling", o.Scaling, "class counts of the scaling study (batch 1; empty: none)")
+	f.BoolVar(&noScaling, "no-scaling", false, "skip the scaling study")
 	f.StringVar(&o.ReuseScaling, "reuse-scaling", "", "take the scaling points from this results.json instead of simulating them")
 	f.StringVar(&kjv, "kjv-traces", "", "also the KJV LM decoder (8323 classes): trace files, %d for the batch (elastic sim trace-model)")
 	return cmd
