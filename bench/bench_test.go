@@ -62,6 +62,7 @@ func TestRunGemvSmall(t *testing.T) {
 	for name, v := range map[string]float64{
 		"copy_gbps": res.CopyGBps, "dense_ms": res.DenseMs, "gather_ms": res.GatherMs,
 		"int8_ms": res.Int8Ms, "int4_ms": res.Int4Ms, "dense_gbps": res.DenseGBps,
+		"half_ms": res.HalfMs, "half_gather_ms": res.HalfGthMs, "half_gather_gbps_over_gather": res.HalfGthRel,
 	} {
 		if !(v > 0) || math.IsInf(v, 0) {
 			t.Errorf("%s = %g, want finite and positive", name, v)

@@ -45,6 +45,8 @@ type GemvResult struct {
 	HalfMs     float64 `json:"half_ms"`
 	HalfGBps   float64 `json:"half_gbps"`
 	HalfOfF32  float64 `json:"half_gbps_over_dense"`
+	HalfGthMs  float64 `json:"half_gather_ms"`
+	HalfGthRel float64 `json:"half_gather_gbps_over_gather"`
 	CopyTiming Timing  `json:"copy_timing"`
 	ReadTiming Timing  `json:"read_timing"`
 	Dense      Timing  `json:"dense_timing"`
@@ -52,6 +54,7 @@ type GemvResult struct {
 	Int8       Timing  `json:"int8_timing"`
 	Int4       Timing  `json:"int4_timing"`
 	Half       Timing  `json:"half_timing"`
+	HalfGather Timing  `json:"half_gather_timing"`
 }
 
 // ErrConfig reports an unusable benchmark configuration.
@@ -155,7 +158,7 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 		kernels.ToHalf(hs[c], ws[c%nW])
 	}
 
-	say("timing %d interleaved rounds: copy, read, dense, gather (%d of %d rows), int8, int4, float16…", cfg.Reps, keep, rows)
+	say("timing %d interleaved rounds: copy, read, dense, gather (%d of %d rows), int8, int4, float16, float16 gather…", cfg.Reps, keep, rows)
 	ts, raw := MeasureRounds(cfg.Reps,
 		copyOp,
 		readOp,
@@ -170,6 +173,7 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 			p.GemvInt4(y, q4[i%n4], scales, cols, xq, s, b)
 		},
 		func(i int) { p.GemvHalf(y, hs[i%nH], cols, x, b) },
+		func(i int) { p.GemvHalfGather(y, hs[i%nH], cols, x, b, idx) },
 	)
 	const (
 		iCopy = iota
@@ -179,9 +183,10 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 		iInt8
 		iInt4
 		iHalf
+		iHalfGather
 	)
 	res.CopyTiming, res.ReadTiming, res.Dense, res.Gather = ts[iCopy], ts[iRead], ts[iDense], ts[iGather]
-	res.Int8, res.Int4, res.Half = ts[iInt8], ts[iInt4], ts[iHalf]
+	res.Int8, res.Int4, res.Half, res.HalfGather = ts[iInt8], ts[iInt4], ts[iHalf], ts[iHalfGather]
 	res.CopyGBps = float64(moved) / (res.CopyTiming.Median * 1e6)
 	res.ReadGBps = float64(read) / (res.ReadTiming.Median * 1e6)
 	res.DenseMs = res.Dense.Median
@@ -200,6 +205,8 @@ func RunGemv(cfg GemvConfig) (*GemvResult, error) {
 	res.HalfMs = res.Half.Median
 	res.HalfGBps = float64(hBytes) / (res.HalfMs * 1e6)
 	res.HalfOfF32 = PairedRatio(raw[iDense], raw[iHalf]) * float64(hBytes) / float64(wBytes)
+	res.HalfGthMs = res.HalfGather.Median
+	res.HalfGthRel = PairedRatio(raw[iGather], raw[iHalfGather]) * float64(hBytes) / float64(wBytes)
 	return res, nil
 }
 

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strconv"
+
+	"github.com/elasticml/elastic/budget"
 )
 
 // DefaultPath is where the Debian package bible-kjv-text installs the text.
@@ -91,13 +92,19 @@ func (v Verse) String() string {
 	return fmt.Sprintf("%s %d:%d %s", name, v.Chapter, v.Number, v.Text)
 }
 
+// MaxDataBytes caps the bible.data file ReadVerses reads: the Debian file
+// is 4.4 MB, and a path to anything larger, or to a device or pipe such
+// as /dev/zero that never ends, is refused before it is read.
+const MaxDataBytes = 64 << 20
+
 // ReadVerses reads and decodes a bible.data file (DefaultPath if path is
-// empty). If the file does not exist the error wraps ErrMissing.
+// empty). If the file does not exist the error wraps ErrMissing; a file
+// over MaxDataBytes or not a regular file is refused.
 func ReadVerses(path string) ([]Verse, error) {
 	if path == "" {
 		path = DefaultPath
 	}
-	data, err := os.ReadFile(path)
+	data, err := budget.ReadFile(path, MaxDataBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("corpus: %s not found: %w", path, ErrMissing)
 	}

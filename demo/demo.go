@@ -78,7 +78,7 @@ func Load() (*Assets, error) {
 	if f, a.LittleBytes, err = readSafetensors(LittleFile); err != nil {
 		return nil, err
 	}
-	if a.Little, err = dmi.FromFile(f); err != nil {
+	if a.Little, err = dmi.FromFileFor(f, a.Model); err != nil {
 		return nil, fmt.Errorf("demo: %s: %w", LittleFile, err)
 	}
 	vocab, err := assets.ReadFile(VocabFile)
@@ -175,7 +175,7 @@ func Ratios() []float64 {
 // Ratios on GOMAXPROCS threads.
 type Config struct {
 	// Tokens is how many sample tokens to stream (Tokens−1 predictions);
-	// 0 means DefaultTokens, and more than the sample holds means all.
+	// 0 means DefaultTokens; more than the sample holds is an error.
 	Tokens int
 	// Threads is the number of pool workers; 0 means GOMAXPROCS.
 	Threads int
@@ -317,13 +317,16 @@ func (a *Assets) Run(cfg Config) (*Result, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	if cfg.Tokens > len(a.Sample) {
+		return nil, fmt.Errorf("%w: %d tokens asked, the sample holds %d", ErrConfig, cfg.Tokens, len(a.Sample))
+	}
 	pool := kernels.NewPool(cfg.Threads)
 	defer pool.Close()
 	d, err := dmi.NewLM(a.Model, a.Little, pool)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s and %s: %w", ErrAssets, LittleFile, ModelFile, err)
 	}
-	stream := a.Sample[:min(cfg.Tokens, len(a.Sample))]
+	stream := a.Sample[:cfg.Tokens]
 	res := &Result{Model: a.Describe(), Tokens: len(stream), Threads: pool.Workers()}
 	if cfg.Progress != nil {
 		fmt.Fprintf(cfg.Progress, "dense: %d tokens…\n", len(stream))
@@ -416,8 +419,8 @@ func (a *Assets) measure(d *dmi.LM, stream []int32, exact bool) (measurement, er
 		}
 	}
 	m.loss /= float64(n)
-	if math.IsNaN(m.loss) || math.IsInf(m.loss, 0) {
-		return m, fmt.Errorf("%w: loss %v", dmi.ErrNotFinite, m.loss)
+	if err := nn.CheckLoss(m.loss); err != nil {
+		return m, fmt.Errorf("%w: %w", dmi.ErrNotFinite, err)
 	}
 	m.ms = median(times)
 	if len(denseTimes) > 0 {

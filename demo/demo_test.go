@@ -178,6 +178,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, c := range []Config{
 		{Tokens: 1},
 		{Tokens: -5},
+		{Tokens: 100_000_000}, // beyond the sample: refused, not clamped
 		{Threads: -1},
 		{Ratios: []float64{}},
 		{Ratios: []float64{0.5, 1}},

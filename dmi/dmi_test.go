@@ -282,15 +282,20 @@ func TestAssembly(t *testing.T) {
 		z, exact := make([]float32, f.N), make([]float32, f.N)
 		f.Exact(exact, x)
 		idx := slices.Clone(f.Forward(z, x))
+		little := make([]float32, f.N)
+		f.run.predict(nil, little, x, nil)
 		m := make([]bool, f.N)
 		sel.Mask(m, idx)
 		for i := range z {
 			if m[i] && math.Abs(float64(z[i]-exact[i])) > 1e-5 {
 				t.Errorf("selected row %d: %v, exact %v", i, z[i], exact[i])
 			}
-			if !m[i] && z[i] != f.y[i] {
-				t.Errorf("unselected row %d: %v, little module %v", i, z[i], f.y[i])
+			if !m[i] && z[i] != little[i] {
+				t.Errorf("unselected row %d: %v, little module %v", i, z[i], little[i])
 			}
+		}
+		if n := testing.AllocsPerRun(10, func() { f.Forward(z, x) }); n != 0 {
+			t.Errorf("%v allocations per Forward", n)
 		}
 	})
 }
@@ -609,6 +614,27 @@ func TestDenseMatchesStep(t *testing.T) {
 						t.Fatalf("%v workers=%d step %d: c[%d] = %v, Step gives %v", cell, workers, s, j, c[j], rc[j])
 					}
 				}
+			}
+			// The dual-module step on the pool against the same on the
+			// caller: each row is the same dot product however the
+			// units are split, so the states agree to rounding.
+			serial, err := NewLayer(l.Weights(), lt, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range []*Layer{d, serial} {
+				if err := m.SetRatio(0.5); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h2, c2 := slices.Clone(h), slices.Clone(c)
+			for s := range 5 {
+				x := xs[s*in : (s+1)*in]
+				d.Step(h, c, x)
+				serial.Step(h2, c2, x)
+			}
+			if !near(h, h2, 1e-6) || (cell == nn.LSTMCell && !near(c, c2, 1e-6)) {
+				t.Errorf("%v workers=%d: pooled dual-module step %v, serial %v", cell, workers, h[:4], h2[:4])
 			}
 			if p != nil {
 				p.Close()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/rproj"
@@ -64,12 +66,18 @@ func (s *Set) Save(path string) error {
 // ErrFormat for a file Save did not write or whose tensors disagree with
 // its metadata, safetensors.ErrNonFinite for a NaN or infinite weight, and
 // ErrMismatch if a regenerated projection differs from the saved one.
-func Load(path string) (*Set, error) {
+func Load(path string) (*Set, error) { return LoadFor(path, nil) }
+
+// LoadFor is Load for the little modules of model m: it checks, before it
+// regenerates any projection, that the file's fingerprint, cell, layer
+// count and widths are m's, so a file for another model costs only its
+// header. A nil m checks nothing beyond Load.
+func LoadFor(path string, m *lm.Model) (*Set, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("dmi: %w", err)
 	}
-	s, err := FromFile(f)
+	s, err := FromFileFor(f, m)
 	if err != nil {
 		return nil, fmt.Errorf("dmi: %s: %w", path, err)
 	}
@@ -77,11 +85,27 @@ func Load(path string) (*Set, error) {
 }
 
 // FromFile is Load for a parsed file.
-func FromFile(f *safetensors.File) (*Set, error) {
+func FromFile(f *safetensors.File) (*Set, error) { return FromFileFor(f, nil) }
+
+// FromFileFor is LoadFor for a parsed file.
+func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
+	meta := f.Metadata()
+	// Cheap checks first: the model the file claims and the tensor shapes
+	// its header gives, before the values are scanned or any projection,
+	// whose cost the metadata sets, is regenerated.
+	if m != nil {
+		cfg := m.Config()
+		switch fp := meta["fingerprint"]; {
+		case fp != Fingerprint(m):
+			return nil, fmt.Errorf("%w: little modules were fitted to model %s, this model is %s", ErrMismatch, fp, Fingerprint(m))
+		case meta["cell"] != cfg.Cell.String() || meta["layers"] != strconv.Itoa(cfg.Layers):
+			return nil, fmt.Errorf("%w: little modules are for %s %s layers, the model has %d %v layers",
+				ErrMismatch, meta["layers"], meta["cell"], cfg.Layers, cfg.Cell)
+		}
+	}
 	if err := f.CheckFinite(); err != nil {
 		return nil, err
 	}
-	meta := f.Metadata()
 	if meta["format"] != formatName {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, meta["format"], formatName)
 	}
@@ -104,7 +128,7 @@ func FromFile(f *safetensors.File) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{Cell: cell, Bits: quant.Bits(bits), Fingerprint: meta["fingerprint"]}
+	s := &Set{Cell: cell, Bits: quant.Bits(bits), Fingerprint: meta["fingerprint"], Checksum: f.Checksum()}
 	if err := (Options{Eps: 0.5, Bits: s.Bits}).check(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
@@ -117,6 +141,13 @@ func FromFile(f *safetensors.File) (*Set, error) {
 	sparsity, err := strconv.ParseFloat(meta["sparsity"], 64)
 	if err != nil {
 		return nil, fmt.Errorf("%w: metadata sparsity = %q", ErrFormat, meta["sparsity"])
+	}
+	if layers > len(f.Names()) {
+		return nil, fmt.Errorf("%w: metadata layers = %d for %d tensors", ErrFormat, layers, len(f.Names()))
+	}
+	var widths []nn.LayerWeights
+	if m != nil {
+		widths = m.Layers()
 	}
 	for l := range layers {
 		p := fmt.Sprintf("dmi.l%d.", l)
@@ -132,6 +163,9 @@ func FromFile(f *safetensors.File) (*Set, error) {
 			}
 			d, err := num(fmt.Sprintf("l%d.d%s", l, which))
 			if err != nil {
+				return nil, err
+			}
+			if err := checkShape(f, p+"w"+which, l, which, k, d, len(b), cell, s.Bits, widths); err != nil {
 				return nil, err
 			}
 			proj, err := rproj.New(k, d, sparsity, projSeed(s.Seed, l, i))
@@ -167,6 +201,39 @@ func FromFile(f *safetensors.File) (*Set, error) {
 		s.Layers = append(s.Layers, lt)
 	}
 	return s, nil
+}
+
+// checkShape validates one little module's sizes from the header: k ≤ d,
+// n = littleRows(d) for the recurrent input, d within the integer kernels' width,
+// d the model's width when known, and W̃'s tensors n×k. Together they bound
+// the projection's k·d entries by W̃'s n·k codes, which the file holds.
+func checkShape(f *safetensors.File, name string, l int, which string, k, d, n int, cell nn.Cell, bits quant.Bits, widths []nn.LayerWeights) error {
+	switch {
+	case k < 1 || k > d || d > kernels.MaxIntCols:
+		return fmt.Errorf("%w: layer %d: k_%s = %d, d_%s = %d (want 1 ≤ k ≤ d ≤ %d)", ErrFormat, l, which, k, which, d, kernels.MaxIntCols)
+	case which == "h" && n != littleRows(cell, d):
+		return fmt.Errorf("%w: layer %d: %d gate rows for a hidden width of %d", ErrFormat, l, n, d)
+	case which == "x" && d > n && widths == nil:
+		return fmt.Errorf("%w: layer %d: input width %d exceeds the %d gate rows", ErrFormat, l, d, n)
+	}
+	if widths != nil {
+		w := widths[l]
+		want := w.In
+		if which == "h" {
+			want = w.Hidden
+		}
+		if d != want {
+			return fmt.Errorf("%w: layer %d: d_%s = %d, the model's is %d", ErrMismatch, l, which, d, want)
+		}
+	}
+	return readErr(spec.CheckWeights(f, name, n, k, bits))
+}
+
+func readErr(err error) error {
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	return nil
 }
 
 // readVector and readWeights wrap spec's readers so their errors also match

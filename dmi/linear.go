@@ -8,6 +8,7 @@ import (
 	"github.com/elasticml/elastic/rproj"
 	"github.com/elasticml/elastic/sel"
 	"github.com/elasticml/elastic/spec"
+	"github.com/elasticml/elastic/speculate"
 )
 
 // Linear is a fully connected layer z = φ(Wx + b) run by dual-module
@@ -27,10 +28,9 @@ type Linear struct {
 	run  littleRun
 	pool *kernels.Pool
 	gs   gateSelectors
-	y    []float32 // little outputs
-	ex   []float32 // exact rows
-	idx  []int32
-	work []int32
+	// step is the runtime's speculate → select → execute pass: the
+	// little module, the installed selector, the row-gather GEMV.
+	step *speculate.Step
 }
 
 // FitLinear fits the little module of the layer φ(Wx + b), W of shape
@@ -86,20 +86,29 @@ func NewLinear(w, b []float32, n, d int, act sel.Activation, lt *Little, pool *k
 	if act > sel.ReLU {
 		panic(fmt.Sprintf("dmi: NewLinear: activation %v", act))
 	}
-	return &Linear{
+	f := &Linear{
 		W: w, B: b, N: n, D: d, Act: act,
 		lt: lt, run: newLittleRun(lt), pool: pool,
 		gs: newGateSelectors([]sel.Activation{act}),
-		y:  make([]float32, n), ex: make([]float32, n),
-		idx: make([]int32, n), work: make([]int32, n),
-	}, nil
+	}
+	little := speculate.Func(func(approx, x []float32) { f.run.predict(f.pool, approx, x, nil) })
+	f.step = speculate.NewStep(n, little, f.gs.sels[0], f.exact())
+	return f, nil
+}
+
+// exact is the big module as the runtime's executor, on the current pool.
+func (f *Linear) exact() speculate.Rows {
+	return speculate.Rows{W: f.W, B: f.B, Cols: f.D, Pool: f.pool}
 }
 
 // Little returns the layer's little module.
 func (f *Linear) Little() *Little { return f.lt }
 
 // SetPool sets the pool the GEMVs run on (nil: the caller only).
-func (f *Linear) SetPool(p *kernels.Pool) { f.pool = p }
+func (f *Linear) SetPool(p *kernels.Pool) {
+	f.pool = p
+	f.step.Exec = f.exact()
+}
 
 // SetRatio selects top-K with the given insensitive ratio. It returns an
 // error wrapping sel.ErrRatio unless 0 <= ratio < 1.
@@ -108,18 +117,23 @@ func (f *Linear) SetRatio(ratio float64) error {
 }
 
 // SetSelection installs s. On error the selection is unchanged.
-func (f *Linear) SetSelection(s Selection) error { return f.gs.set(s, f.lt.Delta) }
+func (f *Linear) SetSelection(s Selection) error {
+	if err := f.gs.set(s, f.lt.Delta); err != nil {
+		return err
+	}
+	f.step.Sel = f.gs.sels[0]
+	return nil
+}
 
-// Forward sets z = φ(y) for the dual-module y of eq. 3.5 and returns the
-// sensitive rows, which the next call reuses.
+// Forward sets z = φ(y) for the dual-module y of eq. 3.5 — one
+// speculate.Step: the little module's outputs into z, the selector's rows
+// overwritten by the big module's — and returns the sensitive rows, which
+// the next call reuses.
 func (f *Linear) Forward(z, x []float32) []int32 {
 	f.check("Forward", z, x)
-	f.run.predict(f.pool, f.y, x, nil)
-	f.idx = f.gs.sels[0].Select(f.work, f.y)
-	gemvGather(f.pool, f.ex, f.W, f.D, x, f.B, f.idx)
-	sel.AssembleIndex(z, f.ex, f.y, f.idx)
+	idx := f.step.Run(z, x)
 	activate(f.Act, z)
-	return f.idx
+	return idx
 }
 
 // Exact sets z = φ(Wx + b) with a dense GEMV.

@@ -12,6 +12,7 @@ import (
 	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
+	"github.com/elasticml/elastic/safetensors"
 )
 
 // Set holds the little modules of every recurrent layer of one language
@@ -25,6 +26,9 @@ type Set struct {
 	// Fingerprint); NewLM refuses any other.
 	Fingerprint string
 	Layers      []*Little
+	// Checksum says whether the file it was loaded from had its tensor
+	// bytes verified (zero, absent, for a Set not loaded from a file).
+	Checksum safetensors.ChecksumStatus
 }
 
 // Bytes returns the W̃ and b̃ storage of all layers.
@@ -281,8 +285,8 @@ func (d *LM) Loss(stream []int32, exact bool) (float64, error) {
 		total += nn.CrossEntropy(nil, nil, d.logits, stream[i+1:i+2], cfg.Vocab)
 	}
 	loss := total / float64(len(stream)-1)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, fmt.Errorf("%w: loss %v", ErrNotFinite, loss)
+	if err := nn.CheckLoss(loss); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrNotFinite, err)
 	}
 	return loss, nil
 }

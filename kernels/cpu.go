@@ -5,6 +5,7 @@ package kernels
 // variables, and are never written after init.
 var (
 	useAVX2   bool // AVX2 + FMA
+	useF16C   bool // AVX2 + FMA + F16C (VCVTPH2PS/VCVTPS2PH ymm)
 	useAVX512 bool // AVX-512 F, BW, VL
 	useVNNI   bool // AVX-512 VNNI (VPDPBUSD)
 )

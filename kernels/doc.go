@@ -25,15 +25,23 @@
 //
 //   - float32 GEMV and row-gather GEMV: AVX-512 and AVX2+FMA, four rows per
 //     pass sharing each load of x, masked tails. Pure Go reaches a fraction
-//     of memory bandwidth; these stream cold weights at or above the copy
-//     bandwidth measured by `elastic bench gemv`. The AVX-512 gather
-//     prefetches the next four listed rows into L2 while it multiplies the
-//     current four: scattered rows of a few KiB are streams too short for
-//     the hardware prefetchers.
-//   - float16 GEMV and row-gather GEMV (GemvHalf): AVX-512 VCVTPH2PS widens
-//     the weights in registers; the dense one prefetches ahead, without
-//     which it ran at half the float32 GEMV's bandwidth. Only classifiers
-//     too large for float32 use them (package screen).
+//     of memory bandwidth; these stream cold weights at 0.9–1.0 of the
+//     streaming-read probe of `elastic bench gemv`. Both prefetch the next
+//     four rows (dense) or listed rows (gather) into L2 while they multiply
+//     the current four: rows of a few KiB are streams too short for the
+//     hardware prefetchers.
+//   - float16 GEMV and row-gather GEMV (GemvHalf) and ToHalf/FromHalf:
+//     AVX-512 (VCVTPH2PS zmm) and AVX2+FMA+F16C (VCVTPH2PS ymm) widen the
+//     weights in registers, four rows per pass as for float32; the AVX2
+//     kernel does a ragged tail as the row's last eight columns with the
+//     lanes already summed cleared, reading no byte outside the row. The
+//     dense GEMV prefetches into L2 the rows at least two groups of four
+//     and 16 KiB ahead, without which it streamed at about half the
+//     float32 GEMV's GB/s on either ISA; the gather does the same over the
+//     listed rows (1 KiB rows at 512 columns are even shorter streams than
+//     float32's). Only classifiers too large for float32 use them (package
+//     screen); `elastic bench gemv` reports both against their float32
+//     twins.
 //   - GEMM: packed panels with a 14×32 AVX-512 (6×16 AVX2) micro-kernel.
 //     PackB/GemmPacked keep a packed op(B) for many products: a recurrent
 //     layer multiplies a batch of 20 rows by the same W_hh at every time
@@ -42,8 +50,23 @@
 //     bytes, so INT8 weights are flipped to w+128 (XOR 0x80) and 128·Σxq is
 //     subtracted once per call; INT4 nibbles are stored offset-binary (w+8)
 //     and used as the unsigned operand directly, subtracting 8·Σxq. The
-//     AVX2 fallback uses VPMADDUBSW with the VPSIGNB trick (|x| times sign-
-//     adjusted weights) so no int16 pair sum can saturate.
+//     AVX2 kernels use VPMADDUBSW, with the VPSIGNB trick for INT8 (|w|
+//     times sign-adjusted x) so no int16 pair sum can saturate, and INT4
+//     sums kept in int16 for four steps. Both ISAs walk whole row lists in
+//     assembly, eight (VNNI) or four (AVX2) rows a step, epilogue included,
+//     and prefetch consecutive rows ahead; AVX2 has no byte-masked load, so
+//     its last step rereads the row's final 32 bytes against an input
+//     zeroed where they were counted.
+//
+// # Memory and threads
+//
+// Make allocates weight buffers of HugeThreshold bytes or more on 2 MiB
+// transparent huge pages (madvise; ELASTIC_HUGEPAGES=0 turns it off): the
+// million-class screen ran 9–19% faster with them. Pool workers spin for
+// the next call for a while, then park; a caller waiting for its workers
+// parks after a bounded spin too, so that on a machine where other
+// processes compete for the cores a descheduled worker can run instead of
+// a spinning caller (`elastic bench dmi --load N` measures this).
 //
 // Ternary projection and top-k are pure Go: the former is a gather-add over
 // index lists with no multiplies, the latter an exact radix selection on

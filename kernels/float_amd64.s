@@ -5,23 +5,24 @@
 
 // floatMask holds eight all-ones words then eight zero words; the 32 bytes
 // at offset 4*(8-r) form a VMASKMOVPS mask selecting the first r lanes.
-DATA floatMask<>+0(SB)/4, $0xffffffff
-DATA floatMask<>+4(SB)/4, $0xffffffff
-DATA floatMask<>+8(SB)/4, $0xffffffff
-DATA floatMask<>+12(SB)/4, $0xffffffff
-DATA floatMask<>+16(SB)/4, $0xffffffff
-DATA floatMask<>+20(SB)/4, $0xffffffff
-DATA floatMask<>+24(SB)/4, $0xffffffff
-DATA floatMask<>+28(SB)/4, $0xffffffff
-DATA floatMask<>+32(SB)/4, $0
-DATA floatMask<>+36(SB)/4, $0
-DATA floatMask<>+40(SB)/4, $0
-DATA floatMask<>+44(SB)/4, $0
-DATA floatMask<>+48(SB)/4, $0
-DATA floatMask<>+52(SB)/4, $0
-DATA floatMask<>+56(SB)/4, $0
-DATA floatMask<>+60(SB)/4, $0
-GLOBL floatMask<>(SB), RODATA|NOPTR, $64
+// It is global so the float16 AVX2 kernel (half_amd64.s) shares it.
+DATA ·floatMask+0(SB)/4, $0xffffffff
+DATA ·floatMask+4(SB)/4, $0xffffffff
+DATA ·floatMask+8(SB)/4, $0xffffffff
+DATA ·floatMask+12(SB)/4, $0xffffffff
+DATA ·floatMask+16(SB)/4, $0xffffffff
+DATA ·floatMask+20(SB)/4, $0xffffffff
+DATA ·floatMask+24(SB)/4, $0xffffffff
+DATA ·floatMask+28(SB)/4, $0xffffffff
+DATA ·floatMask+32(SB)/4, $0
+DATA ·floatMask+36(SB)/4, $0
+DATA ·floatMask+40(SB)/4, $0
+DATA ·floatMask+44(SB)/4, $0
+DATA ·floatMask+48(SB)/4, $0
+DATA ·floatMask+52(SB)/4, $0
+DATA ·floatMask+56(SB)/4, $0
+DATA ·floatMask+60(SB)/4, $0
+GLOBL ·floatMask(SB), RODATA|NOPTR, $64
 
 // func dotAVX512(x, y []float32) float32
 TEXT ·dotAVX512(SB), NOSPLIT, $0-52
@@ -287,7 +288,7 @@ d2loop8:
 d2tailmask:
 	SUBQ        AX, CX
 	JZ          d2reduce
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y8
 	VMASKMOVPS  (SI)(AX*4), Y8, Y4
@@ -333,14 +334,7 @@ TEXT ·dot4AVX2(SB), NOSPLIT, $0-72
 	MOVQ   r2+40(FP), R10
 	MOVQ   r3+48(FP), R11
 	MOVQ   p+56(FP), BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	DOT4ZEROAVX2
 	XORQ   AX, AX
 	MOVQ   CX, DX
 	ANDQ   $-16, DX
@@ -384,7 +378,7 @@ d4x2tail8:
 d4x2tailmask:
 	SUBQ        AX, CX
 	JZ          d4x2reduce
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y10
 	VMASKMOVPS  (SI)(AX*4), Y10, Y8
@@ -398,21 +392,7 @@ d4x2tailmask:
 	VFMADD231PS Y9, Y8, Y7
 
 d4x2reduce:
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y7, Y3, Y3
-	VEXTRACTF128 $1, Y0, X4
-	VEXTRACTF128 $1, Y1, X5
-	VEXTRACTF128 $1, Y2, X6
-	VEXTRACTF128 $1, Y3, X7
-	VADDPS       X4, X0, X0
-	VADDPS       X5, X1, X1
-	VADDPS       X6, X2, X2
-	VADDPS       X7, X3, X3
-	VHADDPS      X1, X0, X0
-	VHADDPS      X3, X2, X2
-	VHADDPS      X2, X0, X0
+	DOT4REDUCEAVX2
 	MOVQ         out+64(FP), DI
 	VMOVUPS      X0, (DI)
 	VZEROUPPER
@@ -463,7 +443,7 @@ a2loop8:
 a2tailmask:
 	SUBQ        AX, CX
 	JZ          a2done
-	LEAQ        floatMask<>(SB), BX
+	LEAQ        ·floatMask(SB), BX
 	NEGQ        CX
 	VMOVDQU     32(BX)(CX*4), Y8
 	VMASKMOVPS  (SI)(AX*4), Y8, Y1

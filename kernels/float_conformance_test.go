@@ -118,23 +118,99 @@ func checkRow(t *testing.T, what string, got float32, w, x []float32) {
 
 func TestFloatGemv(t *testing.T) {
 	runImpls(t, func(t *testing.T, im floatImpl) {
-		for _, rows := range []int{0, 1, 3, 4, 5, 9} {
-			for _, cols := range oddLengths {
-				for _, al := range alignments {
-					w, cw := guarded(rows*cols, al, signedFill(uint64(rows*cols)))
-					x, cx := guarded(cols, (al+1)%4, signedFill(uint64(cols)+3))
-					y, cy := guarded(rows, (al+3)%4, func(int) float32 { return 99 })
-					im.gemv(y, w, cols, x)
+		testGemv(t, []int{0, 1, 3, 4, 5, 9}, oddLengths, guarded, im.gemv, checkRow)
+	})
+}
+
+func TestFloatGemvGather(t *testing.T) {
+	runImpls(t, func(t *testing.T, im floatImpl) {
+		testGather(t, []int{1, 5, 13}, oddLengths, guarded, im.gather, checkRow)
+	})
+}
+
+// The GEMV conformance drivers, shared by float32 and float16 weights:
+// guardW makes a guarded weight slice of W from float32 values, and check
+// compares an output with the float64 dot product of its row and x.
+type (
+	guardFunc[W float32 | uint16] func(n, align int, fill func(i int) float32) ([]W, func(t *testing.T, name string))
+	rowCheck[W float32 | uint16]  func(t *testing.T, what string, got float32, w []W, x []float32)
+)
+
+// testGemv runs gemv at every shape and alignment, with guards around w, x
+// and y.
+func testGemv[W float32 | uint16](t *testing.T, rowsList, colsList []int, guardW guardFunc[W], gemv func(y []float32, w []W, cols int, x []float32), check rowCheck[W]) {
+	t.Helper()
+	for _, rows := range rowsList {
+		for _, cols := range colsList {
+			for _, al := range alignments {
+				w, cw := guardW(rows*cols, al, signedFill(uint64(rows*cols)))
+				x, cx := guarded(cols, (al+1)%4, signedFill(uint64(cols)+3))
+				y, cy := guarded(rows, (al+3)%4, func(int) float32 { return 99 })
+				gemv(y, w, cols, x)
+				cw(t, "w")
+				cx(t, "x")
+				cy(t, "y")
+				for i := range rows {
+					check(t, fmt.Sprintf("rows=%d cols=%d align=%d y[%d]", rows, cols, al, i), y[i], w[i*cols:(i+1)*cols], x)
+				}
+			}
+		}
+	}
+}
+
+// testGather runs gather at every shape and alignment on index lists that
+// are empty, a random subset in random order, or drawn with replacement
+// (unsorted, with repeats). Rows not listed hold NaN weights, so reading
+// one shows, and must keep their sentinel output.
+func testGather[W float32 | uint16](t *testing.T, rowsList, colsList []int, guardW guardFunc[W], gather func(y []float32, w []W, cols int, x []float32, idx []int32), check rowCheck[W]) {
+	t.Helper()
+	sentinel := math.Float32frombits(0x7fc0beef)
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, rows := range rowsList {
+		for _, cols := range colsList {
+			for _, al := range alignments {
+				for trial := range 4 {
+					var idx []int32
+					switch trial {
+					case 1:
+						idx = randomSubset(r, rows)
+					case 2, 3:
+						idx = make([]int32, r.IntN(2*rows+1))
+						for j := range idx {
+							idx[j] = int32(r.IntN(rows))
+						}
+					}
+					selected := make([]bool, rows)
+					for _, i := range idx {
+						selected[i] = true
+					}
+					fill := signedFill(uint64(rows*cols + trial))
+					w, cw := guardW(rows*cols, al, func(i int) float32 {
+						if !selected[i/max(cols, 1)] {
+							return float32(math.NaN())
+						}
+						return fill(i)
+					})
+					x, cx := guarded(cols, (al+1)%4, signedFill(uint64(cols)+5))
+					y, cy := guarded(rows, (al+3)%4, func(int) float32 { return sentinel })
+					gather(y, w, cols, x, idx)
 					cw(t, "w")
 					cx(t, "x")
 					cy(t, "y")
 					for i := range rows {
-						checkRow(t, fmt.Sprintf("rows=%d cols=%d align=%d y[%d]", rows, cols, al, i), y[i], w[i*cols:(i+1)*cols], x)
+						what := fmt.Sprintf("rows=%d cols=%d align=%d idx=%v y[%d]", rows, cols, al, idx, i)
+						if !selected[i] {
+							if math.Float32bits(y[i]) != math.Float32bits(sentinel) {
+								t.Fatalf("%s: unlisted row written: %v", what, y[i])
+							}
+							continue
+						}
+						check(t, what, y[i], w[i*cols:(i+1)*cols], x)
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // randomSubset returns a random subset of [0, n) in random order; its size
@@ -146,52 +222,6 @@ func randomSubset(r *rand.Rand, n int) []int32 {
 		idx[j] = int32(perm[j])
 	}
 	return idx
-}
-
-func TestFloatGemvGather(t *testing.T) {
-	sentinel := math.Float32frombits(0x7fc0beef)
-	runImpls(t, func(t *testing.T, im floatImpl) {
-		r := rand.New(rand.NewPCG(1, 2))
-		for _, rows := range []int{1, 5, 13} {
-			for _, cols := range oddLengths {
-				for _, al := range alignments {
-					for trial := range 3 {
-						idx := randomSubset(r, rows)
-						if trial == 0 {
-							idx = idx[:0]
-						}
-						selected := make([]bool, rows)
-						for _, i := range idx {
-							selected[i] = true
-						}
-						fill := signedFill(uint64(rows*cols + trial))
-						w, cw := guarded(rows*cols, al, func(i int) float32 {
-							if !selected[i/max(cols, 1)] {
-								return float32(math.NaN())
-							}
-							return fill(i)
-						})
-						x, cx := guarded(cols, (al+1)%4, signedFill(uint64(cols)+5))
-						y, cy := guarded(rows, (al+3)%4, func(int) float32 { return sentinel })
-						im.gather(y, w, cols, x, idx)
-						cw(t, "w")
-						cx(t, "x")
-						cy(t, "y")
-						for i := range rows {
-							what := fmt.Sprintf("rows=%d cols=%d align=%d idx=%v y[%d]", rows, cols, al, idx, i)
-							if !selected[i] {
-								if math.Float32bits(y[i]) != math.Float32bits(sentinel) {
-									t.Fatalf("%s: unselected row written: %v", what, y[i])
-								}
-								continue
-							}
-							checkRow(t, what, y[i], w[i*cols:(i+1)*cols], x)
-						}
-					}
-				}
-			}
-		}
-	})
 }
 
 // gemmCase is one Gemm problem; the strides exceed their minimum by pad.

@@ -195,7 +195,7 @@ func BenchmarkQuantizeInt8(b *testing.B) {
 // BenchmarkGemvIntShort times the integer GEMVs, single-threaded, on the
 // short-row shapes where per-row overhead rather than bytes can dominate:
 // the INT8 little module of an LSTM-1500 layer (6000×417, dense and a
-// sorted half of the rows) and INT4 approximate screening (128 columns,
+// sorted half of the rows), its INT4 twin, and INT4 approximate screening (128 columns,
 // 64 bytes a row, over 268K to 1M rows). The matrices fit the 260 MiB L3
 // of the target, as they do when a model runs step after step; MB/s is
 // the weight bytes read per second.
@@ -222,6 +222,19 @@ func BenchmarkGemvIntShort(b *testing.B) {
 				GemvInt8Gather(y, asInt8(q), scales, cols, xq, xs, bias, idx)
 			}
 		})
+	})
+	b.Run("int4/6000x417", func(b *testing.B) {
+		const rows, cols = 6000, 417
+		xq, xs := intBenchInput(cols)
+		y := make([]float32, rows)
+		scales := make([]float32, rows)
+		bias := make([]float32, rows)
+		q := make([]byte, rows*int4RowBytes(cols))
+		randBytes(q, 18)
+		b.SetBytes(int64(len(q)))
+		for b.Loop() {
+			GemvInt4(y, q, scales, cols, xq, xs, bias)
+		}
 	})
 	for _, rows := range []int{268000, 670000, 1000000} {
 		b.Run(fmt.Sprintf("int4/%dx128", rows), func(b *testing.B) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/safetensors"
 )
@@ -31,6 +32,9 @@ type TrainState struct {
 	// Extra holds caller metadata, such as a fingerprint of the corpus
 	// vocabulary; keys must not collide with the package's own.
 	Extra map[string]string
+	// Checksum says whether the file's tensor bytes were verified against
+	// the checksum elastic writes; PyTorch exports have none.
+	Checksum safetensors.ChecksumStatus
 }
 
 // Fingerprint returns a short hash of the architecture, which a resumed
@@ -133,6 +137,19 @@ func FromFile(f *safetensors.File) (*Model, TrainState, error) {
 			return nil, TrainState{}, err
 		}
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, TrainState{}, fmt.Errorf("%w: %w", ErrMismatch, err)
+	}
+	// The shapes the loader infers from can hold no data (a [10^9, 0]
+	// embedding): before the model is allocated, its parameters must fit
+	// in the file's tensor bytes at two bytes each (float16) at least.
+	var have int64
+	for _, t := range f.Tensors() {
+		have += int64(len(t.Data))
+	}
+	if need := budget.Mul(2, int(min(cfg.params(), 1<<60))); need > have {
+		return nil, TrainState{}, fmt.Errorf("%w: %v has %d parameters, more than the file's %d tensor bytes hold", ErrMismatch, cfg, cfg.params(), have)
+	}
 	m, err := New(cfg, 1)
 	if err != nil {
 		return nil, TrainState{}, fmt.Errorf("%w: %w", ErrMismatch, err)
@@ -149,6 +166,7 @@ func FromFile(f *safetensors.File) (*Model, TrainState, error) {
 			return nil, TrainState{}, fmt.Errorf("%w: metadata rng=%q: %w", ErrMismatch, rng, err)
 		}
 	}
+	ts.Checksum = f.Checksum()
 	return m, ts, nil
 }
 

@@ -2,6 +2,7 @@ package lm
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/elasticml/elastic/nn"
@@ -35,4 +36,32 @@ func FuzzFromFile(f *testing.F) {
 			t.Errorf("loaded an invalid configuration %+v", m.Config())
 		}
 	})
+}
+
+// Issue 11: shapes that hold no data, such as a [10^9, 0] embedding whose
+// width defaults to the hidden size, made the loader allocate a model of
+// gigabytes (the fuzzer's workers stalled on them). The parameter count
+// is now checked against the file's bytes first.
+func TestFromFileZeroSizedShapes(t *testing.T) {
+	m, err := New(Config{Cell: nn.LSTMCell, Vocab: 3, Hidden: 2, Layers: 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := m.Tensors()
+	for i := range ts {
+		if ts[i].Name == "encoder.weight" {
+			ts[i] = safetensors.Tensor{Name: "encoder.weight", DType: safetensors.F32, Shape: []int{1_000_000_000, 0}}
+		}
+	}
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	sf, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := FromFile(sf); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("FromFile = %v, want ErrMismatch", err)
+	}
 }

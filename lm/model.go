@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
@@ -58,6 +59,31 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: tied weights need emb (%d) == hidden (%d)", ErrConfig, c.Emb, c.Hidden)
 	}
 	return nil
+}
+
+// params returns the number of weights of the architecture (saturating),
+// without allocating them.
+func (c Config) params() int64 {
+	c = c.withDefaults()
+	g := 4
+	if c.Cell == nn.GRUCell {
+		g = 3
+	}
+	n := budget.Add(budget.Mul(c.Vocab, c.Emb), int64(c.Vocab)) // encoder, decoder bias
+	if !c.Tied {
+		n = budget.Add(n, budget.Mul(c.Vocab, c.Hidden))
+	}
+	for l := range c.Layers {
+		in := c.Hidden
+		if l == 0 {
+			in = c.Emb
+		}
+		n = budget.Add(n, budget.Mul(g, c.Hidden, in+c.Hidden+2))
+		if n == math.MaxInt64 {
+			break
+		}
+	}
+	return n
 }
 
 // String describes the architecture, e.g. "lstm 2×650 emb 650 vocab 8323".
@@ -263,9 +289,17 @@ func (m *Model) Evaluate(stream []int32, batch, bptt int) (float64, error) {
 	var total float64
 	for i := 0; i < b.Steps-1; i += bptt {
 		in, tgt, n := b.Window(i, bptt)
-		total += float64(n) * m.Loss(in, tgt, n, batch, st, false, false)
+		l := m.Loss(in, tgt, n, batch, st, false, false)
+		if math.IsNaN(l) { // bad logits: stop at the first window
+			return 0, fmt.Errorf("lm: evaluate: window at step %d: %w", i, nn.CheckLoss(l))
+		}
+		total += float64(n) * l
 	}
-	return total / float64(b.Steps-1), nil
+	loss := total / float64(b.Steps-1)
+	if err := nn.CheckLoss(loss); err != nil {
+		return 0, fmt.Errorf("lm: evaluate: %w", err)
+	}
+	return loss, nil
 }
 
 // checkTokens returns an error if a token id is outside the vocabulary,

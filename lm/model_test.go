@@ -342,3 +342,16 @@ func TestMaxDurationResume(t *testing.T) {
 		t.Errorf("final checkpoint epoch %d (err %v), want 3", ts.Epoch, err)
 	}
 }
+
+// Issue 11: a decoder bias of 3e38 (finite) evaluated to loss 0,
+// perplexity 1; now the evaluation fails.
+func TestEvaluateOverflowingLogits(t *testing.T) {
+	m := tinyModel(t, Config{Vocab: 12, Emb: 4, Hidden: 4, Layers: 1}, 1)
+	for i := range m.Decoder.Bias.Data {
+		m.Decoder.Bias.Data[i] = 3e38
+	}
+	stream := randTokens(rand.New(rand.NewPCG(1, 2)), 200, 12)
+	if loss, err := m.Evaluate(stream, 2, 5); !errors.Is(err, nn.ErrLoss) {
+		t.Fatalf("Evaluate = %v, %v; want nn.ErrLoss", loss, err)
+	}
+}

@@ -1,11 +1,35 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
 	"github.com/elasticml/elastic/kernels"
 )
+
+// MaxLogit bounds the logits CrossEntropy accepts. Beyond ±2^24 float32
+// cannot resolve a difference of one nat between two logits, and the
+// log-sum-exp about the maximum loses the loss entirely: a model whose
+// every bias is 3e38 came out at loss 0, perplexity 1.
+const MaxLogit = 1 << 24
+
+// MaxLoss is the largest mean loss whose perplexity e^loss is finite.
+const MaxLoss = 709.78
+
+// ErrLoss is returned, wrapped, by CheckLoss.
+var ErrLoss = errors.New("loss undefined: logits not finite or beyond ±2^24, or perplexity overflows")
+
+// CheckLoss returns an error wrapping ErrLoss unless loss is a number
+// whose perplexity is finite. Every evaluation that reports a loss or a
+// perplexity checks its mean with it, so that NaN (CrossEntropy's answer
+// to bad logits) or +Inf never reaches a table or JSON.
+func CheckLoss(loss float64) error {
+	if !(loss >= 0 && loss <= MaxLoss) {
+		return fmt.Errorf("%w: mean loss %v", ErrLoss, loss)
+	}
+	return nil
+}
 
 // CrossEntropy returns the mean over rows of the softmax cross-entropy
 // −log softmax(logits[i])[targets[i]], where logits holds len(targets)
@@ -14,7 +38,9 @@ import (
 // overflow. If grad is not nil it receives the gradient of the mean with
 // respect to logits, (softmax − onehot)/rows; grad may alias logits. Rows
 // are split among p's workers when p is not nil; the result does not depend
-// on the split. It panics if a target is outside [0, classes).
+// on the split. A row holding a NaN, an infinity or a logit beyond
+// ±MaxLogit has no defined loss, and the mean is then NaN (see CheckLoss).
+// It panics if a target is outside [0, classes).
 func CrossEntropy(p *kernels.Pool, grad, logits []float32, targets []int32, classes int) float64 {
 	n := len(targets)
 	checkLen("CrossEntropy", "logits", len(logits), n*classes)
@@ -38,9 +64,16 @@ func CrossEntropy(p *kernels.Pool, grad, logits []float32, targets []int32, clas
 		}
 		for i := lo; i < hi; i++ {
 			x := logits[i*classes : (i+1)*classes]
-			mx := x[0]
+			mx, mn := x[0], x[0]
 			for _, v := range x {
-				mx = max(mx, v)
+				mx, mn = max(mx, v), min(mn, v) // NaN propagates
+			}
+			if !(mx <= MaxLogit && mn >= -MaxLogit) {
+				rowLoss[i] = math.NaN()
+				if grad != nil {
+					clear(grad[i*classes : (i+1)*classes])
+				}
+				continue
 			}
 			// One exponential per element: e^(v−max) goes to the gradient
 			// row (or a scratch row) and is rescaled once the sum is known.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/kernels"
 )
 
@@ -42,6 +43,13 @@ func New(k, d int, s float64, seed uint64) (*Projection, error) {
 		return nil, fmt.Errorf("rproj: projection size %d×%d must be at least 1×1: %w", k, d, ErrParam)
 	case !(s >= 1) || math.IsInf(s, 1):
 		return nil, fmt.Errorf("rproj: sparsity s=%v must be finite and >= 1: %w", s, ErrParam)
+	case k > math.MaxInt32 || d > math.MaxInt32:
+		return nil, fmt.Errorf("rproj: projection size %d×%d: each side must fit int32: %w", k, d, ErrParam)
+	}
+	// One sign byte per entry: refuse a size the process cannot hold
+	// before allocating it.
+	if err := budget.Check(fmt.Sprintf("rproj: a %d×%d projection", k, d), budget.Mul(k, d)); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrParam)
 	}
 	r := rand.New(rand.NewPCG(seed, pcgStream))
 	half := 1 / (2 * s)

@@ -30,6 +30,9 @@ var (
 	ErrGap = errors.New("safetensors: data buffer has a gap")
 	// ErrDuplicate: a tensor name (or the metadata key) appears twice.
 	ErrDuplicate = errors.New("safetensors: duplicate name")
+	// ErrChecksum: the tensor bytes disagree with the checksum stored
+	// under ChecksumKey; the file was corrupted after it was written.
+	ErrChecksum = errors.New("safetensors: checksum mismatch")
 	// ErrName: a tensor name that cannot be written (reserved or not UTF-8).
 	ErrName = errors.New("safetensors: invalid tensor name")
 	// ErrNotFound: File.Tensor was asked for a name the file lacks.

@@ -9,9 +9,10 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/elasticml/elastic/budget"
 )
 
 // metadataKey is the reserved header key holding free-form string metadata.
@@ -19,23 +20,22 @@ const metadataKey = "__metadata__"
 
 // File is a parsed, validated safetensors file held in memory.
 type File struct {
-	tensors map[string]Tensor
-	names   []string // sorted
-	meta    map[string]string
+	tensors  map[string]Tensor
+	names    []string // sorted
+	meta     map[string]string
+	checksum ChecksumStatus
 }
 
-// ReadFile reads and validates the safetensors file at path.
+// ReadFile reads and validates the safetensors file at path. It refuses a
+// path that is not a regular file (a device or pipe that may never end)
+// and a file larger than the process's memory budget, before reading.
 func ReadFile(path string) (*File, error) {
-	f, err := os.Open(path)
+	f, size, err := budget.Open(path, budget.Limit())
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	st, err := Read(f, fi.Size())
+	st, err := Read(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -92,6 +92,9 @@ func Read(r io.ReaderAt, size int64) (*File, error) {
 		f.names = append(f.names, e.t.Name)
 	}
 	slices.Sort(f.names)
+	if err := f.verify(); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 

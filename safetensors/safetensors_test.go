@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/elasticml/elastic/budget"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.safetensors from the writer")
@@ -145,8 +147,10 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Len() != len(ts) || !maps.Equal(f.Metadata(), meta) {
-				t.Fatalf("read %d tensors, metadata %q", f.Len(), f.Metadata())
+			want := maps.Clone(meta)
+			want[ChecksumKey] = Checksum(ts)
+			if f.Len() != len(ts) || !maps.Equal(f.Metadata(), want) || f.Checksum() != ChecksumVerified {
+				t.Fatalf("read %d tensors, metadata %q, %v", f.Len(), f.Metadata(), f.Checksum())
 			}
 			raw, _ := os.ReadFile(path)
 			hdrLen := binary.LittleEndian.Uint64(raw)
@@ -345,12 +349,16 @@ func TestWriteFileKeepsOldOnError(t *testing.T) {
 	if err := WriteFile(path, ts, meta); err != nil {
 		t.Fatal(err)
 	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	bad := []Tensor{{Name: "x", DType: F32, Shape: []int{2}}}
 	if err := WriteFile(path, bad, nil); !errors.Is(err, ErrSize) {
 		t.Fatalf("WriteFile error = %v, want ErrSize", err)
 	}
 	got, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(got, goldenBytes) {
+	if err != nil || !bytes.Equal(got, old) {
 		t.Errorf("original file changed after a failed write (err %v)", err)
 	}
 	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
@@ -460,5 +468,53 @@ func BenchmarkRead(b *testing.B) {
 		if _, err := Read(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Issue 11: a device or pipe is refused by ReadFile before it is read.
+func TestReadFileRefusesDevices(t *testing.T) {
+	for _, p := range []string{"/dev/zero", t.TempDir()} {
+		if _, err := ReadFile(p); !errors.Is(err, budget.ErrNotRegular) {
+			t.Errorf("%s: %v, want budget.ErrNotRegular", p, err)
+		}
+	}
+}
+
+// Issue 11: a flipped bit in the tensor bytes of a file elastic wrote is
+// caught on read; a file without a checksum (the golden file, as PyTorch
+// writes them) still loads, its checksum reported absent.
+func TestChecksum(t *testing.T) {
+	g, err := ReadFile(goldenPath)
+	if err != nil || g.Checksum() != ChecksumAbsent {
+		t.Fatalf("golden file: %v, %v; want it to load with the checksum absent", err, g.Checksum())
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	ts, meta := goldenTensors()
+	if err := WriteFile(path, ts, meta); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil || f.Checksum() != ChecksumVerified {
+		t.Fatalf("written file: %v, %v", err, f.Checksum())
+	}
+	hdr := 8 + int(binary.LittleEndian.Uint64(raw))
+	for i := hdr; i < len(raw); i++ {
+		for bit := range 8 {
+			raw[i] ^= 1 << bit
+			if _, err := Read(bytes.NewReader(raw), int64(len(raw))); !errors.Is(err, ErrChecksum) {
+				t.Fatalf("bit %d of data byte %d flipped: %v, want ErrChecksum", bit, i-hdr, err)
+			}
+			raw[i] ^= 1 << bit
+		}
+	}
+	// The checksum does not depend on the order tensors are given in.
+	rev := slices.Clone(ts)
+	slices.Reverse(rev)
+	if Checksum(rev) != Checksum(ts) {
+		t.Error("Checksum depends on the tensors' order")
 	}
 }

@@ -113,7 +113,9 @@ func Write(w io.Writer, tensors []Tensor, meta map[string]string) error {
 
 // WriteFile writes tensors to path atomically: the data goes to a temporary
 // file in the same directory, which is synced and then renamed over path,
-// so readers see either the old file or the complete new one.
+// so readers see either the old file or the complete new one. The metadata
+// written is meta plus the tensors' Checksum under ChecksumKey, replacing
+// any value meta has there, which Read verifies.
 func WriteFile(path string, tensors []Tensor, meta map[string]string) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -126,7 +128,7 @@ func WriteFile(path string, tensors []Tensor, meta map[string]string) (err error
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = Write(bw, tensors, meta); err != nil {
+	if err = Write(bw, tensors, withChecksum(tensors, meta)); err != nil {
 		return err
 	}
 	if err = bw.Flush(); err != nil {

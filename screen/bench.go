@@ -19,6 +19,10 @@ import (
 // float16 (BenchConfig.Half, 10 GB) it fits.
 const MaxBenchBytes = 12 << 30
 
+// MaxBenchCalib caps the held-out inputs RunBench draws to choose m:
+// a δ of 10⁻⁶ needs about a million.
+const MaxBenchCalib = 1 << 20
+
 // DefaultDelta is the miscoverage at which RunBench chooses m when none
 // is given: the full top-1 is among the candidates with probability at
 // least 99.5%, the agreement target.
@@ -141,6 +145,9 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 		return nil, fmt.Errorf("%w: m = %d outside [0, %d]", ErrParam, cfg.M, cfg.Classes)
 	case !(cfg.Delta > 0 && cfg.Delta < 1):
 		return nil, fmt.Errorf("%w: δ = %v outside (0, 1)", ErrParam, cfg.Delta)
+	case cfg.M == 0 && MinCalib(cfg.Delta) > MaxBenchCalib:
+		return nil, fmt.Errorf("%w: δ = %v needs %d calibration inputs to choose m, more than the %d the bench draws; raise δ or give m",
+			ErrParam, cfg.Delta, MinCalib(cfg.Delta), MaxBenchCalib)
 	}
 	if cfg.LLC <= 0 {
 		cfg.LLC = bench.LastLevelCache()

@@ -34,8 +34,17 @@ func (c Conformal) TopMSelection() Selection { return Selection{Mode: TopM, M: c
 
 // MinCalib returns the fewest calibration inputs for which the conformal
 // quantile at δ exists: ⌈(n+1)(1−δ)⌉ ≤ n needs n ≥ (1−δ)/δ.
+// It saturates at math.MaxInt for a δ so small that no count suffices,
+// and is 0 for δ outside (0, 1).
 func MinCalib(delta float64) int {
-	return int(math.Ceil((1 - delta) / delta))
+	if !(delta > 0 && delta < 1) {
+		return 0
+	}
+	n := math.Ceil((1 - delta) / delta)
+	if n >= math.MaxInt/2 {
+		return math.MaxInt
+	}
+	return int(n)
 }
 
 // Calibrate computes the conformal thresholds at miscoverage δ from
@@ -95,5 +104,9 @@ func (c *Classifier) Calibrate(hs []float32, delta float64) (Conformal, error) {
 	// The small shift keeps a product that is an integer in exact arithmetic
 	// from rounding up to the next one.
 	q := int(math.Ceil(float64(n+1)*(1-delta)-1e-9)) - 1
+	if q < 0 || q >= n {
+		// 1−δ rounded to 1, or n is just short of MinCalib(δ) in floating point.
+		return Conformal{}, fmt.Errorf("%w: %d calibration inputs for δ = %v: the conformal quantile does not exist", ErrCalib, n, delta)
+	}
 	return Conformal{Delta: delta, N: n, Gap: gaps[q], M: min(ranks[q], l)}, nil
 }

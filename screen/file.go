@@ -66,12 +66,18 @@ func (s *Screener) Save(path string) error {
 // its metadata, safetensors.ErrNonFinite for a NaN or infinite value, and
 // ErrMismatch if the regenerated projection differs from the saved one.
 // Pairing it with its classifier (NewClassifier) checks the fingerprint.
-func Load(path string) (*Screener, error) {
+func Load(path string) (*Screener, error) { return LoadFor(path, nil) }
+
+// LoadFor is Load for a screener of classifier c: it checks the file's
+// fingerprint and shape against c before it scans the values or
+// regenerates the projection, so a file for another classifier costs only
+// its header. A nil c checks nothing beyond Load.
+func LoadFor(path string, c *spec.Linear) (*Screener, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("screen: %w", err)
 	}
-	s, err := FromFile(f)
+	s, err := FromFileFor(f, c)
 	if err != nil {
 		return nil, fmt.Errorf("screen: %s: %w", path, err)
 	}
@@ -79,13 +85,24 @@ func Load(path string) (*Screener, error) {
 }
 
 // FromFile is Load for a parsed file.
-func FromFile(f *safetensors.File) (*Screener, error) {
-	if err := f.CheckFinite(); err != nil {
-		return nil, err
-	}
+func FromFile(f *safetensors.File) (*Screener, error) { return FromFileFor(f, nil) }
+
+// FromFileFor is LoadFor for a parsed file.
+func FromFileFor(f *safetensors.File, c *spec.Linear) (*Screener, error) {
 	meta := f.Metadata()
 	if meta["format"] != formatName {
 		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, meta["format"], formatName)
+	}
+	if c != nil {
+		if fp := Fingerprint(c); meta["fingerprint"] != fp {
+			return nil, fmt.Errorf("%w: screener fitted to classifier %s, got %s", ErrMismatch, meta["fingerprint"], fp)
+		}
+		if meta["l"] != strconv.Itoa(c.N) || meta["d"] != strconv.Itoa(c.D) {
+			return nil, fmt.Errorf("%w: screener for a %s×%s classifier, got %d×%d", ErrMismatch, meta["l"], meta["d"], c.N, c.D)
+		}
+	}
+	if err := f.CheckFinite(); err != nil {
+		return nil, err
 	}
 	num := func(key string) (int, error) {
 		v, err := strconv.Atoi(meta[key])
@@ -129,8 +146,8 @@ func FromFile(f *safetensors.File) (*Screener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t, err := f.Tensor("screen.w"); err != nil || len(t.Shape) != 2 || t.Shape[0] != s.L {
-		return nil, fmt.Errorf("%w: screen.w missing or not %d rows", ErrFormat, s.L)
+	if err := spec.CheckWeights(f, "screen.w", s.L, s.K, s.Bits); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	p, err := rproj.New(s.K, s.D, sparsity, s.Seed)
 	if err != nil {

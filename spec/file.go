@@ -47,18 +47,11 @@ func WeightTensors(name string, s *Speculator) []safetensors.Tensor {
 // wrapping ErrFormat.
 func ReadWeights(f *safetensors.File, name string, p Projector, b []float32, bits quant.Bits) (*Speculator, error) {
 	n, k := len(b), p.K()
-	t, err := f.Tensor(name)
+	t, err := weightTensor(f, name, n, k, bits)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+		return nil, err
 	}
 	q := &quant.Matrix{Bits: bits, Rows: n, Cols: k}
-	wantCols := k
-	if bits == quant.Int4 || bits == quant.Int2 {
-		wantCols = q.Stride()
-	}
-	if len(t.Shape) != 2 || t.Shape[0] != n || t.Shape[1] != wantCols {
-		return nil, fmt.Errorf("%w: %s has shape %v, want [%d %d]", ErrFormat, name, t.Shape, n, wantCols)
-	}
 	switch bits {
 	case FP32:
 		w, err := t.Float32s()
@@ -98,6 +91,46 @@ func ReadWeights(f *safetensors.File, name string, p Projector, b []float32, bit
 	sp := NewSpeculator(p, q.Dequantize(), b)
 	sp.Q = q
 	return sp, nil
+}
+
+// CheckWeights checks, from the file header alone, that the tensors
+// WeightTensors wrote under name hold an n×k W̃ of the given bits, so that
+// a loader can refuse a file before it builds the k-row projection that
+// ReadWeights needs.
+func CheckWeights(f *safetensors.File, name string, n, k int, bits quant.Bits) error {
+	if _, err := weightTensor(f, name, n, k, bits); err != nil {
+		return err
+	}
+	if bits == FP32 {
+		return nil
+	}
+	t, err := f.Tensor(name + ".scale")
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if len(t.Shape) != 1 || t.Shape[0] != n {
+		return fmt.Errorf("%w: %s.scale has shape %v, want [%d]", ErrFormat, name, t.Shape, n)
+	}
+	return nil
+}
+
+// weightTensor returns the codes tensor of an n×k W̃ after checking its shape.
+func weightTensor(f *safetensors.File, name string, n, k int, bits quant.Bits) (safetensors.Tensor, error) {
+	t, err := f.Tensor(name)
+	if err != nil {
+		return t, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if n < 1 || k < 1 {
+		return t, fmt.Errorf("%w: %s: %d×%d weights", ErrFormat, name, n, k)
+	}
+	wantCols := k
+	if bits == quant.Int4 || bits == quant.Int2 {
+		wantCols = (&quant.Matrix{Bits: bits, Rows: n, Cols: k}).Stride()
+	}
+	if len(t.Shape) != 2 || t.Shape[0] != n || t.Shape[1] != wantCols {
+		return t, fmt.Errorf("%w: %s has shape %v, want [%d %d]", ErrFormat, name, t.Shape, n, wantCols)
+	}
+	return t, nil
 }
 
 // ReadVector reads the float32 vector called name, of length n unless

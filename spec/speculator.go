@@ -60,6 +60,10 @@ func (s *Speculator) Predict(y, x []float32) {
 	s.scratch.Put(sc)
 }
 
+// Speculate is Predict under the name of speculate.Speculator, the
+// runtime's interface, which a Speculator satisfies.
+func (s *Speculator) Speculate(approx, x []float32) { s.Predict(approx, x) }
+
 // PredictProjected sets y = W̃z + b̃ for an input already projected, z = Px.
 // It panics unless len(y) == N and len(z) == K.
 func (s *Speculator) PredictProjected(y, z []float32) {

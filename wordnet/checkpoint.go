@@ -98,6 +98,23 @@ func FromFile(f *safetensors.File) (*Model, map[string]string, error) {
 	if meta["fingerprint"] != c.Fingerprint() {
 		return nil, nil, fmt.Errorf("%w: fingerprint %s does not match %v (%s)", ErrMismatch, meta["fingerprint"], c, c.Fingerprint())
 	}
+	// The shapes the header gives come before any allocation sized by the
+	// metadata, so a small file cannot ask for a huge model.
+	for _, ts := range []struct {
+		name  string
+		shape []int
+	}{
+		{"encoder.weight", []int{c.Vocab, c.Dim}}, {"hidden.weight", []int{c.Dim, c.Dim}}, {"hidden.bias", []int{c.Dim}},
+		{"decoder.weight", []int{c.Classes, c.Dim}}, {"decoder.bias", []int{c.Classes}},
+	} {
+		t, err := f.Tensor(ts.name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v needs tensor %q: %w", ErrMismatch, c, ts.name, err)
+		}
+		if !slices.Equal(t.Shape, ts.shape) {
+			return nil, nil, fmt.Errorf("%w: tensor %q has shape %v, %v needs %v", ErrMismatch, ts.name, t.Shape, c, ts.shape)
+		}
+	}
 	if err := f.CheckFinite(); err != nil {
 		return nil, nil, err
 	}

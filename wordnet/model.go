@@ -279,11 +279,18 @@ func (m *Model) Evaluate(s *Split) (Metrics, error) {
 				top5++
 			}
 		}
-		loss += nn.CrossEntropy(m.pool, nil, z[:n*c], s.Labels[lo:hi], c) * float64(n)
+		l := nn.CrossEntropy(m.pool, nil, z[:n*c], s.Labels[lo:hi], c)
+		if math.IsNaN(l) { // bad logits: stop at the first batch
+			return Metrics{}, fmt.Errorf("wordnet: %s samples %d–%d: %w", s.Name, lo, hi-1, nn.CheckLoss(l))
+		}
+		loss += l * float64(n)
 	}
 	met.Top1 = float64(top1) / float64(s.Len())
 	met.Top5 = float64(top5) / float64(s.Len())
 	met.Loss = loss / float64(s.Len())
+	if err := nn.CheckLoss(met.Loss); err != nil {
+		return Metrics{}, fmt.Errorf("wordnet: %s: %w", s.Name, err)
+	}
 	return met, nil
 }
 

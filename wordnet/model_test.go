@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/safetensors"
 )
 
@@ -400,5 +401,21 @@ func TestSenses(t *testing.T) {
 	}
 	if got := d.Senses(1); !slices.Equal(got[0], []int32{1}) {
 		t.Errorf("Senses(1)[0] = %v, want [1]", got[0])
+	}
+}
+
+// Issue 11: a decoder bias of 3e38 gave top-1 0 with loss 0.
+func TestEvaluateOverflowingLogits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	valid := syntheticSplit("valid", 20, 1, rng)
+	m, err := New(Config{Vocab: 45, Dim: 8, Classes: 20}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Bias.Data {
+		m.Bias.Data[i] = 3e38
+	}
+	if met, err := m.Evaluate(valid); !errors.Is(err, nn.ErrLoss) {
+		t.Fatalf("Evaluate = %+v, %v; want nn.ErrLoss", met, err)
 	}
 }

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/corpus"
 )
 
@@ -46,14 +46,14 @@ func LoadExceptions(dir string) (Exceptions, error) {
 	ex := Exceptions{}
 	for _, p := range files {
 		path := filepath.Join(dir, p.File()+".exc")
-		f, err := os.Open(path)
+		f, _, err := budget.Open(path, MaxFileBytes)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("wordnet: %s not found: %w", path, ErrMissing)
 			}
 			return nil, fmt.Errorf("wordnet: %w", err)
 		}
-		err = ParseExceptions(f, ex)
+		err = ParseExceptions(io.LimitReader(f, MaxFileBytes), ex)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("wordnet: %s: %w", path, err)

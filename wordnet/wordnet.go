@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/elasticml/elastic/budget"
 )
 
 // DefaultDir is where the Debian package wordnet-base installs the
@@ -18,6 +19,10 @@ const DefaultDir = "/usr/share/wordnet"
 
 // Package is the Debian package that provides the database.
 const Package = "wordnet-base"
+
+// MaxFileBytes caps each WordNet file read: data.noun, the largest, is
+// 15 MB. A larger file, or a device or pipe that never ends, is refused.
+const MaxFileBytes = 256 << 20
 
 var (
 	// ErrMissing reports that a data file does not exist; the message
@@ -299,14 +304,14 @@ func Load(dir string) ([]Synset, error) {
 	var all []Synset
 	for _, p := range files {
 		path := filepath.Join(dir, "data."+p.File())
-		f, err := os.Open(path)
+		f, _, err := budget.Open(path, MaxFileBytes)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("wordnet: %s not found: %w", path, ErrMissing)
 			}
 			return nil, fmt.Errorf("wordnet: %w", err)
 		}
-		ss, err := Parse(f)
+		ss, err := Parse(io.LimitReader(f, MaxFileBytes))
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("wordnet: %s: %w", path, err)

@@ -33,9 +33,9 @@ func newBenchGemv(stdout, stderr io.Writer) *cobra.Command {
 times the last-level cache; bytes read plus written), a streaming-read probe
 (the same buffer size, read once), dense float32 GEMV, row-gather GEMV keeping
 a random fraction of rows, INT8 and INT4 GEMV (each including run-time
-quantization of x) and float16 GEMV. Weights are cold: each kernel rotates
-through enough copies to span twice the last-level cache. Times are medians;
-ratios are medians of per-round ratios. Weights of 32 MiB or more sit on
+quantization of x), and dense and row-gather float16 GEMV. Weights are cold:
+each kernel rotates through enough copies to span twice the last-level cache.
+Times are medians; ratios are medians of per-round ratios. Weights of 32 MiB or more sit on
 transparent huge pages (ELASTIC_HUGEPAGES=0 turns that off).
 
 The default shape is one LSTM-1500 layer's stacked gates over [x; h]; the
@@ -43,10 +43,10 @@ thesis's WikiText-2 classifier is --rows 33278 --cols 1500.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Progress = progressWriter(stderr)
-			if llcMiB < 0 {
-				return fmt.Errorf("--llc-mib must be ≥ 0 (got %d)", llcMiB)
-			}
 			cfg.LLC = llcMiB << 20
+			if err := gemvBudget(cfg); err != nil {
+				return err
+			}
 			res, err := bench.RunGemv(cfg)
 			if err != nil {
 				return err
@@ -58,13 +58,13 @@ thesis's WikiText-2 classifier is --rows 33278 --cols 1500.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&cfg.Rows, "rows", 6000, "matrix rows (outputs)")
-	f.IntVar(&cfg.Cols, "cols", 3000, "matrix columns (inputs)")
-	f.Float64Var(&cfg.Keep, "keep", 0.5, "fraction of rows the row-gather kernel computes, in (0, 1]")
-	f.IntVar(&cfg.Reps, "reps", 25, "timed repetitions per kernel (median reported)")
-	f.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(f, &cfg.Rows, "rows", 6000, atLeast(1), "matrix rows (outputs)")
+	intFlag(f, &cfg.Cols, "cols", 3000, width(), "matrix columns (inputs)")
+	floatFlag(f, &cfg.Keep, "keep", 0.5, unitRight(), "fraction of rows the row-gather kernel computes")
+	intFlag(f, &cfg.Reps, "reps", 25, atLeast(1), "timed repetitions per kernel (median reported)")
+	threadsFlag(f, &cfg.Threads)
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for weights, inputs and the kept rows")
-	f.IntVar(&llcMiB, "llc-mib", 0, "last-level cache size in MiB that sizes the cold-weight rotation (0: read from sysfs)")
+	intFlag(f, &llcMiB, "llc-mib", 0, llcDomain(), "last-level cache size in MiB that sizes the cold-weight rotation (default: read from sysfs)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
@@ -85,6 +85,7 @@ func printGemv(w io.Writer, r *bench.GemvResult) error {
 	row("int8", r.Int8, n, fmt.Sprintf("%.2f× faster", r.Int8Speed))
 	row("int4", r.Int4, n/2, fmt.Sprintf("%.2f× faster", r.Int4Speed))
 	row("float16", r.Half, 2*n, fmt.Sprintf("%.0f%% of dense GB/s", 100*r.HalfOfF32))
+	row(fmt.Sprintf("f16 gather %.0f%%", 100*r.Keep), r.HalfGather, 2*n*r.Keep, fmt.Sprintf("%.0f%% of gather GB/s", 100*r.HalfGthRel))
 	return tw.Flush()
 }
 
@@ -102,6 +103,9 @@ FP32 and INT8 against the mean squared norm of the targets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Progress = progressWriter(stderr)
+			if err := fitBudget(cfg); err != nil {
+				return err
+			}
 			res, err := bench.RunFit(cfg)
 			if err != nil {
 				return err
@@ -117,11 +121,11 @@ FP32 and INT8 against the mean squared norm of the targets.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&cfg.N, "n", 6000, "outputs of the exact map")
-	f.IntVar(&cfg.D, "d", 3000, "inputs of the exact map")
-	f.IntVar(&cfg.K, "k", 512, "projected dimension")
-	f.IntVar(&cfg.Samples, "samples", 20000, "calibration samples streamed")
-	f.IntVar(&cfg.Chunk, "chunk", 1000, "samples per streamed chunk")
+	intFlag(f, &cfg.N, "n", 6000, atLeast(1), "outputs of the exact map")
+	intFlag(f, &cfg.D, "d", 3000, width(), "inputs of the exact map")
+	intFlag(f, &cfg.K, "k", 512, atLeast(1), "projected dimension, at most --d")
+	intFlag(f, &cfg.Samples, "samples", 20000, atLeast(1), "calibration samples streamed, more than --k")
+	intFlag(f, &cfg.Chunk, "chunk", 1000, atLeast(1), "samples per streamed chunk")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for the map, projection and inputs")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

@@ -31,12 +31,6 @@ data install. The plot shows perplexity and speed relative to the dense model;
 scripts/make-demo-model.sh rebuilds the embedded files.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cfg.Tokens < 2 {
-				return fmt.Errorf("--tokens %d: need at least 2", cfg.Tokens)
-			}
-			if cfg.Threads < 0 {
-				return fmt.Errorf("--threads %d: must not be negative", cfg.Threads)
-			}
 			cfg.Progress = progressWriter(stderr)
 			res, err := demo.Run(cfg)
 			if err != nil {
@@ -54,8 +48,8 @@ scripts/make-demo-model.sh rebuilds the embedded files.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&cfg.Tokens, "tokens", demo.DefaultTokens, "held-out tokens to stream (the embedded sample's length at most)")
-	fl.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(fl, &cfg.Tokens, "tokens", demo.DefaultTokens, atLeast(2), "held-out tokens to stream (the embedded sample's length at most)")
+	threadsFlag(fl, &cfg.Threads)
 	fl.StringVar(&plot, "plot", "demo.png", "PNG file for the plot (\"\": none)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd

@@ -79,10 +79,10 @@ func TestDemoTable(t *testing.T) {
 
 func TestDemoBadFlags(t *testing.T) {
 	checkCLIErrors(t, []cliError{
-		{[]string{"demo", "--tokens", "1"}, "--tokens 1: need at least 2"},
-		{[]string{"demo", "--tokens", "-3"}, "need at least 2"},
-		{[]string{"demo", "--threads", "-1"}, "--threads -1: must not be negative"},
-		{[]string{"demo", "--tokens", "many"}, "invalid argument"},
+		{[]string{"demo", "--tokens", "1"}, "--tokens 1: want ≥ 2"},
+		{[]string{"demo", "--tokens", "-3"}, "--tokens -3: want ≥ 2"},
+		{[]string{"demo", "--threads", "-1"}, "--threads -1: want in [1, 32768]"},
+		{[]string{"demo", "--tokens", "many"}, "--tokens many: not an integer"},
 		{[]string{"demo", "--nosuchflag"}, "unknown flag"},
 		{[]string{"demo", "extra"}, "unknown command"},
 		{[]string{"demo", "--tokens", "20", "--plot", filepath.Join(t.TempDir(), "no", "dir.png")}, "dir.png"},

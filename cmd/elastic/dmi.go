@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/elasticml/elastic/bench"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/dmi"
 	"github.com/elasticml/elastic/kernels"
@@ -48,17 +48,33 @@ func loadModelForCorpus(path string, cf corpusFlags) (*lm.Model, *corpus.Corpus,
 	if err != nil {
 		return nil, nil, err
 	}
+	c, err := corpusForModel(path, m, state, cf)
+	return m, c, err
+}
+
+// corpusForModel loads the corpus for a loaded model and checks that they
+// share a vocabulary.
+func corpusForModel(path string, m *lm.Model, state lm.TrainState, cf corpusFlags) (*corpus.Corpus, error) {
 	c, err := cf.load()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if err := checkVocab(path, state.Extra, c.Vocab); err != nil {
-		return nil, nil, err
+	if err := checkModelVocab(path, m, state, c.Vocab); err != nil {
+		return nil, err
 	}
-	if m.Config().Vocab != c.Vocab.Len() {
-		return nil, nil, fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", path, m.Config().Vocab, c.Vocab.Len(), lm.ErrMismatch)
+	return c, nil
+}
+
+// checkModelVocab checks that model m, loaded from path with state, was
+// trained on vocabulary v.
+func checkModelVocab(path string, m *lm.Model, state lm.TrainState, v *corpus.Vocab) error {
+	if err := checkVocab(path, state.Extra, v); err != nil {
+		return err
 	}
-	return m, c, nil
+	if m.Config().Vocab != v.Len() {
+		return fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", path, m.Config().Vocab, v.Len(), lm.ErrMismatch)
+	}
+	return nil
 }
 
 func bigBytes(m *lm.Model) int {
@@ -87,9 +103,6 @@ quantizes it and writes the little modules to --out.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Bits = quant.Bits(bits)
-			if threads < 0 {
-				return fmt.Errorf("--threads %d is negative", threads)
-			}
 			m, c, err := loadModelForCorpus(model, cf)
 			if err != nil {
 				return err
@@ -138,12 +151,12 @@ quantizes it and writes the little modules to --out.`,
 	fl := cmd.Flags()
 	fl.StringVar(&model, "model", "model.safetensors", "model file")
 	fl.StringVar(&out, "out", "little.safetensors", "output file for the little modules")
-	fl.Float64Var(&o.Eps, "eps", dmi.DefaultEps, "ε of eq. 3.9, which sets the projected dimension k")
-	fl.IntVar(&bits, "bits", 8, "little-module weight width: 2, 4, 8, 16 or 32 (float)")
-	fl.IntVar(&tokens, "calib-tokens", 20000, "calibration tokens taken from the start of the training split")
+	floatFlag(fl, &o.Eps, "eps", dmi.DefaultEps, unitOpen(), "ε of eq. 3.9, which sets the projected dimension k")
+	intFlag(fl, &bits, "bits", 8, bitWidths(), "little-module weight width (32: float)")
+	intFlag(fl, &tokens, "calib-tokens", 20000, atLeast(1), "calibration tokens taken from the start of the training split")
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of the random projections")
-	fl.Float64Var(&o.Lambda, "lambda", 0, "ridge added to the least squares (0: none)")
-	fl.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	floatFlag(fl, &o.Lambda, "lambda", 0, atLeast(0), "ridge added to the least squares (0: none)")
+	threadsFlag(fl, &threads)
 	cf.add(cmd)
 	return cmd
 }
@@ -167,6 +180,9 @@ type dmiEvalResult struct {
 	DenseLoss float64        `json:"dense_loss"`
 	DensePPL  float64        `json:"dense_ppl"`
 	Points    []dmiEvalPoint `json:"points"`
+	// "checksum verified" or "checksum absent", per file.
+	ModelChecksum  string `json:"model_checksum"`
+	LittleChecksum string `json:"little_checksum"`
 }
 
 func newDMIEval(stdout, stderr io.Writer) *cobra.Command {
@@ -211,19 +227,19 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 					sels = append(sels, dmi.Selection{Mode: dmi.TopK, Ratio: r})
 				}
 			} else {
-				if math.IsNaN(theta) {
-					return fmt.Errorf("--theta is NaN: %w", dmi.ErrParam)
-				}
 				sels = []dmi.Selection{{Mode: mode, Theta: theta}}
 			}
-			if tokens < 0 || threads < 0 {
-				return fmt.Errorf("--tokens %d and --threads %d must not be negative", tokens, threads)
-			}
-			m, c, err := loadModelForCorpus(model, cf)
+			// The little modules before the corpus: their checks against
+			// the model are cheaper than reading the corpus.
+			m, state, err := lm.Load(model)
 			if err != nil {
 				return err
 			}
-			set, err := dmi.Load(little)
+			set, err := dmi.LoadFor(little, m)
+			if err != nil {
+				return err
+			}
+			c, err := corpusForModel(model, m, state, cf)
 			if err != nil {
 				return err
 			}
@@ -249,7 +265,8 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 				return err
 			}
 			r := dmiEvalResult{Model: model, Little: little, Bits: int(set.Bits), Split: split, Tokens: len(stream),
-				DenseLoss: dense, DensePPL: lm.Perplexity(dense)}
+				DenseLoss: dense, DensePPL: lm.Perplexity(dense),
+				ModelChecksum: state.Checksum.String(), LittleChecksum: set.Checksum.String()}
 			names := dmi.GateNames(set.Cell)
 			for _, sl := range sels {
 				say("%v ratio %.2f θ %g…", sl.Mode, sl.Ratio, sl.Theta)
@@ -277,20 +294,21 @@ tolerance θ of eq. 3.18 (adaptive) and one configuration is evaluated.`,
 	fl := cmd.Flags()
 	fl.StringVar(&model, "model", "model.safetensors", "model file")
 	fl.StringVar(&little, "little", "little.safetensors", "little modules written by dmi fit")
-	fl.Float64SliceVar(&ratios, "ratios", []float64{0.1, 0.3, 0.5, 0.7, 0.9}, "insensitive ratios for top-K selection, each in [0, 1)")
+	floatsFlag(fl, &ratios, "ratios", []float64{0.1, 0.3, 0.5, 0.7, 0.9}, unitLeft(), "insensitive ratios for top-K selection")
 	fl.StringVar(&selector, "selector", "topk", "selection: topk, fixed or adaptive")
-	fl.Float64Var(&theta, "theta", 0.1, "threshold (fixed) or tolerance θ (adaptive)")
+	floatFlag(fl, &theta, "theta", 0.1, finite(), "threshold (fixed) or tolerance θ (adaptive)")
 	fl.StringVar(&split, "split", "valid", "split to evaluate: valid or test")
-	fl.IntVar(&tokens, "tokens", 5000, "tokens from the start of the split (0: all)")
-	fl.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(fl, &tokens, "tokens", 5000, atLeast(0), "tokens from the start of the split (0: all)")
+	threadsFlag(fl, &threads)
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	cf.add(cmd)
 	return cmd
 }
 
 func printDMIEval(w io.Writer, r dmiEvalResult, cfg lm.Config, names []string) error {
-	fmt.Fprintf(w, "%s with INT%d little modules on %s (%d tokens, batch 1): dense perplexity %.2f\n\n",
+	fmt.Fprintf(w, "%s with INT%d little modules on %s (%d tokens, batch 1): dense perplexity %.2f\n",
 		cfg, r.Bits, r.Split, r.Tokens, r.DensePPL)
+	fmt.Fprintf(w, "%s: %s; %s: %s\n\n", r.Model, r.ModelChecksum, r.Little, r.LittleChecksum)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "selector\tratio\tθ\tPPL\tΔPPL\t")
 	for _, n := range names {
@@ -342,6 +360,9 @@ meaningful, the approximation quality is not.`,
 			}
 			cfg.Cell, cfg.Bits = c, quant.Bits(bits)
 			cfg.Progress = progressWriter(stderr)
+			if err := dmiBenchBudget(cfg); err != nil {
+				return err
+			}
 			res, err := dmi.RunBench(cfg)
 			if err != nil {
 				return err
@@ -354,14 +375,14 @@ meaningful, the approximation quality is not.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cell, "cell", "lstm", "cell: lstm or gru")
-	f.IntVar(&cfg.Hidden, "hidden", 1500, "hidden units")
-	f.IntVar(&cfg.Input, "input", 0, "input width (0: same as --hidden)")
-	f.Float64SliceVar(&cfg.Ratios, "ratios", []float64{0.1, 0.3, 0.5, 0.7, 0.9}, "insensitive ratios, each in [0, 1)")
-	f.Float64Var(&cfg.Eps, "eps", dmi.DefaultEps, "ε of eq. 3.9, which sets k")
-	f.IntVar(&bits, "bits", 8, "little-module weight width: 2, 4, 8, 16 or 32")
-	f.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
-	f.IntVar(&cfg.Reps, "reps", 200, "timed steps per configuration (median reported)")
-	f.IntVar(&cfg.Load, "load", 0, "busy-loop processes competing for the CPUs while timing, as on a loaded machine")
+	intFlag(f, &cfg.Hidden, "hidden", 1500, width(), "hidden units")
+	intFlag(f, &cfg.Input, "input", 0, width(), "input width (default: same as --hidden)")
+	floatsFlag(f, &cfg.Ratios, "ratios", []float64{0.1, 0.3, 0.5, 0.7, 0.9}, unitLeft(), "insensitive ratios")
+	floatFlag(f, &cfg.Eps, "eps", dmi.DefaultEps, unitOpen(), "ε of eq. 3.9, which sets k")
+	intFlag(f, &bits, "bits", 8, bitWidths(), "little-module weight width")
+	threadsFlag(f, &cfg.Threads)
+	intFlag(f, &cfg.Reps, "reps", 200, atLeast(1), "timed steps per configuration (median reported)")
+	intFlag(f, &cfg.Load, "load", 0, closed(0, bench.MaxLoad), "busy-loop processes competing for the CPUs while timing, as on a loaded machine")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of weights, inputs and projections")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd

@@ -68,18 +68,18 @@ runs stream the first --tokens tokens of the valid split at batch 1.
 	fl.StringArrayVar(&f.models, "model", nil, "trained model file; repeat for the other cell (first: main model)")
 	fl.StringArrayVar(&f.littles, "little", nil, "little modules from dmi fit for the matching --model (optional)")
 	fl.StringVar(&f.small, "small", "", "model of the main model's cell with half its hidden units (optional)")
-	fl.IntVar(&f.tokens, "tokens", 5000, "evaluation tokens from the start of the valid split")
-	fl.IntVar(&f.calibTokens, "calib-tokens", 20000, "calibration tokens from the start of the training split")
+	intFlag(fl, &f.tokens, "tokens", 5000, atLeast(2), "evaluation tokens from the start of the valid split")
+	intFlag(fl, &f.calibTokens, "calib-tokens", 20000, atLeast(1), "calibration tokens from the start of the training split")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of projections, noise and timing weights")
 	fl.StringVar(&f.out, "out", "", "write the Markdown to this file instead of stdout")
 	fl.StringVar(&f.plots, "plots", "", "directory for PNG plots of PPL and speedup against the ratio")
 	fl.BoolVar(&f.asJSON, "json", false, "print the tables and their numbers as JSON")
 	fl.BoolVar(&f.noTiming, "no-timing", false, "skip the timing runs")
-	fl.IntVar(&f.reps, "reps", 200, "timed steps per point (median reported)")
-	fl.IntVar(&f.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
-	fl.IntVar(&f.timingHidden, "timing-hidden", 1500, "hidden units of the timed single layer")
-	fl.IntVar(&f.timingSml, "timing-small", 750, "hidden units of the half-width timed layer (B.1, B.2)")
-	fl.Float64SliceVar(&f.noise, "noise", []float64{0.5}, "Table 3.1 noise σ in units of each gate's pre-activation RMS")
+	intFlag(fl, &f.reps, "reps", 200, atLeast(1), "timed steps per point (median reported)")
+	threadsFlag(fl, &f.threads)
+	intFlag(fl, &f.timingHidden, "timing-hidden", 1500, width(), "hidden units of the timed single layer")
+	intFlag(fl, &f.timingSml, "timing-small", 750, width(), "hidden units of the half-width timed layer (B.1, B.2)")
+	floatsFlag(fl, &f.noise, "noise", []float64{0.5}, atLeast(0), "Table 3.1 noise σ in units of each gate's pre-activation RMS")
 	f.cf.add(cmd)
 	return cmd
 }
@@ -94,15 +94,6 @@ func runDMITable(cmd *cobra.Command, f dmiTableFlags, stdout, stderr io.Writer) 
 		return fmt.Errorf("--model: give one or two models, got %d", len(f.models))
 	case len(f.littles) > len(f.models):
 		return fmt.Errorf("--little: %d files for %d models", len(f.littles), len(f.models))
-	case f.tokens < 2 || f.calibTokens < 1:
-		return fmt.Errorf("--tokens %d must be at least 2 and --calib-tokens %d positive", f.tokens, f.calibTokens)
-	case f.reps < 1 || f.threads < 0 || f.timingHidden < 1 || f.timingSml < 1:
-		return fmt.Errorf("--reps, --timing-hidden and --timing-small must be positive, --threads not negative")
-	}
-	for _, s := range f.noise {
-		if !(s >= 0) {
-			return fmt.Errorf("--noise %v: want σ ≥ 0", s)
-		}
 	}
 	c, err := f.cf.load()
 	if err != nil {
@@ -113,15 +104,12 @@ func runDMITable(cmd *cobra.Command, f dmiTableFlags, stdout, stderr io.Writer) 
 		if err != nil {
 			return nil, err
 		}
-		if err := checkVocab(path, st.Extra, c.Vocab); err != nil {
+		if err := checkModelVocab(path, m, st, c.Vocab); err != nil {
 			return nil, err
-		}
-		if m.Config().Vocab != c.Vocab.Len() {
-			return nil, fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", path, m.Config().Vocab, c.Vocab.Len(), lm.ErrMismatch)
 		}
 		em := &experiments.Model{Path: path, LM: m, State: st}
 		if little != "" {
-			if em.Little, err = dmi.Load(little); err != nil {
+			if em.Little, err = dmi.LoadFor(little, m); err != nil {
 				return nil, err
 			}
 			if em.Little.Fingerprint != dmi.Fingerprint(m) {

@@ -40,7 +40,7 @@ type corpusFlags struct {
 
 func (c *corpusFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&c.data, "data", "", "bible.data file (default "+corpus.DefaultPath+")")
-	cmd.Flags().IntVar(&c.minCount, "min-count", 0, "training count a word needs to enter the vocabulary (0: corpus default)")
+	intFlag(cmd.Flags(), &c.minCount, "min-count", 0, atLeast(1), "training count a word needs to enter the vocabulary (default: the corpus default)")
 }
 
 func (c *corpusFlags) load() (*corpus.Corpus, error) {
@@ -113,25 +113,25 @@ with the best validation loss go to --best.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.cell, "cell", "lstm", "recurrent cell: lstm or gru")
-	fl.IntVar(&f.hidden, "hidden", 200, "units per recurrent layer")
-	fl.IntVar(&f.emb, "emb", 0, "embedding width (0: same as --hidden)")
-	fl.IntVar(&f.layers, "layers", 2, "recurrent layers")
+	intFlag(fl, &f.hidden, "hidden", 200, atLeast(1), "units per recurrent layer")
+	intFlag(fl, &f.emb, "emb", 0, atLeast(1), "embedding width (default: same as --hidden)")
+	intFlag(fl, &f.layers, "layers", 2, atLeast(1), "recurrent layers")
 	fl.BoolVar(&f.tied, "tied", false, "tie the decoder weight to the embedding (needs emb == hidden)")
-	fl.Float64Var(&f.dropout, "dropout", 0.2, "dropout probability (default 0.5 when --hidden >= 650)")
+	floatFlag(fl, &f.dropout, "dropout", 0.2, unitLeft(), "dropout probability (default 0.5 when --hidden >= 650)")
 	fl.Uint64Var(&f.seed, "seed", 1111, "seed for initialisation and dropout")
-	fl.IntVar(&f.epochs, "epochs", 40, "epochs")
-	fl.Float64Var(&f.lr, "lr", 20, "initial learning rate")
-	fl.IntVar(&f.bptt, "bptt", 35, "truncated BPTT window, steps")
-	fl.IntVar(&f.batch, "batch", 20, "training batch columns")
-	fl.IntVar(&f.evalBatch, "eval-batch", 10, "validation batch columns")
-	fl.Float64Var(&f.clip, "clip", 0.25, "gradient-norm bound")
+	intFlag(fl, &f.epochs, "epochs", 40, atLeast(1), "epochs")
+	floatFlag(fl, &f.lr, "lr", 20, above(0), "initial learning rate")
+	intFlag(fl, &f.bptt, "bptt", 35, atLeast(1), "truncated BPTT window, steps")
+	intFlag(fl, &f.batch, "batch", 20, atLeast(1), "training batch columns")
+	intFlag(fl, &f.evalBatch, "eval-batch", 10, atLeast(1), "validation batch columns")
+	floatFlag(fl, &f.clip, "clip", 0.25, above(0), "gradient-norm bound")
 	fl.StringVar(&f.out, "out", "model.safetensors", "checkpoint file")
 	fl.StringVar(&f.best, "best", "", "file for the best-validation weights (default: --out with .best before the extension; \"-\" for none)")
 	fl.BoolVar(&f.resume, "resume", false, "continue training from the checkpoint at --out")
-	fl.Float64Var(&f.maxMinutes, "max-minutes", 0, "stop cleanly with a checkpoint after this many minutes (0: no limit)")
-	fl.Float64Var(&f.ckptMin, "checkpoint-minutes", 10, "minutes between mid-epoch checkpoints (0: only at epoch ends)")
-	fl.IntVar(&f.logEvery, "log-every", 200, "batches between progress lines when stderr is not a terminal")
-	fl.IntVar(&f.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	floatFlag(fl, &f.maxMinutes, "max-minutes", 0, above(0), "stop cleanly with a checkpoint after this many minutes (default: no limit)")
+	floatFlag(fl, &f.ckptMin, "checkpoint-minutes", 10, atLeast(0), "minutes between mid-epoch checkpoints (0: only at epoch ends)")
+	intFlag(fl, &f.logEvery, "log-every", 200, atLeast(1), "batches between progress lines when stderr is not a terminal")
+	threadsFlag(fl, &f.threads)
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 	cf.add(cmd)
 	return cmd
@@ -142,26 +142,8 @@ func (f *lmTrainFlags) check() (lm.Config, error) {
 	if err != nil {
 		return lm.Config{}, fmt.Errorf("--cell: %w", err)
 	}
-	switch {
-	case f.hidden <= 0:
-		return lm.Config{}, fmt.Errorf("--hidden %d: must be positive", f.hidden)
-	case f.emb < 0:
-		return lm.Config{}, fmt.Errorf("--emb %d: must be positive (or 0 for --hidden)", f.emb)
-	case f.layers <= 0:
-		return lm.Config{}, fmt.Errorf("--layers %d: must be positive", f.layers)
-	case !(f.dropout >= 0 && f.dropout < 1):
-		return lm.Config{}, fmt.Errorf("--dropout %v: must be in [0, 1)", f.dropout)
-	case f.epochs <= 0:
-		return lm.Config{}, fmt.Errorf("--epochs %d: must be positive", f.epochs)
-	case !(f.lr > 0) || math.IsInf(f.lr, 0):
-		return lm.Config{}, fmt.Errorf("--lr %v: must be positive", f.lr)
-	case f.bptt <= 0 || f.batch <= 0 || f.evalBatch <= 0:
-		return lm.Config{}, fmt.Errorf("--bptt %d, --batch %d, --eval-batch %d: must be positive", f.bptt, f.batch, f.evalBatch)
-	case !(f.clip > 0):
-		return lm.Config{}, fmt.Errorf("--clip %v: must be positive", f.clip)
-	case f.maxMinutes < 0 || f.ckptMin < 0 || f.logEvery <= 0 || f.threads < 0:
-		return lm.Config{}, errors.New("--max-minutes, --checkpoint-minutes and --threads must not be negative, --log-every must be positive")
-	case f.out == "":
+	// The numeric flags are checked by their domains when parsed.
+	if f.out == "" {
 		return lm.Config{}, errors.New("--out: empty path")
 	}
 	cfg := lm.Config{Cell: cell, Emb: f.emb, Hidden: f.hidden, Layers: f.layers, Tied: f.tied, Dropout: f.dropout, Vocab: 1}
@@ -327,6 +309,7 @@ type lmEvalResult struct {
 	Perplexity float64 `json:"perplexity"`
 	Batch      int     `json:"batch"`
 	BPTT       int     `json:"bptt"`
+	Checksum   string  `json:"checksum"` // "checksum verified" or "checksum absent"
 }
 
 func newLMEval(stdout, stderr io.Writer) *cobra.Command {
@@ -351,22 +334,13 @@ func newLMEval(stdout, stderr io.Writer) *cobra.Command {
 			default:
 				return fmt.Errorf("--split %q: want valid or test", split)
 			}
-			if batch <= 0 || bptt <= 0 || threads < 0 {
-				return fmt.Errorf("--batch %d, --bptt %d must be positive and --threads %d not negative", batch, bptt, threads)
-			}
 			m, state, err := lm.Load(model)
 			if err != nil {
 				return err
 			}
-			c, err := cf.load()
+			c, err := corpusForModel(model, m, state, cf)
 			if err != nil {
 				return err
-			}
-			if err := checkVocab(model, state.Extra, c.Vocab); err != nil {
-				return err
-			}
-			if m.Config().Vocab != c.Vocab.Len() {
-				return fmt.Errorf("%s has a vocabulary of %d words, the corpus %d: %w", model, m.Config().Vocab, c.Vocab.Len(), lm.ErrMismatch)
 			}
 			pool := kernels.NewPool(threads)
 			defer pool.Close()
@@ -376,20 +350,20 @@ func newLMEval(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := lmEvalResult{m.Config().String(), split, len(stream), loss, lm.Perplexity(loss), batch, bptt}
+			r := lmEvalResult{m.Config().String(), split, len(stream), loss, lm.Perplexity(loss), batch, bptt, state.Checksum.String()}
 			if asJSON {
 				return writeJSON(stdout, r)
 			}
-			_, err = fmt.Fprintf(stdout, "%s on %s (%d tokens): loss %.4f, perplexity %.2f\n", r.Model, r.Split, r.Tokens, r.Loss, r.Perplexity)
+			_, err = fmt.Fprintf(stdout, "%s on %s (%d tokens): loss %.4f, perplexity %.2f (%s: %s)\n", r.Model, r.Split, r.Tokens, r.Loss, r.Perplexity, model, r.Checksum)
 			return err
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&model, "model", "model.safetensors", "model file (safetensors, elastic or PyTorch state-dict names)")
 	fl.StringVar(&split, "split", "test", "split to evaluate: valid or test")
-	fl.IntVar(&batch, "batch", 10, "evaluation batch columns")
-	fl.IntVar(&bptt, "bptt", 35, "window length, steps")
-	fl.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(fl, &batch, "batch", 10, atLeast(1), "evaluation batch columns")
+	intFlag(fl, &bptt, "bptt", 35, atLeast(1), "window length, steps")
+	threadsFlag(fl, &threads)
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	cf.add(cmd)
 	return cmd

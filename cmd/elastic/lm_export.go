@@ -58,7 +58,7 @@ line in id order, after checking its fingerprint against the checkpoint;
 	fl.BoolVar(&f.fp16, "fp16", false, "store weights as float16 (default: float32)")
 	fl.StringVar(&f.vocab, "vocab", "", "also write the vocabulary to this file, one word per line")
 	fl.StringVar(&f.sample, "sample", "", "also write held-out text (start of the test split) to this file")
-	fl.IntVar(&f.sampleTokens, "sample-tokens", 5000, "tokens written by --sample")
+	intFlag(fl, &f.sampleTokens, "sample-tokens", 5000, atLeast(1), "tokens written by --sample")
 	cf.add(cmd)
 	return cmd
 }

@@ -41,12 +41,12 @@ func TestHelpListsCommands(t *testing.T) {
 // Bad input must give one clear error and no usage page.
 func TestBadInputIsOneLine(t *testing.T) {
 	checkCLIErrors(t, []cliError{
-		{[]string{"bench", "gemv", "--rows", "0"}, "rows and cols must be positive"},
-		{[]string{"bench", "gemv", "--keep", "1.5"}, "keep must be in (0, 1]"},
-		{[]string{"bench", "gemv", "--rows", "abc"}, "invalid argument"},
+		{[]string{"bench", "gemv", "--rows", "0"}, "--rows 0: want ≥ 1"},
+		{[]string{"bench", "gemv", "--keep", "1.5"}, "--keep 1.5: want in (0, 1]"},
+		{[]string{"bench", "gemv", "--rows", "abc"}, "--rows abc: not an integer"},
 		{[]string{"bench", "gemv", "--nosuchflag"}, "unknown flag"},
-		{[]string{"bench", "fit", "--k", "0"}, "1 ≤ k ≤ d"},
-		{[]string{"bench", "gemv", "--llc-mib", "-1"}, "--llc-mib must be ≥ 0"},
+		{[]string{"bench", "fit", "--k", "0"}, "--k 0: want ≥ 1"},
+		{[]string{"bench", "gemv", "--llc-mib", "-1"}, "--llc-mib -1: want in [1, 1024]"},
 		{[]string{"nosuchcommand"}, "unknown command"},
 	})
 }

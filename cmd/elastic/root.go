@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +24,7 @@ picks them, and exact kernels compute only those.`,
 		SilenceUsage:  true, // a run-time error is one line, not the usage page
 		SilenceErrors: true, // main prints the error once
 	}
+	root.SetFlagErrorFunc(unwrapFlagError)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newBench(stdout, stderr))
@@ -43,10 +46,21 @@ func progressWriter(stderr io.Writer) io.Writer {
 	return nil
 }
 
+// writeJSON prints v as indented JSON, or nothing and an error: encoding
+// goes to a buffer first, so a NaN or infinity that slipped past the
+// checks gives one clear line, not half an object.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		if _, ok := errors.AsType[*json.UnsupportedValueError](err); ok {
+			return fmt.Errorf("the result holds a value JSON cannot carry (%w); the run's numbers are not finite", err)
+		}
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // epochBar draws a training run's progress on a terminal: one bar, made at

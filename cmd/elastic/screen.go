@@ -4,17 +4,21 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lm"
+	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/safetensors"
 	"github.com/elasticml/elastic/screen"
+	"github.com/elasticml/elastic/screen/synth"
 	"github.com/elasticml/elastic/spec"
 )
 
@@ -45,8 +49,8 @@ func (f *classifierFlags) add(cmd *cobra.Command, tokensHelp string, tokens int)
 	fl.StringVar(&f.bias, "bias", "decoder.bias", "tensor name of the bias b [l], empty for none (ignored with --lm)")
 	fl.StringVar(&f.hidden, "hidden", "", "safetensors file of hidden vectors: tensor hidden [n, d], optional labels [n] (F32)")
 	fl.BoolVar(&f.useLM, "lm", false, "the classifier file is an lm model: its decoder is the classifier, and running it on the corpus gives the hidden vectors")
-	fl.IntVar(&f.tokens, "tokens", tokens, tokensHelp)
-	fl.IntVar(&f.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	intFlag(fl, &f.tokens, "tokens", tokens, atLeast(1), tokensHelp)
+	threadsFlag(fl, &f.threads)
 	f.cf.add(cmd)
 }
 
@@ -54,19 +58,18 @@ func (f *classifierFlags) check() error {
 	switch {
 	case f.useLM == (f.hidden != ""):
 		return fmt.Errorf("give exactly one source of hidden vectors: --hidden FILE or --lm")
-	case f.tokens < 1:
-		return fmt.Errorf("--tokens %d must be positive", f.tokens)
-	case f.threads < 0:
-		return fmt.Errorf("--threads %d is negative", f.threads)
 	}
 	return nil
 }
 
 // source is an opened classifier and, with --lm, the model and corpus
-// that produce its hidden vectors.
+// that produce its hidden vectors. The corpus is read when vectors are
+// first asked for, so that the other inputs (a screener) are checked
+// against the classifier before it.
 type source struct {
 	lin    *spec.Linear
 	model  *lm.Model
+	state  lm.TrainState
 	corpus *corpus.Corpus
 }
 
@@ -75,12 +78,12 @@ type source struct {
 // stored as the embedding).
 func (f *classifierFlags) open() (*source, error) {
 	if f.useLM {
-		m, c, err := loadModelForCorpus(f.path, f.cf)
+		m, state, err := lm.Load(f.path)
 		if err != nil {
 			return nil, err
 		}
 		dec := m.Decoder
-		return &source{lin: spec.NewLinear(dec.Weight.Data, dec.Bias.Data, dec.Out, dec.In), model: m, corpus: c}, nil
+		return &source{lin: spec.NewLinear(dec.Weight.Data, dec.Bias.Data, dec.Out, dec.In), model: m, state: state}, nil
 	}
 	file, err := safetensors.ReadFile(f.path)
 	if err != nil {
@@ -126,14 +129,24 @@ func (f *classifierFlags) vectors(src *source, split corpus.Split, pool *kernels
 func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, pool *kernels.Pool) ([]float32, []int32, error) {
 	d := src.lin.D
 	if src.model == nil {
-		return readHidden(f.hidden, d, limit)
+		return readHidden(f.hidden, src.lin.N, d, limit)
 	}
 	m := src.model
+	if src.corpus == nil {
+		c, err := corpusForModel(f.path, m, src.state, f.cf)
+		if err != nil {
+			return nil, nil, err
+		}
+		src.corpus = c
+	}
 	m.SetPool(pool)
 	stream := src.corpus.Stream(split)
 	n := min(limit, len(stream)-1)
 	if n < 1 {
 		return nil, nil, fmt.Errorf("the %v split has too few tokens", split)
+	}
+	if err := budget.Check(fmt.Sprintf("%d hidden vectors (--tokens) of width %d", n, d), budget.Mul(4, n, d+1)); err != nil {
+		return nil, nil, err
 	}
 	hs := make([]float32, n*d)
 	labels := make([]int32, n)
@@ -148,7 +161,10 @@ func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, p
 	return hs, labels, nil
 }
 
-func readHidden(path string, d, limit int) ([]float32, []int32, error) {
+// readHidden reads up to limit vectors of width d from the tensor hidden
+// of a safetensors file, and their labels, each a class id below l, from
+// the optional tensor labels.
+func readHidden(path string, l, d, limit int) ([]float32, []int32, error) {
 	file, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -176,8 +192,8 @@ func readHidden(path string, d, limit int) ([]float32, []int32, error) {
 	}
 	labels := make([]int32, n)
 	for i, v := range lf[:n] {
-		if v != float32(int32(v)) || v < 0 {
-			return nil, nil, fmt.Errorf("%s: label %d is %v, not a class id", path, i, v)
+		if v != float32(int32(v)) || v < 0 || int(v) >= l {
+			return nil, nil, fmt.Errorf("%s: label %d is %v, not a class id of the %d classes", path, i, v, l)
 		}
 		labels[i] = int32(v)
 	}
@@ -235,12 +251,12 @@ the classifier by a fingerprint of its weights.`,
 	f.add(cmd, "calibration vectors (tokens of the training split with --lm)", 20000)
 	fl := cmd.Flags()
 	fl.StringVar(&out, "out", "screener.safetensors", "output file")
-	fl.Float64Var(&o.KRatio, "k-ratio", screen.DefaultKRatio, "k/d, the projected width over the hidden width, in (0, 1]")
-	fl.IntVar(&bits, "bits", 4, "screener weight width: 2, 4, 8, 16 or 32 (float)")
+	floatFlag(fl, &o.KRatio, "k-ratio", screen.DefaultKRatio, unitRight(), "k/d, the projected width over the hidden width")
+	intFlag(fl, &bits, "bits", 4, bitWidths(), "screener weight width (32: float)")
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of the projection")
-	fl.Float64Var(&o.Lambda, "lambda", 0, "ridge added to the least squares (0: none)")
+	floatFlag(fl, &o.Lambda, "lambda", 0, atLeast(0), "ridge added to the least squares (0: none)")
 	fl.BoolVar(&o.SGD, "sgd", false, "fit by minibatch SGD (thesis Algorithm 3) instead of the closed form")
-	fl.IntVar(&o.SGDConfig.Epochs, "epochs", 10, "SGD epochs")
+	intFlag(fl, &o.SGDConfig.Epochs, "epochs", 10, atLeast(1), "SGD epochs")
 	return cmd
 }
 
@@ -288,8 +304,9 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 			if len(ms) == 0 {
 				return fmt.Errorf("--m: none given")
 			}
-			if delta != 0 && !(delta > 0 && delta < 1) {
-				return fmt.Errorf("--delta %v outside (0, 1): %w", delta, screen.ErrParam)
+			// Half the vectors calibrate: check they can before any is made.
+			if need := screen.MinCalib(delta); delta > 0 && f.tokens/2 < need {
+				return fmt.Errorf("--delta %g: conformal calibration on half of --tokens %d needs at least %s inputs: %w", delta, f.tokens, calibCount(need), screen.ErrCalib)
 			}
 			pool := kernels.NewPool(f.threads)
 			defer pool.Close()
@@ -298,7 +315,7 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 				return err
 			}
 			lin := src.lin
-			s, err := screen.Load(path)
+			s, err := screen.LoadFor(path, lin)
 			if err != nil {
 				return err
 			}
@@ -342,6 +359,11 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 				}
 				p := screenEvalPoint{Selection: describeSelection(sl), Quality: q}
 				if labels != nil {
+					for _, l := range []float64{q.Loss, q.FullLoss} {
+						if err := nn.CheckLoss(l); err != nil {
+							return fmt.Errorf("%s: %w", describeSelection(sl), err)
+						}
+					}
 					p.PPL = math.Exp(q.Loss)
 					r.FullPPL = math.Exp(q.FullLoss)
 				}
@@ -356,11 +378,19 @@ the certified mode, whose top-1 always equals the full classifier's.`,
 	f.add(cmd, "vectors to evaluate (tokens of the validation split with --lm)", 2000)
 	fl := cmd.Flags()
 	fl.StringVar(&path, "screener", "screener.safetensors", "screener written by screen fit")
-	fl.IntSliceVar(&ms, "m", []int{1, 4, 16, 64, 256}, "candidate counts for top-m selection")
-	fl.Float64Var(&delta, "delta", 0, "miscoverage δ of a conformal threshold calibrated on half the vectors (0: none)")
+	intsFlag(fl, &ms, "m", []int{1, 4, 16, 64, 256}, atLeast(1), "candidate counts for top-m selection")
+	floatFlag(fl, &delta, "delta", 0, unitOpen(), "miscoverage δ of a conformal threshold calibrated on half the vectors (default: none)")
 	fl.BoolVar(&certified, "certified", false, "also evaluate the certified mode, starting from the first --m")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
+}
+
+// calibCount formats screen.MinCalib, which saturates.
+func calibCount(n int) string {
+	if n == math.MaxInt {
+		return "more than 2^63 (no count suffices)"
+	}
+	return strconv.Itoa(n)
 }
 
 func describeSelection(s screen.Selection) string {
@@ -419,11 +449,11 @@ refused, but runs with --half: W stored in float16 (10 GB), the full
 baseline and the exact rows on the float16 GEMVs (batch 1 only).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if llcMiB < 0 {
-				return fmt.Errorf("--llc-mib must be ≥ 0 (got %d)", llcMiB)
-			}
 			cfg.Bits, cfg.LLC = quant.Bits(bits), llcMiB<<20
 			cfg.Progress = progressWriter(stderr)
+			if err := screenBenchBudget(cfg); err != nil {
+				return err
+			}
 			res, err := screen.RunBench(cfg)
 			if err != nil {
 				return err
@@ -435,18 +465,18 @@ baseline and the exact rows on the float16 GEMVs (batch 1 only).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&cfg.Classes, "classes", 267744, "classes l (rows of W)")
-	fl.IntVar(&cfg.Dim, "dim", 512, "hidden width d")
+	intFlag(fl, &cfg.Classes, "classes", 267744, atLeast(2), "classes l (rows of W)")
+	intFlag(fl, &cfg.Dim, "dim", 512, closed(1, synth.MaxDim), "hidden width d")
 	fl.BoolVar(&cfg.Half, "half", false, "store the classifier in float16 (both full and exact GEMVs read float16)")
-	fl.Float64Var(&cfg.KRatio, "k-ratio", screen.DefaultKRatio, "k/d of the screener, in (0, 1]")
-	fl.IntVar(&bits, "bits", 4, "screener weight width: 2, 4, 8, 16 or 32")
-	fl.IntVar(&cfg.M, "m", 0, "candidates per input (0: conformal choice at --delta)")
-	fl.Float64Var(&cfg.Delta, "delta", screen.DefaultDelta, "miscoverage δ for the automatic m")
-	fl.IntVar(&cfg.Batch, "batch", 1, "inputs per call")
-	fl.IntVar(&cfg.Reps, "reps", 20, "timed rounds (median reported)")
-	fl.IntVar(&cfg.Threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	floatFlag(fl, &cfg.KRatio, "k-ratio", screen.DefaultKRatio, unitRight(), "k/d of the screener")
+	intFlag(fl, &bits, "bits", 4, bitWidths(), "screener weight width")
+	intFlag(fl, &cfg.M, "m", 0, atLeast(1), "candidates per input (default: conformal choice at --delta)")
+	floatFlag(fl, &cfg.Delta, "delta", screen.DefaultDelta, unitOpen(), "miscoverage δ for the automatic m")
+	intFlag(fl, &cfg.Batch, "batch", 1, atLeast(1), "inputs per call")
+	intFlag(fl, &cfg.Reps, "reps", 20, atLeast(1), "timed rounds (median reported)")
+	threadsFlag(fl, &cfg.Threads)
 	fl.Uint64Var(&cfg.Seed, "seed", 1, "seed of the classifier, inputs and projection")
-	fl.IntVar(&llcMiB, "llc-mib", 0, "last-level cache in MiB for the cold-weight rotation (0: read from sysfs)")
+	intFlag(fl, &llcMiB, "llc-mib", 0, llcDomain(), "last-level cache in MiB for the cold-weight rotation (default: read from sysfs)")
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/elasticml/elastic/baseline/hnsw"
 	"github.com/elasticml/elastic/baseline/svdsoftmax"
 	"github.com/elasticml/elastic/bench"
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/clsmetrics"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
@@ -116,28 +117,28 @@ Workloads:
 	f.cls.add(cmd, "calibration vectors: drawn (synth), training tokens (lm), rows of --hidden (file), training examples (wordnet)", 20000)
 	fl := cmd.Flags()
 	fl.StringVar(&f.workload, "workload", "synth", "synth, lm, file or wordnet")
-	fl.IntVar(&f.classes, "classes", 267744, "synth: classes l")
-	fl.IntVar(&f.dim, "dim", 512, "synth: hidden width d")
+	intFlag(fl, &f.classes, "classes", 267744, atLeast(clsmetrics.RefK), "synth: classes l")
+	intFlag(fl, &f.dim, "dim", 512, closed(1, synth.MaxDim), "synth: hidden width d")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the synthetic classifier and vectors, the projection, the HNSW levels and the WordNet samples")
 	fl.StringVar(&f.model, "model", "", "wordnet: checkpoint written by wn train")
 	fl.StringVar(&f.wnDir, "wordnet-dir", "", "wordnet: WordNet directory (default "+wordnet.DefaultDir+")")
 	fl.Uint64Var(&f.splitSeed, "split-seed", 1, "wordnet: seed of the held-out split the model was trained with")
 	fl.BoolVar(&f.lemmaSamples, "lemma-samples", true, "wordnet: the model was trained with lemma samples")
-	fl.IntVar(&f.tests, "tests", 1000, "test inputs, scored for quality and cycled through for timing")
-	fl.IntVar(&f.reps, "reps", 20, "timed rounds per budget (one method query and one full query each)")
+	intFlag(fl, &f.tests, "tests", 1000, atLeast(1), "test inputs, scored for quality and cycled through for timing")
+	intFlag(fl, &f.reps, "reps", 20, atLeast(1), "timed rounds per budget (one method query and one full query each)")
 	fl.BoolVar(&f.cold, "cold", false, "evict all caches before every timed call (default warm: structures stay cached between queries)")
-	fl.IntVar(&f.llcMiB, "llc-mib", 0, "with --cold: last-level cache in MiB; the evictor writes twice that (0: read from sysfs)")
+	intFlag(fl, &f.llcMiB, "llc-mib", 0, llcDomain(), "with --cold: last-level cache in MiB; the evictor writes twice that (default: read from sysfs)")
 	fl.StringSliceVar(&f.methods, "methods", compareMethods, "methods to run, in order: full, screen, svd, hnsw")
-	fl.IntSliceVar(&f.ms, "m", []int{8, 16, 32, 64, 128, 256}, "screen: candidate counts (top-m)")
-	fl.IntVar(&f.bits, "bits", 4, "screen: weight width: 2, 4, 8, 16 or 32 (float)")
-	fl.Float64Var(&f.kRatio, "k-ratio", screen.DefaultKRatio, "screen: k/d in (0, 1]")
-	fl.IntSliceVar(&f.bitsList, "bits-list", nil, "sensitivity: also screeners of these widths at --k-ratio (e.g. 32,8,4,2)")
-	fl.Float64SliceVar(&f.kRatios, "k-ratios", nil, "sensitivity: also screeners of these k/d at --bits (e.g. 0.125,0.25,0.5)")
-	fl.IntSliceVar(&f.svdWindows, "svd-windows", []int{16, 32, 64}, "svd: preview windows (leading singular directions)")
-	fl.IntSliceVar(&f.svdCands, "svd-cands", []int{128, 512, 2048}, "svd: candidates recomputed at full width")
-	fl.IntSliceVar(&f.hnswEf, "hnsw-ef", []int{16, 32, 64, 128, 256}, "hnsw: efSearch values")
-	fl.IntVar(&f.hnswM, "hnsw-m", 16, "hnsw: links per node (2M on the bottom layer), in [2, 256]")
-	fl.IntVar(&f.hnswEC, "hnsw-ef-construction", 100, "hnsw: candidate list size while building")
+	intsFlag(fl, &f.ms, "m", []int{8, 16, 32, 64, 128, 256}, atLeast(1), "screen: candidate counts (top-m)")
+	intFlag(fl, &f.bits, "bits", 4, bitWidths(), "screen: weight width (32: float)")
+	floatFlag(fl, &f.kRatio, "k-ratio", screen.DefaultKRatio, unitRight(), "screen: k/d")
+	intsFlag(fl, &f.bitsList, "bits-list", nil, bitWidths(), "sensitivity: also screeners of these widths at --k-ratio (e.g. 32,8,4,2)")
+	floatsFlag(fl, &f.kRatios, "k-ratios", nil, unitRight(), "sensitivity: also screeners of these k/d at --bits (e.g. 0.125,0.25,0.5)")
+	intsFlag(fl, &f.svdWindows, "svd-windows", []int{16, 32, 64}, atLeast(1), "svd: preview windows (leading singular directions)")
+	intsFlag(fl, &f.svdCands, "svd-cands", []int{128, 512, 2048}, atLeast(clsmetrics.RefK), "svd: candidates recomputed at full width")
+	intsFlag(fl, &f.hnswEf, "hnsw-ef", []int{16, 32, 64, 128, 256}, atLeast(1), "hnsw: efSearch values")
+	intFlag(fl, &f.hnswM, "hnsw-m", 16, closed(2, 256), "hnsw: links per node (2M on the bottom layer)")
+	intFlag(fl, &f.hnswEC, "hnsw-ef-construction", 100, atLeast(1), "hnsw: candidate list size while building")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of the markdown table")
 	fl.StringVar(&f.plot, "plot", "", "write top-1 agreement vs speed-up, one line per method (per window for svd), to this PNG file")
 	return cmd
@@ -177,11 +178,13 @@ func (f *compareFlags) check() error {
 	}
 	switch f.workload {
 	case "synth":
-		if f.classes < clsmetrics.RefK || f.dim < 1 {
-			return fmt.Errorf("--classes %d, --dim %d: need at least %d classes and a positive width", f.classes, f.dim, clsmetrics.RefK)
-		}
 		if int64(f.classes)*int64(f.dim+1)*4 > screen.MaxBenchBytes {
 			return fmt.Errorf("--classes %d × --dim %d: the float32 classifier exceeds the %d GiB budget", f.classes, f.dim, screen.MaxBenchBytes>>30)
+		}
+		// The classifier, the drawn vectors and the methods' copies of W.
+		need := budget.Add(budget.Mul(4*3, f.classes, f.dim+1), budget.Mul(4, f.cls.tokens, f.dim), budget.Mul(4, f.tests, f.dim+f.classes))
+		if err := budget.Check(fmt.Sprintf("--classes %d × --dim %d with --tokens %d and --tests %d", f.classes, f.dim, f.cls.tokens, f.tests), need); err != nil {
+			return err
 		}
 	case "lm":
 		if f.cls.hidden != "" {
@@ -200,15 +203,8 @@ func (f *compareFlags) check() error {
 			return errors.New("--split-seed must be positive")
 		}
 	}
+	// Numeric ranges are checked by the flags' domains when parsed.
 	switch {
-	case f.cls.tokens < 1:
-		return fmt.Errorf("--tokens %d: need at least one calibration vector", f.cls.tokens)
-	case f.tests < 1 || f.reps < 1:
-		return fmt.Errorf("--tests %d, --reps %d: must be positive", f.tests, f.reps)
-	case f.cls.threads < 0:
-		return fmt.Errorf("--threads %d is negative", f.cls.threads)
-	case f.llcMiB < 0:
-		return fmt.Errorf("--llc-mib %d is negative", f.llcMiB)
 	case f.llcMiB > 0 && !f.cold:
 		return errors.New("--llc-mib sizes the evictor of --cold; without --cold the timing is warm")
 	case len(f.methods) == 0:
@@ -223,40 +219,15 @@ func (f *compareFlags) check() error {
 		if len(f.ms) == 0 {
 			return errors.New("--m: none given")
 		}
-		if err := allPositive("--m", f.ms); err != nil {
-			return err
-		}
-		for _, c := range f.screeners() {
-			if !slices.Contains([]int{2, 4, 8, 16, 32}, c.bits) {
-				return fmt.Errorf("screener width %d bits: want 2, 4, 8, 16 or 32", c.bits)
-			}
-			if !(c.kRatio > 0 && c.kRatio <= 1) {
-				return fmt.Errorf("screener k/d %v: want (0, 1]", c.kRatio)
-			}
-		}
 	}
 	if f.has(methodSVD) {
 		if len(f.svdWindows) == 0 || len(f.svdCands) == 0 {
 			return errors.New("--svd-windows and --svd-cands: none given")
 		}
-		if err := allPositive("--svd-windows", f.svdWindows); err != nil {
-			return err
-		}
-		for _, n := range f.svdCands {
-			if n < clsmetrics.RefK {
-				return fmt.Errorf("--svd-cands %d: must be at least %d (the top-5 is scored)", n, clsmetrics.RefK)
-			}
-		}
 	}
 	if f.has(methodHNSW) {
 		if len(f.hnswEf) == 0 {
 			return errors.New("--hnsw-ef: none given")
-		}
-		if err := allPositive("--hnsw-ef", f.hnswEf); err != nil {
-			return err
-		}
-		if f.hnswM < 2 || f.hnswM > 256 || f.hnswEC < 1 {
-			return fmt.Errorf("--hnsw-m %d outside [2, 256] or --hnsw-ef-construction %d not positive", f.hnswM, f.hnswEC)
 		}
 	}
 	return nil
@@ -340,7 +311,7 @@ func (f *compareFlags) load(pool *kernels.Pool, say func(string, ...any)) (*comp
 			return nil, err
 		}
 		lin := src.lin
-		hs, labels, err := readHidden(f.cls.hidden, lin.D, f.cls.tokens+f.tests)
+		hs, labels, err := readHidden(f.cls.hidden, lin.N, lin.D, f.cls.tokens+f.tests)
 		if err != nil {
 			return nil, err
 		}
@@ -351,11 +322,6 @@ func (f *compareFlags) load(pool *kernels.Pool, say func(string, ...any)) (*comp
 		cut := n - f.tests
 		if labels != nil {
 			labels = labels[cut:]
-			for i, y := range labels {
-				if int(y) >= lin.N {
-					return nil, fmt.Errorf("%s: test label %d is %d, outside the %d classes", f.cls.hidden, i, y, lin.N)
-				}
-			}
 		}
 		return &compareData{source: f.cls.path + " with " + f.cls.hidden, w: lin.W, b: lin.B, l: lin.N, d: lin.D,
 			calib: hs[:cut*lin.D], test: hs[cut*lin.D:], labels: labels, labelMeaning: "the file's labels"}, nil
@@ -815,14 +781,4 @@ func plotCompare(r *compareResult, path string) error {
 		p.Series = append(p.Series, s)
 	}
 	return p.SavePNG(path, 7, 4.5)
-}
-
-// allPositive returns an error naming flag and the first value of vs below 1.
-func allPositive(flag string, vs []int) error {
-	for _, v := range vs {
-		if v < 1 {
-			return fmt.Errorf("%s %d: must be positive", flag, v)
-		}
-	}
-	return nil
 }

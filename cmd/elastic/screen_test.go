@@ -16,11 +16,11 @@ func TestScreenBadInput(t *testing.T) {
 	checkCLIErrors(t, []cliError{
 		{[]string{"bench", "screen", "--classes", "10000000", "--dim", "512"}, "float16 weights (--half)"},
 		{[]string{"bench", "screen", "--classes", "1000", "--m", "2000"}, "m = 2000 outside"},
-		{[]string{"bench", "screen", "--classes", "1000", "--delta", "1"}, "outside (0, 1)"},
-		{[]string{"bench", "screen", "--bits", "3"}, "3-bit screener"},
+		{[]string{"bench", "screen", "--classes", "1000", "--delta", "1"}, "--delta 1: want in (0, 1)"},
+		{[]string{"bench", "screen", "--bits", "3"}, "--bits 3: want one of"},
 		{[]string{"bench", "screen", "--classes", "1000", "--half", "--batch", "2"}, "float16 kernels are GEMVs"},
 		{[]string{"screen", "fit"}, "exactly one source"},
-		{[]string{"screen", "eval", "--lm", "--delta", "2"}, "--delta 2 outside (0, 1)"},
+		{[]string{"screen", "eval", "--lm", "--delta", "2"}, "--delta 2: want in (0, 1)"},
 	})
 }
 

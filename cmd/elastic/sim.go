@@ -8,8 +8,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/screen/synth"
 	"github.com/elasticml/elastic/sim/dram"
 	"github.com/elasticml/elastic/sim/enmc"
 	"github.com/elasticml/elastic/sim/nmp"
@@ -38,16 +40,21 @@ elastic sim enmc --trace reads, to --out. The data are synthetic; the
 screening is the real pipeline.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
+			// The classifier, and the calibration and test vectors.
+			need := budget.Add(budget.Mul(4, o.Classes, o.Dim+1), budget.Mul(4, o.Calib+o.Batch, o.Dim))
+			if err := budget.Check(fmt.Sprintf("--classes %d × --dim %d with --calib %d", o.Classes, o.Dim, o.Calib), need); err != nil {
+				return err
+			}
 			return enmc.RecordSynthFile(out, o)
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.Classes, "classes", 65536, "classes of the synthetic classifier")
-	f.IntVar(&o.Dim, "dim", 512, "feature dimension")
-	f.IntVar(&o.K, "k", 0, "screener dimension (0: dim/4)")
-	f.IntVar(&o.M, "m", 64, "candidates per input (top-m)")
-	f.IntVar(&o.Batch, "batch", 1, "inputs in the batch (1 … 64)")
-	f.IntVar(&o.Calib, "calib", 4096, "calibration vectors for the fit")
+	intFlag(f, &o.Classes, "classes", 65536, atLeast(2), "classes of the synthetic classifier")
+	intFlag(f, &o.Dim, "dim", 512, closed(1, synth.MaxDim), "feature dimension")
+	intFlag(f, &o.K, "k", 0, atLeast(1), "screener dimension (default: dim/4)")
+	intFlag(f, &o.M, "m", 64, atLeast(1), "candidates per input (top-m)")
+	intFlag(f, &o.Batch, "batch", 1, closed(1, 64), "inputs in the batch")
+	intFlag(f, &o.Calib, "calib", 4096, atLeast(1), "calibration vectors for the fit")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the classifier, the projection and the samples")
 	f.StringVar(&out, "out", "", "trace file to write (required)")
 	return cmd
@@ -57,16 +64,16 @@ screening is the real pipeline.`,
 // measurement, shared by sim enmc and sim baseline.
 func taskFlags(f *pflag.FlagSet, opts *enmc.Options) {
 	f.StringVar(&opts.Trace, "trace", "", "candidate trace to replay (overrides --classes, --dim, --k, --batch, --m)")
-	f.IntVar(&opts.Classes, "classes", 1_000_000, "classes l of the synthetic task")
-	f.IntVar(&opts.Dim, "dim", 512, "feature dimension d")
-	f.IntVar(&opts.K, "k", 0, "screener dimension (0: dim/4)")
-	f.IntVar(&opts.M, "m", 100, "synthetic candidates per batch item")
+	intFlag(f, &opts.Classes, "classes", 1_000_000, closed(2, 1<<31-1), "classes l of the synthetic task")
+	intFlag(f, &opts.Dim, "dim", 512, closed(1, 1<<20), "feature dimension d")
+	intFlag(f, &opts.K, "k", 0, atLeast(1), "screener dimension (default: dim/4)")
+	intFlag(f, &opts.M, "m", 100, atLeast(1), "synthetic candidates per batch item")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
 	f.StringVar(&opts.CPUJSON, "cpu-json", "", "measured CPU: JSON from elastic bench screen --json of the same shape")
-	f.Float64Var(&opts.CPUFullMs, "cpu-ms", 0, "measured CPU: full classification time in ms (measured elsewhere)")
-	f.Float64Var(&opts.CPUScreenMs, "cpu-screen-ms", 0, "measured CPU: screening time in ms (with --cpu-ms)")
+	floatFlag(f, &opts.CPUFullMs, "cpu-ms", 0, above(0), "measured CPU: full classification time in ms (measured elsewhere; default: none)")
+	floatFlag(f, &opts.CPUScreenMs, "cpu-screen-ms", 0, above(0), "measured CPU: screening time in ms (with --cpu-ms)")
 	f.BoolVar(&opts.CPUMeasure, "cpu-measure", false, "measured CPU: run the screen benchmark for this shape here first (times the CPU)")
-	f.IntVar(&opts.CPUReps, "cpu-reps", 10, "timed rounds of --cpu-measure")
+	intFlag(f, &opts.CPUReps, "cpu-reps", 10, atLeast(1), "timed rounds of --cpu-measure")
 }
 
 func newSimBaseline(stdout io.Writer) *cobra.Command {
@@ -114,7 +121,7 @@ instruction issue is not modelled for the baselines.`,
 	}
 	f := cmd.Flags()
 	taskFlags(f, &opts)
-	f.IntVar(&opts.Batch, "batch", 1, "batch size")
+	intFlag(f, &opts.Batch, "batch", 1, atLeast(1), "batch size")
 	f.StringVar(&design, "design", "tensordimm", "baseline: "+strings.Join(nmp.DesignNames(), ", "))
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
@@ -168,7 +175,7 @@ results.json instead of simulating.`,
 	f.StringVar(&o.Out, "out", ".", "directory for the PNGs")
 	f.StringVar(&o.Results, "results", "", "path of results.json (default: in --out)")
 	f.StringVar(&from, "from", "", "re-plot and tabulate this results.json instead of simulating")
-	f.IntSliceVar(&o.Scaling, "scaling", o.Scaling, "class counts of the scaling study (batch 1; empty: none)")
+	intsFlag(f, &o.Scaling, "scaling", o.Scaling, closed(2, 1<<31-1), "class counts of the scaling study (batch 1)")
 	f.BoolVar(&noScaling, "no-scaling", false, "skip the scaling study")
 	f.StringVar(&o.ReuseScaling, "reuse-scaling", "", "take the scaling points from this results.json instead of simulating them")
 	f.StringVar(&kjv, "kjv-traces", "", "also the KJV LM decoder (8323 classes): trace files, %d for the batch (elastic sim trace-model)")
@@ -241,9 +248,9 @@ of each are written to --out.`,
 	}
 	cls.add(cmd, "calibration vectors (training tokens with --lm, leading rows of --hidden)", 4096)
 	f := cmd.Flags()
-	f.IntVar(&o.K, "k", 0, "screener dimension (0: dim/4)")
-	f.IntVar(&o.M, "m", 32, "candidates per input (top-m)")
-	f.IntVar(&o.Batch, "batch", 1, "inputs in the batch (1 … 64)")
+	intFlag(f, &o.K, "k", 0, atLeast(1), "screener dimension (default: dim/4)")
+	intFlag(f, &o.M, "m", 32, atLeast(1), "candidates per input (top-m)")
+	intFlag(f, &o.Batch, "batch", 1, closed(1, 64), "inputs in the batch")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the screener's projection")
 	f.StringVar(&out, "out", "", "trace file to write (required)")
 	return cmd
@@ -311,8 +318,8 @@ machine). Without one it is null.`,
 	}
 	f := cmd.Flags()
 	taskFlags(f, &opts)
-	f.IntVar(&opts.Batch, "batch", 1, "batch size (at most buffer/4, the PSUM buffer's partial sums: 64 at 256 B)")
-	f.IntVar(&opts.BufferBytes, "buffer", 256, "bytes of each ENMC buffer (Table 6.3: 256)")
+	intFlag(f, &opts.Batch, "batch", 1, atLeast(1), "batch size (at most buffer/4, the PSUM buffer's partial sums: 64 at 256 B)")
+	intFlag(f, &opts.BufferBytes, "buffer", 256, atLeast(1), "bytes of each ENMC buffer (Table 6.3: 256)")
 	f.BoolVar(&opts.StreamLoads, "stream-loads", false, "send screener-weight loads after the first without an address (the DIMM continues the stream; our extension)")
 	f.StringVar(&opts.Partition, "partition", "interleaved", "classes to ranks: interleaved (class j on rank j mod 64) or contiguous ranges")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
@@ -367,8 +374,8 @@ first, each of ch ra bg ba ro co once.`,
 	f.StringVar(&opts.Trace, "trace", "", "trace file to replay (implies --pattern trace)")
 	f.StringVar(&opts.Mapping, "mapping", "bg-interleaved", "address mapping: bg-interleaved, bg-high or fields like ro-ra-ba-co-ch-bg")
 	f.StringVar(&opts.Preset, "preset", "DDR4-2400R", "timing preset: "+strings.Join(dram.Presets(), ", "))
-	f.Int64Var(&opts.Requests, "requests", 1<<16, "64-byte requests per channel (stream, random)")
-	f.Float64Var(&opts.WriteFraction, "writes", 0, "fraction of generated requests that are writes")
+	intFlag(f, &opts.Requests, "requests", 1<<16, atLeast(1), "64-byte requests per channel (stream, random)")
+	floatFlag(f, &opts.WriteFraction, "writes", 0, closed(0, 1), "fraction of generated requests that are writes")
 	f.Uint64Var(&opts.Seed, "seed", 1, "seed of random addresses and writes")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd

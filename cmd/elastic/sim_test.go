@@ -45,8 +45,8 @@ func TestSimDRAMTrace(t *testing.T) {
 		{[]string{"sim", "dram", "--preset", "DDR9"}, "unknown timing preset"},
 		{[]string{"sim", "dram", "--mapping", "ro-ro-ba-co-ch-bg"}, "twice"},
 		{[]string{"sim", "dram", "--pattern", "zigzag"}, "unknown pattern"},
-		{[]string{"sim", "dram", "--requests", "0"}, "requests per channel"},
-		{[]string{"sim", "dram", "--writes", "2"}, "write fraction"},
+		{[]string{"sim", "dram", "--requests", "0"}, "--requests 0: want ≥ 1"},
+		{[]string{"sim", "dram", "--writes", "2"}, "--writes 2: want in [0, 1]"},
 		{[]string{"sim", "dram", "extra"}, "unknown command"},
 	})
 }
@@ -85,7 +85,7 @@ func TestSimENMC(t *testing.T) {
 		{[]string{"sim", "enmc", "--batch", "65", "--classes", "1000"}, "PSUM"},
 		{[]string{"sim", "enmc", "--classes", "100", "--m", "101"}, "candidates of 100 classes"},
 		{[]string{"sim", "enmc", "--buffer", "100"}, "bursts"},
-		{[]string{"sim", "enmc", "--dim", "0"}, "must be positive"},
+		{[]string{"sim", "enmc", "--dim", "0"}, "--dim 0: want in [1, 1048576]"},
 		{[]string{"sim", "trace", "--m", "8"}, "no output file"},
 		{[]string{"sim", "trace", "--out", "x", "--batch", "0"}, "batch 0"},
 	})
@@ -126,7 +126,7 @@ func TestSimMeasuredCPU(t *testing.T) {
 	checkCLIErrors(t, []cliError{
 		{[]string{"sim", "enmc", "--classes", "30000", "--dim", "128", "--cpu-json", good}, "is of 20000×128"},
 		{[]string{"sim", "baseline", "--classes", "20000", "--dim", "128", "--cpu-json", filepath.Join(dir, "none.json")}, "no such file"},
-		{[]string{"sim", "enmc", "--classes", "20000", "--dim", "128", "--cpu-ms", "-1"}, "not positive finite"},
+		{[]string{"sim", "enmc", "--classes", "20000", "--dim", "128", "--cpu-ms", "-1"}, "want > 0"},
 		{[]string{"sim", "baseline", "--design", "tpu"}, "unknown design"},
 	})
 }

@@ -84,41 +84,30 @@ weights with the best validation top-1 accuracy go to --best.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&f.dim, "dim", 256, "embedding and hidden width")
-	fl.IntVar(&f.epochs, "epochs", 10, "epochs")
-	fl.IntVar(&f.batch, "batch", 256, "samples per step")
-	fl.IntVar(&f.negatives, "negatives", 2048, "sampled negative classes per step (-1: full softmax)")
-	fl.Float64Var(&f.lr, "lr", 0.2, "Adagrad learning rate")
-	fl.Float64Var(&f.wordDropout, "word-dropout", 0, "probability of dropping each training word")
-	fl.IntVar(&f.senses, "senses", 0, "add up to this many other senses of each target's words to the candidates (0: none)")
+	intFlag(fl, &f.dim, "dim", 256, atLeast(1), "embedding and hidden width")
+	intFlag(fl, &f.epochs, "epochs", 10, atLeast(1), "epochs")
+	intFlag(fl, &f.batch, "batch", 256, atLeast(1), "samples per step")
+	intFlag(fl, &f.negatives, "negatives", 2048, domain{lo: 1, hi: math.Inf(1), hiOpen: true, also: []float64{-1}}, "sampled negative classes per step (-1: full softmax)")
+	floatFlag(fl, &f.lr, "lr", 0.2, above(0), "Adagrad learning rate")
+	floatFlag(fl, &f.wordDropout, "word-dropout", 0, unitLeft(), "probability of dropping each training word")
+	intFlag(fl, &f.senses, "senses", 0, atLeast(0), "add up to this many other senses of each target's words to the candidates (0: none)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for initialisation, shuffling and sampling")
 	fl.StringVar(&f.out, "out", "wordnet.safetensors", "checkpoint file")
 	fl.StringVar(&f.best, "best", "", "file for the best-validation weights (default: --out with .best before the extension; \"-\" for none)")
-	fl.Float64Var(&f.maxMinutes, "max-minutes", 0, "stop cleanly with a checkpoint after this many minutes (0: no limit)")
-	fl.Float64Var(&f.ckptMin, "checkpoint-minutes", 10, "minutes between mid-epoch checkpoints (0: only at epoch ends)")
-	fl.IntVar(&f.logEvery, "log-every", 50, "steps between progress lines when stderr is not a terminal")
-	fl.IntVar(&f.threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	floatFlag(fl, &f.maxMinutes, "max-minutes", 0, above(0), "stop cleanly with a checkpoint after this many minutes (default: no limit)")
+	floatFlag(fl, &f.ckptMin, "checkpoint-minutes", 10, atLeast(0), "minutes between mid-epoch checkpoints (0: only at epoch ends)")
+	intFlag(fl, &f.logEvery, "log-every", 50, atLeast(1), "steps between progress lines when stderr is not a terminal")
+	threadsFlag(fl, &f.threads)
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 	df.add(cmd)
 	return cmd
 }
 
 func (f *wnTrainFlags) check() error {
+	// The numeric flags are checked by their domains when parsed.
 	switch {
-	case f.dim <= 0 || f.epochs <= 0 || f.batch <= 0:
-		return fmt.Errorf("--dim %d, --epochs %d, --batch %d: must be positive", f.dim, f.epochs, f.batch)
-	case f.negatives == 0 || f.negatives < -1:
-		return fmt.Errorf("--negatives %d: must be positive, or -1 for the full softmax", f.negatives)
-	case !(f.lr > 0) || math.IsInf(f.lr, 0):
-		return fmt.Errorf("--lr %v: must be positive", f.lr)
-	case !(f.wordDropout >= 0 && f.wordDropout < 1):
-		return fmt.Errorf("--word-dropout %v: must be in [0, 1)", f.wordDropout)
-	case f.senses < 0:
-		return fmt.Errorf("--senses %d: must not be negative", f.senses)
 	case f.seed == 0:
 		return errors.New("--seed must be positive")
-	case f.maxMinutes < 0 || f.ckptMin < 0 || f.logEvery <= 0 || f.threads < 0:
-		return errors.New("--max-minutes, --checkpoint-minutes and --threads must not be negative, --log-every must be positive")
 	case f.out == "":
 		return errors.New("--out: empty path")
 	}
@@ -250,9 +239,6 @@ func newWNEval(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Report the full classifier's top-1/top-5 accuracy on a split",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if threads < 0 {
-				return fmt.Errorf("--threads %d: must not be negative", threads)
-			}
 			m, meta, err := wordnet.LoadModel(model)
 			if err != nil {
 				return err
@@ -288,7 +274,7 @@ func newWNEval(stdout, stderr io.Writer) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&model, "model", "wordnet.safetensors", "model file written by wn train")
 	fl.StringVar(&split, "split", "test", "split to evaluate: train, valid or test")
-	fl.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
+	threadsFlag(fl, &threads)
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
 	df.add(cmd)
 	return cmd

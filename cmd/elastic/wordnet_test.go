@@ -82,7 +82,7 @@ func TestWNTrainEval(t *testing.T) {
 
 func TestWNBadInput(t *testing.T) {
 	checkCLIErrors(t, []cliError{
-		{[]string{"wn", "train", "--dim", "0"}, "must be positive"},
+		{[]string{"wn", "train", "--dim", "0"}, "--dim 0: want ≥ 1"},
 		{[]string{"wn", "train", "--negatives", "0"}, "--negatives 0"},
 		{[]string{"wn", "train", "--lr", "-1"}, "--lr -1"},
 		{[]string{"wn", "train", "--word-dropout", "1"}, "--word-dropout 1"},

@@ -106,10 +106,16 @@ func NoiseRun(m *lm.Model, stream []int32, specs []NoiseSpec, seed uint64, pool 
 	samples := n * float64(len(clean.pre))
 	for i := range stats {
 		stats[i].Loss /= n
+		if err := nn.CheckLoss(stats[i].Loss); err != nil {
+			return 0, nil, fmt.Errorf("noise %v: %w", stats[i].Spec, err)
+		}
 		for g := range gates {
 			stats[i].Before[g] /= samples
 			stats[i].After[g] /= samples
 		}
+	}
+	if err := nn.CheckLoss(cleanLoss / n); err != nil {
+		return 0, nil, err
 	}
 	return cleanLoss / n, stats, nil
 }

@@ -58,10 +58,15 @@ func Default(l, d int) Config {
 	}
 }
 
+// MaxDim is the widest model New generates. Gram–Schmidt on the Rank
+// latent rows costs Rank²·Dim; at the default rank d/2 a width of 4096
+// takes seconds, while 100,000 would run for days.
+const MaxDim = 4096
+
 func (c Config) check() error {
 	switch {
-	case c.Classes < 2 || c.Dim < 1:
-		return fmt.Errorf("%w: %d classes of width %d", ErrConfig, c.Classes, c.Dim)
+	case c.Classes < 2 || c.Dim < 1 || c.Dim > MaxDim:
+		return fmt.Errorf("%w: %d classes of width %d (want ≥ 2 classes, width in [1, %d])", ErrConfig, c.Classes, c.Dim, MaxDim)
 	case c.Rank < 1 || c.Rank > c.Dim:
 		return fmt.Errorf("%w: rank %d outside [1, %d]", ErrConfig, c.Rank, c.Dim)
 	}

@@ -3,12 +3,17 @@ package dram
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/sim/core"
 )
+
+// MaxTraceBytes caps the trace file Run reads; a trace of a real run is
+// megabytes.
+const MaxTraceBytes = 1 << 30
 
 // Options configure a DRAM run.
 type Options struct {
@@ -132,12 +137,13 @@ func (s *genSource) Next() (Request, bool) {
 // "trace" replays the file opts.Trace (RunTrace).
 func Run(opts Options) (*Report, error) {
 	if opts.Pattern == "trace" {
-		f, err := os.Open(opts.Trace)
+		// A regular file of bounded size: not a device or pipe that never ends.
+		f, _, err := budget.Open(opts.Trace, MaxTraceBytes)
 		if err != nil {
 			return nil, fmt.Errorf("dram: %w", err)
 		}
 		defer f.Close()
-		tr, err := ParseTrace(f)
+		tr, err := ParseTrace(io.LimitReader(f, MaxTraceBytes))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", opts.Trace, err)
 		}

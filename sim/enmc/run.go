@@ -2,12 +2,17 @@ package enmc
 
 import (
 	"fmt"
-	"os"
+	"io"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/screen"
 	"github.com/elasticml/elastic/sim/core"
 	"github.com/elasticml/elastic/sim/dram"
 )
+
+// MaxTraceBytes caps the trace file Run reads; a trace of a real run is
+// megabytes.
+const MaxTraceBytes = 1 << 30
 
 // Report is a simulated ENMC run of one task.
 type Report struct {
@@ -261,20 +266,26 @@ func (opts Options) measuredCPU(task *Task) (*CPUMeasured, error) {
 	return nil, nil
 }
 
+// ReadTraceFile reads a trace from path: a regular file of bounded size,
+// not a device or pipe that never ends.
+func ReadTraceFile(path string) (*Task, error) {
+	f, _, err := budget.Open(path, MaxTraceBytes)
+	if err != nil {
+		return nil, fmt.Errorf("enmc: %w", err)
+	}
+	defer f.Close()
+	task, err := ReadTrace(io.LimitReader(f, MaxTraceBytes))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return task, nil
+}
+
 // Task builds the task opts describe: the trace file, or a synthetic
 // task.
 func (opts Options) Task() (*Task, error) {
 	if opts.Trace != "" {
-		f, err := os.Open(opts.Trace)
-		if err != nil {
-			return nil, fmt.Errorf("enmc: %w", err)
-		}
-		defer f.Close()
-		task, err := ReadTrace(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", opts.Trace, err)
-		}
-		return task, nil
+		return ReadTraceFile(opts.Trace)
 	}
 	k := opts.K
 	if k == 0 {

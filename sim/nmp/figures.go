@@ -214,14 +214,9 @@ func (o FigureOptions) task(w Workload, b int, m *enmc.CPUMeasured) (*enmc.Task,
 		return enmc.SyntheticTask(w.Classes, o.Dim, o.Dim/4, b, m.M, o.Seed)
 	}
 	path := fmt.Sprintf(w.Trace, b)
-	f, err := os.Open(path)
+	t, err := enmc.ReadTraceFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("nmp: %w", err)
-	}
-	defer f.Close()
-	t, err := enmc.ReadTrace(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	if t.Classes != w.Classes || t.Batch != b {
 		return nil, fmt.Errorf("nmp: %s holds %d classes at batch %d, the workload %s is %d classes at batch %d", path, t.Classes, t.Batch, w.Name, w.Classes, b)

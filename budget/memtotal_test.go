@@ -1,4 +1,4 @@
-package main
+package budget
 
 import (
 	"runtime"
@@ -10,7 +10,7 @@ func TestMemTotal(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc/meminfo")
 	}
-	if got := memTotal(); got < 64<<20 || got%1024 != 0 {
+	if got := MemTotal(); got < 64<<20 || got%1024 != 0 {
 		t.Fatalf("MemTotal %d bytes: not a whole number of KiB above 64 MiB", got)
 	}
 }

@@ -1,0 +1,58 @@
+// Package fuzzseed adds safetensors files to a fuzz corpus the way the
+// file fuzz targets need them: as written, and with the checksum removed
+// (as PyTorch writes files), so that mutated tensor bytes reach the
+// decoders past safetensors' checksum check.
+package fuzzseed
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/elasticml/elastic/safetensors"
+)
+
+// Add adds data, a safetensors file, and the same file without its
+// checksum, to f's corpus.
+func Add(f *testing.F, data []byte) {
+	f.Helper()
+	f.Add(data)
+	sf, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	meta := sf.Metadata()
+	if _, ok := meta[safetensors.ChecksumKey]; !ok {
+		return
+	}
+	delete(meta, safetensors.ChecksumKey)
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, sf.Tensors(), meta); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+}
+
+// AddFile is Add for the file at path.
+func AddFile(f *testing.F, path string) {
+	f.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	Add(f, data)
+}
+
+// MaxBytes caps the inputs Parse accepts, so that each execution of a
+// file fuzz target stays small.
+const MaxBytes = 1 << 20
+
+// Parse reads one fuzz input as a safetensors file, or reports false for
+// an input over MaxBytes or one safetensors refuses.
+func Parse(data []byte) (*safetensors.File, bool) {
+	if len(data) > MaxBytes {
+		return nil, false
+	}
+	f, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
+	return f, err == nil
+}

@@ -1,0 +1,60 @@
+package screen
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/elasticml/elastic/safetensors"
+)
+
+// The screener probes of issue 11: a small file whose metadata claims a
+// huge k×d projection is refused from its header, before the projection
+// is generated, and a screener of another classifier by its fingerprint.
+func TestFromFileRefusesHugeProjections(t *testing.T) {
+	fx := newFixture(t, 64, 16, Options{})
+	path := t.TempDir() + "/s.safetensors"
+	if err := fx.s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newFixture(t, 64, 16, Options{Seed: 9})
+	other.lin.W[0]++ // another classifier of the same shape
+	for _, tc := range []struct {
+		name string
+		meta map[string]string
+	}{
+		{"k = d = 30000", map[string]string{"k": "30000", "d": "30000"}},
+		{"k = d = 65536", map[string]string{"k": "65536", "d": "65536"}},
+		{"d = 2^40", map[string]string{"d": "1099511627776"}},
+		{"k > d", map[string]string{"k": "17"}},
+	} {
+		meta := f.Metadata()
+		for k, v := range tc.meta {
+			meta[k] = v
+		}
+		var buf bytes.Buffer
+		if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
+			t.Fatal(err)
+		}
+		g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := FromFile(g); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: %v, want ErrFormat", tc.name, err)
+		}
+		if _, err := FromFileFor(g, fx.lin); !errors.Is(err, ErrMismatch) && !errors.Is(err, ErrFormat) {
+			t.Errorf("%s for its classifier: %v, want ErrMismatch or ErrFormat", tc.name, err)
+		}
+	}
+	if _, err := FromFileFor(f, fx.lin); err != nil {
+		t.Errorf("own classifier: %v", err)
+	}
+	if _, err := FromFileFor(f, other.lin); !errors.Is(err, ErrMismatch) {
+		t.Errorf("other classifier: %v, want ErrMismatch", err)
+	}
+}
