@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
+	"github.com/elasticml/elastic/budget"
 	"github.com/elasticml/elastic/screen"
 	"github.com/elasticml/elastic/sim/dram"
 )
@@ -107,7 +107,7 @@ func ReadCPUBench(r io.Reader, source string) (*CPUMeasured, error) {
 		FullMs                 *float64 `json:"full_ms"`
 		ScreenMs               *float64 `json:"screen_ms"`
 	}
-	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
+	dec := json.NewDecoder(io.LimitReader(r, maxCPUBenchBytes))
 	if err := dec.Decode(&b); err != nil {
 		return nil, fmt.Errorf("enmc: CPU benchmark JSON %s: %w", source, err)
 	}
@@ -122,9 +122,13 @@ func ReadCPUBench(r io.Reader, source string) (*CPUMeasured, error) {
 	return c, c.validate()
 }
 
-// ReadCPUBenchFile reads ReadCPUBench's format from path.
+// maxCPUBenchBytes bounds a CPU benchmark file (one small JSON object).
+const maxCPUBenchBytes = 1 << 20
+
+// ReadCPUBenchFile reads ReadCPUBench's format from path, a regular file
+// of at most 1 MiB.
 func ReadCPUBenchFile(path string) (*CPUMeasured, error) {
-	f, err := os.Open(path)
+	f, _, err := budget.Open(path, maxCPUBenchBytes)
 	if err != nil {
 		return nil, fmt.Errorf("enmc: %w", err)
 	}
