@@ -502,7 +502,11 @@ func (r *Results) Tables(w io.Writer) error {
 		if c.Note != "" {
 			how = c.Note
 		}
-		cpu.AddRow(e.Workload, e.Batch, c.M, report.Cell{Format: "%.1f", Value: c.Candidates}, report.Cell{Format: "%.2f", Value: c.FullMs},
+		union := "—" // not in the measurement
+		if c.Candidates > 0 {
+			union = fmt.Sprintf("%.1f", c.Candidates)
+		}
+		cpu.AddRow(e.Workload, e.Batch, c.M, union, report.Cell{Format: "%.2f", Value: c.FullMs},
 			report.Cell{Format: "%.3f", Value: c.ScreenMs}, report.Cell{Format: "%.1f×", Value: c.FullMs / c.ScreenMs}, how)
 	}
 	names := append([]string{enmcName}, designNames()...)
