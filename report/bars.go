@@ -137,7 +137,7 @@ func (p *barPlot) DataRange() (xmin, xmax, ymin, ymax float64) {
 	// Room above the tallest bar for the legend; on a log axis the
 	// shortest bar stays visible.
 	if p.b.LogY {
-		ymin, ymax = ymin/2, ymax*4
+		ymin, ymax = ymin/2, ymax*30
 	} else {
 		ymax *= 1.2
 	}

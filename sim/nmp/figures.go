@@ -305,7 +305,7 @@ func (r *Results) Plots(dir string) error {
 		labels = append(labels, fmt.Sprintf("%s b%d", p.Workload, p.Batch))
 	}
 	// Fig. 6.12: speed-up over the measured CPU's full classification.
-	fig12 := report.Bars{Title: "Fig. 6.12: speed-up over this machine's CPU, full classification (synthetic workloads)",
+	fig12 := report.Bars{Title: "Fig. 6.12: speed-up over this machine's CPU, full classification (KJV decoder; synthetic 268K–1M)",
 		YLabel: "speed-up (×)", Labels: labels, LogY: true}
 	cpuScreen := report.BarSeries{Name: "CPU screening (measured)"}
 	for _, c := range r.CPU {
@@ -327,7 +327,7 @@ func (r *Results) Plots(dir string) error {
 		return err
 	}
 	// Fig. 6.13: energy by part, normalised to TensorDIMM.
-	fig13 := report.Bars{Title: "Fig. 6.13: energy, normalised to TensorDIMM (synthetic workloads)",
+	fig13 := report.Bars{Title: "Fig. 6.13: energy, normalised to TensorDIMM (KJV decoder; synthetic 268K–1M)",
 		YLabel: "energy / TensorDIMM's", Stacked: true}
 	parts := []string{"dram_static", "dram_access", "logic"}
 	vals := make([][]float64, len(parts))
