@@ -471,18 +471,9 @@ func (r *Results) Headlines() []Headline {
 		summarise("DRAM static energy: TensorDIMM-Large / ENMC", "4.8×", r.ratios("TensorDIMM-Large", static)),
 	}
 	var td, tdl []float64
-	for _, e := range r.Scaling {
-		if e.Design != enmcName {
-			continue
-		}
-		for _, p := range r.Scaling {
-			if p.Classes == e.Classes && p.Design == "TensorDIMM" {
-				td = append(td, p.TimeUS/e.TimeUS)
-			}
-			if p.Classes == e.Classes && p.Design == "TensorDIMM-Large" {
-				tdl = append(tdl, p.TimeUS/e.TimeUS)
-			}
-		}
+	for _, tr := range r.scalingTriples() {
+		td = append(td, tr[1].TimeUS/tr[0].TimeUS)
+		tdl = append(tdl, tr[2].TimeUS/tr[0].TimeUS)
 	}
 	if len(td) > 0 {
 		h = append(h, summarise("scaling (Fig. 6.14): ENMC over TensorDIMM", "4.7×", td),
@@ -509,45 +500,16 @@ func (r *Results) Tables(w io.Writer) error {
 		cpu.AddRow(e.Workload, e.Batch, c.M, union, report.Cell{Format: "%.2f", Value: c.FullMs},
 			report.Cell{Format: "%.3f", Value: c.ScreenMs}, report.Cell{Format: "%.1f×", Value: c.FullMs / c.ScreenMs}, how)
 	}
-	names := append([]string{enmcName}, designNames()...)
-	t12 := report.Table{Title: "Fig. 6.12: time (µs) and speed-up over the measured CPU's full classification",
-		Header: append([]string{"workload", "batch"}, names...)}
-	for _, e := range g {
-		row := []any{e.Workload, e.Batch}
-		for _, d := range names {
-			p, _ := find(r.Points, e.Workload, e.Batch, d)
-			row = append(row, fmt.Sprintf("%.1f µs, %.1f×", p.TimeUS, *p.SpeedupVsCPU))
-		}
-		t12.AddRow(row...)
-	}
-	t13 := report.Table{Title: "Fig. 6.13: energy (µJ): DRAM static / DRAM access / logic",
-		Header: append([]string{"workload", "batch"}, names...)}
-	for _, e := range g {
-		row := []any{e.Workload, e.Batch}
-		for _, d := range names {
-			p, _ := find(r.Points, e.Workload, e.Batch, d)
-			row = append(row, fmt.Sprintf("%.0f: %.0f / %.0f / %.0f", p.EnergyUJ,
-				p.EnergyPartsUJ["dram_static"], p.EnergyPartsUJ["dram_access"], p.EnergyPartsUJ["logic"]))
-		}
-		t13.AddRow(row...)
-	}
+	t12 := r.pointTable("Fig. 6.12: time (µs) and speed-up over the measured CPU's full classification",
+		func(p Point) string { return fmt.Sprintf("%.1f µs, %.1f×", p.TimeUS, *p.SpeedupVsCPU) })
+	t13 := r.pointTable("Fig. 6.13: energy (µJ): DRAM static / DRAM access / logic", func(p Point) string {
+		return fmt.Sprintf("%.0f: %.0f / %.0f / %.0f", p.EnergyUJ,
+			p.EnergyPartsUJ["dram_static"], p.EnergyPartsUJ["dram_access"], p.EnergyPartsUJ["logic"])
+	})
 	t14 := report.Table{Title: "Fig. 6.14: scaling at batch 1 (time µs; speed-up over the modelled Xeon)",
 		Header: []string{"classes", "m", "ENMC", "TensorDIMM", "TensorDIMM-Large", "ENMC / TD", "ENMC / TD-L"}}
-	for _, e := range r.Scaling {
-		if e.Design != enmcName {
-			continue
-		}
-		var td, tdl Point
-		for _, p := range r.Scaling {
-			if p.Classes == e.Classes {
-				switch p.Design {
-				case "TensorDIMM":
-					td = p
-				case "TensorDIMM-Large":
-					tdl = p
-				}
-			}
-		}
+	for _, tr := range r.scalingTriples() {
+		e, td, tdl := tr[0], tr[1], tr[2]
 		cell := func(p Point) string { return fmt.Sprintf("%.1f µs, %.1f×", p.TimeUS, p.SpeedupVsCPUModel) }
 		t14.AddRow(e.Workload, e.M, cell(e), cell(td), cell(tdl), report.Cell{Format: "%.1f×", Value: td.TimeUS / e.TimeUS},
 			report.Cell{Format: "%.1f×", Value: tdl.TimeUS / e.TimeUS})
@@ -593,4 +555,43 @@ func Rollup() report.Table {
 			report.Cell{Format: "%.2f", Value: d.AreaMM2 * float64(n)}, report.Cell{Format: "%.2f", Value: d.PowerMW * float64(n) / 1e3}, d.Source)
 	}
 	return t
+}
+
+// pointTable is a table of every workload point, a cell per design.
+func (r *Results) pointTable(title string, cell func(Point) string) report.Table {
+	names := append([]string{enmcName}, designNames()...)
+	t := report.Table{Title: title, Header: append([]string{"workload", "batch"}, names...)}
+	for _, e := range groups(r.Points) {
+		row := []any{e.Workload, e.Batch}
+		for _, d := range names {
+			p, _ := find(r.Points, e.Workload, e.Batch, d)
+			row = append(row, cell(p))
+		}
+		t.AddRow(row...)
+	}
+	return t
+}
+
+// scalingTriples returns, per scaling size, ENMC's, TensorDIMM's and
+// TensorDIMM-Large's points.
+func (r *Results) scalingTriples() [][3]Point {
+	var out [][3]Point
+	for _, e := range r.Scaling {
+		if e.Design != enmcName {
+			continue
+		}
+		tr := [3]Point{e}
+		for _, p := range r.Scaling {
+			if p.Classes == e.Classes {
+				switch p.Design {
+				case "TensorDIMM":
+					tr[1] = p
+				case "TensorDIMM-Large":
+					tr[2] = p
+				}
+			}
+		}
+		out = append(out, tr)
+	}
+	return out
 }
