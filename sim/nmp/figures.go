@@ -447,12 +447,19 @@ func (r *Results) Headlines() []Headline {
 			enmcB1 = append(enmcB1, *e.SpeedupVsCPU)
 		}
 	}
-	var baseCPU []float64
-	for _, d := range []string{"NDA", "Chameleon", "TensorDIMM"} {
-		for _, p := range r.Points {
-			if p.Design == d {
-				baseCPU = append(baseCPU, *p.SpeedupVsCPU)
-			}
+	var baseCPU, enmcXeon, baseXeon, tdXeon []float64
+	for _, p := range r.Points {
+		switch p.Design {
+		case "NDA", "Chameleon", "TensorDIMM":
+			baseCPU = append(baseCPU, *p.SpeedupVsCPU)
+		}
+		switch p.Design {
+		case enmcName:
+			enmcXeon = append(enmcXeon, p.SpeedupVsCPUModel)
+		case "NDA", "Chameleon", "TensorDIMM-Large":
+			baseXeon = append(baseXeon, p.SpeedupVsCPUModel)
+		case "TensorDIMM":
+			tdXeon = append(tdXeon, p.SpeedupVsCPUModel)
 		}
 	}
 	h := []Headline{
@@ -460,6 +467,9 @@ func (r *Results) Headlines() []Headline {
 		summarise("ENMC over CPU full classification (measured)", "56.5×", enmcCPU),
 		summarise("ENMC over CPU full classification, batch 1", "55.5–600.7×", enmcB1),
 		summarise("NDA, Chameleon, TensorDIMM over CPU full classification", "10.2–20.7×", baseCPU),
+		summarise("ENMC over the modelled Xeon 8280's full classification", "56.5× (its measured Xeon)", enmcXeon),
+		summarise("NDA, Chameleon, TensorDIMM-Large over the modelled Xeon", "10.2–20.7× (NDA, Chameleon, TensorDIMM)", baseXeon),
+		summarise("TensorDIMM over the modelled Xeon", "—", tdXeon),
 		summarise("ENMC over NDA", "3.5×", r.ratios("NDA", speed)),
 		summarise("ENMC over Chameleon", "5.6×", r.ratios("Chameleon", speed)),
 		summarise("ENMC over TensorDIMM", "2.7×", r.ratios("TensorDIMM", speed)),
