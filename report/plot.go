@@ -35,6 +35,8 @@ var palette = []color.Color{
 	color.RGBA{R: 255, G: 127, B: 14, A: 255},
 	color.RGBA{R: 148, G: 103, B: 189, A: 255},
 	color.RGBA{R: 140, G: 86, B: 75, A: 255},
+	color.RGBA{R: 227, G: 119, B: 194, A: 255},
+	color.RGBA{R: 127, G: 127, B: 127, A: 255},
 }
 
 // SavePNG draws the plot and writes it to path as a PNG of the given size

@@ -87,3 +87,50 @@ func TestNiceTicksLabelsMatchValues(t *testing.T) {
 		}
 	}
 }
+
+func TestBars(t *testing.T) {
+	dir := t.TempDir()
+	for i, b := range []Bars{
+		{Title: "grouped", YLabel: "×", Labels: []string{"a", "b"}, LogY: true,
+			Series: []BarSeries{{"x", []float64{1.5, 300}}, {"y", []float64{20, 7}}}},
+		{Title: "stacked", Labels: []string{"a", "b", "c"}, Stacked: true,
+			Series: []BarSeries{{"p", []float64{1, 2, 0}}, {"q", []float64{0.5, 0, 3}}}},
+	} {
+		path := filepath.Join(dir, strconv.Itoa(i)+".png")
+		if err := b.SavePNG(path, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.DecodeConfig(f); err != nil {
+			t.Errorf("%s: not a PNG: %v", b.Title, err)
+		}
+		f.Close()
+	}
+	// Stacked bars end at the running sum; the range covers the tallest.
+	p := &barPlot{b: &Bars{Labels: []string{"a"}, Stacked: true, Series: []BarSeries{{"p", []float64{2}}, {"q", []float64{3}}}}}
+	if y0, y1 := p.span(0, 1); y0 != 2 || y1 != 5 {
+		t.Errorf("second stacked bar spans %v–%v, want 2–5", y0, y1)
+	}
+	if _, _, lo, hi := p.DataRange(); lo != 0 || math.Abs(hi-6) > 1e-12 {
+		t.Errorf("range %v–%v, want 0–6 (5 and a fifth for the legend)", lo, hi)
+	}
+	g := &barPlot{b: &Bars{Labels: []string{"a", "b"}, Series: []BarSeries{{"p", []float64{1, 1}}, {"q", []float64{1, 1}}}}}
+	if lo, hi := g.slot(1, 1); math.Abs(lo-1) > 1e-12 || math.Abs(hi-1.4) > 1e-12 {
+		t.Errorf("second series at label 1 spans %v–%v, want 1–1.4", lo, hi)
+	}
+	for _, bad := range []Bars{
+		{},
+		{Labels: []string{"a"}, Series: []BarSeries{{"x", []float64{1, 2}}}},
+		{Labels: []string{"a"}, Series: []BarSeries{{"x", []float64{math.NaN()}}}},
+		{Labels: []string{"a"}, Series: []BarSeries{{"x", []float64{-1}}}},
+		{Labels: []string{"a"}, LogY: true, Series: []BarSeries{{"x", []float64{0}}}},
+		{Labels: []string{"a"}, LogY: true, Stacked: true, Series: []BarSeries{{"x", []float64{1}}}},
+	} {
+		if err := bad.SavePNG(filepath.Join(dir, "bad.png"), 0, 0); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+}

@@ -273,6 +273,9 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 	phase := [3][]float64{make([]float64, cfg.Reps+1), make([]float64, cfg.Reps+1), make([]float64, cfg.Reps+1)}
 	var np int
 	var cands float64
+	// The batch's union is built in a buffer of its own: Select returns
+	// its work buffer, which the next item's Select overwrites.
+	var ubuf []int32
 	screened := func(i int) {
 		cl := cs[i%len(cs)]
 		h := input(i)
@@ -292,7 +295,7 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 			union = cl.Select(zs)
 		default:
 			cl.nextEpoch()
-			u := cl.cand[:0]
+			u := ubuf[:0]
 			for r := range b {
 				for _, j := range cl.Select(zs[r*l : (r+1)*l]) {
 					if cl.stamp[j] != cl.epoch {
@@ -301,7 +304,7 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 					}
 				}
 			}
-			union = u
+			union, ubuf = u, u
 		}
 		t2 := t1
 		if !fused {

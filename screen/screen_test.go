@@ -571,6 +571,15 @@ func TestRunBenchSmall(t *testing.T) {
 	if res.Candidates < 10 || res.Candidates > 40 {
 		t.Errorf("batch union of %v candidates, want in [10, 40]", res.Candidates)
 	}
+	// A union larger than one Select's buffer: building it in that buffer
+	// (which the next item's Select overwrites) once produced garbage rows.
+	res, err = RunBench(BenchConfig{Classes: 3000, Dim: 64, Reps: 2, Batch: 4, M: 300, LLC: 1 << 20, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Candidates < 300 || res.Candidates > 1200 {
+		t.Errorf("batch union of %v candidates, want in [300, 1200]", res.Candidates)
+	}
 	if _, err := RunBench(BenchConfig{Classes: 10_000_000, Dim: 512, Reps: 1}); !errors.Is(err, ErrParam) {
 		t.Errorf("10M×512 float32: %v, want ErrParam", err)
 	}

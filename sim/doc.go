@@ -14,6 +14,9 @@
 //     screening tasks to per-rank instruction streams, and a rank-level
 //     Screener/Executor model over the DDR4 model, replaying candidate
 //     traces.
+//   - sim/nmp: the near-memory baselines ENMC is compared with (NDA,
+//     Chameleon, TensorDIMM, TensorDIMM-Large) on the same core and DDR4
+//     model, and the experiments of thesis Fig. 6.12–6.14.
 //
 // The command `elastic sim` drives them; docs/results/enmc-sim.md records
 // what exists and its measured outputs.

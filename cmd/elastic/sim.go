@@ -6,19 +6,23 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/elasticml/elastic/budget"
+	"github.com/elasticml/elastic/corpus"
+	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/screen/synth"
 	"github.com/elasticml/elastic/sim/dram"
 	"github.com/elasticml/elastic/sim/enmc"
+	"github.com/elasticml/elastic/sim/nmp"
 )
 
 func newSim(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim",
-		Short: "Run the accelerator simulators (DDR4 memory, ENMC near-memory classifier)",
+		Short: "Run the accelerator simulators (DDR4 memory, ENMC near-memory classifier, its baselines)",
 	}
-	cmd.AddCommand(newSimDRAM(stdout), newSimENMC(stdout), newSimTrace(stdout))
+	cmd.AddCommand(newSimDRAM(stdout), newSimENMC(stdout), newSimTrace(stdout), newSimBaseline(stdout), newSimFigures(stdout, stderr), newSimTraceModel(stdout, stderr))
 	return cmd
 }
 
@@ -56,6 +60,202 @@ screening is the real pipeline.`,
 	return cmd
 }
 
+// taskFlags registers the flags that describe a task and the CPU
+// measurement, shared by sim enmc and sim baseline.
+func taskFlags(f *pflag.FlagSet, opts *enmc.Options) {
+	f.StringVar(&opts.Trace, "trace", "", "candidate trace to replay (overrides --classes, --dim, --k, --batch, --m)")
+	intFlag(f, &opts.Classes, "classes", 1_000_000, closed(2, 1<<31-1), "classes l of the synthetic task")
+	intFlag(f, &opts.Dim, "dim", 512, closed(1, 1<<20), "feature dimension d")
+	intFlag(f, &opts.K, "k", 0, atLeast(1), "screener dimension (default: dim/4)")
+	intFlag(f, &opts.M, "m", 100, atLeast(1), "synthetic candidates per batch item")
+	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
+	f.StringVar(&opts.CPUJSON, "cpu-json", "", "measured CPU: JSON from elastic bench screen --json of the same shape")
+	floatFlag(f, &opts.CPUFullMs, "cpu-ms", 0, above(0), "measured CPU: full classification time in ms (measured elsewhere; default: none)")
+	floatFlag(f, &opts.CPUScreenMs, "cpu-screen-ms", 0, above(0), "measured CPU: screening time in ms (with --cpu-ms)")
+	f.BoolVar(&opts.CPUMeasure, "cpu-measure", false, "measured CPU: run the screen benchmark for this shape here first (times the CPU)")
+	intFlag(f, &opts.CPUReps, "cpu-reps", 10, atLeast(1), "timed rounds of --cpu-measure")
+}
+
+func newSimBaseline(stdout io.Writer) *cobra.Command {
+	var opts enmc.Options
+	var design string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "baseline",
+		Short: "Simulate screening-based classification on a near-memory baseline of ENMC (NDA, Chameleon, TensorDIMM)",
+		Long: `baseline runs the task elastic sim enmc would (same flags) on one of
+the near-memory baselines of thesis Table 6.4, in the same Table 6.3 memory
+system (8 channels, one 8-rank DDR4-2400 DIMM each), with the same
+screening algorithm on FP32 units: --design nda (a 4x4 CGRA at every rank),
+chameleon (a 4x4 systolic array in each of a DIMM's 8 data buffers, each on
+one byte lane), tensordimm (a 16-lane vector unit in each DIMM's buffer
+device), tensordimm-large (8 such cores per DIMM: ENMC's logic budget) or
+tensordimm-rank (a sensitivity variant with a core at every rank).
+
+Reported: cycles (400 MHz) of the slowest DRAM stream, time, DRAM bytes by
+purpose (screener, spilled partial sums, features, candidate rows), the
+compute and bandwidth bounds, and energy (DRAM from IDD currents, logic at
+the design's Table 6.4 power); speed-ups over the modelled Xeon and, given
+a measurement, over this machine's CPU, as for elastic sim enmc. The host's
+instruction issue is not modelled for the baselines.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			rep, err := nmp.Simulate(design, opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(stdout, rep)
+			}
+			fmt.Fprintf(stdout, "%s (%s, %s): %d streams × %d units; %d classes × %d, k %d, batch %d, %d candidates\n",
+				rep.Design, rep.Where, rep.Dataflow, rep.Streams, rep.UnitsPerStream, rep.Classes, rep.Dim, rep.K, rep.Batch, rep.Candidates)
+			fmt.Fprintf(stdout, "cycles         %d (%.2f µs); bounds: compute %d, bandwidth %d; utilisation %.3f\n",
+				rep.Cycles, rep.TimeUS, rep.ComputeBound, rep.BandwidthBound, rep.ComputeUtil)
+			fmt.Fprintf(stdout, "DRAM           %d bytes (screener %d, spills %d, features %d, rows %d); slowest stream %.2f GB/s\n",
+				rep.DRAMBytes, rep.ScreenBytes, rep.SpillBytes, rep.FeatureBytes, rep.ExecBytes, rep.StreamGBps)
+			fmt.Fprintf(stdout, "energy         %.2f µJ (DRAM static %.2f, DRAM access %.2f, logic %.2f)\n", rep.EnergyUJ,
+				rep.EnergyPartsUJ["dram_static"], rep.EnergyPartsUJ["dram_access"], rep.EnergyPartsUJ["logic"])
+			printCPU(stdout, rep.Design, &rep.CPUComparison)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	taskFlags(f, &opts)
+	intFlag(f, &opts.Batch, "batch", 1, atLeast(1), "batch size")
+	f.StringVar(&design, "design", "tensordimm", "baseline: "+strings.Join(nmp.DesignNames(), ", "))
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func newSimFigures(stdout, stderr io.Writer) *cobra.Command {
+	o := nmp.DefaultFigureOptions()
+	var from, kjv string
+	var noScaling bool
+	cmd := &cobra.Command{
+		Use:   "figures",
+		Short: "Run ENMC and its baselines for thesis Fig. 6.12-6.14 and write PNGs, results.json and tables",
+		Long: `figures runs ENMC (Table 6.3) and the baselines NDA, Chameleon,
+TensorDIMM, TensorDIMM-Large and TensorDIMM@rank on synthetic 267744,
+670091 and 1000000 x 512 classifiers at batch 1, 2 and 4, and ENMC,
+TensorDIMM and TensorDIMM-Large on 1M, 10M and 100M classes at batch 1.
+Each task has the candidates per item that the real screener chose for
+that shape (conformal m, from --cpu-dir), placed uniformly. --cpu-dir
+holds one elastic bench screen --json file per shape,
+screen_<classes>_b<batch>.json: the measured CPU. It writes results.json (--results),
+fig6_12_speedup.png, fig6_13_energy.png and fig6_14_scaling.png (--out)
+and prints the Markdown tables and headline ratios. --from re-reads a
+results.json instead of simulating.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			var res *nmp.Results
+			var err error
+			if from != "" {
+				res, err = nmp.LoadResults(from)
+				if err == nil {
+					err = res.Plots(o.Out)
+				}
+			} else {
+				if noScaling {
+					o.Scaling = nil
+				}
+				if kjv != "" {
+					o.Workloads = append([]nmp.Workload{{Name: "KJV", Classes: 8323, Trace: kjv}}, o.Workloads...)
+				}
+				o.Progress = stderr
+				res, err = nmp.Figures(o)
+			}
+			if err != nil {
+				return err
+			}
+			return res.Tables(stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.CPUDir, "cpu-dir", "", "directory of elastic bench screen --json files, screen_<classes>_b<batch>.json")
+	f.StringVar(&o.Out, "out", ".", "directory for the PNGs")
+	f.StringVar(&o.Results, "results", "", "path of results.json (default: in --out)")
+	f.StringVar(&from, "from", "", "re-plot and tabulate this results.json instead of simulating")
+	intsFlag(f, &o.Scaling, "scaling", o.Scaling, closed(2, 1<<31-1), "class counts of the scaling study (batch 1)")
+	f.BoolVar(&noScaling, "no-scaling", false, "skip the scaling study")
+	f.StringVar(&o.ReuseScaling, "reuse-scaling", "", "take the scaling points from this results.json instead of simulating them")
+	f.StringVar(&kjv, "kjv-traces", "", "also the KJV LM decoder (8323 classes): trace files, %d for the batch (elastic sim trace-model)")
+	return cmd
+}
+
+func printCPU(w io.Writer, who string, c *enmc.CPUComparison) {
+	fmt.Fprintf(w, "CPU model      %s: full %.1f µs, screening %.1f µs; %s %.1f× its full classification (cache resident: %v)\n",
+		c.CPUModel, c.CPUFullUS, c.CPUScreenUS, who, c.SpeedupVsCPUModel, c.CPUCacheResident)
+	if m := c.CPU; m != nil {
+		fmt.Fprintf(w, "CPU measured   %s: full %.3f ms, screening %.3f ms; %s %.1f× its full classification\n",
+			m.Source, m.FullMs, m.ScreenMs, who, *c.SpeedupVsCPU)
+	} else {
+		fmt.Fprintln(w, "CPU measured   none (--cpu-json, --cpu-ms or --cpu-measure)")
+	}
+}
+
+func newSimTraceModel(stdout, stderr io.Writer) *cobra.Command {
+	var cls classifierFlags
+	var o enmc.RecordOptions
+	var out string
+	cmd := &cobra.Command{
+		Use:   "trace-model",
+		Short: "Record an ENMC candidate trace from a real classifier and its hidden vectors (e.g. the KJV LM decoder)",
+		Long: `trace-model records a trace as elastic sim trace does, from a real
+classifier instead of a synthetic one: --classifier with --lm is a language
+model whose decoder is the classifier, run over the corpus for its hidden
+vectors (the first --tokens training tokens calibrate the INT4 screener,
+screen.Fit with --k dimensions; the first --batch validation tokens are the
+batch); with --hidden the vectors come from a file, its first --tokens rows
+calibrating and the next --batch forming the batch. The top --m candidates
+of each are written to --out.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if err := cls.check(); err != nil {
+				return err
+			}
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			src, err := cls.open()
+			if err != nil {
+				return err
+			}
+			pool := kernels.NewPool(1)
+			defer pool.Close()
+			calib, _, err := cls.vectors(src, corpus.Train, pool)
+			if err != nil {
+				return err
+			}
+			var test []float32
+			if src.model != nil {
+				test, _, err = cls.vectorsN(src, corpus.Valid, o.Batch, pool)
+			} else {
+				var all []float32
+				all, _, err = cls.vectorsN(src, corpus.Train, cls.tokens+o.Batch, pool)
+				test = all[min(len(all), len(calib)):]
+			}
+			if err != nil {
+				return err
+			}
+			o.Classes, o.Dim = src.lin.N, src.lin.D
+			t, err := enmc.Record(src.lin, calib, test, o, cls.path+" (real classifier and hidden vectors)")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "%d×%d classifier, %d candidates over a batch of %d\n", t.Classes, t.Dim, t.NumCandidates(), t.Batch)
+			return enmc.WriteTraceFile(out, t)
+		},
+	}
+	cls.add(cmd, "calibration vectors (training tokens with --lm, leading rows of --hidden)", 4096)
+	f := cmd.Flags()
+	intFlag(f, &o.K, "k", 0, atLeast(1), "screener dimension (default: dim/4)")
+	intFlag(f, &o.M, "m", 32, atLeast(1), "candidates per input (top-m)")
+	intFlag(f, &o.Batch, "batch", 1, closed(1, 64), "inputs in the batch")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the screener's projection")
+	f.StringVar(&out, "out", "", "trace file to write (required)")
+	return cmd
+}
+
 func newSimENMC(stdout io.Writer) *cobra.Command {
 	var opts enmc.Options
 	var asJSON bool
@@ -85,7 +285,13 @@ Horowitz's 45 nm op energies scaled to 28 nm by an assumed factor). The CPU
 comparison is a model, not a measurement: the thesis's Xeon 8280 reduced to
 the bandwidth bound of its 6 DDR4-2666 channels (our DDR4 model's stream),
 so speedup_vs_cpu_model is a lower bound on the speed-up over that CPU
-unless cpu_cache_resident says the classifier fits its L3.`,
+unless cpu_cache_resident says the classifier fits its L3.
+
+speedup_vs_cpu is over a measured CPU: this machine's full classification
+of the same shape, from --cpu-json (a file written by elastic bench screen
+--json), --cpu-ms (times measured elsewhere) or --cpu-measure (runs the
+screen benchmark here first; it times the CPU, so only on a quiet
+machine). Without one it is null.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			rep, err := enmc.Simulate(opts)
@@ -106,19 +312,13 @@ unless cpu_cache_resident says the classifier fits its L3.`,
 			fmt.Fprintf(stdout, "utilisation    Screener %.3f, Executor %.3f\n", rep.ScreenerUtil, rep.ExecutorUtil)
 			fmt.Fprintf(stdout, "energy         %.2f µJ (DRAM static %.2f, DRAM access %.2f, logic %.2f; logic ops alone %.2f)\n", rep.EnergyUJ,
 				rep.EnergyPartsUJ["dram_static"], rep.EnergyPartsUJ["dram_access"], rep.EnergyPartsUJ["logic"], rep.EnergyPartsUJ["logic_ops"])
-			fmt.Fprintf(stdout, "CPU model      %s: full %.1f µs, screening %.1f µs; ENMC %.1f× its full classification (cache resident: %v)\n",
-				rep.CPUModel, rep.CPUFullUS, rep.CPUScreenUS, rep.SpeedupVsCPUModel, rep.CPUCacheResident)
+			printCPU(stdout, "ENMC", &rep.CPUComparison)
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Trace, "trace", "", "candidate trace to replay (overrides --classes, --dim, --k, --batch, --m)")
-	intFlag(f, &opts.Classes, "classes", 1_000_000, closed(2, 1<<31-1), "classes l of the synthetic task")
-	intFlag(f, &opts.Dim, "dim", 512, closed(1, 1<<20), "feature dimension d")
-	intFlag(f, &opts.K, "k", 0, atLeast(1), "screener dimension (default: dim/4)")
+	taskFlags(f, &opts)
 	intFlag(f, &opts.Batch, "batch", 1, atLeast(1), "batch size (at most buffer/4, the PSUM buffer's partial sums: 64 at 256 B)")
-	intFlag(f, &opts.M, "m", 100, atLeast(1), "synthetic candidates per batch item")
-	f.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic candidates")
 	intFlag(f, &opts.BufferBytes, "buffer", 256, atLeast(1), "bytes of each ENMC buffer (Table 6.3: 256)")
 	f.BoolVar(&opts.StreamLoads, "stream-loads", false, "send screener-weight loads after the first without an address (the DIMM continues the stream; our extension)")
 	f.StringVar(&opts.Partition, "partition", "interleaved", "classes to ranks: interleaved (class j on rank j mod 64) or contiguous ranges")

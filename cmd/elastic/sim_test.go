@@ -60,7 +60,7 @@ func TestSimENMC(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"cycles", "time_us", "energy_uj", "dram_bytes", "candidates", "rank_cycles", "host_issue_cycles"} {
+	for _, key := range []string{"cycles", "time_us", "speedup_vs_cpu", "energy_uj", "dram_bytes", "candidates", "rank_cycles", "host_issue_cycles"} {
 		if _, ok := rep[key]; !ok {
 			t.Errorf("JSON report lacks %q", key)
 		}
@@ -93,4 +93,50 @@ func TestSimENMC(t *testing.T) {
 
 func TestSimENMCPartitionFlag(t *testing.T) {
 	checkCLIErrors(t, []cliError{{[]string{"sim", "enmc", "--classes", "1000", "--partition", "striped"}, "unknown partition"}})
+}
+
+// A measured CPU from a bench screen JSON of the same shape gives
+// speedup_vs_cpu; another shape is refused.
+func TestSimMeasuredCPU(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "cpu.json")
+	if err := os.WriteFile(good, []byte(`{"classes": 20000, "dim": 128, "batch": 1, "m": 10, "full_ms": 2, "screen_ms": 0.2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"enmc", "baseline"} {
+		var out, errOut bytes.Buffer
+		if err := run([]string{"sim", sub, "--classes", "20000", "--dim", "128", "--m", "10", "--cpu-json", good, "--json"}, &out, &errOut); err != nil {
+			t.Fatal(err)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		sp, ok := rep["speedup_vs_cpu"].(float64)
+		tu, _ := rep["time_us"].(float64)
+		if !ok || tu <= 0 || sp < 0.999*2e3/tu || sp > 1.001*2e3/tu {
+			t.Errorf("%s: speedup_vs_cpu %v for %v µs against 2 ms", sub, rep["speedup_vs_cpu"], tu)
+		}
+		for _, key := range []string{"cycles", "energy_uj", "dram_bytes", "candidates", "speedup_vs_cpu_model"} {
+			if _, ok := rep[key]; !ok {
+				t.Errorf("%s: JSON report lacks %q", sub, key)
+			}
+		}
+	}
+	checkCLIErrors(t, []cliError{
+		{[]string{"sim", "enmc", "--classes", "30000", "--dim", "128", "--cpu-json", good}, "is of 20000×128"},
+		{[]string{"sim", "baseline", "--classes", "20000", "--dim", "128", "--cpu-json", filepath.Join(dir, "none.json")}, "no such file"},
+		{[]string{"sim", "enmc", "--classes", "20000", "--dim", "128", "--cpu-ms", "-1"}, "want > 0"},
+		{[]string{"sim", "baseline", "--design", "tpu"}, "unknown design"},
+	})
+}
+
+func TestSimTraceModelBadInput(t *testing.T) {
+	checkCLIErrors(t, []cliError{
+		{[]string{"sim", "trace-model", "--out", "x.trace"}, "exactly one source"},
+		{[]string{"sim", "trace-model", "--lm"}, "--out is required"},
+		{[]string{"sim", "trace-model", "--lm", "--classifier", "/nonexistent.safetensors", "--out", "x.trace"}, "nonexistent"},
+		{[]string{"sim", "figures", "--cpu-dir", "/nonexistent"}, "no such file"},
+		{[]string{"sim", "figures", "--from", "/nonexistent.json"}, "no such file"},
+	})
 }

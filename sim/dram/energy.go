@@ -90,3 +90,15 @@ func (e CommandEnergy) Of(s ControllerStats) map[string]float64 {
 		"background": float64(s.ActiveCycles)*e.ActiveStandby + float64(s.StandbyCycles)*e.PrechargeStdby,
 	}
 }
+
+// Split returns the static energy (standby and refresh) and the access
+// energy (ACT/PRE and bursts), in pJ, of a controller's run over ranks
+// ranks when the system runs for total cycles: a controller that finished
+// early keeps its ranks in precharge standby, refreshing every tREFI,
+// until the slowest finishes.
+func (e CommandEnergy) Split(s ControllerStats, total int64, ranks int, t *Timing) (static, access float64) {
+	s.StandbyCycles = max(0, total*int64(ranks)-s.ActiveCycles)
+	s.IdleRefreshes += int64(ranks) * (max(0, total-s.Done) / int64(t.REFI))
+	p := e.Of(s)
+	return p["background"] + p["refresh"], p["act_pre"] + p["read"] + p["write"]
+}

@@ -126,3 +126,32 @@ func LogicEnergy() (*core.EnergyTable, error) {
 	}
 	return at45.Scaled("enmc28", 28, 28.0/45, "assumed: energy ∝ feature size at equal voltage")
 }
+
+// AreaPower is one block's synthesised area and power.
+type AreaPower struct {
+	Part string
+	MM2  float64
+	MW   float64
+}
+
+// Table65 is thesis Table 6.5, one rank's ENMC logic synthesised at 28 nm
+// (TSMC, Design Compiler, 400 MHz): published. Its totals are 0.442 mm²
+// and 285.4 mW; §6.6.2's text says 0.388 mm² and 264.6 mW, which no
+// subset of the rows sums to exactly; the table is used.
+func Table65() []AreaPower {
+	return []AreaPower{
+		{"INT4 MAC", 0.013, 10.4}, {"FP32 MAC", 0.145, 58.0},
+		{"compute buffer", 0.061, 56.8}, {"control buffer", 0.053, 49.3},
+		{"ENMC controller", 0.035, 32.9}, {"DRAM controller", 0.135, 78.0},
+	}
+}
+
+// Table65Total sums Table65: the per-rank logic area and power the
+// energy model charges.
+func Table65Total() (mm2, mw float64) {
+	for _, r := range Table65() {
+		mm2 += r.MM2
+		mw += r.MW
+	}
+	return mm2, mw
+}

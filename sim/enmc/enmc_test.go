@@ -374,7 +374,9 @@ func TestCPUModel(t *testing.T) {
 		t.Errorf("screen bytes %d, want %d", got, want)
 	}
 	rep := &Report{TimeUS: 2}
-	rep.CompareCPU(task, cpu)
+	if err := rep.Compare(task, rep.TimeUS, cpu, nil); err != nil {
+		t.Fatal(err)
+	}
 	if math.Abs(rep.SpeedupVsCPUModel*2-rep.CPUFullUS) > 1e-9 || !rep.CPUCacheResident {
 		t.Errorf("speed-up %v for %v µs, cache resident %v", rep.SpeedupVsCPUModel, rep.CPUFullUS, rep.CPUCacheResident)
 	}
@@ -429,4 +431,12 @@ func FuzzRankProgram(f *testing.F) {
 		}
 		_, _ = simulateRank(Table63Config(), task, p)
 	})
+}
+
+// Table 6.5's rows sum to its printed totals, 0.442 mm² and 285.4 mW.
+func TestTable65(t *testing.T) {
+	a, p := Table65Total()
+	if math.Abs(a-0.442) > 1e-9 || math.Abs(p-285.4) > 1e-9 || len(Table65()) != 6 {
+		t.Errorf("Table 6.5 sums to %v mm², %v mW", a, p)
+	}
 }

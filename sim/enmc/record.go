@@ -46,8 +46,34 @@ func RecordSynth(o RecordOptions) (*Task, error) {
 		return nil, err
 	}
 	lin := spec.NewLinear(m.W, m.B, o.Classes, o.Dim)
-	pool := kernels.NewPool(1)
 	calib, _ := m.Sample(o.Calib, o.Seed+1)
+	test, _ := m.Sample(o.Batch, o.Seed+2)
+	return Record(lin, calib, test, o, fmt.Sprintf("synthetic classifier screen/synth seed %d (synthetic data)", o.Seed))
+}
+
+// Record records a trace of a real classifier lin: it fits an INT4
+// screener with screen.Fit on the calibration vectors calib (the
+// classifier's inputs, n×Dim), and takes the top-o.M candidates of each
+// of the o.Batch vectors in test with screen.Classifier.Forward. o.Classes
+// and o.Dim must be lin's; o.Calib is ignored (calib's length counts).
+// It runs on one thread.
+func Record(lin *spec.Linear, calib, test []float32, o RecordOptions, source string) (*Task, error) {
+	k := o.K
+	if k == 0 {
+		k = lin.D / 4
+	}
+	switch {
+	case o.Classes != lin.N || o.Dim != lin.D:
+		return nil, fmt.Errorf("enmc: record: options say %d×%d, the classifier is %d×%d", o.Classes, o.Dim, lin.N, lin.D)
+	case len(calib) == 0 || len(calib)%lin.D != 0:
+		return nil, fmt.Errorf("enmc: record: %d calibration values are not whole %d-vectors", len(calib), lin.D)
+	case len(test) < o.Batch*lin.D:
+		return nil, fmt.Errorf("enmc: record: %d test values for a batch of %d %d-vectors", len(test), o.Batch, lin.D)
+	case o.M <= 0 || o.M > lin.N || o.Batch <= 0 || o.Batch > 64 || k <= 0 || k > lin.D:
+		return nil, fmt.Errorf("enmc: record: m %d (1 … classes), batch %d (1 … 64), k %d (1 … dim)", o.M, o.Batch, k)
+	}
+	pool := kernels.NewPool(1)
+	defer pool.Close()
 	s, err := screen.Fit(lin, calib, screen.Options{K: k, Seed: o.Seed}, pool)
 	if err != nil {
 		return nil, err
@@ -59,12 +85,11 @@ func RecordSynth(o RecordOptions) (*Task, error) {
 	if err := c.SetSelection(screen.Selection{Mode: screen.TopM, M: o.M}); err != nil {
 		return nil, err
 	}
-	test, _ := m.Sample(o.Batch, o.Seed+2)
-	t := &Task{Classes: o.Classes, Dim: o.Dim, K: k, Batch: o.Batch,
-		Source: fmt.Sprintf("screen.Fit INT4 k=%d on %d samples, top-%d, synthetic classifier screen/synth seed %d (synthetic data)", k, o.Calib, o.M, o.Seed)}
-	z := make([]float32, o.Classes)
+	t := &Task{Classes: lin.N, Dim: lin.D, K: k, Batch: o.Batch,
+		Source: fmt.Sprintf("screen.Fit INT4 k=%d on %d vectors, top-%d, %s", k, len(calib)/lin.D, o.M, source)}
+	z := make([]float32, lin.N)
 	for b := range o.Batch {
-		idx, err := c.Forward(z, test[b*o.Dim:(b+1)*o.Dim])
+		idx, err := c.Forward(z, test[b*lin.D:(b+1)*lin.D])
 		if err != nil {
 			return nil, err
 		}
@@ -84,6 +109,11 @@ func RecordSynthFile(path string, o RecordOptions) error {
 	if err != nil {
 		return err
 	}
+	return WriteTraceFile(path, t)
+}
+
+// WriteTraceFile writes t to path in the trace format.
+func WriteTraceFile(path string, t *Task) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("enmc: %w", err)

@@ -1,10 +1,13 @@
 package enmc
 
 import (
+	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/elasticml/elastic/screen/synth"
+	"github.com/elasticml/elastic/spec"
 )
 
 func TestRecordSynth(t *testing.T) {
@@ -54,5 +57,39 @@ func TestRecordSynth(t *testing.T) {
 	}
 	if err := RecordSynthFile("", o); err == nil {
 		t.Error("empty path accepted")
+	}
+}
+
+func TestRecordChecksItsInputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	w := make([]float32, 50*8)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64())
+	}
+	lin := spec.NewLinear(w, nil, 50, 8)
+	calib := make([]float32, 40*8)
+	for i := range calib {
+		calib[i] = float32(rng.NormFloat64())
+	}
+	o := RecordOptions{Classes: 50, Dim: 8, M: 4, Batch: 2}
+	task, err := Record(lin, calib, calib[:16], o, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Batch != 2 || len(task.Candidates[0]) != 4 || task.K != 2 || !strings.Contains(task.Source, "40 vectors") {
+		t.Errorf("recorded %+v", task)
+	}
+	for name, c := range map[string]struct {
+		o           RecordOptions
+		calib, test []float32
+	}{
+		"shape":       {RecordOptions{Classes: 51, Dim: 8, M: 4, Batch: 1}, calib, calib[:8]},
+		"ragged":      {o, calib[:13], calib[:16]},
+		"short batch": {o, calib, calib[:8]},
+		"m":           {RecordOptions{Classes: 50, Dim: 8, M: 51, Batch: 1}, calib, calib[:8]},
+	} {
+		if _, err := Record(lin, c.calib, c.test, c.o, name); err == nil {
+			t.Errorf("%s: recorded", name)
+		}
 	}
 }

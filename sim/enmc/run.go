@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/elasticml/elastic/budget"
+	"github.com/elasticml/elastic/screen"
 	"github.com/elasticml/elastic/sim/core"
 	"github.com/elasticml/elastic/sim/dram"
 )
@@ -57,15 +58,7 @@ type Report struct {
 	// not in the total, is the op-count estimate (MACs, comparisons,
 	// exponentials, buffer accesses) from assumed per-op energies.
 	EnergyPartsUJ map[string]float64 `json:"energy_parts_uj"`
-	// The CPU model (CPUModel; a bandwidth bound, not a measured CPU):
-	// full classification and screening times, and ENMC's speed-up over
-	// its full classification. CPUCacheResident: the classifier fits the
-	// CPU's L3, where the bound does not hold.
-	CPUModel          string  `json:"cpu_model"`
-	CPUFullUS         float64 `json:"cpu_model_full_us"`
-	CPUScreenUS       float64 `json:"cpu_model_screen_us"`
-	SpeedupVsCPUModel float64 `json:"speedup_vs_cpu_model"`
-	CPUCacheResident  bool    `json:"cpu_cache_resident"`
+	CPUComparison
 }
 
 // Run compiles task for cfg and simulates every rank. Ranks run
@@ -145,13 +138,9 @@ func Run(task *Task, cfg Config) (*Report, error) {
 		eu += s.ExecutorBusy
 		// DRAM: access energy from the commands; standby over the whole
 		// run (a rank that finishes early still idles until the slowest).
-		d := s.DRAM
-		total := rep.Cycles * ratio
-		d.StandbyCycles = max(0, total-d.ActiveCycles)
-		d.IdleRefreshes += max(0, total-d.Done) / int64(t.REFI) // refreshes go on after the rank's last access
-		parts := de.Of(d)
-		rep.EnergyPartsUJ["dram_access"] += (parts["act_pre"] + parts["read"] + parts["write"]) / 1e6
-		rep.EnergyPartsUJ["dram_static"] += (parts["background"] + parts["refresh"]) / 1e6
+		static, access := de.Split(s.DRAM, rep.Cycles*ratio, 1, t)
+		rep.EnergyPartsUJ["dram_access"] += access / 1e6
+		rep.EnergyPartsUJ["dram_static"] += static / 1e6
 		for _, c := range []struct {
 			op string
 			n  int64
@@ -162,7 +151,8 @@ func Run(task *Task, cfg Config) (*Report, error) {
 		}
 	}
 	rep.EnergyPartsUJ["logic_ops"] = led.Total() / 1e6
-	rep.EnergyPartsUJ["logic"] = table65RankMW * 1e-3 * float64(cfg.Ranks()) * rep.TimeUS // W × µs = µJ
+	_, rankMW := Table65Total()
+	rep.EnergyPartsUJ["logic"] = rankMW * 1e-3 * float64(cfg.Ranks()) * rep.TimeUS // W × µs = µJ
 	// A fixed order: float sums must not follow map order.
 	for _, k := range []string{"dram_static", "dram_access", "logic"} {
 		rep.EnergyUJ += rep.EnergyPartsUJ[k]
@@ -184,19 +174,6 @@ func Run(task *Task, cfg Config) (*Report, error) {
 	rep.RankGBps = float64(slow.ScreenBytes+slow.ExecBytes) / clk.Seconds(slow.Cycles) / 1e9
 	return rep, nil
 }
-
-// CompareCPU fills rep's CPU-model fields for task.
-func (rep *Report) CompareCPU(task *Task, cpu *CPUModel) {
-	rep.CPUModel = cpu.Name
-	rep.CPUFullUS = cpu.Seconds(CPUFullBytes(task)) * 1e6
-	rep.CPUScreenUS = cpu.Seconds(CPUScreenBytes(task)) * 1e6
-	rep.SpeedupVsCPUModel = rep.CPUFullUS / rep.TimeUS
-	rep.CPUCacheResident = CPUFullBytes(task) <= cpu.L3Bytes
-}
-
-// table65RankMW is the power of one rank's ENMC logic in thesis Table 6.5
-// (28 nm synthesis: MAC arrays, buffers, ENMC and DRAM controllers).
-const table65RankMW = 285.4
 
 // rankInvariants checks what every rank run must satisfy: no faster than
 // its bandwidth or compute bound; exactly the candidates' FP32 MACs; every
@@ -241,6 +218,80 @@ type Options struct {
 	Partition string
 	// StreamLoads: see Config.StreamLoads.
 	StreamLoads bool
+	// The measured CPU, at most one of: CPUJSON, a file written by
+	// `elastic bench screen --json` for the same shape; CPUFullMs (and
+	// optionally CPUScreenMs), times measured elsewhere; CPUMeasure, run
+	// screen.RunBench here for the task's shape (CPUReps rounds).
+	CPUJSON                string
+	CPUFullMs, CPUScreenMs float64
+	CPUMeasure             bool
+	CPUReps                int
+}
+
+// MeasuredCPU returns the CPU measurement opts ask for, checked against
+// task's shape, or nil.
+func (opts Options) MeasuredCPU(task *Task) (*CPUMeasured, error) {
+	c, err := opts.measuredCPU(task)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return c, c.Matches(task)
+}
+
+func (opts Options) measuredCPU(task *Task) (*CPUMeasured, error) {
+	n := 0
+	for _, b := range []bool{opts.CPUJSON != "", opts.CPUFullMs != 0 || opts.CPUScreenMs != 0, opts.CPUMeasure} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, fmt.Errorf("enmc: give one CPU measurement: a benchmark JSON, measured times, or a run here")
+	}
+	switch {
+	case opts.CPUJSON != "":
+		return ReadCPUBenchFile(opts.CPUJSON)
+	case opts.CPUFullMs != 0 || opts.CPUScreenMs != 0:
+		c := &CPUMeasured{Source: "times given (--cpu-ms)", Classes: task.Classes, Dim: task.Dim, Batch: task.Batch,
+			FullMs: opts.CPUFullMs, ScreenMs: opts.CPUScreenMs}
+		return c, c.validate()
+	case opts.CPUMeasure:
+		res, err := screen.RunBench(screen.BenchConfig{Classes: task.Classes, Dim: task.Dim, Batch: task.Batch,
+			KRatio: float64(task.K) / float64(task.Dim), M: opts.M, Reps: max(1, opts.CPUReps), Seed: opts.Seed + 1})
+		if err != nil {
+			return nil, fmt.Errorf("enmc: measuring the CPU: %w", err)
+		}
+		return CPUFromBench(res, fmt.Sprintf("screen.RunBench here, %d rounds, %d threads (%s)", res.Reps, res.Threads, res.Impl))
+	}
+	return nil, nil
+}
+
+// ReadTraceFile reads a trace from path: a regular file of bounded size,
+// not a device or pipe that never ends.
+func ReadTraceFile(path string) (*Task, error) {
+	f, _, err := budget.Open(path, MaxTraceBytes)
+	if err != nil {
+		return nil, fmt.Errorf("enmc: %w", err)
+	}
+	defer f.Close()
+	task, err := ReadTrace(io.LimitReader(f, MaxTraceBytes))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return task, nil
+}
+
+// Task builds the task opts describe: the trace file, or a synthetic
+// task.
+func (opts Options) Task() (*Task, error) {
+	if opts.Trace != "" {
+		return ReadTraceFile(opts.Trace)
+	}
+	k := opts.K
+	if k == 0 {
+		k = opts.Dim / 4
+	}
+	return SyntheticTask(opts.Classes, opts.Dim, k, opts.Batch, opts.M, opts.Seed)
 }
 
 // Simulate builds the task opts describe, runs it on the Table 6.3
@@ -257,26 +308,13 @@ func Simulate(opts Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	var task *Task
-	if opts.Trace != "" {
-		// A regular file of bounded size: not a device or pipe that never ends.
-		f, _, err := budget.Open(opts.Trace, MaxTraceBytes)
-		if err != nil {
-			return nil, fmt.Errorf("enmc: %w", err)
-		}
-		defer f.Close()
-		if task, err = ReadTrace(io.LimitReader(f, MaxTraceBytes)); err != nil {
-			return nil, fmt.Errorf("%s: %w", opts.Trace, err)
-		}
-	} else {
-		k := opts.K
-		if k == 0 {
-			k = opts.Dim / 4
-		}
-		var err error
-		if task, err = SyntheticTask(opts.Classes, opts.Dim, k, opts.Batch, opts.M, opts.Seed); err != nil {
-			return nil, err
-		}
+	task, err := opts.Task()
+	if err != nil {
+		return nil, err
+	}
+	m, err := opts.MeasuredCPU(task) // before the simulation: a bad file fails fast
+	if err != nil {
+		return nil, err
 	}
 	rep, err := Run(task, cfg)
 	if err != nil {
@@ -286,6 +324,8 @@ func Simulate(opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.CompareCPU(task, cpu)
+	if err := rep.Compare(task, rep.TimeUS, cpu, m); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
