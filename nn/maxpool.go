@@ -75,6 +75,21 @@ func (p *MaxPool2d) Forward(y, x []float32, n int) {
 	}
 }
 
+// Reapply sets y to the elements of x at the winners of the last
+// Forward's windows, holding the choice fixed: gradient checks use it to
+// differentiate the piece the last Forward chose.
+func (p *MaxPool2d) Reapply(y, x []float32) {
+	checkLen("MaxPool2d.Reapply", "x", len(x), p.n*p.InSize())
+	checkLen("MaxPool2d.Reapply", "y", len(y), p.n*p.OutSize())
+	for b := range p.n {
+		img := x[b*p.InSize() : (b+1)*p.InSize()]
+		arg := p.arg[b*p.OutSize() : (b+1)*p.OutSize()]
+		for i, a := range arg {
+			y[b*p.OutSize()+i] = img[a]
+		}
+	}
+}
+
 // Backward sets dx to the input gradient for output gradient dy of the
 // last Forward.
 func (p *MaxPool2d) Backward(dx, dy []float32) {
@@ -93,7 +108,8 @@ func (p *MaxPool2d) Backward(dx, dy []float32) {
 // ReLU is the rectifier max(x, 0). Its gradient at 0 is taken as 0, as
 // PyTorch does.
 type ReLU struct {
-	y []float32 // output of the last Forward
+	y    []float32 // output of the last Forward
+	held []bool    // the last Forward's mask, once Reapply has used it
 }
 
 // Forward sets y to max(x, 0) and keeps y for Backward, so y must not
@@ -103,14 +119,46 @@ func (r *ReLU) Forward(y, x []float32) {
 	for i, v := range x {
 		y[i] = max(v, 0)
 	}
-	r.y = y
+	r.y, r.held = y, nil
 }
 
-// Backward sets dx to dy where the last output was positive and to 0
-// elsewhere. dx may alias dy.
+// Reapply sets y to x where the last Forward's output was positive and to
+// 0 elsewhere, holding that mask fixed for later Reapply and Backward
+// calls until the next Forward: gradient checks use it to differentiate
+// the piece the last Forward chose. y may be the last Forward's output.
+func (r *ReLU) Reapply(y, x []float32) {
+	checkLen("ReLU.Reapply", "x", len(x), len(r.y))
+	checkLen("ReLU.Reapply", "y", len(y), len(r.y))
+	if r.held == nil {
+		r.held = make([]bool, len(r.y))
+		for i, v := range r.y {
+			r.held[i] = v > 0
+		}
+	}
+	for i, v := range x {
+		if r.held[i] {
+			y[i] = v
+		} else {
+			y[i] = 0
+		}
+	}
+}
+
+// Backward sets dx to dy where the last output was positive (where the
+// held mask is set, after Reapply) and to 0 elsewhere. dx may alias dy.
 func (r *ReLU) Backward(dx, dy []float32) {
 	checkLen("ReLU.Backward", "dy", len(dy), len(r.y))
 	checkLen("ReLU.Backward", "dx", len(dx), len(r.y))
+	if r.held != nil {
+		for i, on := range r.held {
+			if on {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
+		}
+		return
+	}
 	for i, v := range r.y {
 		if v > 0 {
 			dx[i] = dy[i]
