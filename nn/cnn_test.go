@@ -1,12 +1,16 @@
 package nn
 
 import (
+	"bytes"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/safetensors"
 )
 
 // convRef is the direct NHWC convolution in float64.
@@ -327,5 +331,59 @@ func TestOptimizersConverge(t *testing.T) {
 		if math.Abs(float64(p.Data[0]))+math.Abs(float64(p.Data[1])) > 1e-2 {
 			t.Errorf("%s: w = %v after 2000 steps, want ≈ 0", tc.name, p.Data)
 		}
+	}
+}
+
+// Reapply repeats the last Forward's choices on new input, and Backward
+// then follows the held choices.
+func TestReapply(t *testing.T) {
+	var r ReLU
+	y := make([]float32, 4)
+	r.Forward(y, []float32{1, -1, 2, -2})
+	r.Reapply(y, []float32{-3, 3, 4, 5}) // the mask (1, 0, 1, 0) holds
+	if !slices.Equal(y, []float32{-3, 0, 4, 0}) {
+		t.Errorf("ReLU.Reapply: %v", y)
+	}
+	r.Reapply(y, []float32{1, 1, 1, 1}) // still, though y went negative
+	dx := make([]float32, 4)
+	r.Backward(dx, []float32{1, 1, 1, 1})
+	if !slices.Equal(y, []float32{1, 0, 1, 0}) || !slices.Equal(dx, []float32{1, 0, 1, 0}) {
+		t.Errorf("ReLU after two Reapply: y %v dx %v", y, dx)
+	}
+
+	p := NewMaxPool2d(1, 2, 2, 2, 2)
+	out := make([]float32, 1)
+	p.Forward(out, []float32{1, 5, 2, 3}, 1)
+	p.Reapply(out, []float32{9, 0, 8, 7}) // winner stays index 1
+	if out[0] != 0 {
+		t.Errorf("MaxPool2d.Reapply: %v, want the held winner's 0", out[0])
+	}
+}
+
+func TestLoadParams(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 17))
+	a := NewLinear(3, 2, rng)
+	b := NewLinear(3, 2, rng)
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, Tensors(a.Params()), nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := LoadParams(f, b.Params()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Weight.Data, b.Weight.Data) || !slices.Equal(a.Bias.Data, b.Bias.Data) {
+		t.Error("LoadParams did not copy the weights")
+	}
+	wide := NewLinear(4, 2, rng)
+	if err := LoadParams(f, wide.Params()); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "weight") {
+		t.Errorf("shape mismatch: %v", err)
+	}
+	extra := NewParam("missing", 1)
+	if err := LoadParams(f, []*Param{extra}); !errors.Is(err, ErrMismatch) || !errors.Is(err, safetensors.ErrNotFound) {
+		t.Errorf("missing tensor: %v", err)
 	}
 }
