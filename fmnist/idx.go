@@ -263,8 +263,29 @@ func Load(dir string, s Split) (*Set, error) {
 	return &Set{N: lab.Dims[0], Images: img.Data, Labels: lab.Data}, nil
 }
 
-// Encode returns the idx encoding of x, the inverse of ReadIdx; tests and
-// tools that write small idx files use it.
+// WriteFile writes x to path in the idx format, gzip-compressed when the
+// name ends in .gz, so that ReadIdxFile reads it back; tests use it to
+// build small data sets.
+func (x *Idx) WriteFile(path string) error {
+	data := x.Encode()
+	if strings.HasSuffix(path, ".gz") {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		if _, err := zw.Write(data); err != nil {
+			return err
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		data = b.Bytes()
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("fmnist: %w", err)
+	}
+	return nil
+}
+
+// Encode returns the idx encoding of x, the inverse of ReadIdx.
 func (x *Idx) Encode() []byte {
 	var b bytes.Buffer
 	b.Write([]byte{0, 0, 0x08, byte(len(x.Dims))})

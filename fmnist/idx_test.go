@@ -65,17 +65,13 @@ func writeSplit(t *testing.T, dir string, s Split, n int, labels []byte) {
 		img.Data[i] = byte(i)
 	}
 	ip, lp := Paths(dir, s)
-	writeGz(t, ip, img.Encode())
-	writeGz(t, lp, (&Idx{Dims: []int{len(labels)}, Data: labels}).Encode())
+	writeGz(t, ip, img)
+	writeGz(t, lp, &Idx{Dims: []int{len(labels)}, Data: labels})
 }
 
-func writeGz(t *testing.T, path string, data []byte) {
+func writeGz(t *testing.T, path string, x *Idx) {
 	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write(data)
-	zw.Close()
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := x.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -120,8 +116,8 @@ func TestLoadErrors(t *testing.T) {
 	t.Run("wrong image size", func(t *testing.T) {
 		dir := t.TempDir()
 		ip, lp := Paths(dir, Train)
-		writeGz(t, ip, (&Idx{Dims: []int{1, 2, 2}, Data: make([]byte, 4)}).Encode())
-		writeGz(t, lp, (&Idx{Dims: []int{1}, Data: []byte{0}}).Encode())
+		writeGz(t, ip, &Idx{Dims: []int{1, 2, 2}, Data: make([]byte, 4)})
+		writeGz(t, lp, &Idx{Dims: []int{1}, Data: []byte{0}})
 		if _, err := Load(dir, Train); !errors.Is(err, ErrFormat) {
 			t.Fatalf("err = %v, want ErrFormat", err)
 		}
