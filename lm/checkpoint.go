@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/elasticml/elastic/budget"
@@ -50,10 +49,7 @@ func (c Config) Fingerprint() string {
 // PyTorch's RNNModel state-dict names. A tied model lists the shared table
 // under both encoder.weight and decoder.weight, as its state dict does.
 func (m *Model) Tensors() []safetensors.Tensor {
-	var ts []safetensors.Tensor
-	for _, p := range m.Params() {
-		ts = append(ts, safetensors.FromFloat32(p.Name, p.Shape, p.Data))
-	}
+	ts := nn.Tensors(m.Params())
 	if m.cfg.Tied {
 		w := m.Encoder.Weight
 		ts = append(ts, safetensors.FromFloat32("decoder.weight", w.Shape, w.Data))
@@ -201,19 +197,8 @@ func FromFile(f *safetensors.File) (*Model, TrainState, error) {
 // present with m's shape; an error wrapping ErrMismatch names the first
 // that is not. A tied model takes encoder.weight.
 func (m *Model) LoadTensors(f *safetensors.File) error {
-	for _, p := range m.Params() {
-		t, err := f.Tensor(p.Name)
-		if err != nil {
-			return fmt.Errorf("%w: model %v needs tensor %q: %w", ErrMismatch, m.cfg, p.Name, err)
-		}
-		if !slices.Equal(t.Shape, p.Shape) {
-			return fmt.Errorf("%w: tensor %q has shape %v, model %v needs %v", ErrMismatch, p.Name, t.Shape, m.cfg, p.Shape)
-		}
-		v, err := t.Float32s()
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrMismatch, err)
-		}
-		copy(p.Data, v)
+	if err := nn.LoadParams(f, m.Params()); err != nil {
+		return fmt.Errorf("%w: model %v: %w", ErrMismatch, m.cfg, err)
 	}
 	return nil
 }

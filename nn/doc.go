@@ -1,7 +1,8 @@
 // Package nn holds the layers of elastic's recurrent language models —
-// embedding, linear, LSTM, GRU, dropout and softmax cross-entropy — each
-// with an explicit forward and backward pass, plus gradient clipping and
-// SGD.
+// embedding, linear, LSTM, GRU, dropout and softmax cross-entropy — and of
+// its convolutional image classifiers — Conv2d, BatchNorm, ReLU and
+// MaxPool2d — each with an explicit forward and backward pass, plus
+// gradient clipping and the optimizers SGD, Momentum and Adam.
 //
 // # Overview
 //
@@ -31,6 +32,17 @@
 // GRUUpdate), which dual-module inference replaces with its approximate
 // kernels, and because Go has no float32 deep-learning library with
 // PyTorch-compatible recurrent layers.
+//
+// # Images
+//
+// Convolutional layers take images NHWC — sample, row, column, channel,
+// the channel fastest — rather than PyTorch's NCHW: Conv2d's im2col row
+// for a window is then Kernel runs of Kernel·InC contiguous values, its
+// GEMM's n·H·W × OutC result is already the next layer's input with no
+// transpose, and BatchNorm sees a rows×C matrix as it does after a Linear.
+// For the same reason there is no Flatten layer: n NHWC images are
+// already the n × H·W·C matrix a Linear reads (weights exported to
+// PyTorch's NCHW flatten order would need their columns permuted).
 //
 // Layers are not safe for concurrent use.
 package nn

@@ -83,3 +83,17 @@ func ExampleLSTMUpdateUnits() {
 	// h = [-0.2833 0.1834 0.0496 0.3523]
 	// c = [-0.6425 0.2563 0.1867 0.8764]
 }
+
+// A 3×3 convolution with padding 1 keeps a 28×28 image's size; its
+// output is NHWC, ready for BatchNorm over rows of channels.
+func ExampleConv2d() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	c := nn.NewConv2d(nn.ConvConfig{InC: 1, InH: 28, InW: 28, OutC: 8, Kernel: 3, Pad: 1}, rng)
+	x := make([]float32, 2*c.InSize()) // two images
+	y := make([]float32, 2*c.OutSize())
+	c.Forward(y, x, 2)
+	bn := nn.NewBatchNorm(c.OutC)
+	bn.Forward(y, y, 2*c.OutH*c.OutW, true)
+	fmt.Println(c.OutH, c.OutW, c.OutC, len(y))
+	// Output: 28 28 8 12544
+}

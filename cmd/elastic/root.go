@@ -34,6 +34,7 @@ picks them, and exact kernels compute only those.`,
 	root.AddCommand(newScreen(stdout, stderr))
 	root.AddCommand(newWN(stdout, stderr))
 	root.AddCommand(newSim(stdout, stderr))
+	root.AddCommand(newDSG(stdout, stderr))
 	return root
 }
 

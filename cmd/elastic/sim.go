@@ -216,7 +216,7 @@ of each are written to --out.`,
 			if out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			src, err := cls.open()
+			src, err := cls.open(0, nil)
 			if err != nil {
 				return err
 			}
