@@ -82,9 +82,7 @@ func compile(d Design, task *enmc.Task, s, streams int, capacity uint64) (*progr
 	chunks = (k + kc - 1) / kc
 	psumRow := uint64(B) * 4
 	var lay layout
-	// Room for the screener chunks as bursts: byte-lane units round each
-	// chunk up to whole 8-byte lane beats of the busiest unit's rows.
-	lay.spill = alignUp(uint64(rows+8*U)*uint64(k+1)/2+uint64(chunks)*64, 8192)
+	lay.spill = alignUp(uint64(rows)*uint64(k+1)/2+uint64(chunks)*64, 8192)
 	lay.rowBytes = alignUp(uint64(dim)*4, 64)
 	lay.classifier = alignUp(lay.spill+uint64(rows)*psumRow, 8192)
 	lay.featINT4 = alignUp(lay.classifier+uint64(rows)*lay.rowBytes, 8192)
