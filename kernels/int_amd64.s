@@ -215,10 +215,10 @@ skip:
 
 // G4EPILOGUE turns the int32 sums in X0 into the outputs of rows R8-R11 and
 // stores those not among the first CX. The row numbers are reloaded by the
-// caller. BX holds scales, DX b (or 0), DI y, X3 xscale broadcast, X2 the
+// caller. BX holds scales, DX b (or 0), DI y, X3 xscale broadcast, X13 the
 // bias broadcast. Clobbers X1.
 #define G4EPILOGUE(nob, s1, s2, s3) \
-	VPSUBD     X2, X0, X0                  \
+	VPSUBD     X13, X0, X0                 \
 	VCVTDQ2PS  X0, X0                      \
 	VMOVSS     (BX)(R8*4), X1              \
 	VINSERTPS  $0x10, (BX)(R9*4), X1, X1   \
@@ -248,6 +248,44 @@ s2:                                        \
 s3:                                        \
 	VEXTRACTPS $3, X0, (DI)(R11*4)
 
+// G4BEGIN starts the group at AX (see G4GROUP): it sets R8-R11 to its
+// row addresses and R14 to the prefetch base, clears the accumulators
+// Y0-Y3, and sets SI to the input and DX to 0. The arguments are read
+// through the pointer to them in the frame local a-8(SP), which each AVX2
+// kernel sets on entry (vet cannot follow FP names into macros); both
+// kernels share the argument layout: x+0, q+16, idx+32, n+40, y+48,
+// scales+56, b+64, xscale+72.
+#define G4BEGIN(full, done, gather, rows, nopf) \
+	MOVQ  a-8(SP), SI       \
+	MOVQ  40(SI), BX        \
+	G4GROUP(full, done)     \
+	MOVQ  32(SI), BX        \
+	MOVQ  BX, DI            \
+	G4ROWS(gather, rows)    \
+	MOVQ  16(SI), BX        \
+	G4ADDR(nopf)            \
+	VPXOR Y0, Y0, Y0        \
+	VPXOR Y1, Y1, Y1        \
+	VPXOR Y2, Y2, Y2        \
+	VPXOR Y3, Y3, Y3        \
+	MOVQ  0(SI), SI         \
+	XORQ  DX, DX
+
+// G4END reduces the group's accumulators, writes its outputs (bias in
+// X13) and loops to group for the next one.
+#define G4END(gather, rows, nob, s1, s2, s3, group) \
+	REDUCE4                        \
+	MOVQ         a-8(SP), SI       \
+	MOVQ         32(SI), BX        \
+	G4ROWS(gather, rows)           \
+	MOVQ         56(SI), BX        \
+	MOVQ         64(SI), DX        \
+	MOVQ         48(SI), DI        \
+	VBROADCASTSS 72(SI), X3        \
+	G4EPILOGUE(nob, s1, s2, s3)    \
+	ADDQ         $4, AX            \
+	JMP          group
+
 // I8ROW4 adds the 32 bytes at DX of the row at r to acc, x in Y4, int16
 // ones in Y15. VPMADDUBSW multiplies unsigned by signed bytes and adds
 // adjacent pairs into int16 with saturation. The sign trick: feed it |w|
@@ -268,29 +306,20 @@ s3:                                        \
 	VPADDD     Y6, acc, acc
 
 // func gemv4Int8AVX2(x, xt, q *int8, stride int, idx *int32, n int, y, scales, b *float32, xscale float32)
-TEXT ·gemv4Int8AVX2(SB), NOSPLIT, $0-76
+TEXT ·gemv4Int8AVX2(SB), NOSPLIT, $8-76
+	LEAQ         x+0(FP), SI
+	MOVQ         SI, a-8(SP)
 	MOVQ         stride+24(FP), R12
 	MOVQ         R12, R13
 	ANDQ         $-32, R13
 	MOVL         $0x00010001, DI
 	VMOVD        DI, X15
 	VPBROADCASTD X15, Y15
+	VPXOR        X13, X13, X13 // no bias: the INT8 sign trick adds none
 	XORQ         AX, AX
 
 i8g4group:
-	MOVQ n+40(FP), BX
-	G4GROUP(i8g4full, i8g4done)
-	MOVQ idx+32(FP), BX
-	MOVQ BX, DI
-	G4ROWS(i8g4gather, i8g4rows)
-	MOVQ q+16(FP), BX
-	G4ADDR(i8g4nopf)
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-	MOVQ  x+0(FP), SI
-	XORQ  DX, DX
+	G4BEGIN(i8g4full, i8g4done, i8g4gather, i8g4rows, i8g4nopf)
 
 i8g4loop:
 	CMPQ    DX, R13
@@ -318,17 +347,7 @@ i8g4tail:
 	PF4(i8g4pft)
 
 i8g4reduce:
-	REDUCE4
-	MOVQ         idx+32(FP), BX
-	G4ROWS(i8g4gather2, i8g4rows2)
-	MOVQ         scales+56(FP), BX
-	MOVQ         b+64(FP), DX
-	MOVQ         y+48(FP), DI
-	VBROADCASTSS xscale+72(FP), X3
-	VPXOR        X2, X2, X2
-	G4EPILOGUE(i8g4nob, i8g4s1, i8g4s2, i8g4s3)
-	ADDQ         $4, AX
-	JMP          i8g4group
+	G4END(i8g4gather2, i8g4rows2, i8g4nob, i8g4s1, i8g4s2, i8g4s3, i8g4group)
 
 i8g4done:
 	VZEROUPPER
@@ -374,7 +393,9 @@ i8g4done:
 // xs is the input split by splitInt4XAVX2: per 64 columns, the 32 even ones
 // and then the 32 odd ones; xt the tail step's 64 bytes split alike.
 // stride is (cols+1)/2 and bias must be 8·Σx.
-TEXT ·gemv4Int4AVX2(SB), NOSPLIT, $0-80
+TEXT ·gemv4Int4AVX2(SB), NOSPLIT, $8-80
+	LEAQ         xs+0(FP), SI
+	MOVQ         SI, a-8(SP)
 	MOVQ         stride+24(FP), R12
 	MOVQ         R12, R13
 	ANDQ         $-32, R13
@@ -384,26 +405,17 @@ TEXT ·gemv4Int4AVX2(SB), NOSPLIT, $0-80
 	MOVL         $0x0f0f0f0f, DI
 	VMOVD        DI, X14
 	VPBROADCASTD X14, Y14
+	MOVL         bias+76(FP), DI
+	VMOVD        DI, X13
+	VPBROADCASTD X13, X13
 	XORQ         AX, AX
 
 i4g4group:
-	MOVQ n+40(FP), BX
-	G4GROUP(i4g4full, i4g4done)
-	MOVQ idx+32(FP), BX
-	MOVQ BX, DI
-	G4ROWS(i4g4gather, i4g4rows)
-	MOVQ q+16(FP), BX
-	G4ADDR(i4g4nopf)
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
+	G4BEGIN(i4g4full, i4g4done, i4g4gather, i4g4rows, i4g4nopf)
 	VPXOR Y8, Y8, Y8
 	VPXOR Y9, Y9, Y9
 	VPXOR Y10, Y10, Y10
 	VPXOR Y11, Y11, Y11
-	MOVQ  xs+0(FP), SI
-	XORQ  DX, DX
 	XORQ  DI, DI // steps since the last flush
 
 i4g4loop:
@@ -443,19 +455,7 @@ i4g4flush:
 	I4FLUSH
 
 i4g4reduce:
-	REDUCE4
-	MOVQ         idx+32(FP), BX
-	G4ROWS(i4g4gather2, i4g4rows2)
-	MOVQ         scales+56(FP), BX
-	MOVQ         b+64(FP), DX
-	MOVQ         y+48(FP), DI
-	VBROADCASTSS xscale+72(FP), X3
-	MOVL         bias+76(FP), SI
-	VMOVD        SI, X2
-	VPBROADCASTD X2, X2
-	G4EPILOGUE(i4g4nob, i4g4s1, i4g4s2, i4g4s3)
-	ADDQ         $4, AX
-	JMP          i4g4group
+	G4END(i4g4gather2, i4g4rows2, i4g4nob, i4g4s1, i4g4s2, i4g4s3, i4g4group)
 
 i4g4done:
 	VZEROUPPER
