@@ -348,10 +348,10 @@ func newLittleRun(lt *Little) littleRun {
 	switch {
 	case lt.H == nil:
 		f.parts = []runPart{f.half(lt.X, 0)}
-	case lt.Bits() == quant.Int8 && foldable(lt.X, lt.H, foldRatio(lt.X, lt.H)):
-		f.c = foldRatio(lt.X, lt.H)
+	case lt.Bits() == quant.Int8 && foldable(lt.X, lt.H, &f.c):
 		f.parts = []runPart{f.fuse(lt.X, lt.H)}
 	default:
+		f.c = 1
 		f.parts = []runPart{f.half(lt.X, 0), f.half(lt.H, lt.X.K)}
 		f.parts[1].b = nil
 		f.tmp = make([]float32, f.n)
@@ -444,11 +444,13 @@ func foldRatio(x, h *spec.Speculator) float32 {
 	return float32(r[len(r)/2])
 }
 
-// foldable reports whether c·W̃_h stays finite in float32, so the halves
-// can be fused: a file's weights are finite, but halves of wildly
-// different scales (the fuzzer made one) can overflow when folded, and
-// then run as two parts instead.
-func foldable(x, h *spec.Speculator, c float32) bool {
+// foldable sets *c to the fold ratio of the halves and reports whether
+// c·W̃_h stays finite in float32, so they can be fused: a file's weights
+// are finite, but halves of wildly different scales (the fuzzer made
+// one) can overflow when folded, and then run as two parts instead.
+func foldable(x, h *spec.Speculator, cp *float32) bool {
+	c := foldRatio(x, h)
+	*cp = c
 	if !(c > 0) || math.IsInf(float64(c), 0) {
 		return false
 	}
