@@ -25,8 +25,8 @@
 //
 //   - float32 GEMV and row-gather GEMV: AVX-512 and AVX2+FMA, four rows per
 //     pass sharing each load of x, masked tails. Pure Go reaches a fraction
-//     of memory bandwidth; these stream cold weights at 0.9–1.0 of the
-//     streaming-read probe of `elastic bench gemv`. Both prefetch the next
+//     of memory bandwidth; these stream cold weights at 0.65–0.95 of the
+//     streaming-read probe of `elastic bench gemv` (0.92–0.95 at 6000×3000). Both prefetch the next
 //     four rows (dense) or listed rows (gather) into L2 while they multiply
 //     the current four: rows of a few KiB are streams too short for the
 //     hardware prefetchers.

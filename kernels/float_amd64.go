@@ -107,10 +107,9 @@ func dotSel(wide bool, x, y []float32) float32 {
 // serves four rows of W, and prefetches the next four rows into L2 while
 // it multiplies the current ones. Four rows streamed together measured
 // faster than one row with eight accumulators (about 10 against 9 GB/s,
-// 6000×3000 from DRAM). The prefetch: a streaming read of 128 MiB ran at
-// 0.66–0.84 of the copy probe on the target VM, and the prefetching GEMV
-// of 8192×4096 came closer to it than the plain one (29.6–41.0 against
-// 28.7–37.5 GB/s in the same rounds; issue 10).
+// 6000×3000 from DRAM). The prefetch raised dense / copy at 6000×3000 from
+// 0.72–0.80 to 0.82–0.88 on both ISAs (`elastic bench gemv`, binaries of
+// the commits before and with it run alternately; issue 10).
 func gemvBy4(y, w []float32, cols int, x []float32, wide bool) {
 	if cols == 0 {
 		clear(y)
