@@ -319,6 +319,7 @@ the classifier by a fingerprint of its weights.`,
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of the projection")
 	floatFlag(fl, &o.Lambda, "lambda", 0, atLeast(0), "ridge added to the least squares (0: none)")
 	fl.BoolVar(&o.SGD, "sgd", false, "fit by minibatch SGD (thesis Algorithm 3) instead of the closed form")
+	fl.BoolVar(&o.NoBound, "no-bound", false, "skip the residual bound (the certified mode then refuses the screener; the file is smaller)")
 	intFlag(fl, &o.SGDConfig.Epochs, "epochs", 10, atLeast(1), "SGD epochs")
 	return cmd
 }
