@@ -282,8 +282,13 @@ type ModelInfo struct {
 	// completed and its window count.
 	Epoch  int `json:"epoch"`
 	Window int `json:"window"`
-	// ValPPL is the checkpoint's best validation perplexity, 0 if it
-	// records none.
+	// Epochs is the training the weights have had, in epochs (lm export
+	// records it as epochs_done), 0 if unrecorded.
+	Epochs float64 `json:"epochs,omitempty"`
+	// ValPPL is the validation perplexity of the shipped weights as lm
+	// export measured it (export_valid_loss), or else the checkpoint's
+	// best validation perplexity of its training run; 0 if neither is
+	// recorded.
 	ValPPL      float64 `json:"val_ppl,omitempty"`
 	ModelBytes  int     `json:"model_bytes"`
 	Bits        int     `json:"little_bits"`
@@ -340,6 +345,12 @@ func (a *Assets) Describe() ModelInfo {
 	}
 	if v := a.State.BestVal; v > 0 && !math.IsInf(v, 0) {
 		info.ValPPL = lm.Perplexity(v)
+	}
+	if v, err := strconv.ParseFloat(a.State.Extra["export_valid_loss"], 64); err == nil && v > 0 && !math.IsInf(v, 0) {
+		info.ValPPL = lm.Perplexity(v)
+	}
+	if v, err := strconv.ParseFloat(a.State.Extra["epochs_done"], 64); err == nil && v > 0 && !math.IsInf(v, 0) {
+		info.Epochs = v
 	}
 	for _, l := range a.Little.Layers {
 		info.KX = append(info.KX, l.X.K)
@@ -648,9 +659,13 @@ func median(v []float64) float64 {
 }
 
 // Trained returns a short description of the checkpoint's training
-// state, e.g. "epoch 40, validation perplexity 95.12".
+// state, e.g. "5.1 epochs, validation perplexity 44.21" (or "epoch 6, …"
+// where the fractional epochs are not recorded).
 func (m ModelInfo) Trained() string {
 	s := "epoch " + strconv.Itoa(m.Epoch)
+	if m.Epochs > 0 {
+		s = fmt.Sprintf("%.1f epochs", m.Epochs)
+	}
 	if m.ValPPL > 0 {
 		s += fmt.Sprintf(", validation perplexity %.2f", m.ValPPL)
 	} else {

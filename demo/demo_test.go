@@ -286,6 +286,7 @@ func TestTrained(t *testing.T) {
 		want string
 	}{
 		{ModelInfo{Epoch: 12, ValPPL: 95.123}, "epoch 12, validation perplexity 95.12"},
+		{ModelInfo{Epoch: 6, Epochs: 5.135, ValPPL: 44.2099}, "5.1 epochs, validation perplexity 44.21"},
 		{ModelInfo{Epoch: 1}, "epoch 1 (no completed validation)"},
 	} {
 		if got := tc.m.Trained(); got != tc.want {
@@ -337,4 +338,14 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 	_ = lm.Perplexity(sink)
+}
+
+// The embedded model states the validation perplexity its own weights
+// give (lm eval --split valid on demo/assets/model.safetensors: 44.21), not
+// the training run's best (45.13), and its fractional epochs.
+func TestEmbeddedTrainingRecord(t *testing.T) {
+	info := loadAssets(t).Describe()
+	if math.Abs(info.ValPPL-44.21) > 0.01 || math.Abs(info.Epochs-5.14) > 0.01 {
+		t.Errorf("validation perplexity %v after %v epochs, want 44.21 after 5.14", info.ValPPL, info.Epochs)
+	}
 }

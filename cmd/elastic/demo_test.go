@@ -68,7 +68,7 @@ func TestDemoTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := out.String()
-	for _, want := range []string{"model: lstm", "checkpoint epoch", "little modules: INT", "screened decoder: INT4", "elastic model", "dual-module layers only", "screened decoder only", "PPL dense", "cold ms", "    0.9  "} {
+	for _, want := range []string{"model: lstm", "checkpoint 5.1 epochs, validation perplexity 44.21", "little modules: INT", "screened decoder: INT4", "elastic model", "dual-module layers only", "screened decoder only", "PPL dense", "cold ms", "    0.9  "} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
