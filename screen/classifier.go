@@ -93,6 +93,7 @@ type Classifier struct {
 	sp     spread    // per-input bound quantities
 	tmp    []float32 // length d
 	step   *speculate.Step
+	shift  float32 // added to the approximate tail logits (tail.go)
 }
 
 // NewClassifier returns the screened form of the classifier lin with
@@ -118,6 +119,7 @@ func newClassifier(lin *spec.Linear, s *Screener, pool *kernels.Pool) *Classifie
 		c.sp = spread{coef: make([]float32, lin.D), block: make([]float32, len(b.Blocks)-1)}
 	}
 	c.step = speculate.NewStep(lin.N, screenSpec{c}, sel.TopM{M: c.sel.M}, exactRows{c})
+	c.shift = c.defaultShift(c.sel)
 	c.compose()
 	return c
 }
@@ -182,6 +184,7 @@ func (c *Classifier) SetSelection(s Selection) error {
 		return fmt.Errorf("%w: certified selection needs a screener fitted with its bound", ErrParam)
 	}
 	c.sel = s
+	c.shift = c.defaultShift(s)
 	c.compose()
 	return nil
 }
@@ -232,7 +235,7 @@ func (c *Classifier) ExactRows(z, h []float32, idx []int32) {
 }
 
 // Forward sets z to the mixed logits of h — exact for the candidates,
-// the screener's elsewhere — and returns the candidates in a buffer reused
+// the screener's elsewhere, plus the tail shift (SetTailShift) — and returns the candidates in a buffer reused
 // by the next call. It returns an error wrapping ErrNotFinite, with z
 // undefined, if h or the logits hold a NaN or infinity.
 func (c *Classifier) Forward(z, h []float32) ([]int32, error) {
@@ -244,7 +247,14 @@ func (c *Classifier) Forward(z, h []float32) ([]int32, error) {
 	if c.sel.Mode == Certified {
 		return c.certified(z, h)
 	}
-	cand := c.step.Run(z, h)
+	cand := c.step.Select(z, h)
+	if c.shift != 0 {
+		// The shift moves the tail; the exact rows overwrite the rest.
+		for i := range z {
+			z[i] += c.shift
+		}
+	}
+	c.step.Execute(z, h)
 	c.cand = cand
 	return cand, finiteAt(z, cand)
 }

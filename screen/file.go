@@ -35,6 +35,9 @@ func (s *Screener) Save(path string) error {
 		"mse":         strconv.FormatFloat(s.MSE, 'g', -1, 64),
 		"zero_mse":    strconv.FormatFloat(s.ZeroMSE, 'g', -1, 64),
 	}
+	if len(s.TailShifts) > 0 {
+		meta["tail_shifts"] = formatTailShifts(s.TailShifts)
+	}
 	ts := spec.WeightTensors("screen.w", s.Spec)
 	ts = append(ts, safetensors.FromFloat32("screen.b", []int{s.L}, s.Spec.B))
 	if b := s.Bound; b != nil {
@@ -232,6 +235,9 @@ func FromFileFor(f *safetensors.File, c *spec.Linear) (*Screener, error) {
 		return nil, fmt.Errorf("%w: regenerated P hashes to %s, the file says %s", ErrMismatch, got, want)
 	}
 	if s.Spec, err = readWeights(f, "screen.w", p, b, s.Bits); err != nil {
+		return nil, err
+	}
+	if s.TailShifts, err = parseTailShifts(meta["tail_shifts"], s.L); err != nil {
 		return nil, err
 	}
 	s.MSE, _ = strconv.ParseFloat(meta["mse"], 64)

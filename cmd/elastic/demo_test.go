@@ -25,9 +25,9 @@ func TestDemoJSONAndPlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var res struct {
-		Model   map[string]any   `json:"model"`
-		Tokens  int              `json:"tokens"`
-		Threads int              `json:"threads"`
+		Model   map[string]any              `json:"model"`
+		Tokens  int                         `json:"tokens"`
+		Threads int                         `json:"threads"`
 		Rows    []map[string]any            `json:"rows"`
 		Parts   map[string][]map[string]any `json:"parts"`
 	}
