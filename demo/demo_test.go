@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/elasticml/elastic/dmi"
+	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/screen"
 )
@@ -52,8 +53,8 @@ func TestRunEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 10 || len(res.Parts.DMI) != 10 || len(res.Parts.Screened) != 10 || res.Tokens != tokens || res.Threads != 1 || res.M != 64 {
-		t.Fatalf("%d/%d/%d rows over %d tokens on %d threads at m=%d, want 10 each over %d on 1 at 64",
+	if len(res.Rows) != 5 || len(res.Parts.DMI) != 5 || len(res.Parts.Screened) != 5 || res.Tokens != tokens || res.Threads != 1 || res.M != 64 {
+		t.Fatalf("%d/%d/%d rows over %d tokens on %d threads at m=%d, want 5 each over %d on 1 at 64",
 			len(res.Rows), len(res.Parts.DMI), len(res.Parts.Screened), res.Tokens, res.Threads, res.M, tokens)
 	}
 	// 39 predictions, one cold every 39/5 = 7: tokens 0, 7, …, 35.
@@ -130,7 +131,10 @@ func TestPassMatchesLibrary(t *testing.T) {
 	if err := e.lm.SetRatio(0.5); err != nil {
 		t.Fatal(err)
 	}
-	p := &pass{a: a, e: e, stream: stream, evict: make([]uint64, 1024), coldEvery: 7}
+	pool := kernels.NewPool(1)
+	defer pool.Close()
+	p := newPass(a, e, stream, pool, 8192)
+	p.coldEvery = 7
 	r, err := p.run()
 	if err != nil {
 		t.Fatal(err)

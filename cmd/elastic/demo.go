@@ -27,7 +27,7 @@ on the KJV training books, float16 weights; little modules from dmi fit; an
 INT4 screener of the tied decoder from screen fit) over held-out text (the
 start of 1 Samuel) at batch 1 with the state carried, four ways at once: dense,
 dual-module layers only, screened decoder only, and both (the elastic model).
-Each insensitive ratio 0, 0.1, …, 0.9 is one pass that streams every token
+Each insensitive ratio of --ratios is one pass that streams every token
 through the four models round-robin, each with its own state, so every time is
 paired with a dense step taken in the same conditions. It prints perplexity,
 ΔPPL, top-1 agreement with the dense model and the median milliseconds per
@@ -68,6 +68,7 @@ scripts/make-demo-model.sh rebuilds the embedded files.`,
 	}
 	fl := cmd.Flags()
 	intFlag(fl, &cfg.Tokens, "tokens", demo.DefaultTokens, atLeast(2), "held-out tokens to stream (the embedded sample's length at most)")
+	floatsFlag(fl, &cfg.Ratios, "ratios", demo.Ratios(), unitLeft(), "top-K insensitive ratios of the dual-module layers")
 	intFlag(fl, &cfg.M, "m", demo.DefaultM, atLeast(1), "candidates per token the screened decoder computes exactly (the vocabulary at most)")
 	intFlag(fl, &cfg.ColdTokens, "cold-tokens", demo.DefaultColdTokens, atLeast(1), "tokens per pass timed cold, caches evicted before each step")
 	threadsFlag(fl, &cfg.Threads)
@@ -111,7 +112,7 @@ func printDemo(w io.Writer, r *demo.Result, plot string) error {
 	fmt.Fprintf(w, "screened decoder: %s screener k=%d, %.2f MiB, m=%d of %d classes exact per token\n",
 		m.ScreenerBits, m.ScreenerK, float64(m.ScreenerBytes)/(1<<20), r.M, m.Vocab)
 	fmt.Fprintf(w, "held-out text: %d tokens of the test books, batch 1, %d threads; ms/token = median step time,\n", r.Tokens, r.Threads)
-	fmt.Fprintf(w, "  warm: weights left in cache; cold: %d tokens a pass, %d MiB written before each step to evict the caches\n\n",
+	fmt.Fprintf(w, "  warm: weights left in cache; cold: %d tokens a pass, %d MiB read on every core before each step to evict the caches\n\n",
 		r.ColdTokens, r.EvictBytes>>20)
 	table := func(title string, rows []demo.Row) error {
 		fmt.Fprintf(w, "%s\n", title)

@@ -34,8 +34,8 @@ func TestDemoJSONAndPlot(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("%v:\n%s", err, out.String())
 	}
-	if res.Tokens != 30 || res.Threads != 1 || len(res.Rows) != 10 {
-		t.Errorf("tokens %d, threads %d, %d rows; want 30, 1, 10", res.Tokens, res.Threads, len(res.Rows))
+	if res.Tokens != 30 || res.Threads != 1 || len(res.Rows) != 5 {
+		t.Errorf("tokens %d, threads %d, %d rows; want 30, 1, 5", res.Tokens, res.Threads, len(res.Rows))
 	}
 	for _, key := range []string{"arch", "cell", "hidden", "layers", "epoch", "model_bytes", "little_bits", "little_precision", "little_kx", "recurrent_share"} {
 		if _, ok := res.Model[key]; !ok {
@@ -49,8 +49,8 @@ func TestDemoJSONAndPlot(t *testing.T) {
 			}
 		}
 	}
-	if len(res.Parts["dmi"]) != 10 || len(res.Parts["screened"]) != 10 {
-		t.Errorf("parts: %d DMI rows, %d screened rows, want 10 each", len(res.Parts["dmi"]), len(res.Parts["screened"]))
+	if len(res.Parts["dmi"]) != 5 || len(res.Parts["screened"]) != 5 {
+		t.Errorf("parts: %d DMI rows, %d screened rows, want 5 each", len(res.Parts["dmi"]), len(res.Parts["screened"]))
 	}
 	f, err := os.Open(plot)
 	if err != nil {
@@ -76,8 +76,8 @@ func TestDemoTable(t *testing.T) {
 	if strings.Contains(s, "plot:") {
 		t.Errorf("--plot \"\" still reports a plot:\n%s", s)
 	}
-	if lines := strings.Count(s, "×\n"); lines != 30 {
-		t.Errorf("%d table rows, want 3×10:\n%s", lines, s)
+	if lines := strings.Count(s, "×\n"); lines != 15 {
+		t.Errorf("%d table rows, want 3×5:\n%s", lines, s)
 	}
 }
 
