@@ -311,7 +311,7 @@ type Result struct {
 	Threads    int       `json:"threads"`
 	M          int       `json:"m"`
 	ColdTokens int       `json:"cold_tokens"` // timed cold per pass
-	EvictBytes int       `json:"evict_bytes"` // written before each cold step
+	EvictBytes int       `json:"evict_bytes"` // read before each cold step
 	Rows       []Row     `json:"rows"`
 	Parts      Parts     `json:"parts"`
 }
