@@ -102,3 +102,81 @@ func slots(ps []*Param, suffix string) []*Param {
 	}
 	return s
 }
+
+// AdamW is Adam with decoupled weight decay (Loshchilov and Hutter), as
+// PyTorch's optim.AdamW: each step first shrinks the weights,
+// w ← w·(1 − lr·λ), then takes Adam's step without decay in the gradient:
+// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
+// w ← w − lr/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε). Unlike Adam's L2 term, the
+// decay then does not pass through the adaptive scaling, so every weight
+// decays at the same relative rate.
+type AdamW struct {
+	Params            []*Param
+	Beta1, Beta2, Eps float64
+	Decay             float64
+	// NoDecay, when set, exempts parameters from the decay (biases,
+	// LayerNorm gains and embeddings are often exempt); it is asked once
+	// per parameter per step.
+	NoDecay func(*Param) bool
+	// Steps counts the updates taken; a resumed run restores it with the
+	// moments.
+	Steps int
+	m, v  []*Param
+}
+
+// NewAdamW returns AdamW over ps with β₁ = 0.9, β₂ = 0.999, ε = 1e-8 and
+// decoupled weight decay decay. It panics if decay is negative.
+func NewAdamW(ps []*Param, decay float64) *AdamW {
+	if !(decay >= 0) {
+		panic(fmt.Sprintf("nn: NewAdamW: decay %v negative", decay))
+	}
+	return &AdamW{Params: ps, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Decay: decay,
+		m: slots(ps, ".exp_avg"), v: slots(ps, ".exp_avg_sq")}
+}
+
+// State returns the first moments, then the second ones.
+func (o *AdamW) State() []*Param { return append(append([]*Param(nil), o.m...), o.v...) }
+
+// Step applies one update with learning rate lr.
+func (o *AdamW) Step(lr float64) {
+	o.Steps++
+	t := float64(o.Steps)
+	bc1 := 1 - math.Pow(o.Beta1, t)
+	bc2 := 1 - math.Pow(o.Beta2, t)
+	step := float32(lr / bc1)
+	rs := float32(1 / math.Sqrt(bc2))
+	b1, b2, eps := float32(o.Beta1), float32(o.Beta2), float32(o.Eps)
+	for i, p := range o.Params {
+		shrink := float32(1 - lr*o.Decay)
+		if o.NoDecay != nil && o.NoDecay(p) {
+			shrink = 1
+		}
+		m, v := o.m[i].Data, o.v[i].Data
+		for j, g := range p.Grad {
+			m[j] = b1*m[j] + (1-b1)*g
+			v[j] = b2*v[j] + (1-b2)*g*g
+			p.Data[j] = p.Data[j]*shrink - step*m[j]/(float32(math.Sqrt(float64(v[j])))*rs+eps)
+		}
+	}
+}
+
+// Warmup is a learning-rate schedule: a linear warm-up from Base/Warmup
+// to Base over the first Warmup steps, then, when RsqrtDecay is set, decay
+// as Base·√(Warmup/t) (LRA's "linear_warmup * rsqrt_decay"), else Base.
+type Warmup struct {
+	Base       float64
+	Warmup     int
+	RsqrtDecay bool
+}
+
+// Rate returns the learning rate of step t, counted from 1.
+func (w Warmup) Rate(t int) float64 {
+	t = max(t, 1)
+	if t <= w.Warmup {
+		return w.Base * float64(t) / float64(w.Warmup)
+	}
+	if w.RsqrtDecay && w.Warmup > 0 {
+		return w.Base * math.Sqrt(float64(w.Warmup)/float64(t))
+	}
+	return w.Base
+}
