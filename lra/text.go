@@ -37,10 +37,10 @@ func DefaultGroups() []Group {
 	return []Group{
 		{"law", "Genesis", "Deuteronomy", []string{"Numbers"}, []string{"Exodus"}},
 		{"history", "Joshua", "Esther", []string{"Joshua"}, []string{"1 Samuel"}},
-		{"poetry", "Job", "Song of Solomon", []string{"Ecclesiastes"}, []string{"Job"}},
-		{"prophets", "Isaiah", "Malachi", []string{"Hosea", "Joel", "Amos"}, []string{"Jeremiah"}},
+		{"poetry", "Job", "Song of Solomon", []string{"Proverbs"}, []string{"Job"}},
+		{"prophets", "Isaiah", "Malachi", []string{"Hosea", "Joel", "Amos", "Micah"}, []string{"Jeremiah"}},
 		{"gospels", "Matthew", "Acts", []string{"John"}, []string{"Mark"}},
-		{"epistles", "Romans", "Revelation", []string{"Hebrews"}, []string{"1 Corinthians", "1 Peter"}},
+		{"epistles", "Romans", "Revelation", []string{"Hebrews", "James"}, []string{"1 Corinthians", "2 Corinthians", "1 Peter"}},
 	}
 }
 
