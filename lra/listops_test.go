@@ -2,6 +2,7 @@ package lra
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"sort"
 	"testing"
@@ -204,4 +205,35 @@ func FuzzParseListOpsLine(f *testing.F) {
 			t.Fatalf("formatted line does not parse: %v", err)
 		}
 	})
+}
+
+// TestListOpsStatistics logs the length and label distribution of 1000
+// expressions per split (docs/results/attention-tasks.md quotes them) and
+// checks that every label occurs.
+func TestListOpsStatistics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates 3000 expressions")
+	}
+	task, err := ListOps(DefaultListOps(1, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels [ListOpsClasses]int
+	var sum, lo, hi int
+	var sq float64 // Σl², which sets the attention FLOPs of a batch
+	lo = 1 << 30
+	for _, e := range task.Train {
+		labels[e.Label]++
+		n := len(e.Tokens)
+		sum += n
+		sq += float64(n) * float64(n)
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	for c, n := range labels {
+		if n == 0 {
+			t.Errorf("label %d never occurs in 1000 training expressions", c)
+		}
+	}
+	m := float64(len(task.Train))
+	t.Logf("train lengths: mean %.0f, root mean square %.0f, min %d, max %d; labels 0–9: %v", float64(sum)/m, math.Sqrt(sq/m), lo, hi, labels)
 }
