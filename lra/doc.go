@@ -8,11 +8,13 @@
 //
 //   - ListOps: expressions of LRA's grammar — MIN, MAX, MED (median,
 //     rounded down) and SM (sum modulo 10) over the digits 0–9, depth ≤ 10,
-//     2–10 arguments — of 500–2000 tokens, brackets kept as tokens ("[MAX",
-//     "]"), labelled with their value (10 classes). LRA's files also wrap
+//     2–10 arguments — strictly between 500 and 2000 tokens long, brackets
+//     kept as tokens ("[MAX", "]"), labelled with their value (10
+//     classes). The generator follows LRA's generate_tree and main: draws
+//     outside the length range are rejected, and the kept expressions are
+//     distinct, so no expression is in two splits. LRA's files also wrap
 //     every subtree in parentheses; they carry no information and are not
-//     tokens here (ParseListOps drops them). The generator is LRA's
-//     generate_tree, rejecting draws outside the length range.
+//     tokens here (ParseListOps drops them).
 //   - Text: byte-level classification of 1024-byte passages of the King
 //     James Bible (bible-kjv-text) into six groups of books — law, history,
 //     poetry, prophets, gospels and Acts, epistles and Revelation. LRA

@@ -18,14 +18,16 @@ func ExampleEvalListOps() {
 }
 
 func ExampleListOps() {
-	task, err := lra.ListOps(lra.DefaultListOps(1, 3))
+	cfg := lra.DefaultListOps(1)
+	cfg.Sizes = [3]int{3, 1, 1}
+	task, err := lra.ListOps(cfg)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, e := range task.Train {
 		v, _ := lra.EvalListOps(e.Tokens)
-		fmt.Println(len(e.Tokens) >= 500 && len(e.Tokens) <= 2000, v == int(e.Label))
+		fmt.Println(len(e.Tokens) > 500 && len(e.Tokens) < 2000, v == int(e.Label))
 	}
 	// Output:
 	// true true

@@ -104,21 +104,27 @@ func refEval(t []int32, i int) (v, next int) {
 }
 
 func TestListOpsGenerated(t *testing.T) {
-	cfg := DefaultListOps(42, 30)
+	cfg := DefaultListOps(42)
+	cfg.Sizes = [3]int{30, 20, 10}
 	task, err := ListOps(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	labels := map[int32]int{}
+	seen := map[string]bool{}
 	for s := Train; s <= Test; s++ {
 		ex := task.Split(s)
-		if len(ex) != cfg.N {
-			t.Fatalf("%s: %d examples, want %d", s, len(ex), cfg.N)
+		if len(ex) != cfg.Sizes[s] {
+			t.Fatalf("%s: %d examples, want %d", s, len(ex), cfg.Sizes[s])
 		}
 		for i, e := range ex {
-			if n := len(e.Tokens); n < 500 || n > 2000 {
-				t.Errorf("%s %d: %d tokens, outside 500–2000", s, i, n)
+			if n := len(e.Tokens); n <= 500 || n >= 2000 {
+				t.Errorf("%s %d: %d tokens, not strictly between 500 and 2000", s, i, n)
 			}
+			if seen[FormatListOps(e.Tokens)] {
+				t.Errorf("%s %d: expression drawn twice", s, i)
+			}
+			seen[FormatListOps(e.Tokens)] = true
 			if e.Tokens[0] < TokMin || e.Tokens[0] > TokSum || e.Tokens[len(e.Tokens)-1] != TokClose {
 				t.Errorf("%s %d: does not start with an operator and end with ]", s, i)
 			}
@@ -134,10 +140,7 @@ func TestListOpsGenerated(t *testing.T) {
 		}
 	}
 	if len(labels) < 5 {
-		t.Errorf("labels %v: fewer than 5 distinct values in 90 expressions", labels)
-	}
-	if slices.EqualFunc(task.Train, task.Valid, func(a, b Example) bool { return slices.Equal(a.Tokens, b.Tokens) }) {
-		t.Error("train and valid splits are the same draws")
+		t.Errorf("labels %v: fewer than 5 distinct values in 60 expressions", labels)
 	}
 }
 
@@ -152,9 +155,14 @@ func TestListOpsDeterministic(t *testing.T) {
 		}
 		return true
 	}
-	a, err1 := ListOps(DefaultListOps(7, 10))
-	b, err2 := ListOps(DefaultListOps(7, 10))
-	c, err3 := ListOps(DefaultListOps(8, 10))
+	small := func(seed uint64) ListOpsConfig {
+		c := DefaultListOps(seed)
+		c.Sizes = [3]int{10, 5, 5}
+		return c
+	}
+	a, err1 := ListOps(small(7))
+	b, err2 := ListOps(small(7))
+	c, err3 := ListOps(small(8))
 	if err := errors.Join(err1, err2, err3); err != nil {
 		t.Fatal(err)
 	}
@@ -169,17 +177,19 @@ func TestListOpsDeterministic(t *testing.T) {
 func TestListOpsConfigErrors(t *testing.T) {
 	for _, c := range []ListOpsConfig{
 		{},
-		func() ListOpsConfig { c := DefaultListOps(1, 1); c.MaxLen = 100; return c }(),
-		func() ListOpsConfig { c := DefaultListOps(1, 1); c.LeafProb = 1; return c }(),
-		func() ListOpsConfig { c := DefaultListOps(1, 1); c.MaxArgs = 1; return c }(),
+		func() ListOpsConfig { c := DefaultListOps(1); c.MaxLen = 100; return c }(),
+		func() ListOpsConfig { c := DefaultListOps(1); c.LeafProb = 1; return c }(),
+		func() ListOpsConfig { c := DefaultListOps(1); c.MaxArgs = 1; return c }(),
+		func() ListOpsConfig { c := DefaultListOps(1); c.Sizes[2] = 0; return c }(),
 	} {
 		if _, err := ListOps(c); err == nil {
 			t.Errorf("config %+v accepted", c)
 		}
 	}
 	// A length range the grammar cannot reach within the draws allowed.
-	c := DefaultListOps(1, 2)
-	c.MaxDepth, c.MinLen, c.MaxTriesPerCount = 1, 500, 5
+	c := DefaultListOps(1)
+	c.Sizes = [3]int{1, 1, 1}
+	c.MaxDepth, c.MinLen, c.MaxTries = 2, 500, 5
 	if _, err := ListOps(c); err == nil {
 		t.Error("unreachable length range accepted")
 	}
@@ -214,7 +224,9 @@ func TestListOpsStatistics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates 3000 expressions")
 	}
-	task, err := ListOps(DefaultListOps(1, 1000))
+	cfg := DefaultListOps(1)
+	cfg.Sizes = [3]int{1000, 1, 1}
+	task, err := ListOps(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
