@@ -1,6 +1,6 @@
 package lra
 
-import "fmt"
+import "github.com/elasticml/elastic/corpus"
 
 // An Example is one sequence of token ids and its class.
 type Example struct {
@@ -15,26 +15,16 @@ type Pair struct {
 	Label int32
 }
 
-// Split names a part of a data set.
-type Split int
+// Split names a part of a data set; it is corpus's, so the KJV tasks and
+// the language-model corpus speak of the same train, valid and test.
+type Split = corpus.Split
 
+// The splits.
 const (
-	Train Split = iota
-	Valid
-	Test
+	Train = corpus.Train
+	Valid = corpus.Valid
+	Test  = corpus.Test
 )
-
-func (s Split) String() string {
-	switch s {
-	case Train:
-		return "train"
-	case Valid:
-		return "valid"
-	case Test:
-		return "test"
-	}
-	return fmt.Sprintf("Split(%d)", int(s))
-}
 
 // Task is a single-sequence classification task: token ids in
 // [0, Vocab), sequences of at most MaxLen tokens, labels in [0, Classes).

@@ -182,24 +182,9 @@ func Text(verses []corpus.Verse, cfg TextConfig) (*Task, error) {
 	if cfg.Bytes < 1 || cfg.TrainStride < 1 {
 		return nil, fmt.Errorf("%w: passage length %d and stride %d must be positive", ErrText, cfg.Bytes, cfg.TrainStride)
 	}
-	class, split, err := splitBooks(cfg.Groups)
+	per, err := textPassages(verses, cfg)
 	if err != nil {
 		return nil, err
-	}
-	bt := booksText(verses)
-	per := make([][][][]int32, 3) // split, class, passages
-	for s := range per {
-		per[s] = make([][][]int32, len(cfg.Groups))
-	}
-	for b := range bt {
-		if class[b] < 0 {
-			continue
-		}
-		stride := cfg.Bytes
-		if split[b] == Train {
-			stride = cfg.TrainStride
-		}
-		per[split[b]][class[b]] = append(per[split[b]][class[b]], bt[b].passages(cfg.Bytes, stride)...)
 	}
 	t := &Task{Name: "text", Vocab: ByteVocab, Classes: len(cfg.Groups), MaxLen: cfg.Bytes}
 	for _, g := range cfg.Groups {
@@ -223,6 +208,31 @@ func Text(verses []corpus.Verse, cfg TextConfig) (*Task, error) {
 		rng.Shuffle(len(*dst), func(i, j int) { (*dst)[i], (*dst)[j] = (*dst)[j], (*dst)[i] })
 	}
 	return t, nil
+}
+
+// textPassages returns every passage of the Text task by split and class,
+// before balancing.
+func textPassages(verses []corpus.Verse, cfg TextConfig) ([3][][][]int32, error) {
+	var per [3][][][]int32
+	class, split, err := splitBooks(cfg.Groups)
+	if err != nil {
+		return per, err
+	}
+	for s := range per {
+		per[s] = make([][][]int32, len(cfg.Groups))
+	}
+	bt := booksText(verses)
+	for b := range bt {
+		if class[b] < 0 {
+			continue
+		}
+		stride := cfg.Bytes
+		if split[b] == Train {
+			stride = cfg.TrainStride
+		}
+		per[split[b]][class[b]] = append(per[split[b]][class[b]], bt[b].passages(cfg.Bytes, stride)...)
+	}
+	return per, nil
 }
 
 // RetrievalConfig sets the Retrieval task.

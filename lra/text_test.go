@@ -248,26 +248,15 @@ func TestRealText(t *testing.T) {
 // balancing, so the choice of held-out books can be checked.
 func perClassAvailable(t *testing.T, vs []corpus.Verse, cfg TextConfig) {
 	t.Helper()
-	class, split, err := splitBooks(cfg.Groups)
+	per, err := textPassages(vs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bt := booksText(vs)
-	var n [3][]int
-	for s := range n {
-		n[s] = make([]int, len(cfg.Groups))
-	}
-	for b := range bt {
-		if class[b] < 0 {
-			continue
+	for s, classes := range per {
+		n := make([]int, len(classes))
+		for c, ps := range classes {
+			n[c] = len(ps)
 		}
-		stride := cfg.Bytes
-		if split[b] == Train {
-			stride = cfg.TrainStride
-		}
-		n[split[b]][class[b]] += len(bt[b].passages(cfg.Bytes, stride))
-	}
-	for s := range n {
-		t.Logf("%s passages per class before balancing: %v", Split(s), n[s])
+		t.Logf("%s passages per class before balancing: %v", Split(s), n)
 	}
 }

@@ -77,19 +77,30 @@ func (o *Adam) State() []*Param { return append(append([]*Param(nil), o.m...), o
 // Step applies one update.
 func (o *Adam) Step(lr float64) {
 	o.Steps++
-	t := float64(o.Steps)
-	bc1 := 1 - math.Pow(o.Beta1, t)
-	bc2 := 1 - math.Pow(o.Beta2, t)
+	adamStep(o.Params, o.m, o.v, o.Steps, o.Beta1, o.Beta2, o.Eps, lr, o.Decay, nil)
+}
+
+// adamStep applies Adam's bias-corrected update number t to ps with
+// moments m and v, adding l2·w to each gradient (Adam's coupled decay),
+// after multiplying each parameter's weights by shrink(p) when shrink is
+// not nil (AdamW's decoupled decay).
+func adamStep(ps, m, v []*Param, t int, beta1, beta2, epsilon, lr, l2 float64, shrink func(*Param) float32) {
+	bc1 := 1 - math.Pow(beta1, float64(t))
+	bc2 := 1 - math.Pow(beta2, float64(t))
 	step := float32(lr / bc1)
 	rs := float32(1 / math.Sqrt(bc2))
-	b1, b2, eps, wd := float32(o.Beta1), float32(o.Beta2), float32(o.Eps), float32(o.Decay)
-	for i, p := range o.Params {
-		m, v := o.m[i].Data, o.v[i].Data
+	b1, b2, eps, wd := float32(beta1), float32(beta2), float32(epsilon), float32(l2)
+	for i, p := range ps {
+		sh := float32(1)
+		if shrink != nil {
+			sh = shrink(p)
+		}
+		m, v := m[i].Data, v[i].Data
 		for j, g := range p.Grad {
 			g += wd * p.Data[j]
 			m[j] = b1*m[j] + (1-b1)*g
 			v[j] = b2*v[j] + (1-b2)*g*g
-			p.Data[j] -= step * m[j] / (float32(math.Sqrt(float64(v[j])))*rs + eps)
+			p.Data[j] = p.Data[j]*sh - step*m[j]/(float32(math.Sqrt(float64(v[j])))*rs+eps)
 		}
 	}
 }
@@ -140,24 +151,12 @@ func (o *AdamW) State() []*Param { return append(append([]*Param(nil), o.m...), 
 // Step applies one update with learning rate lr.
 func (o *AdamW) Step(lr float64) {
 	o.Steps++
-	t := float64(o.Steps)
-	bc1 := 1 - math.Pow(o.Beta1, t)
-	bc2 := 1 - math.Pow(o.Beta2, t)
-	step := float32(lr / bc1)
-	rs := float32(1 / math.Sqrt(bc2))
-	b1, b2, eps := float32(o.Beta1), float32(o.Beta2), float32(o.Eps)
-	for i, p := range o.Params {
-		shrink := float32(1 - lr*o.Decay)
+	adamStep(o.Params, o.m, o.v, o.Steps, o.Beta1, o.Beta2, o.Eps, lr, 0, func(p *Param) float32 {
 		if o.NoDecay != nil && o.NoDecay(p) {
-			shrink = 1
+			return 1
 		}
-		m, v := o.m[i].Data, o.v[i].Data
-		for j, g := range p.Grad {
-			m[j] = b1*m[j] + (1-b1)*g
-			v[j] = b2*v[j] + (1-b2)*g*g
-			p.Data[j] = p.Data[j]*shrink - step*m[j]/(float32(math.Sqrt(float64(v[j])))*rs+eps)
-		}
-	}
+		return float32(1 - lr*o.Decay)
+	})
 }
 
 // Warmup is a learning-rate schedule: a linear warm-up from Base/Warmup
