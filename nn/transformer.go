@@ -357,6 +357,13 @@ func NewClassifier(cfg EncoderConfig, hidden, classes int, rng *rand.Rand) (*Cla
 // Params returns the encoder's and the head's parameters.
 func (c *Classifier) Params() []*Param { return concatParams(c.Enc.Params(), c.Head.Params()) }
 
+// SetPool runs the encoder's and the head's GEMMs and attention on p (nil:
+// on the caller).
+func (c *Classifier) SetPool(p *kernels.Pool) {
+	c.Enc.SetPool(p)
+	c.Head.FC1.Pool, c.Head.FC2.Pool = p, p
+}
+
 // Forward sets logits (len(lens)×classes) for the sequences in ids.
 func (c *Classifier) Forward(logits []float32, ids []int32, lens []int) error {
 	d := c.Enc.Cfg.Dim
@@ -406,6 +413,12 @@ func NewDualClassifier(cfg EncoderConfig, hidden, classes int, rng *rand.Rand) (
 
 // Params returns the encoder's and the head's parameters.
 func (c *DualClassifier) Params() []*Param { return concatParams(c.Enc.Params(), c.Head.Params()) }
+
+// SetPool runs the encoder's and the head's GEMMs and attention on p.
+func (c *DualClassifier) SetPool(p *kernels.Pool) {
+	c.Enc.SetPool(p)
+	c.Head.FC1.Pool, c.Head.FC2.Pool = p, p
+}
 
 // Forward sets logits (pairs×classes) for pairs of sequences: pair i is
 // sequence i of (ids1, lens1) and sequence i of (ids2, lens2). Both sides

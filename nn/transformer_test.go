@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/elasticml/elastic/kernels"
 )
 
 func TestGradLayerNorm(t *testing.T) {
@@ -399,6 +401,61 @@ func TestWarmupRate(t *testing.T) {
 	} {
 		if got := tc.w.Rate(tc.t); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("%+v.Rate(%d) = %v, want %v", tc.w, tc.t, got, tc.want)
+		}
+	}
+}
+
+// TestClassifierPool checks that running on a pool (threads split over
+// heads, query blocks and GEMM tiles) gives the single-threaded logits and
+// gradients, up to float32 reassociation.
+func TestClassifierPool(t *testing.T) {
+	cfg := EncoderConfig{Vocab: 11, MaxLen: 300, Dim: 16, Heads: 4, FFN: 24, Layers: 2}
+	build := func() *Classifier {
+		c, err := NewClassifier(cfg, 8, 3, rand.New(rand.NewPCG(29, 30)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	rng := rand.New(rand.NewPCG(31, 32))
+	lens := []int{300, 77, 150}
+	ids := make([]int32, 527)
+	for i := range ids {
+		ids[i] = int32(rng.IntN(cfg.Vocab))
+	}
+	targets := []int32{0, 2, 1}
+	run := func(c *Classifier) ([]float32, []*Param) {
+		logits := make([]float32, 9)
+		if err := c.Forward(logits, ids, lens); err != nil {
+			t.Fatal(err)
+		}
+		g := make([]float32, 9)
+		CrossEntropy(nil, g, logits, targets, 3)
+		c.Backward(g)
+		return logits, c.Params()
+	}
+	l1, p1 := run(build())
+	pool := kernels.NewPool(3)
+	defer pool.Close()
+	c2 := build()
+	c2.SetPool(pool)
+	l2, p2 := run(c2)
+	relErr := func(a, b []float32) float64 {
+		var worst, scale float64
+		for i := range a {
+			scale = max(scale, math.Abs(float64(a[i])))
+		}
+		for i := range a {
+			worst = max(worst, math.Abs(float64(a[i]-b[i]))/(1e-6+scale))
+		}
+		return worst
+	}
+	if e := relErr(l1, l2); e > 1e-4 {
+		t.Errorf("logits differ on a pool: relative error %.3g", e)
+	}
+	for i := range p1 {
+		if e := relErr(p1[i].Grad, p2[i].Grad); e > 1e-3 {
+			t.Errorf("%s: gradient differs on a pool: relative error %.3g", p1[i].Name, e)
 		}
 	}
 }
