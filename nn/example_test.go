@@ -103,7 +103,7 @@ func ExampleConv2d() {
 // batch (no padding), trained for a few AdamW steps under a warm-up.
 func ExampleClassifier() {
 	rng := rand.New(rand.NewPCG(1, 2))
-	cfg := nn.EncoderConfig{Vocab: 256, MaxLen: 64, Dim: 16, Heads: 2, FFN: 32, Layers: 2, Pool: nn.MeanPool}
+	cfg := nn.EncoderConfig{Vocab: 256, MaxLen: 64, Dim: 16, Heads: 2, FFN: 32, Layers: 2, Pool: nn.MeanPool, Dropout: 0.1}
 	c, err := nn.NewClassifier(cfg, 16, 3, rng)
 	if err != nil {
 		fmt.Println(err)
@@ -121,7 +121,7 @@ func ExampleClassifier() {
 	sched := nn.Warmup{Base: 1e-2, Warmup: 5}
 	var first, last float64
 	for step := 1; step <= 20; step++ {
-		if err := c.Forward(logits, ids, lens); err != nil {
+		if err := c.Forward(logits, ids, lens, true); err != nil {
 			fmt.Println(err)
 			return
 		}
@@ -134,7 +134,7 @@ func ExampleClassifier() {
 		opt.Step(sched.Rate(step))
 	}
 	fmt.Println("loss fell:", last < first/2)
-	err = c.Forward(logits, make([]int32, 65), []int{65})
+	err = c.Forward(logits, make([]int32, 65), []int{65}, false)
 	fmt.Println(errors.Is(err, nn.ErrSequence))
 	// Output:
 	// loss fell: true

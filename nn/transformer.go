@@ -32,6 +32,11 @@ type EncoderConfig struct {
 	FFN    int // hidden width of the position-wise feed-forward layer
 	Layers int
 	Pool   Pooling
+	// Dropout is the probability with which training drops an element
+	// of the embeddings, of each attention output and of each FFN output
+	// (before their residual additions), as LRA's dropout_rate. Attention
+	// probabilities are not dropped: the tiled kernel never forms them.
+	Dropout float64
 }
 
 // Validate reports a configuration that cannot be built.
@@ -42,6 +47,9 @@ func (c EncoderConfig) Validate() error {
 	if c.Dim%c.Heads != 0 {
 		return fmt.Errorf("nn: encoder config: %d heads do not divide width %d", c.Heads, c.Dim)
 	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
+		return fmt.Errorf("nn: encoder config: dropout %v outside [0, 1)", c.Dropout)
+	}
 	if c.Pool != MeanPool && c.Pool != CLSPool {
 		return fmt.Errorf("nn: encoder config: unknown pooling %d", c.Pool)
 	}
@@ -49,27 +57,32 @@ func (c EncoderConfig) Validate() error {
 }
 
 // EncoderLayer is one pre-norm transformer block, as LRA's vanilla
-// transformer: h = x + MHA(LN₁(x)), y = h + W₂·GELU(W₁·LN₂(h)).
+// transformer: h = x + D₁(MHA(LN₁(x))), y = h + D₂(W₂·GELU(W₁·LN₂(h)))
+// with D₁, D₂ dropout in training.
 type EncoderLayer struct {
-	LN1  *LayerNorm
-	Attn *MultiHeadAttention
-	LN2  *LayerNorm
-	FF1  *Linear
-	Act  GELU
-	FF2  *Linear
+	LN1          *LayerNorm
+	Attn         *MultiHeadAttention
+	LN2          *LayerNorm
+	FF1          *Linear
+	Act          GELU
+	FF2          *Linear
+	Drop1, Drop2 *Dropout
 
-	n                   int
-	a, att, b, f1, g    []float32
-	dh, da, db, df1, dg []float32
+	hold                      bool // reuse the last dropout masks (gradient checks)
+	n                         int
+	a, att, b, f1, g          []float32
+	dh, da, db, df1, dg, dtmp []float32
 }
 
-// NewEncoderLayer returns a block of width dim with heads heads and an
-// FFN of hidden width ffn. Parameters are named ln1.*, attn.*, ln2.*,
-// ffn1.*, ffn2.*.
-func NewEncoderLayer(dim, heads, ffn int, rng *rand.Rand) *EncoderLayer {
+// NewEncoderLayer returns a block of width dim with heads heads, an FFN
+// of hidden width ffn and dropout probability dropout, whose masks it
+// draws from rng. Parameters are named ln1.*, attn.*, ln2.*, ffn1.*,
+// ffn2.*.
+func NewEncoderLayer(dim, heads, ffn int, dropout float64, rng *rand.Rand) *EncoderLayer {
 	e := &EncoderLayer{
 		LN1: NewLayerNorm(dim), Attn: NewMultiHeadAttention(dim, heads, rng), LN2: NewLayerNorm(dim),
 		FF1: newXavierLinear(dim, ffn, rng), FF2: newXavierLinear(ffn, dim, rng),
+		Drop1: NewDropout(dropout, rng), Drop2: NewDropout(dropout, rng),
 	}
 	Prefixed("ln1", e.LN1.Params())
 	Prefixed("attn", e.Attn.Params())
@@ -91,8 +104,9 @@ func (e *EncoderLayer) SetPool(p *kernels.Pool) {
 }
 
 // Forward sets y to the block's output for x, both Σlens×Dim, keeping
-// references to x and lens for Backward. y must not alias x.
-func (e *EncoderLayer) Forward(y, x []float32, lens []int) {
+// references to x and lens for Backward; train applies dropout. y must
+// not alias x.
+func (e *EncoderLayer) Forward(y, x []float32, lens []int, train bool) {
 	d, f := e.LN1.Dim, e.FF1.Out
 	n := seqRows("EncoderLayer.Forward", lens)
 	e.n = n
@@ -100,6 +114,7 @@ func (e *EncoderLayer) Forward(y, x []float32, lens []int) {
 	e.f1, e.g = grow(e.f1, n*f), grow(e.g, n*f)
 	e.LN1.Forward(e.a, x, n)
 	e.Attn.Forward(e.att, e.a, lens)
+	dropout(e.Drop1, e.att, train, e.hold)
 	for i := range y {
 		y[i] = x[i] + e.att[i] // h, kept in y until the FFN adds to it
 	}
@@ -107,7 +122,18 @@ func (e *EncoderLayer) Forward(y, x []float32, lens []int) {
 	e.FF1.Forward(e.f1, e.b, n)
 	e.Act.Forward(e.g, e.f1)
 	e.FF2.Forward(e.att, e.g, n) // att is free again: reuse it for the FFN output
+	dropout(e.Drop2, e.att, train, e.hold)
 	kernels.Axpy(1, e.att, y)
+}
+
+// dropout applies d to x in place: a fresh mask in training, or the last
+// one when hold is set.
+func dropout(d *Dropout, x []float32, train, hold bool) {
+	if hold {
+		d.Reapply(x, x)
+	} else {
+		d.Forward(x, x, train)
+	}
 }
 
 // Backward accumulates the parameter gradients for output gradient dy of
@@ -115,14 +141,16 @@ func (e *EncoderLayer) Forward(y, x []float32, lens []int) {
 func (e *EncoderLayer) Backward(dx, dy []float32) {
 	d, f, n := e.LN1.Dim, e.FF1.Out, e.n
 	e.dh, e.da, e.db = grow(e.dh, n*d), grow(e.da, n*d), grow(e.db, n*d)
-	e.df1, e.dg = grow(e.df1, n*f), grow(e.dg, n*f)
+	e.df1, e.dg, e.dtmp = grow(e.df1, n*f), grow(e.dg, n*f), grow(e.dtmp, n*d)
 	copy(e.dh, dy)
-	e.FF2.Backward(e.dg, dy)
+	e.Drop2.Backward(e.dtmp, dy)
+	e.FF2.Backward(e.dg, e.dtmp)
 	e.Act.Backward(e.df1, e.dg)
 	e.FF1.Backward(e.db, e.df1)
 	e.LN2.Backward(e.db, e.db)
 	kernels.Axpy(1, e.db, e.dh)
-	e.Attn.Backward(e.da, e.dh)
+	e.Drop1.Backward(e.dtmp, e.dh)
+	e.Attn.Backward(e.da, e.dtmp)
 	e.LN1.Backward(e.da, e.da)
 	for i := range dx {
 		dx[i] = e.dh[i] + e.da[i]
@@ -135,9 +163,11 @@ func (e *EncoderLayer) Backward(dx, dy []float32) {
 type Encoder struct {
 	Cfg      EncoderConfig
 	Tok, Pos *Embedding
+	Drop     *Dropout // on the embeddings
 	Blocks   []*EncoderLayer
 	Norm     *LayerNorm
 
+	hold  bool
 	lens  []int
 	n     int
 	pos   []int32
@@ -154,11 +184,12 @@ func NewEncoder(cfg EncoderConfig, rng *rand.Rand) (*Encoder, error) {
 		return nil, err
 	}
 	e := &Encoder{Cfg: cfg, Tok: NewEmbedding(cfg.Vocab, cfg.Dim, 0.1, rng),
-		Pos: NewEmbedding(cfg.MaxLen, cfg.Dim, 0.1, rng), Norm: NewLayerNorm(cfg.Dim)}
+		Pos: NewEmbedding(cfg.MaxLen, cfg.Dim, 0.1, rng), Norm: NewLayerNorm(cfg.Dim),
+		Drop: NewDropout(cfg.Dropout, rng)}
 	Prefixed("embed.tok", e.Tok.Params())
 	Prefixed("embed.pos", e.Pos.Params())
 	for i := range cfg.Layers {
-		b := NewEncoderLayer(cfg.Dim, cfg.Heads, cfg.FFN, rng)
+		b := NewEncoderLayer(cfg.Dim, cfg.Heads, cfg.FFN, cfg.Dropout, rng)
 		Prefixed(fmt.Sprintf("layers.%d", i), b.Params())
 		e.Blocks = append(e.Blocks, b)
 	}
@@ -173,6 +204,15 @@ func (e *Encoder) Params() []*Param {
 		ps = append(ps, b.Params()...)
 	}
 	return append(ps, e.Norm.Params()...)
+}
+
+// holdMasks makes later training Forwards reuse the dropout masks of the
+// last one, so that gradient checks see a fixed function.
+func (e *Encoder) holdMasks(hold bool) {
+	e.hold = hold
+	for _, b := range e.Blocks {
+		b.hold = hold
+	}
 }
 
 // SetPool sets the pool of every block.
@@ -209,9 +249,10 @@ func (e *Encoder) CheckInput(ids []int32, lens []int) error {
 
 // Forward sets out (len(lens)×Dim) to the pooled encodings of the
 // sequences whose token ids ids holds back to back, lens[i] of sequence i.
-// It keeps references to ids and lens for Backward. Bad input gives an
-// error wrapping ErrSequence and changes nothing.
-func (e *Encoder) Forward(out []float32, ids []int32, lens []int) error {
+// It keeps references to ids and lens for Backward; train applies
+// dropout. Bad input gives an error wrapping ErrSequence and changes
+// nothing.
+func (e *Encoder) Forward(out []float32, ids []int32, lens []int, train bool) error {
 	if err := e.CheckInput(ids, lens); err != nil {
 		return err
 	}
@@ -241,8 +282,9 @@ func (e *Encoder) Forward(out []float32, ids []int32, lens []int) error {
 	e.final = e.final[:n*d]
 	e.Pos.Forward(e.final, e.pos)
 	kernels.Axpy(1, e.final, x)
+	dropout(e.Drop, x, train, e.hold)
 	for i, b := range e.Blocks {
-		b.Forward(e.acts[i+1], e.acts[i], lens)
+		b.Forward(e.acts[i+1], e.acts[i], lens, train)
 	}
 	e.Norm.Forward(e.final, e.acts[len(e.Blocks)], n)
 	off = 0
@@ -284,6 +326,7 @@ func (e *Encoder) Backward(dout []float32) {
 	for i := len(e.Blocks) - 1; i >= 0; i-- {
 		e.Blocks[i].Backward(e.dx, e.dx)
 	}
+	e.Drop.Backward(e.dx, e.dx)
 	e.Tok.Backward(e.dx)
 	e.Pos.Backward(e.dx)
 }
@@ -364,11 +407,12 @@ func (c *Classifier) SetPool(p *kernels.Pool) {
 	c.Head.FC1.Pool, c.Head.FC2.Pool = p, p
 }
 
-// Forward sets logits (len(lens)×classes) for the sequences in ids.
-func (c *Classifier) Forward(logits []float32, ids []int32, lens []int) error {
+// Forward sets logits (len(lens)×classes) for the sequences in ids;
+// train applies dropout.
+func (c *Classifier) Forward(logits []float32, ids []int32, lens []int, train bool) error {
 	d := c.Enc.Cfg.Dim
 	c.pooled = grow(c.pooled, len(lens)*d)
-	if err := c.Enc.Forward(c.pooled, ids, lens); err != nil {
+	if err := c.Enc.Forward(c.pooled, ids, lens, train); err != nil {
 		return err
 	}
 	c.Head.Forward(logits, c.pooled, len(lens))
@@ -422,8 +466,8 @@ func (c *DualClassifier) SetPool(p *kernels.Pool) {
 
 // Forward sets logits (pairs×classes) for pairs of sequences: pair i is
 // sequence i of (ids1, lens1) and sequence i of (ids2, lens2). Both sides
-// go through the encoder in one batch.
-func (c *DualClassifier) Forward(logits []float32, ids1 []int32, lens1 []int, ids2 []int32, lens2 []int) error {
+// go through the encoder in one batch; train applies dropout.
+func (c *DualClassifier) Forward(logits []float32, ids1 []int32, lens1 []int, ids2 []int32, lens2 []int, train bool) error {
 	if len(lens1) != len(lens2) {
 		return fmt.Errorf("%w: %d first and %d second sequences", ErrSequence, len(lens1), len(lens2))
 	}
@@ -431,7 +475,7 @@ func (c *DualClassifier) Forward(logits []float32, ids1 []int32, lens1 []int, id
 	c.ids = append(append(c.ids[:0], ids1...), ids2...)
 	c.lens = append(append(c.lens[:0], lens1...), lens2...)
 	c.pooled = grow(c.pooled, 2*p*d)
-	if err := c.Enc.Forward(c.pooled, c.ids, c.lens); err != nil {
+	if err := c.Enc.Forward(c.pooled, c.ids, c.lens, train); err != nil {
 		return err
 	}
 	c.pairs = p

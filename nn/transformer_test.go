@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/elasticml/elastic/kernels"
@@ -159,7 +160,7 @@ func TestGradMultiHeadAttention(t *testing.T) {
 func TestGradEncoderLayer(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	const dim, heads, ffn = 8, 2, 12
-	e := NewEncoderLayer(dim, heads, ffn, rng)
+	e := NewEncoderLayer(dim, heads, ffn, 0, rng)
 	for _, p := range e.Params() {
 		p.Uniform(rng, 0.7)
 	}
@@ -168,7 +169,7 @@ func TestGradEncoderLayer(t *testing.T) {
 	dx := make([]float32, len(x))
 	r := randVec(rng, len(x), 1)
 	y := make([]float32, len(x))
-	loss := func() float64 { e.Forward(y, x, lens); return dotLoss(r, y) }
+	loss := func() float64 { e.Forward(y, x, lens, false); return dotLoss(r, y) }
 	backward := func() { loss(); e.Backward(dx, r) }
 	checkGradients(t, loss, backward, append(paramTargets(e.Params()), gradTarget{"x", x, dx}))
 }
@@ -194,7 +195,7 @@ func TestGradClassifier(t *testing.T) {
 			logits := make([]float32, 3*3)
 			dlogits := make([]float32, len(logits))
 			loss := func() float64 {
-				if err := c.Forward(logits, ids, lens); err != nil {
+				if err := c.Forward(logits, ids, lens, false); err != nil {
 					t.Fatal(err)
 				}
 				return CrossEntropy(nil, nil, logits, targets, 3)
@@ -224,7 +225,7 @@ func TestGradDualClassifier(t *testing.T) {
 	logits := make([]float32, 2*2)
 	dlogits := make([]float32, len(logits))
 	loss := func() float64 {
-		if err := c.Forward(logits, ids1, lens1, ids2, lens2); err != nil {
+		if err := c.Forward(logits, ids1, lens1, ids2, lens2, false); err != nil {
 			t.Fatal(err)
 		}
 		return CrossEntropy(nil, nil, logits, targets, 2)
@@ -246,11 +247,11 @@ func TestDualClassifierFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	logits := make([]float32, 2)
-	if err := c.Forward(logits, []int32{1, 2, 3}, []int{3}, []int32{4, 5}, []int{2}); err != nil {
+	if err := c.Forward(logits, []int32{1, 2, 3}, []int{3}, []int32{4, 5}, []int{2}, false); err != nil {
 		t.Fatal(err)
 	}
 	f1 := append([]float32(nil), c.feat...)
-	if err := c.Forward(logits, []int32{4, 5}, []int{2}, []int32{1, 2, 3}, []int{3}); err != nil {
+	if err := c.Forward(logits, []int32{4, 5}, []int{2}, []int32{1, 2, 3}, []int{3}, false); err != nil {
 		t.Fatal(err)
 	}
 	d := c.Enc.Cfg.Dim
@@ -280,7 +281,7 @@ func TestEncoderBadInput(t *testing.T) {
 		{"lengths do not add up", []int32{1, 2, 3}, []int{2}},
 	} {
 		logits := make([]float32, 2*max(1, len(tc.lens)))
-		if err := c.Forward(logits, tc.ids, tc.lens); !errors.Is(err, ErrSequence) {
+		if err := c.Forward(logits, tc.ids, tc.lens, false); !errors.Is(err, ErrSequence) {
 			t.Errorf("%s: got %v, want ErrSequence", tc.name, err)
 		}
 	}
@@ -426,7 +427,7 @@ func TestClassifierPool(t *testing.T) {
 	targets := []int32{0, 2, 1}
 	run := func(c *Classifier) ([]float32, []*Param) {
 		logits := make([]float32, 9)
-		if err := c.Forward(logits, ids, lens); err != nil {
+		if err := c.Forward(logits, ids, lens, false); err != nil {
 			t.Fatal(err)
 		}
 		g := make([]float32, 9)
@@ -457,5 +458,60 @@ func TestClassifierPool(t *testing.T) {
 		if e := relErr(p1[i].Grad, p2[i].Grad); e > 1e-3 {
 			t.Errorf("%s: gradient differs on a pool: relative error %.3g", p1[i].Name, e)
 		}
+	}
+}
+
+// TestGradClassifierDropout checks the gradient through the embedding,
+// attention-output and FFN-output dropouts with their masks held fixed.
+func TestGradClassifierDropout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	cfg := smallConfig(MeanPool)
+	cfg.Dropout = 0.3
+	c, err := NewClassifier(cfg, 9, 3, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.Params() {
+		p.Uniform(rng, 0.7)
+	}
+	ids, lens, targets := []int32{1, 6, 6, 0, 2, 3, 5}, []int{4, 3}, []int32{2, 0}
+	logits := make([]float32, 2*3)
+	dlogits := make([]float32, len(logits))
+	if err := c.Forward(logits, ids, lens, true); err != nil { // draws the masks
+		t.Fatal(err)
+	}
+	train := append([]float32(nil), logits...)
+	c.Enc.holdMasks(true)
+	loss := func() float64 {
+		if err := c.Forward(logits, ids, lens, true); err != nil {
+			t.Fatal(err)
+		}
+		return CrossEntropy(nil, nil, logits, targets, 3)
+	}
+	backward := func() {
+		loss()
+		CrossEntropy(nil, dlogits, logits, targets, 3)
+		c.Backward(dlogits)
+	}
+	checkGradients(t, loss, backward, paramTargets(c.Params()))
+
+	// Evaluation is deterministic and not the training function.
+	c.Enc.holdMasks(false)
+	eval := func() []float32 {
+		if err := c.Forward(logits, ids, lens, false); err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), logits...)
+	}
+	e1, e2 := eval(), eval()
+	if !slices.Equal(e1, e2) {
+		t.Error("evaluation logits differ between two calls")
+	}
+	if slices.Equal(e1, train) {
+		t.Error("training with dropout 0.3 gave the evaluation logits")
+	}
+	cfg.Dropout = 1
+	if _, err := NewEncoder(cfg, rng); err == nil {
+		t.Error("dropout 1 accepted")
 	}
 }
