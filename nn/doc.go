@@ -57,7 +57,10 @@
 // positional embeddings added to token embeddings, a final LayerNorm, mean
 // (or first-token) pooling and an MLP head; the retrieval model
 // (DualClassifier) encodes both passages with one encoder and classifies
-// [u, v, u⊙v, u−v]. There is no dropout yet.
+// [u, v, u⊙v, u−v]. Dropout (EncoderConfig.Dropout) acts on the
+// embeddings and on each attention and FFN output before its residual
+// addition, not on the attention probabilities, which the tiled kernel
+// never forms.
 //
 // Unlike the recurrent layers, a transformer batch is sequence-major and
 // ragged: the rows of sequence 0, then those of sequence 1, with a lens
