@@ -1,14 +1,17 @@
 package nn
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/safetensors"
 )
 
 func TestGradLayerNorm(t *testing.T) {
@@ -576,5 +579,50 @@ func TestClassifierLearns(t *testing.T) {
 	t.Logf("held-out accuracy %.3f (chance 0.25)", acc)
 	if acc < 0.8 {
 		t.Errorf("held-out accuracy %.3f after 300 steps, want ≥ 0.8", acc)
+	}
+}
+
+// TestClassifierCheckpoint saves a classifier's parameters to safetensors
+// and loads them into a fresh one, which must then give the same logits;
+// a model of another shape must be refused naming the tensor.
+func TestClassifierCheckpoint(t *testing.T) {
+	a, err := NewClassifier(smallConfig(CLSPool), 6, 3, rand.New(rand.NewPCG(37, 38)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, Tensors(a.Params()), nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewClassifier(smallConfig(CLSPool), 6, 3, rand.New(rand.NewPCG(39, 40)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := LoadParams(f, b.Params()); err != nil {
+		t.Fatal(err)
+	}
+	ids, lens := []int32{1, 2, 3, 4, 5}, []int{2, 3}
+	la, lb := make([]float32, 6), make([]float32, 6)
+	if err := a.Forward(la, ids, lens, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Forward(lb, ids, lens, false); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(la, lb) {
+		t.Errorf("loaded model gives %v, saved one %v", lb, la)
+	}
+	cfg := smallConfig(CLSPool)
+	cfg.MaxLen++
+	other, err := NewClassifier(cfg, 6, 3, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := LoadParams(f, other.Params()); !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "embed.pos.weight") {
+		t.Errorf("checkpoint of another shape: got %v, want ErrMismatch naming embed.pos.weight", err)
 	}
 }
