@@ -279,7 +279,6 @@ func (e *Encoder) Forward(out []float32, ids []int32, lens []int, train bool) er
 	e.final = grow(e.final, n*d)
 	x := e.acts[0]
 	e.Tok.Forward(x, ids)
-	e.final = e.final[:n*d]
 	e.Pos.Forward(e.final, e.pos)
 	kernels.Axpy(1, e.final, x)
 	dropout(e.Drop, x, train, e.hold)
