@@ -256,7 +256,7 @@ func (d *LM) Step(st nn.State, token int32, logits []float32, exact bool) {
 		}
 		x = st.H[l]
 	}
-	gemv(d.pool, logits, d.m.Decoder.Weight.Data, cfg.Hidden, x, d.m.Decoder.Bias.Data)
+	d.pool.Gemv(logits, d.m.Decoder.Weight.Data, cfg.Hidden, x, d.m.Decoder.Bias.Data)
 }
 
 // Loss returns the mean cross-entropy (nats) of predicting each token of

@@ -173,7 +173,7 @@ func (c *Classifier) Select(zt []float32) []int32 {
 	case c.sel.Mode == Gap:
 		c.cand = gapSelect(c.work, zt, c.sel.Gap)
 	default:
-		c.cand = topK(c.pool, c.work, zt, c.sel.M)
+		c.cand, _ = c.pool.TopK(c.work, zt, c.sel.M, false)
 	}
 	return c.cand
 }
