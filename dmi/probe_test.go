@@ -81,3 +81,22 @@ func TestFromFileForOtherModel(t *testing.T) {
 		t.Errorf("other model: %v, want ErrMismatch", err)
 	}
 }
+
+// Every count in the metadata is at least 1, as in a screener file: a file
+// claiming zero layers loaded as an empty set before the two formats
+// shared one reader, and a zero width failed only at the shape check.
+func TestFromFileRefusesZeroCounts(t *testing.T) {
+	m := testModel(t, nn.LSTMCell, 1)
+	s := fitTestSet(t, m, Options{K: 6, Bits: quant.Int8, Seed: 5})
+	for _, key := range []string{"layers", "bits", "l0.kx", "l0.dx", "l0.kh", "l0.dh"} {
+		for _, v := range []string{"0", "-1", ""} {
+			f := withMeta(t, s, map[string]string{key: v})
+			if _, err := FromFile(f); !errors.Is(err, ErrFormat) {
+				t.Errorf("%s = %q: %v, want ErrFormat", key, v, err)
+			}
+		}
+	}
+	if _, err := FromFile(withMeta(t, s, nil)); err != nil {
+		t.Errorf("unchanged file: %v", err)
+	}
+}

@@ -58,3 +58,33 @@ func TestFromFileRefusesHugeProjections(t *testing.T) {
 		t.Errorf("other classifier: %v, want ErrMismatch", err)
 	}
 }
+
+// Every count in the metadata is at least 1 (the rule dmi's files share).
+func TestFromFileRefusesZeroCounts(t *testing.T) {
+	fx := newFixture(t, 64, 16, Options{})
+	path := t.TempDir() + "/s.safetensors"
+	if err := fx.s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"l", "d", "k", "bits"} {
+		for _, v := range []string{"0", "-1", ""} {
+			meta := f.Metadata()
+			meta[key] = v
+			var buf bytes.Buffer
+			if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
+				t.Fatal(err)
+			}
+			g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := FromFile(g); !errors.Is(err, ErrFormat) {
+				t.Errorf("%s = %q: %v, want ErrFormat", key, v, err)
+			}
+		}
+	}
+}
