@@ -14,4 +14,7 @@
 // Where copies cannot be made for every structure a method touches (a
 // graph index, a factorisation), an Evictor streams a buffer of twice the
 // last-level cache before each timed call instead (MeasureRoundsWith).
+//
+// In the runtime (package speculate) bench times the parts against the
+// strongest dense baseline, cold, in one process.
 package bench

@@ -14,22 +14,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elasticml/elastic/bench"
 	"github.com/elasticml/elastic/dmi"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/screen"
+	"github.com/elasticml/elastic/spec"
 )
 
-//go:embed assets/model.safetensors assets/little.safetensors assets/vocab.txt assets/sample.txt
+//go:embed assets/model.safetensors assets/little.safetensors assets/screener.safetensors assets/vocab.txt assets/sample.txt
 var assets embed.FS
 
 // The asset names, relative to the package directory.
 const (
 	ModelFile  = "assets/model.safetensors"
 	LittleFile = "assets/little.safetensors"
-	VocabFile  = "assets/vocab.txt"
-	SampleFile = "assets/sample.txt"
+	// ScreenerFile is the INT4 screener of the tied decoder (screen fit
+	// --lm --bits 4 --k-ratio 0.5 --no-bound).
+	ScreenerFile = "assets/screener.safetensors"
+	VocabFile    = "assets/vocab.txt"
+	SampleFile   = "assets/sample.txt"
 )
 
 // vocabKey is the model metadata key under which `elastic lm train`
@@ -49,16 +55,21 @@ var ErrAssets = errors.New("demo: bad embedded assets")
 // ErrConfig reports an invalid Config.
 var ErrConfig = errors.New("demo: invalid configuration")
 
-// Assets are the embedded model, little modules, vocabulary and sample,
-// parsed and checked against each other.
+// Assets are the embedded model, little modules, screener, vocabulary and
+// sample, parsed and checked against each other.
 type Assets struct {
 	Model  *lm.Model
 	State  lm.TrainState // training metadata of the checkpoint
 	Little *dmi.Set
-	Words  []string // the vocabulary in id order
-	Sample []int32  // the held-out tokens
-	// ModelBytes and LittleBytes are the sizes of the embedded files.
-	ModelBytes, LittleBytes int
+	// Decoder is the model's decoder as a classifier, and Screener the
+	// screener fitted to it.
+	Decoder  *spec.Linear
+	Screener *screen.Screener
+	Words    []string // the vocabulary in id order
+	Sample   []int32  // the held-out tokens
+	// ModelBytes, LittleBytes and ScreenerBytes are the sizes of the
+	// embedded files.
+	ModelBytes, LittleBytes, ScreenerBytes int
 }
 
 // Load parses the embedded assets. Each call returns fresh copies, so the
@@ -113,6 +124,14 @@ func (a *Assets) loadModels() error {
 	}
 	if a.Little, err = dmi.FromFileFor(f, a.Model); err != nil {
 		return fmt.Errorf("demo: %s: %w", LittleFile, err)
+	}
+	dec := a.Model.Decoder
+	a.Decoder = spec.NewLinear(dec.Weight.Data, dec.Bias.Data, dec.Out, dec.In)
+	if f, a.ScreenerBytes, err = readSafetensors(ScreenerFile); err != nil {
+		return err
+	}
+	if a.Screener, err = screen.FromFileFor(f, a.Decoder); err != nil {
+		return fmt.Errorf("demo: %s: %w", ScreenerFile, err)
 	}
 	return a.checkVocab()
 }
@@ -176,18 +195,22 @@ func encode(text string, words []string) ([]int32, error) {
 	return out, nil
 }
 
-// Ratios returns the insensitive ratios Run sweeps by default: 0, 0.1, …,
-// 0.9.
-func Ratios() []float64 {
-	r := make([]float64, 10)
-	for i := range r {
-		r[i] = float64(i) / 10
-	}
-	return r
-}
+// Ratios returns the insensitive ratios Run sweeps by default: 0, 0.3,
+// 0.5, 0.7 and 0.9 — few enough that the first `go run` of the demo,
+// compilation included, stays within a minute on two cores.
+func Ratios() []float64 { return []float64{0, 0.3, 0.5, 0.7, 0.9} }
+
+// DefaultM is the candidates per token the screened decoder computes
+// exactly when Config.M is zero: of the 8323 classes, enough that the
+// mixed logits hold perplexity within half a point (docs/results/demo.md).
+const DefaultM = 256
+
+// DefaultColdTokens is how many tokens of each pass are timed cold when
+// Config.ColdTokens is zero.
+const DefaultColdTokens = 40
 
 // Config configures Run. The zero value streams DefaultTokens tokens over
-// Ratios on GOMAXPROCS threads.
+// Ratios on GOMAXPROCS threads with DefaultM candidates.
 type Config struct {
 	// Tokens is how many sample tokens to stream (Tokens−1 predictions);
 	// 0 means DefaultTokens; more than the sample holds is an error.
@@ -197,27 +220,48 @@ type Config struct {
 	// Ratios are the top-K insensitive ratios, each in [0, 1); nil means
 	// Ratios().
 	Ratios []float64
+	// M is the screened decoder's candidates per token, in [1, vocab];
+	// 0 means DefaultM.
+	M int
+	// ColdTokens is how many tokens of each pass are timed cold, with the
+	// caches evicted before every one of the four steps; 0 means
+	// DefaultColdTokens, and it is capped at the tokens streamed.
+	ColdTokens int
+	// LLC is the last-level cache size in bytes the eviction covers
+	// twice; 0 means the size sysfs reports (bench.LastLevelCache).
+	LLC int
 	// Progress, if not nil, receives a line as each ratio starts.
 	Progress io.Writer
 }
 
-// Row is the result at one insensitive ratio. Times are medians of one
-// whole step (embedding, recurrent layers, decoder) in milliseconds: DMIMs
-// over every token of the sample, DenseMs over dense steps timed in the
-// same pass, one every few tokens.
+// Row is one model at one insensitive ratio, measured in one pass that
+// streams the sample through all four models round-robin (each with its
+// own state), so every time is paired with a dense step taken in the same
+// conditions. Times are medians of one whole step (embedding, recurrent
+// layers, decoder) in milliseconds: warm over the tokens whose weights
+// were left in cache by the steps before, cold over ColdTokens tokens
+// spread through the pass before each of whose steps the caches were
+// evicted, as a model larger than the cache is served.
 type Row struct {
 	Ratio    float64 `json:"ratio"`
-	DensePPL float64 `json:"dense_ppl"`
-	DMIPPL   float64 `json:"dmi_ppl"`
-	DeltaPPL float64 `json:"delta_ppl"`
-	DenseMs  float64 `json:"dense_ms_per_token"`
-	DMIMs    float64 `json:"dmi_ms_per_token"`
-	Speedup  float64 `json:"speedup"` // DenseMs / DMIMs
+	M        int     `json:"m"` // screened decoder's candidates; 0: dense decoder
+	DensePPL float64 `json:"ppl_dense"`
+	PPL      float64 `json:"ppl"`
+	DeltaPPL float64 `json:"dppl"`
+	// Top1 is the share of tokens whose most likely next word is the
+	// dense model's (with the states apart, each model carrying its own).
+	Top1        float64 `json:"top1_agreement"`
+	WarmDenseMs float64 `json:"warm_ms_dense"`
+	WarmMs      float64 `json:"warm_ms"`
+	WarmSpeedup float64 `json:"warm_speedup"` // WarmDenseMs / WarmMs
+	ColdDenseMs float64 `json:"cold_ms_dense"`
+	ColdMs      float64 `json:"cold_ms"`
+	ColdSpeedup float64 `json:"cold_speedup"` // ColdDenseMs / ColdMs
 	// Insensitive is the measured fraction of gate rows the little
-	// modules supplied, over all layers and gates; ByGate splits it by
-	// gate (dmi.GateNames).
+	// modules supplied, over all layers and gates (0 for a model with
+	// exact layers); ByGate splits it by gate (dmi.GateNames).
 	Insensitive float64            `json:"insensitive_ratio"`
-	ByGate      map[string]float64 `json:"insensitive_by_gate"`
+	ByGate      map[string]float64 `json:"insensitive_by_gate,omitempty"`
 }
 
 // ModelInfo describes the embedded model and little modules.
@@ -233,8 +277,13 @@ type ModelInfo struct {
 	// completed and its window count.
 	Epoch  int `json:"epoch"`
 	Window int `json:"window"`
-	// ValPPL is the checkpoint's best validation perplexity, 0 if it
-	// records none.
+	// Epochs is the training the weights have had, in epochs (lm export
+	// records it as epochs_done), 0 if unrecorded.
+	Epochs float64 `json:"epochs,omitempty"`
+	// ValPPL is the validation perplexity of the shipped weights as lm
+	// export measured it (export_valid_loss), or else the checkpoint's
+	// best validation perplexity of its training run; 0 if neither is
+	// recorded.
 	ValPPL      float64 `json:"val_ppl,omitempty"`
 	ModelBytes  int     `json:"model_bytes"`
 	Bits        int     `json:"little_bits"`
@@ -243,17 +292,37 @@ type ModelInfo struct {
 	KX          []int   `json:"little_kx"` // projected input width per layer
 	KH          []int   `json:"little_kh"` // projected state width per layer
 	LittleBytes int     `json:"little_bytes"`
+	// ScreenerK and ScreenerBits describe the decoder's screener;
+	// ScreenerBytes is its file's size.
+	ScreenerK     int    `json:"screener_k"`
+	ScreenerBits  string `json:"screener_bits"`
+	ScreenerBytes int    `json:"screener_bytes"`
 	// RecurrentShare is the recurrent layers' share of the weights one
 	// step reads; the rest, embedding row and decoder, is never skipped.
 	RecurrentShare float64 `json:"recurrent_share"`
 }
 
-// Result is the outcome of Run.
+// Result is the outcome of Run: the whole elastic model (dual-module
+// layers and screened decoder) per ratio in Rows, and each part alone in
+// Parts.
 type Result struct {
-	Model   ModelInfo `json:"model"`
-	Tokens  int       `json:"tokens"`
-	Threads int       `json:"threads"`
-	Rows    []Row     `json:"rows"`
+	Model      ModelInfo `json:"model"`
+	Tokens     int       `json:"tokens"`
+	Threads    int       `json:"threads"`
+	M          int       `json:"m"`
+	ColdTokens int       `json:"cold_tokens"` // timed cold per pass
+	EvictBytes int       `json:"evict_bytes"` // read before each cold step
+	Rows       []Row     `json:"rows"`
+	Parts      Parts     `json:"parts"`
+}
+
+// Parts are the rows of the elastic model's two parts alone: dual-module
+// layers with the dense decoder, and dense layers with the screened
+// decoder (the same at every ratio but for timing noise; it is timed in
+// every pass for pairing).
+type Parts struct {
+	DMI      []Row `json:"dmi"`
+	Screened []Row `json:"screened"`
 }
 
 // Describe returns the ModelInfo of a.
@@ -264,12 +333,19 @@ func (a *Assets) Describe() ModelInfo {
 		Epoch: a.State.Epoch, Window: a.State.Batch, ModelBytes: a.ModelBytes,
 		Bits: int(a.Little.Bits), Eps: a.Little.Eps, LittleBytes: a.LittleBytes,
 	}
+	info.ScreenerK, info.ScreenerBits, info.ScreenerBytes = a.Screener.K, a.Screener.Bits.String(), a.ScreenerBytes
 	info.Precision = a.Little.Bits.String()
 	if a.Little.Bits == dmi.FP32 {
 		info.Precision = "FP32"
 	}
 	if v := a.State.BestVal; v > 0 && !math.IsInf(v, 0) {
 		info.ValPPL = lm.Perplexity(v)
+	}
+	if v, err := strconv.ParseFloat(a.State.Extra["export_valid_loss"], 64); err == nil && v > 0 && !math.IsInf(v, 0) {
+		info.ValPPL = lm.Perplexity(v)
+	}
+	if v, err := strconv.ParseFloat(a.State.Extra["epochs_done"], 64); err == nil && v > 0 && !math.IsInf(v, 0) {
+		info.Epochs = v
 	}
 	for _, l := range a.Little.Layers {
 		info.KX = append(info.KX, l.X.K)
@@ -291,6 +367,12 @@ func (c Config) withDefaults() Config {
 	if c.Ratios == nil {
 		c.Ratios = Ratios()
 	}
+	if c.M == 0 {
+		c.M = DefaultM
+	}
+	if c.ColdTokens == 0 {
+		c.ColdTokens = DefaultColdTokens
+	}
 	return c
 }
 
@@ -302,6 +384,12 @@ func (c Config) check() error {
 		return fmt.Errorf("%w: %d threads", ErrConfig, c.Threads)
 	case len(c.Ratios) == 0:
 		return fmt.Errorf("%w: no ratios", ErrConfig)
+	case c.M < 1:
+		return fmt.Errorf("%w: %d candidates, need at least 1", ErrConfig, c.M)
+	case c.ColdTokens < 1:
+		return fmt.Errorf("%w: %d cold tokens, need at least 1", ErrConfig, c.ColdTokens)
+	case c.LLC < 0:
+		return fmt.Errorf("%w: last-level cache of %d bytes", ErrConfig, c.LLC)
 	}
 	for _, r := range c.Ratios {
 		if !(r >= 0 && r < 1) {
@@ -342,6 +430,14 @@ func (a *Assets) checkTokens(cfg Config) error {
 	return nil
 }
 
+// checkM refuses more candidates than classes.
+func (a *Assets) checkM(cfg Config) error {
+	if v := a.Model.Config().Vocab; cfg.M > v {
+		return fmt.Errorf("%w: %d candidates asked, the decoder has %d classes", ErrConfig, cfg.M, v)
+	}
+	return nil
+}
+
 // Run is the package-level Run on a's model and sample.
 func (a *Assets) Run(cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
@@ -351,113 +447,228 @@ func (a *Assets) Run(cfg Config) (*Result, error) {
 	if err := a.checkTokens(cfg); err != nil {
 		return nil, err
 	}
+	if err := a.checkM(cfg); err != nil {
+		return nil, err
+	}
 	pool := kernels.NewPool(cfg.Threads)
 	defer pool.Close()
-	d, err := dmi.NewLM(a.Model, a.Little, pool)
+	e, err := a.newElastic(pool, cfg.M)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s and %s: %w", ErrAssets, LittleFile, ModelFile, err)
+		return nil, err
 	}
 	stream := a.Sample[:cfg.Tokens]
-	res := &Result{Model: a.Describe(), Tokens: len(stream), Threads: pool.Workers()}
-	if cfg.Progress != nil {
-		fmt.Fprintf(cfg.Progress, "dense: %d tokens…\n", len(stream))
+	llc := cfg.LLC
+	if llc == 0 {
+		llc = bench.LastLevelCache()
 	}
-	dense, err := a.measure(d, stream, true)
-	if err != nil {
-		return nil, fmt.Errorf("demo: dense: %w", err)
+	p := newPass(a, e, stream, pool, 2*llc)
+	p.coldEvery = max(1, (len(stream)-1)/cfg.ColdTokens)
+	res := &Result{
+		Model: a.Describe(), Tokens: len(stream), Threads: pool.Workers(), M: cfg.M,
+		ColdTokens: (len(stream) - 2 + p.coldEvery) / p.coldEvery, EvictBytes: 8 * len(p.evict),
 	}
 	names := dmi.GateNames(a.Little.Cell)
 	for _, r := range cfg.Ratios {
 		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "insensitive ratio %.2f: %d tokens…\n", r, len(stream))
+			fmt.Fprintf(cfg.Progress, "insensitive ratio %.2f: %d tokens through four models…\n", r, len(stream))
 		}
-		if err := d.SetRatio(r); err != nil {
+		if err := e.lm.SetRatio(r); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
-		m, err := a.measure(d, stream, false)
+		m, err := p.run()
 		if err != nil {
 			return nil, fmt.Errorf("demo: ratio %v: %w", r, err)
 		}
-		row := Row{
-			Ratio: r, DensePPL: lm.Perplexity(dense.loss), DMIPPL: lm.Perplexity(m.loss),
-			DenseMs: m.denseMs, DMIMs: m.ms, Speedup: m.denseMs / m.ms,
-			ByGate: make(map[string]float64, len(names)),
+		ins := e.lm.InsensitiveRatio()
+		row := func(k int, dmiOn, screened bool) Row {
+			row := m.row(k)
+			row.Ratio = r
+			if screened {
+				row.M = cfg.M
+			}
+			if dmiOn {
+				row.ByGate = make(map[string]float64, len(names))
+				for g, v := range ins {
+					row.ByGate[names[g]] = v
+					row.Insensitive += v / float64(len(ins))
+				}
+			}
+			return row
 		}
-		row.DeltaPPL = row.DMIPPL - row.DensePPL
-		ins := d.InsensitiveRatio()
-		for g, v := range ins {
-			row.ByGate[names[g]] = v
-			row.Insensitive += v / float64(len(ins))
-		}
-		res.Rows = append(res.Rows, row)
+		res.Rows = append(res.Rows, row(both, true, true))
+		res.Parts.DMI = append(res.Parts.DMI, row(dmiOnly, true, false))
+		res.Parts.Screened = append(res.Parts.Screened, row(screenOnly, false, true))
 	}
 	return res, nil
 }
 
-// denseEvery is how often, in tokens, a dual-module pass also times a
-// dense step: often enough for a steady median, rarely enough to keep the
-// run short.
-const denseEvery = 4
-
-type measurement struct {
-	loss    float64 // mean cross-entropy, nats
-	ms      float64 // median step time
-	denseMs float64 // dual-module pass: median of the dense steps timed alongside
+// elastic is the embedded model's runtime: dual-module layers and a
+// screened decoder on one pool.
+type elastic struct {
+	lm  *dmi.LM
+	dec *screen.Classifier
 }
 
-// measure streams the tokens through d at batch 1 from a zero state,
-// dense or dual-module, timing every step. A dual-module pass also times
-// a dense step on a copy of the state every denseEvery tokens, alternating
-// which of the two goes first, so the speedup compares steps taken in
-// the same conditions (a dense step's time does not depend on the state's
-// values). It resets d's insensitive-ratio counts, which the dense steps
-// leave alone.
-func (a *Assets) measure(d *dmi.LM, stream []int32, exact bool) (measurement, error) {
-	vocab := a.Model.Config().Vocab
-	for _, l := range d.Layers() {
+func (a *Assets) newElastic(pool *kernels.Pool, m int) (*elastic, error) {
+	d, err := dmi.NewLM(a.Model, a.Little, pool)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s and %s: %w", ErrAssets, LittleFile, ModelFile, err)
+	}
+	c, err := screen.NewClassifier(a.Decoder, a.Screener, pool)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s and %s: %w", ErrAssets, ScreenerFile, ModelFile, err)
+	}
+	if err := c.SetSelection(screen.Selection{Mode: screen.TopM, M: m}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return &elastic{lm: d, dec: c}, nil
+}
+
+// The four models a pass streams, in the order the first token runs them.
+const (
+	dense = iota
+	dmiOnly
+	screenOnly
+	both
+	models
+)
+
+// step advances st by token in model k, writing the logits.
+func (e *elastic) step(k int, st nn.State, token int32, logits []float32) error {
+	var dec dmi.Decoder
+	if k == screenOnly || k == both {
+		dec = e.dec
+	}
+	return e.lm.StepWith(st, token, logits, k == dense || k == screenOnly, dec)
+}
+
+// pass streams the sample through the four models round-robin.
+type pass struct {
+	a         *Assets
+	e         *elastic
+	stream    []int32
+	pool      *kernels.Pool
+	evict     []uint64 // written once, read to evict
+	sums      []uint64 // one per eviction task, so the reads are not dead
+	coldEvery int
+}
+
+// evictTasks is how many pieces the eviction read is split into.
+const evictTasks = 64
+
+func newPass(a *Assets, e *elastic, stream []int32, pool *kernels.Pool, evictBytes int) *pass {
+	p := &pass{a: a, e: e, stream: stream, pool: pool, evict: make([]uint64, evictBytes/8), sums: make([]uint64, evictTasks)}
+	// Written once: untouched pages all map the kernel's zero page, whose
+	// reads would evict nothing.
+	for i := range p.evict {
+		p.evict[i] = uint64(i)
+	}
+	return p
+}
+
+// passResult holds one pass's per-model losses, agreement and times.
+type passResult struct {
+	loss       [models]float64
+	agree      [models]int
+	n          int
+	warm, cold [models][]float64
+}
+
+// run streams the tokens through the four models from zero states. Token
+// i runs the models in rotated order (i mod 4 goes first), so no model
+// always follows the same one; every coldEvery-th token evicts the caches
+// before each model's step and times it as cold. It resets the layers'
+// insensitive-ratio counts, which only the dual-module models add to.
+func (p *pass) run() (*passResult, error) {
+	vocab := p.a.Model.Config().Vocab
+	for _, l := range p.e.lm.Layers() {
 		l.ResetCounts()
 	}
-	st, scratch := a.Model.NewState(1), a.Model.NewState(1)
-	logits := make([]float32, vocab)
-	n := len(stream) - 1
-	times := make([]float64, n)
-	var denseTimes []float64
-	timed := func(st nn.State, tok int32, exact bool) float64 {
-		t0 := time.Now()
-		d.Step(st, tok, logits, exact)
-		return float64(time.Since(t0).Nanoseconds()) / 1e6
+	var st [models]nn.State
+	var logits [models][]float32
+	for k := range models {
+		st[k], logits[k] = p.a.Model.NewState(1), make([]float32, vocab)
 	}
-	denseAside := func(tok int32) {
-		for l := range st.H {
-			copy(scratch.H[l], st.H[l])
-			if st.C != nil {
-				copy(scratch.C[l], st.C[l])
+	n := len(p.stream) - 1
+	r := &passResult{n: n}
+	for i := range n {
+		cold := i%p.coldEvery == 0
+		for j := range models {
+			k := (i + j) % models
+			if cold {
+				p.flush()
+			}
+			t0 := time.Now()
+			if err := p.e.step(k, st[k], p.stream[i], logits[k]); err != nil {
+				return nil, fmt.Errorf("token %d: %w", i, err)
+			}
+			ms := float64(time.Since(t0).Nanoseconds()) / 1e6
+			if cold {
+				r.cold[k] = append(r.cold[k], ms)
+			} else {
+				r.warm[k] = append(r.warm[k], ms)
 			}
 		}
-		denseTimes = append(denseTimes, timed(scratch, tok, true))
-	}
-	var m measurement
-	for i := range n {
-		aside := !exact && i%denseEvery == 0
-		if aside && i%(2*denseEvery) == 0 {
-			denseAside(stream[i])
-		}
-		times[i] = timed(st, stream[i], exact)
-		// logits are st's: the step aside, if any, came first or comes next.
-		m.loss += nn.CrossEntropy(nil, nil, logits, stream[i+1:i+2], vocab)
-		if aside && i%(2*denseEvery) != 0 {
-			denseAside(stream[i])
+		top := argmax(logits[dense])
+		for k := range models {
+			r.loss[k] += nn.CrossEntropy(nil, nil, logits[k], p.stream[i+1:i+2], vocab)
+			if argmax(logits[k]) == top {
+				r.agree[k]++
+			}
 		}
 	}
-	m.loss /= float64(n)
-	if err := nn.CheckLoss(m.loss); err != nil {
-		return m, fmt.Errorf("%w: %w", dmi.ErrNotFinite, err)
+	for k := range models {
+		r.loss[k] /= float64(n)
+		if err := nn.CheckLoss(r.loss[k]); err != nil {
+			return nil, fmt.Errorf("%w: %w", dmi.ErrNotFinite, err)
+		}
 	}
-	m.ms = median(times)
-	if len(denseTimes) > 0 {
-		m.denseMs = median(denseTimes)
+	return r, nil
+}
+
+// flush evicts the caches by reading a buffer twice the last-level cache,
+// a word per cache line, on the pool: every worker's private caches are
+// evicted too, the lines it leaves are clean (writing would add the
+// write-back of dirty lines to the next step's traffic, which a served
+// model's weights never cause), and the workers are awake when the step
+// starts, as in a server that is never idle.
+func (p *pass) flush() {
+	n := len(p.evict)
+	p.pool.For(evictTasks, 1, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			var s uint64
+			part := p.evict[t*n/evictTasks : (t+1)*n/evictTasks]
+			for i := 0; i < len(part); i += 8 { // a word per 64-byte line
+				s += part[i]
+			}
+			p.sums[t] = s
+		}
+	})
+}
+
+// row is model k's Row (without ratio, m and counts).
+func (r *passResult) row(k int) Row {
+	row := Row{
+		DensePPL: lm.Perplexity(r.loss[dense]), PPL: lm.Perplexity(r.loss[k]),
+		Top1:        float64(r.agree[k]) / float64(r.n),
+		WarmDenseMs: median(r.warm[dense]), WarmMs: median(r.warm[k]),
+		ColdDenseMs: median(r.cold[dense]), ColdMs: median(r.cold[k]),
 	}
-	return m, nil
+	row.DeltaPPL = row.PPL - row.DensePPL
+	row.WarmSpeedup = row.WarmDenseMs / row.WarmMs
+	row.ColdSpeedup = row.ColdDenseMs / row.ColdMs
+	return row
+}
+
+// argmax returns the index of the largest logit, the first on ties.
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
 }
 
 func median(v []float64) float64 {
@@ -470,9 +681,13 @@ func median(v []float64) float64 {
 }
 
 // Trained returns a short description of the checkpoint's training
-// state, e.g. "epoch 40, validation perplexity 95.12".
+// state, e.g. "5.1 epochs, validation perplexity 44.21" (or "epoch 6, …"
+// where the fractional epochs are not recorded).
 func (m ModelInfo) Trained() string {
 	s := "epoch " + strconv.Itoa(m.Epoch)
+	if m.Epochs > 0 {
+		s = fmt.Sprintf("%.1f epochs", m.Epochs)
+	}
 	if m.ValPPL > 0 {
 		s += fmt.Sprintf(", validation perplexity %.2f", m.ValPPL)
 	} else {

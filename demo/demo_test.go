@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/elasticml/elastic/dmi"
+	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lm"
+	"github.com/elasticml/elastic/screen"
 )
 
 func loadAssets(t testing.TB) *Assets {
@@ -36,8 +38,8 @@ func TestLoadEmbedded(t *testing.T) {
 	if a.Little.Fingerprint != dmi.Fingerprint(a.Model) {
 		t.Error("little modules were fitted to another model")
 	}
-	if a.ModelBytes+a.LittleBytes > 20<<20 {
-		t.Errorf("embedded model %d + little modules %d bytes exceed 20 MiB", a.ModelBytes, a.LittleBytes)
+	if a.ModelBytes+a.LittleBytes+a.ScreenerBytes > 22_000_000 {
+		t.Errorf("embedded model %d + little modules %d + screener %d bytes exceed 22 MB", a.ModelBytes, a.LittleBytes, a.ScreenerBytes)
 	}
 	info := a.Describe()
 	if info.Hidden != cfg.Hidden || info.Layers != cfg.Layers || len(info.KX) != cfg.Layers || !(info.RecurrentShare > 0 && info.RecurrentShare < 1) {
@@ -47,94 +49,181 @@ func TestLoadEmbedded(t *testing.T) {
 
 func TestRunEmbedded(t *testing.T) {
 	const tokens = 40
-	res, err := Run(Config{Tokens: tokens, Threads: 1})
+	res, err := Run(Config{Tokens: tokens, Threads: 1, M: 64, ColdTokens: 5, LLC: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 10 || res.Tokens != tokens || res.Threads != 1 {
-		t.Fatalf("%d rows over %d tokens on %d threads, want 10 over %d on 1", len(res.Rows), res.Tokens, res.Threads, tokens)
+	if len(res.Rows) != 5 || len(res.Parts.DMI) != 5 || len(res.Parts.Screened) != 5 || res.Tokens != tokens || res.Threads != 1 || res.M != 64 {
+		t.Fatalf("%d/%d/%d rows over %d tokens on %d threads at m=%d, want 5 each over %d on 1 at 64",
+			len(res.Rows), len(res.Parts.DMI), len(res.Parts.Screened), res.Tokens, res.Threads, res.M, tokens)
+	}
+	// 39 predictions, one cold every 39/5 = 7: tokens 0, 7, …, 35.
+	if res.ColdTokens != 6 || res.EvictBytes != 2<<20 {
+		t.Errorf("%d cold tokens evicting %d bytes, want 6 and %d", res.ColdTokens, res.EvictBytes, 2<<20)
 	}
 	want := Ratios()
-	for i, r := range res.Rows {
-		if r.Ratio != want[i] {
-			t.Errorf("row %d: ratio %v, want %v", i, r.Ratio, want[i])
-		}
-		for _, p := range []float64{r.DensePPL, r.DMIPPL} {
-			if !(p > 1) || math.IsInf(p, 0) {
-				t.Errorf("ratio %v: perplexity %v, want finite and > 1", r.Ratio, p)
+	for i := range res.Rows {
+		for name, r := range map[string]Row{"elastic": res.Rows[i], "dmi": res.Parts.DMI[i], "screened": res.Parts.Screened[i]} {
+			if r.Ratio != want[i] {
+				t.Errorf("%s row %d: ratio %v, want %v", name, i, r.Ratio, want[i])
+			}
+			for _, p := range []float64{r.DensePPL, r.PPL} {
+				if !(p > 1) || math.IsInf(p, 0) {
+					t.Errorf("%s ratio %v: perplexity %v, want finite and > 1", name, r.Ratio, p)
+				}
+			}
+			// Every pass streams the same tokens through the same dense model.
+			if r.DensePPL != res.Rows[0].DensePPL || relDiff(r.DeltaPPL, r.PPL-r.DensePPL) > 1e-12 {
+				t.Errorf("%s ratio %v: dense perplexity %v (ratio 0: %v), Δ %v", name, r.Ratio, r.DensePPL, res.Rows[0].DensePPL, r.DeltaPPL)
+			}
+			if !(r.Top1 >= 0 && r.Top1 <= 1) {
+				t.Errorf("%s ratio %v: top-1 agreement %v", name, r.Ratio, r.Top1)
+			}
+			for _, sp := range [][3]float64{{r.WarmDenseMs, r.WarmMs, r.WarmSpeedup}, {r.ColdDenseMs, r.ColdMs, r.ColdSpeedup}} {
+				if !(sp[0] > 0 && sp[1] > 0) || relDiff(sp[2], sp[0]/sp[1]) > 1e-12 {
+					t.Errorf("%s ratio %v: times %v", name, r.Ratio, sp)
+				}
 			}
 		}
-		// Every row streams the same tokens through the same dense model.
-		if r.DensePPL != res.Rows[0].DensePPL {
-			t.Errorf("ratio %v: dense perplexity %v differs from ratio 0's %v", r.Ratio, r.DensePPL, res.Rows[0].DensePPL)
-		}
-		if !(r.DenseMs > 0 && r.DMIMs > 0) || relDiff(r.Speedup, r.DenseMs/r.DMIMs) > 1e-12 {
-			t.Errorf("ratio %v: times %v, %v ms, speedup %v", r.Ratio, r.DenseMs, r.DMIMs, r.Speedup)
+		// The screened decoder alone does not depend on the ratio; its
+		// rows differ only in timing.
+		if s, s0 := res.Parts.Screened[i], res.Parts.Screened[0]; s.PPL != s0.PPL || s.M != 64 || s.Insensitive != 0 {
+			t.Errorf("screened ratio %v: perplexity %v (ratio 0: %v), m %d, insensitive %v", s.Ratio, s.PPL, s0.PPL, s.M, s.Insensitive)
 		}
 		// Top-K leaves round(ratio·H) rows of each gate to the little
-		// module, so the measured ratio is within one row of the request.
-		if d := math.Abs(r.Insensitive - r.Ratio); d > 1/float64(res.Model.Hidden) {
-			t.Errorf("ratio %v: measured insensitive ratio %v", r.Ratio, r.Insensitive)
+		// module, so the measured ratio is within one row of the request;
+		// the elastic and DMI-only models share the layers' counts.
+		for _, r := range []Row{res.Rows[i], res.Parts.DMI[i]} {
+			if d := math.Abs(r.Insensitive - r.Ratio); d > 1/float64(res.Model.Hidden) || len(r.ByGate) != 4 {
+				t.Errorf("ratio %v: measured insensitive ratio %v, %d gates (want 4, LSTM)", r.Ratio, r.Insensitive, len(r.ByGate))
+			}
 		}
-		if len(r.ByGate) != 4 {
-			t.Errorf("ratio %v: %d gates, want 4 (LSTM)", r.Ratio, len(r.ByGate))
+		if res.Parts.DMI[i].M != 0 || res.Rows[i].M != 64 {
+			t.Errorf("ratio %v: m %d (DMI only), %d (elastic), want 0 and 64", want[i], res.Parts.DMI[i].M, res.Rows[i].M)
 		}
 	}
-	// At ratio 0 every row is computed exactly.
-	if r := res.Rows[0]; relDiff(r.DMIPPL, r.DensePPL) > 1e-4 || r.Insensitive != 0 {
-		t.Errorf("ratio 0: DMI perplexity %v, dense %v, insensitive %v", r.DMIPPL, r.DensePPL, r.Insensitive)
+	// At ratio 0 every row is computed exactly: DMI alone is the dense
+	// model, and the elastic model is the screened decoder alone.
+	r0 := res.Rows[0]
+	if d := res.Parts.DMI[0]; relDiff(d.PPL, d.DensePPL) > 1e-4 || d.Top1 < 0.99 {
+		t.Errorf("ratio 0: DMI perplexity %v, dense %v, top-1 %v", d.PPL, d.DensePPL, d.Top1)
+	}
+	if s := res.Parts.Screened[0]; relDiff(r0.PPL, s.PPL) > 1e-4 {
+		t.Errorf("ratio 0: elastic perplexity %v, screened decoder alone %v", r0.PPL, s.PPL)
+	}
+	// m = 64 of 8323 classes: the mixed logits move perplexity, but
+	// little (the screener holds it within a few percent).
+	if s := res.Parts.Screened[0]; relDiff(s.PPL, s.DensePPL) < 1e-4 || relDiff(s.PPL, s.DensePPL) > 0.1 {
+		t.Errorf("screened decoder at m=64: perplexity %v vs dense %v", s.PPL, s.DensePPL)
 	}
 }
 
-// measure's perplexities must be those of dmi.LM.Loss, and its dense one
-// that of the lm package's own batched evaluation.
-func TestMeasureMatchesLibrary(t *testing.T) {
+// pass's perplexities must be those of dmi.LM.Loss, its dense one that of
+// the lm package's own batched evaluation, and its screened one that of
+// screen's mixed logits.
+func TestPassMatchesLibrary(t *testing.T) {
 	a := loadAssets(t)
-	d, err := dmi.NewLM(a.Model, a.Little, nil)
+	e, err := a.newElastic(nil, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stream := a.Sample[:60]
-	if err := d.SetRatio(0.5); err != nil {
+	if err := e.lm.SetRatio(0.5); err != nil {
 		t.Fatal(err)
 	}
-	dense, err := a.measure(d, stream, true)
+	pool := kernels.NewPool(1)
+	defer pool.Close()
+	p := newPass(a, e, stream, pool, 8192)
+	p.coldEvery = 7
+	r, err := p.run()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := a.measure(d, stream, false)
-	if err != nil {
-		t.Fatal(err)
+	if n := len(r.cold[dense]) + len(r.warm[dense]); n != len(stream)-1 || len(r.cold[both]) != 9 {
+		t.Errorf("%d timed dense steps, %d cold elastic ones; want %d and 9", n, len(r.cold[both]), len(stream)-1)
 	}
-	if !(dense.ms > 0 && m.ms > 0 && m.denseMs > 0) {
-		t.Errorf("times: dense pass %v ms, dual-module %v ms with dense aside %v ms", dense.ms, m.ms, m.denseMs)
-	}
-	ins := d.InsensitiveRatio()
-	// The dual-module Loss goes last: only it counts rows.
+	ins := e.lm.InsensitiveRatio()
 	for _, exact := range []bool{true, false} {
-		got := map[bool]float64{true: dense.loss, false: m.loss}[exact]
-		want, err := d.Loss(stream, exact)
+		k := map[bool]int{true: dense, false: dmiOnly}[exact]
+		want, err := e.lm.Loss(stream, exact)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if relDiff(got, want) > 1e-9 {
-			t.Errorf("exact=%v: loss %v, dmi.LM.Loss gives %v", exact, got, want)
+		if relDiff(r.loss[k], want) > 1e-9 {
+			t.Errorf("exact=%v: loss %v, dmi.LM.Loss gives %v", exact, r.loss[k], want)
 		}
 	}
-	if got := d.InsensitiveRatio(); !slices.Equal(got, ins) {
+	// pass counted both dual-module models' rows; Loss one model's.
+	if got := e.lm.InsensitiveRatio(); relDiff(got[0], ins[0]) > 1e-9 {
 		t.Errorf("insensitive ratios %v, dmi.LM.Loss counts %v", ins, got)
 	}
 	want, err := a.Model.Evaluate(stream, 1, 35)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if relDiff(dense.loss, want) > 1e-4 {
-		t.Errorf("dense loss %v, lm.Model.Evaluate gives %v", dense.loss, want)
+	if relDiff(r.loss[dense], want) > 1e-4 {
+		t.Errorf("dense loss %v, lm.Model.Evaluate gives %v", r.loss[dense], want)
 	}
-	// Any two dense paths may differ by rounding (the 1e-4 allowed above);
-	// the little modules at ratio 0.5 move the loss by ~1e-2.
-	if relDiff(m.loss, dense.loss) <= 1e-4 {
-		t.Errorf("ratio 0.5 loss %v within rounding of the dense loss %v: the little modules were not used", m.loss, dense.loss)
+	// The screened decoder's loss from its mixed logits, on the dense
+	// model's hidden states.
+	st := a.Model.NewState(1)
+	logits, mixed := make([]float32, a.Model.Config().Vocab), make([]float32, a.Model.Config().Vocab)
+	var loss float64
+	for i := 0; i+1 < len(stream); i++ {
+		e.lm.Step(st, stream[i], logits, true)
+		if _, err := e.dec.Forward(mixed, st.H[len(st.H)-1]); err != nil {
+			t.Fatal(err)
+		}
+		lp, err := screen.LogProb(mixed, int(stream[i+1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss -= lp
+	}
+	loss /= float64(len(stream) - 1)
+	if relDiff(r.loss[screenOnly], loss) > 1e-6 {
+		t.Errorf("screened loss %v, screen's mixed logits give %v", r.loss[screenOnly], loss)
+	}
+	// The little modules and the screener each move the loss by more than
+	// rounding.
+	for _, k := range []int{dmiOnly, screenOnly, both} {
+		if relDiff(r.loss[k], r.loss[dense]) <= 1e-4 {
+			t.Errorf("model %d: loss %v within rounding of the dense loss %v", k, r.loss[k], r.loss[dense])
+		}
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	c, err := Generate(GenerateConfig{Prompt: "In the beginning, God zzyzx!", Words: 8, Ratio: 0.5, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Prompt, []string{"in", "the", "beginning", "god", "zzyzx"}) || !slices.Equal(c.Unknown, []string{"zzyzx"}) {
+		t.Errorf("prompt read as %q, unknown %q", c.Prompt, c.Unknown)
+	}
+	if len(c.Dense) != 8 || len(c.Elastic) != 8 || !(c.DenseTokensPerSec > 0 && c.ElasticTokensPerSec > 0) {
+		t.Fatalf("continuations %q / %q at %v / %v tokens/s", c.Dense, c.Elastic, c.DenseTokensPerSec, c.ElasticTokensPerSec)
+	}
+	for _, w := range append(slices.Clone(c.Dense), c.Elastic...) {
+		if w == "<unk>" {
+			t.Errorf("generated <unk>: %q / %q", c.Dense, c.Elastic)
+		}
+	}
+	// At ratio 0 with every class a candidate, the elastic model is the
+	// dense one: the same words, barring a near-tie flipped by rounding.
+	c, err = Generate(GenerateConfig{Prompt: "and the lord said", Words: 8, Ratio: 0, M: 8323, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Same < 7 {
+		t.Errorf("ratio 0, m = vocabulary: %q vs %q", c.Dense, c.Elastic)
+	}
+	for _, g := range []GenerateConfig{
+		{Prompt: "zzyzx qqq"}, {Prompt: ""}, {Prompt: "and", Words: -1}, {Prompt: "and", Ratio: 1}, {Prompt: "and", M: 100000},
+	} {
+		if _, err := Generate(g); !errors.Is(err, ErrConfig) {
+			t.Errorf("Generate(%+v): %v, want ErrConfig", g, err)
+		}
 	}
 }
 
@@ -184,6 +273,10 @@ func TestConfigErrors(t *testing.T) {
 		{Ratios: []float64{0.5, 1}},
 		{Ratios: []float64{-0.1}},
 		{Ratios: []float64{math.NaN()}},
+		{M: -1},
+		{M: 100000}, // beyond the vocabulary
+		{ColdTokens: -1},
+		{LLC: -1},
 	} {
 		if _, err := Run(c); !errors.Is(err, ErrConfig) {
 			t.Errorf("Run(%+v): %v, want ErrConfig", c, err)
@@ -197,6 +290,7 @@ func TestTrained(t *testing.T) {
 		want string
 	}{
 		{ModelInfo{Epoch: 12, ValPPL: 95.123}, "epoch 12, validation perplexity 95.12"},
+		{ModelInfo{Epoch: 6, Epochs: 5.135, ValPPL: 44.2099}, "5.1 epochs, validation perplexity 44.21"},
 		{ModelInfo{Epoch: 1}, "epoch 1 (no completed validation)"},
 	} {
 		if got := tc.m.Trained(); got != tc.want {
@@ -248,4 +342,14 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 	_ = lm.Perplexity(sink)
+}
+
+// The embedded model states the validation perplexity its own weights
+// give (lm eval --split valid on demo/assets/model.safetensors: 44.21), not
+// the training run's best (45.13), and its fractional epochs.
+func TestEmbeddedTrainingRecord(t *testing.T) {
+	info := loadAssets(t).Describe()
+	if math.Abs(info.ValPPL-44.21) > 0.01 || math.Abs(info.Epochs-5.14) > 0.01 {
+		t.Errorf("validation perplexity %v after %v epochs, want 44.21 after 5.14", info.ValPPL, info.Epochs)
+	}
 }

@@ -26,4 +26,8 @@
 // Times are medians over tokens of the whole step — embedding, recurrent
 // layers and decoder — so the speedup is what a caller sees, with the
 // decoder, which dual-module inference leaves dense, included.
+//
+// In the runtime (package speculate) the demo is the whole elastic model:
+// dmi.Layers (Steps) for the recurrent layers and a screen.Classifier (a
+// Step) as the decoder, composed by dmi.LM.StepWith.
 package demo

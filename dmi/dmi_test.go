@@ -640,3 +640,43 @@ func TestDenseMatchesStep(t *testing.T) {
 		}
 	}
 }
+
+// The layer is a speculate.Step: its little module's unfused Speculate
+// gives the outputs the fused one leaves in the layer, and selecting them
+// gate by gate with the installed selectors gives the layer's rows.
+func TestLayerIsAStep(t *testing.T) {
+	for _, cell := range []nn.Cell{nn.LSTMCell, nn.GRUCell} {
+		layer, _, xs, hs := fitTestLayer(t, cell, Options{K: 6})
+		if err := layer.SetRatio(0.4); err != nil {
+			t.Fatal(err)
+		}
+		const in, hidden = 12, 10
+		x, h := xs[:in], hs[:hidden]
+		layer.Speculate(h, x)
+		fused := slices.Clone(layer.y)
+		got := slices.Clone(layer.Sensitive())
+		y := make([]float32, len(layer.y))
+		xh := append(slices.Clone(x), h...)
+		littleModule{layer}.Speculate(y, xh)
+		if !slices.Equal(y, fused) {
+			t.Fatalf("%v: unfused outputs %v, fused %v", cell, y, fused)
+		}
+		v := y
+		var want []int32
+		for g := range cell.Gates() {
+			gv := v[g*hidden : (g+1)*hidden]
+			if cell == nn.GRUCell && g == 2 {
+				gv = make([]float32, hidden)
+				for j := range gv {
+					gv[j] = y[2*hidden+j] + sigmoid(y[j])*y[3*hidden+j]
+				}
+			}
+			for _, i := range layer.gs.sels[g].Select(nil, gv) {
+				want = append(want, int32(g*hidden)+i)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: fused selection %v, gate-by-gate %v", cell, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/sel"
+	"github.com/elasticml/elastic/speculate"
 )
 
 // GateNames returns the names of a cell's gates in weight order: i f g o
@@ -44,6 +45,12 @@ func littleRows(c nn.Cell, hidden int) int { return 4 * hidden }
 // candidate n = tanh(n_x + r⊙n_h) uses the assembled r, exact where r was
 // selected; its selection ranks the predicted n_x + σ(r̃)⊙n_h.
 //
+// It is a composition of the runtime (package speculate): on the input
+// [x; h] the little module is a Fused speculator (it selects each gate in
+// the pool task that computed it, while its outputs are in cache), the
+// big module's gathers are the Executor, and Speculate and Execute are
+// the halves of one speculate.Step, the cell's update following.
+//
 // All buffers are allocated by NewLayer, and the loop bodies handed to
 // the kernels.Pool are bound there too, so a dual-module step allocates
 // nothing. A Layer is not safe for concurrent use.
@@ -63,6 +70,8 @@ type Layer struct {
 	nsel   []int     // rows selected per gate, each gate's at idx[g·H:]
 	approx []int64   // rows left to the little module, per gate
 	steps  int64
+	xh     []float32 // the step's input [x; h]
+	step   *speculate.Step
 
 	// Loop bodies for the pool, bound once, and the inputs of the Execute
 	// in progress.
@@ -106,7 +115,71 @@ func NewLayer(w nn.LayerWeights, lt *Little, pool *kernels.Pool) (*Layer, error)
 		l.npre = make([]float32, H)
 		l.ah = make([]float32, G)
 	}
+	l.xh = make([]float32, w.In+H)
+	l.step = speculate.NewStep(G, littleModule{l}, nil, bigModule{l})
 	return l, nil
+}
+
+// littleModule is the layer's little module as the runtime's Fused
+// speculator over the input [x; h].
+type littleModule struct{ l *Layer }
+
+// Speculate sets y to the little module's outputs for xh = [x; h].
+func (m littleModule) Speculate(y, xh []float32) {
+	l := m.l
+	H := l.w.Hidden
+	l.run.project(l.pool, xh[:l.w.In], xh[l.w.In:])
+	for b := range len(l.y) / H {
+		l.run.rows(y, b*H, (b+1)*H)
+	}
+}
+
+// SpeculateSelect is Speculate with each gate selected by the pool task
+// that computed it (see Layer.Speculate). y must be the layer's own
+// output buffer, which the pool's loop bodies are bound to, and dst needs
+// room for every gate row.
+func (m littleModule) SpeculateSelect(y, xh []float32, dst []int32) []int32 {
+	l := m.l
+	H := l.w.Hidden
+	l.idx = dst[:cap(dst)]
+	l.run.project(l.pool, xh[:l.w.In], xh[l.w.In:])
+	l.pool.For(len(y)/H, 1, l.gateFn)
+	if l.w.Cell == nn.GRUCell {
+		for j := range H {
+			l.npre[j] = y[2*H+j] + sigmoid(y[j])*y[3*H+j]
+		}
+		l.selectGate(2, l.npre)
+	}
+	// Close the gaps between the gates' stretches of idx.
+	all, n := l.idx, 0
+	for g, c := range l.nsel {
+		n += copy(all[n:], all[g*H:g*H+c])
+		l.approx[g] += int64(H - c)
+	}
+	l.idx = all[:n]
+	l.steps++
+	return l.idx
+}
+
+// bigModule is the layer's W_ih and W_hh as the runtime's Executor: the
+// selected rows of W_ih·x + b_ih and W_hh·h + b_hh, assembled into y
+// (eq. 3.5) — for a GRU, whose candidate keeps its two sides apart, the
+// h side of the selected rows goes to the layer's ah instead.
+type bigModule struct{ l *Layer }
+
+func (m bigModule) Execute(y, xh []float32, idx []int32) {
+	l := m.l
+	H, G := l.w.Hidden, l.gates*l.w.Hidden
+	l.ex, l.eh = xh[:l.w.In], xh[l.w.In:]
+	l.pool.For(len(idx), l.gatherGrain, l.gatherFn)
+	l.ex, l.eh = nil, nil
+	if l.w.Cell == nn.GRUCell {
+		// x side [r z n_x] into y, h side [0 0 n_h] into ah.
+		clear(l.ah[:2*H])
+		copy(l.ah[2*H:], y[3*H:])
+		sel.AssembleIndex(l.ah, l.gh, l.ah, idx)
+	}
+	sel.AssembleIndex(y[:G], l.gx, y[:G], idx)
 }
 
 func checkLayer(w nn.LayerWeights, lt *Little) error {
@@ -175,24 +248,9 @@ func (l *Layer) Step(h, c, x []float32) {
 // the r block too, is selected afterwards.
 func (l *Layer) Speculate(h, x []float32) {
 	l.check("Speculate", h, nil, x)
-	H := l.w.Hidden
-	y := l.y
-	l.run.project(l.pool, x, h)
-	l.pool.For(len(y)/H, 1, l.gateFn)
-	if l.w.Cell == nn.GRUCell {
-		for j := range H {
-			l.npre[j] = y[2*H+j] + sigmoid(y[j])*y[3*H+j]
-		}
-		l.selectGate(2, l.npre)
-	}
-	// Close the gaps between the gates' stretches of idx.
-	all, n := l.idx[:cap(l.idx)], 0
-	for g, c := range l.nsel {
-		n += copy(all[n:], all[g*H:g*H+c])
-		l.approx[g] += int64(H - c)
-	}
-	l.idx = all[:n]
-	l.steps++
+	copy(l.xh, x)
+	copy(l.xh[l.w.In:], h)
+	l.idx = l.step.Select(l.y, l.xh)
 }
 
 // speculateBlocks computes the little module's blocks of H outputs in
@@ -217,23 +275,16 @@ func (l *Layer) selectGate(g int, v []float32) {
 
 // Execute computes the selected rows exactly, assembles them with the
 // little module's predictions and applies the cell's update to h (and c).
+// h and x must be those Speculate was given (it keeps a copy of them,
+// which the big module reads).
 func (l *Layer) Execute(h, c, x []float32) {
 	l.check("Execute", h, c, x)
-	w, H, idx := l.w, l.w.Hidden, l.idx
-	G := l.gates * H
-	l.ex, l.eh = x, h
-	l.pool.For(len(idx), l.gatherGrain, l.gatherFn)
-	l.ex, l.eh = nil, nil
-	if w.Cell == nn.LSTMCell {
-		sel.AssembleIndex(l.y[:G], l.gx, l.y[:G], idx)
+	G := l.gates * l.w.Hidden
+	l.step.Execute(l.y, l.xh)
+	if l.w.Cell == nn.LSTMCell {
 		l.update(h, c, l.y[:G], nil)
 		return
 	}
-	// GRU: x side [r z n_x], h side [0 0 n_h]; GRUUpdate adds them.
-	clear(l.ah[:2*H])
-	copy(l.ah[2*H:], l.y[3*H:])
-	sel.AssembleIndex(l.y[:G], l.gx, l.y[:G], idx)
-	sel.AssembleIndex(l.ah, l.gh, l.ah, idx)
 	l.update(h, nil, l.y[:G], l.ah)
 }
 

@@ -238,6 +238,20 @@ func (d *LM) SetSelection(s Selection) error {
 // next-token logits (length Vocab). With exact set every layer takes its
 // dense step instead.
 func (d *LM) Step(st nn.State, token int32, logits []float32, exact bool) {
+	_ = d.StepWith(st, token, logits, exact, nil) // the dense decoder returns no error
+}
+
+// Decoder computes the next-token logits from the top layer's output h:
+// the model's own decoder when nil, or an approximate one — a screened
+// classifier (screen.Classifier) makes the whole elastic model, dual-module
+// layers below a screened decoder.
+type Decoder interface {
+	Forward(logits, h []float32) ([]int32, error)
+}
+
+// StepWith is Step with the logits from dec (nil: the model's dense
+// decoder); it returns dec's error.
+func (d *LM) StepWith(st nn.State, token int32, logits []float32, exact bool, dec Decoder) error {
 	cfg := d.m.Config()
 	if token < 0 || int(token) >= cfg.Vocab {
 		panic(fmt.Sprintf("dmi: LM.Step: token %d outside [0, %d)", token, cfg.Vocab))
@@ -256,7 +270,12 @@ func (d *LM) Step(st nn.State, token int32, logits []float32, exact bool) {
 		}
 		x = st.H[l]
 	}
+	if dec != nil {
+		_, err := dec.Forward(logits, x)
+		return err
+	}
 	d.pool.Gemv(logits, d.m.Decoder.Weight.Data, cfg.Hidden, x, d.m.Decoder.Bias.Data)
+	return nil
 }
 
 // Loss returns the mean cross-entropy (nats) of predicting each token of

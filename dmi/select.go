@@ -8,41 +8,29 @@ import (
 )
 
 // Mode names one of the thesis's three ways to choose the threshold of
-// eq. 3.17 (§3.3.3).
-type Mode int
+// eq. 3.17 (§3.3.3): the runtime's one selection enum (sel.Mode), of
+// which dual-module layers take TopK, Fixed and Adaptive.
+type Mode = sel.Mode
 
 const (
 	// TopK keeps exactly n − round(ratio·n) rows of each gate exact
 	// (eq. 3.19); the insensitive ratio is the run-time knob.
-	TopK Mode = iota
+	TopK = sel.ModeTopK
 	// Fixed uses one threshold θ_th on the little module's pre-activation
 	// for every gate.
-	Fixed
+	Fixed = sel.ModeFixed
 	// Adaptive derives θ_th per gate from a global tolerance θ and the
 	// gate's calibration error |δ| (eq. 3.18).
-	Adaptive
+	Adaptive = sel.ModeAdaptive
 )
-
-func (m Mode) String() string {
-	switch m {
-	case TopK:
-		return "topk"
-	case Fixed:
-		return "fixed"
-	case Adaptive:
-		return "adaptive"
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
 
 // ParseMode returns the Mode named "topk", "fixed" or "adaptive".
 func ParseMode(s string) (Mode, error) {
-	for _, m := range []Mode{TopK, Fixed, Adaptive} {
-		if m.String() == s {
-			return m, nil
-		}
+	m, err := sel.ParseMode(s, TopK, Fixed, Adaptive)
+	if err != nil {
+		return 0, fmt.Errorf("%w: selector: %w", ErrParam, err)
 	}
-	return 0, fmt.Errorf("%w: selector %q (want topk, fixed or adaptive)", ErrParam, s)
+	return m, nil
 }
 
 // Selection configures the selector of every gate of a layer.

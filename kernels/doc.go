@@ -75,4 +75,8 @@
 // index lists with no multiplies, the latter an exact radix selection on
 // order-preserving integer keys behind a streaming or sampled-pivot first
 // pass, and neither is on a bandwidth-bound path.
+//
+// In the runtime (package speculate) these are the hot loops under every
+// part: the quantized speculators' GEMVs, the selectors' top-k, and the
+// executors' row-gather GEMVs.
 package kernels

@@ -28,4 +28,7 @@
 // For inference, Step advances a single sequence by one token with
 // matrix-vector products, and Layers exposes each recurrent layer's
 // weights so that dual-module inference can run the layers itself.
+//
+// In the runtime (package speculate) lm is the model the parts run on:
+// dmi replaces its layers, screen its decoder.
 package lm

@@ -45,4 +45,7 @@
 // PyTorch's NCHW flatten order would need their columns permuted).
 //
 // Layers are not safe for concurrent use.
+//
+// In the runtime (package speculate) nn supplies the exact layers the
+// executors stand in for and that training (dsg) masks.
 package nn

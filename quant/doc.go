@@ -14,4 +14,7 @@
 // byte; INT2 four codes per byte in offset binary (code+2), lowest bits
 // first, each row padded to a whole byte; INT16 as []int16. Matrix-vector
 // products are left to those kernels.
+//
+// In the runtime (package speculate) quantization is what makes a
+// speculator cheap: its W̃ is stored and multiplied at INT8/INT4.
 package quant

@@ -17,4 +17,8 @@
 // additions plus one multiply per output. Projections are generated from a
 // seed with math/rand/v2's PCG: the same (k, d, s, seed) always gives the
 // same matrix.
+//
+// In the runtime (package speculate) the projection is the first stage of
+// every speculator: little modules, screeners and, next, the attention
+// and sparse-training predictors.
 package rproj

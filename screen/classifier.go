@@ -5,42 +5,36 @@ import (
 	"math"
 
 	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/sel"
 	"github.com/elasticml/elastic/spec"
+	"github.com/elasticml/elastic/speculate"
 )
 
-// Mode is how candidates are chosen from the screener's logits.
-type Mode int
+// Mode is how candidates are chosen from the screener's logits: the
+// runtime's one selection enum (sel.Mode), of which screening takes TopM,
+// Gap and Certified.
+type Mode = sel.Mode
 
 const (
 	// TopM takes the M largest approximate logits (thesis §6.3.2).
-	TopM Mode = iota
+	TopM = sel.ModeTopM
 	// Gap takes every class whose approximate logit is within Gap of the
 	// largest: the thesis's thresholding, made shift-invariant like the
 	// softmax, so one threshold serves every input. Calibrate chooses it.
-	Gap
+	Gap = sel.ModeGap
 	// Certified starts from the top M and doubles M until the residual
 	// Bound proves that no other class can beat the best exact candidate,
 	// so the top-1 is always the full classifier's.
-	Certified
+	Certified = sel.ModeCertified
 )
 
-var modeNames = [...]string{TopM: "topm", Gap: "gap", Certified: "certified"}
-
-func (m Mode) String() string {
-	if m >= 0 && int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
-
-// ParseMode parses a Mode's name.
+// ParseMode parses a Mode's name: topm, gap or certified.
 func ParseMode(s string) (Mode, error) {
-	for i, n := range modeNames {
-		if n == s {
-			return Mode(i), nil
-		}
+	m, err := sel.ParseMode(s, TopM, Gap, Certified)
+	if err != nil {
+		return 0, fmt.Errorf("%w: selection: %w", ErrParam, err)
 	}
-	return 0, fmt.Errorf("%w: selection %q (want topm, gap or certified)", ErrParam, s)
+	return m, nil
 }
 
 // Selection chooses candidates.
@@ -74,6 +68,12 @@ func (s Selection) check(l int) error {
 // their rows of W are read, and the output is the mixed logit vector,
 // exact on candidates and approximate elsewhere (Figure 6.5).
 //
+// It is a composition of the runtime (package speculate): the screener is
+// the Speculator, the selection a sel selector (or, for an INT4 screener
+// at top-m, a Fused speculator that selects inside its GEMV), the rows of
+// W the Executor, and Forward one speculate.Step; the certified mode is a
+// refinement loop around the same parts.
+//
 // A Classifier is not safe for concurrent use.
 type Classifier struct {
 	Lin *spec.Linear // W (l×d), b; aliased, not copied
@@ -92,6 +92,8 @@ type Classifier struct {
 	rounds int
 	sp     spread    // per-input bound quantities
 	tmp    []float32 // length d
+	step   *speculate.Step
+	shift  float32 // added to the approximate tail logits (tail.go)
 }
 
 // NewClassifier returns the screened form of the classifier lin with
@@ -116,8 +118,55 @@ func newClassifier(lin *spec.Linear, s *Screener, pool *kernels.Pool) *Classifie
 	if b := s.Bound; b != nil {
 		c.sp = spread{coef: make([]float32, lin.D), block: make([]float32, len(b.Blocks)-1)}
 	}
+	c.step = speculate.NewStep(lin.N, screenSpec{c}, sel.TopM{M: c.sel.M}, exactRows{c})
+	c.shift = c.defaultShift(c.sel)
+	c.compose()
 	return c
 }
+
+// compose sets the step's parts for the current selection: top-m with
+// an INT4 screener selects inside the screener's GEMV (fusedTopM); top-m
+// otherwise and the gap selection run the sel selector on the screener's
+// logits.
+func (c *Classifier) compose() {
+	switch {
+	case c.sel.Mode == Gap:
+		c.step.Spec, c.step.Sel = screenSpec{c}, sel.Gap{Gap: c.sel.Gap}
+	case c.run.fuses():
+		c.step.Spec, c.step.Sel = fusedTopM{c}, nil
+	default:
+		c.step.Spec, c.step.Sel = screenSpec{c}, poolTopM{c}
+	}
+}
+
+// screenSpec is the screener as the runtime's Speculator: z̃ = W̃Ph + b̃.
+type screenSpec struct{ c *Classifier }
+
+func (s screenSpec) Speculate(zt, h []float32) { s.c.run.screen(s.c.pool, zt, h) }
+
+// fusedTopM is the INT4 screener with the top-m selection inside its
+// GEMV (kernels.GemvInt4TopK): the same candidates as screenSpec then
+// poolTopM, without a second pass over the l logits.
+type fusedTopM struct{ c *Classifier }
+
+func (f fusedTopM) Speculate(zt, h []float32) { f.c.run.screen(f.c.pool, zt, h) }
+
+func (f fusedTopM) SpeculateSelect(zt, h []float32, dst []int32) []int32 {
+	return f.c.run.screenTop(f.c.pool, zt, h, f.c.sel.M, dst[:cap(dst)])
+}
+
+// poolTopM is sel.TopM on the classifier's pool.
+type poolTopM struct{ c *Classifier }
+
+func (t poolTopM) Select(dst []int32, zt []float32) []int32 {
+	s, _ := t.c.pool.TopK(dst[:cap(dst)], zt, t.c.sel.M, false)
+	return s
+}
+
+// exactRows is the classifier's W as the runtime's Executor.
+type exactRows struct{ c *Classifier }
+
+func (e exactRows) Execute(z, h []float32, idx []int32) { exactGemv(e.c.pool, z, e.c.Lin, h, idx) }
 
 // SetPool sets the pool the kernels run on (nil: the caller only).
 func (c *Classifier) SetPool(p *kernels.Pool) { c.pool = p }
@@ -136,6 +185,8 @@ func (c *Classifier) SetSelection(s Selection) error {
 		return fmt.Errorf("%w: certified selection needs a screener fitted with its bound", ErrParam)
 	}
 	c.sel = s
+	c.shift = c.defaultShift(s)
+	c.compose()
 	return nil
 }
 
@@ -169,31 +220,12 @@ func (c *Classifier) Select(zt []float32) []int32 {
 	if len(zt) != c.Lin.N {
 		panic(fmt.Sprintf("screen: Classifier.Select: len(zt)=%d, want %d", len(zt), c.Lin.N))
 	}
-	switch {
-	case c.sel.Mode == Gap:
-		c.cand = gapSelect(c.work, zt, c.sel.Gap)
-	default:
-		c.cand, _ = c.pool.TopK(c.work, zt, c.sel.M, false)
+	if c.sel.Mode == Gap {
+		c.cand = sel.Gap{Gap: c.sel.Gap}.Select(c.work, zt)
+	} else {
+		c.cand = poolTopM{c}.Select(c.work, zt)
 	}
 	return c.cand
-}
-
-// gapSelect returns the indices of zt within gap of its maximum, in idx.
-func gapSelect(idx []int32, zt []float32, gap float32) []int32 {
-	top := float32(math.Inf(-1))
-	for _, v := range zt {
-		top = max(top, v)
-	}
-	n := 0
-	for i, v := range zt {
-		// The same expression as the conformal score, so that a threshold
-		// calibrated on scores includes exactly the classes it should.
-		if top-v <= gap {
-			idx[n] = int32(i)
-			n++
-		}
-	}
-	return idx[:n]
 }
 
 // ExactRows sets z[j] = W_j·h + b_j for the listed rows only; the other
@@ -204,7 +236,7 @@ func (c *Classifier) ExactRows(z, h []float32, idx []int32) {
 }
 
 // Forward sets z to the mixed logits of h — exact for the candidates,
-// the screener's elsewhere — and returns the candidates in a buffer reused
+// the screener's elsewhere, plus the tail shift (SetTailShift) — and returns the candidates in a buffer reused
 // by the next call. It returns an error wrapping ErrNotFinite, with z
 // undefined, if h or the logits hold a NaN or infinity.
 func (c *Classifier) Forward(z, h []float32) ([]int32, error) {
@@ -216,15 +248,15 @@ func (c *Classifier) Forward(z, h []float32) ([]int32, error) {
 	if c.sel.Mode == Certified {
 		return c.certified(z, h)
 	}
-	var cand []int32
-	if c.sel.Mode == TopM {
-		cand = c.run.screenTop(c.pool, z, h, c.sel.M, c.work)
-		c.cand = cand
-	} else {
-		c.run.screen(c.pool, z, h)
-		cand = c.Select(z)
+	cand := c.step.Select(z, h)
+	if c.shift != 0 {
+		// The shift moves the tail; the exact rows overwrite the rest.
+		for i := range z {
+			z[i] += c.shift
+		}
 	}
-	exactGemv(c.pool, z, c.Lin, h, cand)
+	c.step.Execute(z, h)
+	c.cand = cand
 	return cand, finiteAt(z, cand)
 }
 

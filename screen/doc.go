@@ -54,4 +54,9 @@
 // package baseline, for `elastic screen compare`. The package holds only the glue of the method; every kernel,
 // the projection, the fit and the quantization come from the packages
 // above.
+//
+// In the runtime (package speculate) a Classifier is one Step: the
+// screener is the Speculator (Fused with the top-m selection for INT4),
+// sel.TopM or sel.Gap the Selector, the classifier's rows the Executor; the
+// certified mode is a refinement loop around the same parts.
 package screen

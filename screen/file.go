@@ -36,6 +36,9 @@ func (s *Screener) Save(path string) error {
 		"mse":         strconv.FormatFloat(s.MSE, 'g', -1, 64),
 		"zero_mse":    strconv.FormatFloat(s.ZeroMSE, 'g', -1, 64),
 	}
+	if len(s.TailShifts) > 0 {
+		meta["tail_shifts"] = formatTailShifts(s.TailShifts)
+	}
 	ts := spec.WeightTensors("screen.w", s.Spec)
 	ts = append(ts, safetensors.FromFloat32("screen.b", []int{s.L}, s.Spec.B))
 	if b := s.Bound; b != nil {
@@ -216,6 +219,9 @@ func FromFileFor(f *safetensors.File, c *spec.Linear) (*Screener, error) {
 		return nil, err
 	}
 	if s.Spec, err = kind.Weights(f, "screen.w", p, b, s.Bits); err != nil {
+		return nil, err
+	}
+	if s.TailShifts, err = parseTailShifts(meta.Get("tail_shifts"), s.L); err != nil {
 		return nil, err
 	}
 	s.MSE = meta.Info("mse")

@@ -119,6 +119,10 @@ type Screener struct {
 	// Bound bounds the screener's error for the certified mode; nil when
 	// fitted with NoBound.
 	Bound *Bound
+	// TailShifts maps a top-m count to the calibrated shift of the
+	// approximate tail logits (Classifier.FitTailShift) that a Classifier
+	// at that top-m applies; nil when none was calibrated.
+	TailShifts map[int]float32
 }
 
 // Fingerprint identifies a classifier by a hash of its shape and the bits

@@ -29,4 +29,8 @@
 // eq. 3.5 without materialising m. Select reuses the caller's dst and
 // allocates nothing when cap(dst) is large enough, so a decoder step can
 // run selection thousands of times per second without garbage.
+//
+// In the runtime (package speculate) these are the Selectors: sel.Selector
+// is speculate.Selector, and Mode is the one selection enum dmi and screen
+// configure.
 package sel

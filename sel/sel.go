@@ -3,6 +3,7 @@ package sel
 import (
 	"errors"
 	"fmt"
+	"github.com/elasticml/elastic/speculate"
 	"math"
 	"slices"
 )
@@ -71,12 +72,9 @@ func (a Activation) Insensitive(y, theta float32) bool {
 func abs(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
 
 // Selector predicts the sensitive outputs of a layer from its approximate
-// outputs. Select stores the ascending indices of the sensitive entries of
-// approx in dst's backing array (reallocating only when its capacity is
-// too small) and returns the slice.
-type Selector interface {
-	Select(dst []int32, approx []float32) []int32
-}
+// outputs: the runtime's selector (speculate.Selector), named here too
+// because every selector of this package satisfies it.
+type Selector = speculate.Selector
 
 // Threshold is the fixed-threshold selector of eq. 3.17: output i is
 // sensitive unless Act.Insensitive(approx[i], Theta). The thesis tunes

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/elasticml/elastic/kernels"
@@ -403,7 +405,7 @@ func TestRowTopK(t *testing.T) {
 	}
 	for _, mag := range []bool{false, true} {
 		dst := make([]int32, rows*k)
-		got := RowTopK{K: k, ByMagnitude: mag}.Select(dst, x, rows, cols, make([]int32, cols))
+		got := RowTopK{K: k, ByMagnitude: mag}.SelectRows(dst, x, rows, cols, make([]int32, cols))
 		for r := range rows {
 			row := x[r*cols : (r+1)*cols]
 			order := make([]int32, cols)
@@ -532,7 +534,7 @@ func TestSelectNoAlloc(t *testing.T) {
 		"TopK tanh":   func() { tanhK.Select(dst, y[:n]) },
 		"TopK relu":   func() { reluK.Select(dst, y[:n]) },
 		"SelectBatch": func() { tanhK.SelectBatch(dst, counts, y, n) },
-		"RowTopK":     func() { RowTopK{K: 8}.Select(dst[:4*8], y, 4, n, dst[len(y)-n:len(y)]) },
+		"RowTopK":     func() { RowTopK{K: 8}.SelectRows(dst[:4*8], y, 4, n, dst[len(y)-n:len(y)]) },
 	} {
 		if a := testing.AllocsPerRun(10, fn); a != 0 {
 			t.Errorf("%s: %v allocations per call", name, a)
@@ -563,5 +565,94 @@ func BenchmarkSelect(b *testing.B) {
 				dst = bc.s.Select(dst, y)
 			}
 		})
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for m := ModeTopK; m <= ModeCertified; m++ {
+		got, err := ParseMode(m.String())
+		if err != nil || got != m {
+			t.Errorf("ParseMode(%q) = %v, %v", m.String(), got, err)
+		}
+	}
+	if _, err := ParseMode("gap", ModeTopK, ModeFixed); !errors.Is(err, ErrMode) || !strings.Contains(err.Error(), "topk, fixed") {
+		t.Errorf("ParseMode(gap, topk, fixed) = %v, want ErrMode listing the allowed names", err)
+	}
+	if _, err := ParseMode("nonsense"); !errors.Is(err, ErrMode) {
+		t.Errorf("ParseMode(nonsense) = %v", err)
+	}
+	if s := Mode(99).String(); s != "Mode(99)" {
+		t.Errorf("Mode(99).String() = %q", s)
+	}
+}
+
+// TopM, Gap and the flat RowTopK agree with a sort of the values.
+func TestTopMGapRowTopK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 97
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return v[order[a]] > v[order[b]] })
+	for _, m := range []int{0, 1, 5, n, n + 3} {
+		got := TopM{M: m}.Select(nil, v)
+		want := slices.Clone(order[:min(m, n)])
+		slices.Sort(want)
+		if len(got) != len(want) {
+			t.Fatalf("TopM{%d}: %d indices, want %d", m, len(got), len(want))
+		}
+		for i := range got {
+			if int(got[i]) != want[i] {
+				t.Fatalf("TopM{%d}: %v, want %v", m, got, want)
+			}
+		}
+	}
+	top := v[order[0]]
+	for _, gap := range []float32{0, 0.5, 2, 100} {
+		got := Gap{Gap: gap}.Select(nil, v)
+		var want []int32
+		for i, x := range v {
+			if top-x <= gap {
+				want = append(want, int32(i))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("Gap{%v}: %v, want %v", gap, got, want)
+		}
+	}
+	w := slices.Clone(v)
+	w[10] = float32(math.NaN())
+	for _, i := range (Gap{Gap: 100}).Select(nil, w) {
+		if i == 10 {
+			t.Fatal("Gap kept a NaN output")
+		}
+	}
+	// RowTopK over rows of cols: flat indices, each row's ascending, and
+	// each row's K largest.
+	const rows, cols, k = 4, 24, 5
+	x := v[:rows*cols]
+	got := RowTopK{K: k, Cols: cols}.Select(make([]int32, 0, rows*k+cols), x)
+	if len(got) != rows*k {
+		t.Fatalf("RowTopK: %d indices, want %d", len(got), rows*k)
+	}
+	for r := range rows {
+		row := got[r*k : (r+1)*k]
+		for i, f := range row {
+			if int(f)/cols != r || (i > 0 && f <= row[i-1]) {
+				t.Fatalf("row %d: %v not ascending flat indices of the row", r, row)
+			}
+		}
+		kth := slices.Clone(x[r*cols : (r+1)*cols])
+		slices.Sort(kth)
+		for _, f := range row {
+			if x[f] < kth[cols-k] {
+				t.Fatalf("row %d: kept %v below the %d-th largest %v", r, x[f], k, kth[cols-k])
+			}
+		}
 	}
 }

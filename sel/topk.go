@@ -133,22 +133,95 @@ func (t *TopK) SelectBatch(dst []int32, counts []int, x []float32, n int) []int3
 	return dst
 }
 
-// RowTopK selects, in each row of a row-major matrix, the K entries with
-// the largest values (or magnitudes, with ByMagnitude): the per-row masks
-// of sparse attention (chapter 7), where each query keeps K keys, and of
-// DSG's per-sample neuron selection (chapter 4).
+// RowTopK selects, in each row of a row-major matrix of Cols columns, the
+// K entries with the largest values (or magnitudes, with ByMagnitude): the
+// per-row masks of sparse attention (chapter 7), where each query keeps K
+// keys, and of DSG's per-sample neuron selection (chapter 4).
 type RowTopK struct {
-	K           int
+	K, Cols     int
 	ByMagnitude bool
 }
 
-// Select writes the selected column indices of row r, ascending, to
+// Select implements Selector over approx read as rows of Cols: row r's
+// column indices go, ascending, to dst[r·K:(r+1)·K] as flat indices
+// r·Cols + c, so the result lists selected entries of the matrix as every
+// Selector lists selected outputs (sparse.FromRowTopK takes SelectRows'
+// column form instead). It allocates nothing when cap(dst) is at least
+// rows·K + Cols, the tail serving as scratch. It panics unless Cols > 0
+// divides len(approx) and 0 <= K <= Cols.
+func (s RowTopK) Select(dst []int32, approx []float32) []int32 {
+	if s.Cols <= 0 || len(approx)%s.Cols != 0 {
+		panic(fmt.Sprintf("sel: RowTopK.Select: %d values are not rows of %d", len(approx), s.Cols))
+	}
+	rows := len(approx) / s.Cols
+	n := rows * s.K
+	if cap(dst) < n+s.Cols {
+		dst = make([]int32, n+s.Cols)
+	}
+	dst = dst[:n+s.Cols]
+	s.SelectRows(dst[:n], approx, rows, s.Cols, dst[n:])
+	for r := range rows {
+		off := int32(r * s.Cols)
+		for i := r * s.K; i < (r+1)*s.K; i++ {
+			dst[i] += off
+		}
+	}
+	return dst[:n]
+}
+
+// SelectRows writes the selected column indices of row r, ascending, to
 // dst[r·K:(r+1)·K] and returns dst[:rows·K]. work is scratch of
 // len >= cols. It panics unless 0 <= K <= cols, len(x) == rows·cols,
-// len(dst) >= rows·K and len(work) >= cols.
-func (s RowTopK) Select(dst []int32, x []float32, rows, cols int, work []int32) []int32 {
+// len(dst) >= rows·K and len(work) >= cols. It ignores s.Cols.
+func (s RowTopK) SelectRows(dst []int32, x []float32, rows, cols int, work []int32) []int32 {
 	kernels.TopKRows(dst, x, rows, cols, s.K, s.ByMagnitude, work)
 	return dst[:rows*s.K]
+}
+
+// TopM keeps the M largest approximate outputs: screening's candidates
+// (thesis §6.3.2), the classes most likely to hold the full top-1. Ties
+// at the M-th place are split by index as kernels.TopK splits them; M
+// beyond the length keeps everything.
+type TopM struct{ M int }
+
+// Select implements Selector; it allocates nothing when
+// cap(dst) >= len(approx).
+func (t TopM) Select(dst []int32, approx []float32) []int32 {
+	if cap(dst) < len(approx) {
+		dst = make([]int32, len(approx))
+	}
+	s, _ := kernels.TopK(dst[:len(approx)], approx, min(max(t.M, 0), len(approx)), false)
+	return s
+}
+
+// Gap keeps every output within Gap of the largest: screening's
+// thresholding made shift-invariant like the softmax, so one calibrated
+// threshold serves every input.
+type Gap struct{ Gap float32 }
+
+// Select implements Selector; it allocates nothing when
+// cap(dst) >= len(approx). A NaN output is never kept.
+func (g Gap) Select(dst []int32, approx []float32) []int32 {
+	if cap(dst) < len(approx) {
+		dst = make([]int32, len(approx))
+	}
+	dst = dst[:len(approx)]
+	top := float32(math.Inf(-1))
+	for _, v := range approx {
+		if v > top { // not max: a NaN must not become the top
+			top = v
+		}
+	}
+	n := 0
+	for i, v := range approx {
+		// The conformal score's expression, so a threshold calibrated on
+		// scores keeps exactly the classes it should.
+		if top-v <= g.Gap {
+			dst[n] = int32(i)
+			n++
+		}
+	}
+	return dst[:n]
 }
 
 func b2i(b bool) int {

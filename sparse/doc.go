@@ -11,4 +11,7 @@
 // directly; Validate checks every invariant a kernel relies on, and the
 // constructors (FromLists, FromRowTopK) validate what they build. Masks
 // recorded from real runs for the simulators are Patterns.
+//
+// In the runtime (package speculate) a Pattern is what a Selector chose,
+// kept for consumers that need more than one index list.
 package sparse

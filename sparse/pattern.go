@@ -84,7 +84,7 @@ func FromLists(cols, block int, lists [][]int32) (*Pattern, error) {
 }
 
 // FromRowTopK returns the pattern of a per-row top-k selection, k indices
-// a row in rows×k idx as sel.RowTopK.Select writes them (each row's
+// a row in rows×k idx as sel.RowTopK.SelectRows writes them (each row's
 // ascending). idx is aliased, not copied. It returns an error wrapping
 // ErrPattern if the shapes disagree or the result is not valid.
 func FromRowTopK(rows, cols, k int, idx []int32) (*Pattern, error) {

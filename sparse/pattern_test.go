@@ -73,7 +73,7 @@ func TestFromRowTopK(t *testing.T) {
 		0, 1, 2, 3, 4, 5, 6,
 	}
 	idx := make([]int32, rows*k)
-	idx = sel.RowTopK{K: k}.Select(idx, x, rows, cols, make([]int32, cols))
+	idx = sel.RowTopK{K: k}.SelectRows(idx, x, rows, cols, make([]int32, cols))
 	p, err := FromRowTopK(rows, cols, k, idx)
 	if err != nil {
 		t.Fatal(err)

@@ -46,4 +46,7 @@
 // A fitted Speculator quantizes its W̃ per row with package quant; INT8 and
 // INT4 speculators then predict through the integer GEMV kernels, with Px
 // quantized to int8 on each call as in the thesis's Algorithm 2.
+//
+// In the runtime (package speculate) a fitted spec.Speculator is a
+// Speculator; dmi and screen fit their little modules and screeners here.
 package spec

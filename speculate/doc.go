@@ -28,5 +28,7 @@
 // quantized speculators call; spec fits speculators (spec.Speculator
 // satisfies Speculator); sel holds the selectors; package sparse holds the
 // selection patterns that attention, sparse training and the simulators
-// consume. Porting dmi and screen onto Step is issue 12's next step.
+// consume. dmi.Linear, dmi.Layer and screen.Classifier are Steps (a
+// layer's and an INT4 screener's little module are Fused); the demo runs
+// them together as the whole elastic model.
 package speculate

@@ -28,14 +28,29 @@ type Executor interface {
 	Execute(out, x []float32, idx []int32)
 }
 
+// Fused is implemented by speculators that select while they speculate:
+// a GEMV that keeps the top m of each block of rows it has just written
+// (screening's INT4 kernel), or a recurrent layer's little module that
+// selects each gate while its outputs are still in cache. Step calls
+// SpeculateSelect in place of Speculate followed by its Selector, which
+// may then be nil; the result must be what that pair would give. It stores
+// the selected indices, ascending, in dst's backing array as Selector
+// does.
+type Fused interface {
+	Speculator
+	SpeculateSelect(approx, x []float32, dst []int32) []int32
+}
+
 // Step is one fused speculate → select → execute → assemble pass over
 // outputs of length N. Its index buffer is reused, so Run allocates
-// nothing once the buffer has grown to the largest selection. A Step is
-// not safe for concurrent use.
+// nothing once the buffer has grown to the largest selection. Select and
+// Execute are Run's two halves, for callers that time or interleave them
+// (a recurrent layer applies its update after Execute; the simulators
+// record what Select chose). A Step is not safe for concurrent use.
 type Step struct {
 	N    int
 	Spec Speculator
-	Sel  Selector
+	Sel  Selector // nil when Spec is Fused
 	Exec Executor
 	// Drop zeroes the unselected outputs (DSG, DSA) instead of keeping
 	// their approximations (eq. 3.5: DMI, screening).
@@ -45,9 +60,11 @@ type Step struct {
 }
 
 // NewStep returns a Step over n outputs; its index buffer starts with room
-// for all n, so no Run allocates. It panics if n < 0 or a part is nil.
+// for all n, so no Run allocates. It panics if n < 0, sp or e is nil, or
+// s is nil and sp is not Fused.
 func NewStep(n int, sp Speculator, s Selector, e Executor) *Step {
-	if n < 0 || sp == nil || s == nil || e == nil {
+	_, fused := sp.(Fused)
+	if n < 0 || sp == nil || (s == nil && !fused) || e == nil {
 		panic(fmt.Sprintf("speculate: NewStep(%d, %T, %T, %T)", n, sp, s, e))
 	}
 	return &Step{N: n, Spec: sp, Sel: s, Exec: e, idx: make([]int32, 0, n)}
@@ -56,18 +73,52 @@ func NewStep(n int, sp Speculator, s Selector, e Executor) *Step {
 // Run sets y from x: the speculator's outputs everywhere, then the
 // executor's exact outputs at the selected indices (or zero elsewhere
 // with Drop). It returns the selected indices, valid until the next Run.
-// It panics if len(y) != N.
+// It panics if len(y) < N.
 func (s *Step) Run(y, x []float32) []int32 {
-	if len(y) != s.N {
-		panic(fmt.Sprintf("speculate: Step.Run: len(y)=%d, want %d", len(y), s.N))
+	idx := s.Select(y, x)
+	s.Execute(y, x)
+	return idx
+}
+
+// Select is Run's first half: it sets y to the approximate outputs of x
+// and returns the selected indices (valid until the next Select). y may be
+// longer than N, for speculators whose outputs carry more than the N
+// selectable entries (a GRU's little module predicts both sides of its
+// candidate gate); the Selector sees y[:N] only.
+func (s *Step) Select(y, x []float32) []int32 {
+	if len(y) < s.N {
+		panic(fmt.Sprintf("speculate: Step: len(y)=%d, want at least %d", len(y), s.N))
+	}
+	if f, ok := s.Spec.(Fused); ok && s.Sel == nil {
+		s.idx = f.SpeculateSelect(y, x, s.idx[:0])
+		return s.idx
 	}
 	s.Spec.Speculate(y, x)
-	s.idx = s.Sel.Select(s.idx[:0], y)
+	s.idx = s.Sel.Select(s.idx[:0], y[:s.N])
+	return s.idx
+}
+
+// Execute is Run's second half: it overwrites the entries of y that the
+// last Select chose with the executor's exact outputs for x (zeroing the
+// others first with Drop). x must be the input Select was given.
+func (s *Step) Execute(y, x []float32) {
 	if s.Drop {
-		clear(y)
+		dropUnselected(y[:s.N], s.idx)
 	}
 	s.Exec.Execute(y, x, s.idx)
-	return s.idx
+}
+
+// Selected returns the indices the last Select chose.
+func (s *Step) Selected() []int32 { return s.idx }
+
+// dropUnselected zeroes the entries of y not in the ascending idx.
+func dropUnselected(y []float32, idx []int32) {
+	prev := 0
+	for _, i := range idx {
+		clear(y[prev:i])
+		prev = int(i) + 1
+	}
+	clear(y[prev:])
 }
 
 // Rows is the exact executor of a dense float32 layer y = W·x + b: it

@@ -3,6 +3,7 @@ package speculate_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/elasticml/elastic/kernels"
@@ -171,4 +172,51 @@ func TestStepPanicsOnShape(t *testing.T) {
 	pr := newProblem(t, 50, 20, 8, 3)
 	st := speculate.NewStep(pr.n, pr.sp, sel.Threshold{}, speculate.Rows{W: pr.w, Cols: pr.d})
 	st.Run(make([]float32, pr.n-1), pr.xs[0])
+}
+
+// fusedTopM selects the top m of its own outputs while it speculates;
+// calls counts how often each path ran.
+type fusedTopM struct {
+	sp    *spec.Speculator
+	m     int
+	calls *[2]int
+}
+
+func (f fusedTopM) Speculate(approx, x []float32) { f.calls[0]++; f.sp.Predict(approx, x) }
+
+func (f fusedTopM) SpeculateSelect(approx, x []float32, dst []int32) []int32 {
+	f.calls[1]++
+	f.sp.Predict(approx, x)
+	return sel.TopM{M: f.m}.Select(dst, approx)
+}
+
+// A Fused speculator with no Selector runs SpeculateSelect, and its Step
+// gives what the unfused pair gives; Select and Execute split Run.
+func TestStepFused(t *testing.T) {
+	pr := newProblem(t, 120, 40, 12, 4)
+	var calls [2]int
+	rows := speculate.Rows{W: pr.w, B: pr.b, Cols: pr.d}
+	fused := speculate.NewStep(pr.n, fusedTopM{pr.sp, 17, &calls}, nil, rows)
+	plain := speculate.NewStep(pr.n, pr.sp, sel.TopM{M: 17}, rows)
+	y1, y2 := make([]float32, pr.n), make([]float32, pr.n)
+	for _, x := range pr.xs {
+		i1 := slices.Clone(fused.Select(y1, x))
+		fused.Execute(y1, x)
+		i2 := plain.Run(y2, x)
+		if !slices.Equal(i1, i2) || !slices.Equal(fused.Selected(), i1) {
+			t.Fatalf("fused selected %v, the pair %v", i1, i2)
+		}
+		if !slices.Equal(y1, y2) {
+			t.Fatal("fused and unfused steps assembled different outputs")
+		}
+	}
+	if calls[0] != 0 || calls[1] != len(pr.xs) {
+		t.Errorf("Speculate ran %d times, SpeculateSelect %d, want 0 and %d", calls[0], calls[1], len(pr.xs))
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("NewStep with neither a Selector nor a Fused speculator did not panic")
+		}
+	}()
+	speculate.NewStep(pr.n, pr.sp, nil, rows)
 }

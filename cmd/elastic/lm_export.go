@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -46,7 +48,11 @@ included, is kept, so lm eval and dmi fit accept the result.
 --vocab writes the corpus vocabulary the model was trained on, one word per
 line in id order, after checking its fingerprint against the checkpoint;
 --sample writes the first --sample-tokens tokens of the test split as text
-(one verse per line) for demos. Both read the corpus (--data).`,
+(one verse per line) for demos. Both read the corpus (--data); with it, export
+also evaluates the exported weights on the validation split and records that
+loss (export_valid_loss) and the fractional epochs of training (epochs_done)
+in the metadata, since the checkpoint's best_val_loss is the training run's
+record and need not be these weights'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runLMExport(stdout, f, cf)
@@ -124,6 +130,20 @@ func runLMExport(w io.Writer, f lmExportFlags, cf corpusFlags) error {
 	}
 	fmt.Fprintf(w, "%s: %v, %s, %.2f MiB of weights (from %.2f MiB), max |rounding error| %.3g\n",
 		f.out, cfg, dtype, float64(after)/(1<<20), float64(before)/(1<<20), maxDiff(m, back))
+	if c != nil {
+		// The checkpoint's best_val_loss is the training run's record, not
+		// necessarily of these weights (nor of their float16 rounding):
+		// record what the exported weights give, and how far into training
+		// they are, for the demo to show.
+		meta, msg, err := exportRecord(back, state, c, src.Metadata())
+		if err != nil {
+			return fmt.Errorf("lm export: %w", err)
+		}
+		if err := safetensors.WriteFile(f.out, ts, meta); err != nil {
+			return fmt.Errorf("lm export: %w", err)
+		}
+		fmt.Fprintf(w, "%s: %s\n", f.out, msg)
+	}
 
 	if f.vocab != "" {
 		if err := os.WriteFile(f.vocab, []byte(strings.Join(c.Vocab.Words(), "\n")+"\n"), 0o644); err != nil {
@@ -143,6 +163,35 @@ func runLMExport(w io.Writer, f lmExportFlags, cf corpusFlags) error {
 		fmt.Fprintf(w, "%s: first %d tokens of the test split\n", f.sample, n)
 	}
 	return nil
+}
+
+// Metadata keys lm export adds: the validation loss of the exported
+// weights and the epochs of training they have had.
+const (
+	exportValidLossKey = "export_valid_loss"
+	epochsDoneKey      = "epochs_done"
+)
+
+// exportRecord evaluates the exported model on the validation split (lm
+// eval's defaults: batch 10, windows of 35) and returns the metadata with
+// that loss and the fractional epochs done: the epochs completed plus the
+// share of the epoch in progress, counted in windows of lm train's
+// default shape (batch 20, 35 steps).
+func exportRecord(m *lm.Model, ts lm.TrainState, c *corpus.Corpus, meta map[string]string) (map[string]string, string, error) {
+	loss, err := m.Evaluate(c.Valid, 10, 35)
+	if err != nil {
+		return nil, "", fmt.Errorf("validation: %w", err)
+	}
+	windows := corpus.Batchify(c.Train, 20).NumWindows(35)
+	epochs := float64(ts.Epoch - 1)
+	if windows > 0 {
+		epochs += float64(ts.Batch) / float64(windows)
+	}
+	out := maps.Clone(meta)
+	out[exportValidLossKey] = strconv.FormatFloat(loss, 'g', -1, 64)
+	out[epochsDoneKey] = strconv.FormatFloat(epochs, 'f', 2, 64)
+	return out, fmt.Sprintf("validation perplexity %.2f of the exported weights (%d tokens); %.2f epochs of training (epoch %d, window %d of %d)",
+		lm.Perplexity(loss), len(c.Valid), epochs, ts.Epoch, ts.Batch, windows), nil
 }
 
 // toFloat16 converts a float tensor to F16, refusing values beyond

@@ -265,10 +265,12 @@ func readHidden(path string, l, d, limit int) ([]float32, []int32, error) {
 
 func newScreenFit(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		f    classifierFlags
-		o    screen.Options
-		bits int
-		out  string
+		f          classifierFlags
+		o          screen.Options
+		bits       int
+		out        string
+		tailMs     []int
+		tailTokens int
 	)
 	cmd := &cobra.Command{
 		Use:   "fit",
@@ -278,7 +280,11 @@ hidden vectors (from --hidden, or with --lm by running the language model over
 the first --tokens tokens of the training split), fits the screener
 z̃ = W̃Ph + b̃ in closed form (or by SGD with --sgd), quantizes W̃, computes
 the residual bound of the certified mode and writes the screener, tied to
-the classifier by a fingerprint of its weights.`,
+the classifier by a fingerprint of its weights. --tail-m calibrates, for each
+top-m given, the shift of the approximate tail logits that maximises the
+likelihood of the labels under the mixed logits (the mass the screener's tail
+underestimates), on vectors held out of the fit: with --lm the first
+--tail-tokens of the validation split, else the last quarter of the vectors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.check(); err != nil {
@@ -292,14 +298,38 @@ the classifier by a fingerprint of its weights.`,
 				return err
 			}
 			lin := src.lin
-			hs, _, err := f.vectors(src, corpus.Train, pool)
+			hs, labels, err := f.vectors(src, corpus.Train, pool)
 			if err != nil {
 				return err
+			}
+			// The tail shifts are calibrated on vectors the fit does not
+			// see: with --lm the validation split's (the training split's
+			// states are those the model was fitted to, its predictions
+			// there sharper than on new text), else the last quarter.
+			var held []float32
+			var heldLabels []int32
+			switch {
+			case len(tailMs) == 0:
+			case src.model != nil:
+				if held, heldLabels, err = f.vectorsN(src, corpus.Valid, tailTokens, pool); err != nil {
+					return err
+				}
+			case labels == nil:
+				return fmt.Errorf("--tail-m: the calibration vectors have no labels (give --lm, or --hidden with a labels tensor)")
+			default:
+				cut := len(labels) - len(labels)/4
+				hs, held, heldLabels = hs[:cut*lin.D], hs[cut*lin.D:], labels[cut:]
 			}
 			t0 := time.Now()
 			s, err := screen.Fit(lin, hs, o, pool)
 			if err != nil {
 				return err
+			}
+			if len(tailMs) > 0 {
+				if err := s.CalibrateTails(lin, held, heldLabels, tailMs, pool); err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "tail shifts on %d held-out vectors (m: shift): %v\n", len(heldLabels), s.TailShifts)
 			}
 			if err := s.Save(out); err != nil {
 				return err
@@ -319,7 +349,10 @@ the classifier by a fingerprint of its weights.`,
 	fl.Uint64Var(&o.Seed, "seed", 1, "seed of the projection")
 	floatFlag(fl, &o.Lambda, "lambda", 0, atLeast(0), "ridge added to the least squares (0: none)")
 	fl.BoolVar(&o.SGD, "sgd", false, "fit by minibatch SGD (thesis Algorithm 3) instead of the closed form")
+	fl.BoolVar(&o.NoBound, "no-bound", false, "skip the residual bound (the certified mode then refuses the screener; the file is smaller)")
 	intFlag(fl, &o.SGDConfig.Epochs, "epochs", 10, atLeast(1), "SGD epochs")
+	intsFlag(fl, &tailMs, "tail-m", nil, atLeast(1), "top-m counts to calibrate a tail shift for (needs labels; none by default)")
+	intFlag(fl, &tailTokens, "tail-tokens", 10000, atLeast(1), "with --lm and --tail-m: validation tokens the shifts are calibrated on")
 	return cmd
 }
 

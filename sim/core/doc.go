@@ -10,4 +10,7 @@
 // Determinism: the engine orders simultaneous work by registration and
 // scheduling order, never by map iteration or wall-clock time, so the same
 // inputs give the same cycles.
+//
+// In the runtime (package speculate) the simulators replay what the
+// runtime's selectors chose on our real models (candidate sets, masks).
 package core
