@@ -119,67 +119,46 @@ func nilPoolCases() []nilCase {
 		return func(i int) float64 { return dotTol(mag[i]) }
 	}
 
-	gemv := func(name string, half, gather bool) nilCase {
+	// gemvCase checks a GEMV-like method: pool and serial each set y, whose
+	// listed rows (all when list is nil) must be W·x + b for the weights
+	// wf and input xs, and whose other rows must keep their values.
+	gemvCase := func(name string, wf func(r, j int) float64, xs []float32, list []int32, tol func([]float64) func(int) float64, pool, serial func(y []float32)) nilCase {
 		return nilCase{name, func(t *testing.T, viaPool bool) {
 			y := poison()
-			var list []int32
-			if gather {
-				list = idx
+			if viaPool {
+				pool(y)
+			} else {
+				serial(y)
 			}
-			switch {
-			case !half && !gather && viaPool:
-				p.Gemv(y, w, nilCols, x, b)
-			case !half && !gather:
-				Gemv(y, w, nilCols, x, b)
-			case !half && viaPool:
-				p.GemvGather(y, w, nilCols, x, b, idx)
-			case !half:
-				GemvGather(y, w, nilCols, x, b, idx)
-			case !gather && viaPool:
-				p.GemvHalf(y, wh, nilCols, x, b)
-			case !gather:
-				GemvHalf(y, wh, nilCols, x, b)
-			case viaPool:
-				p.GemvHalfGather(y, wh, nilCols, x, b, idx)
-			default:
-				GemvHalfGather(y, wh, nilCols, x, b, idx)
-			}
-			wf := w32
-			if half {
-				wf = w16
-			}
-			want, mag := gemvRef64(wf, nilRows, nilCols, x, b, poison(), list)
-			closeTo(t, name, y, want, dot(mag))
+			want, mag := gemvRef64(wf, nilRows, nilCols, xs, b, poison(), list)
+			closeTo(t, name, y, want, tol(mag))
 		}}
 	}
-	gemvInt := func(name string, int4, gather bool) nilCase {
-		return nilCase{name, func(t *testing.T, viaPool bool) {
-			y := poison()
-			var list []int32
-			if gather {
-				list = idx
-			}
-			switch {
-			case !int4 && !gather && viaPool:
-				p.GemvInt8(y, wi, scales, nilCols, xq, xscale, b)
-			case !int4 && !gather:
-				GemvInt8(y, wi, scales, nilCols, xq, xscale, b)
-			case !int4 && viaPool:
-				p.GemvInt8Gather(y, wi, scales, nilCols, xq, xscale, b, idx)
-			case !int4:
-				GemvInt8Gather(y, wi, scales, nilCols, xq, xscale, b, idx)
-			case !gather && viaPool:
-				p.GemvInt4(y, q4, scales, nilCols, xq, xscale, b)
-			case !gather:
-				GemvInt4(y, q4, scales, nilCols, xq, xscale, b)
-			case viaPool:
-				p.GemvInt4Gather(y, q4, scales, nilCols, xq, xscale, b, idx)
-			default:
-				GemvInt4Gather(y, q4, scales, nilCols, xq, xscale, b, idx)
-			}
-			want, mag := gemvRef64(wint, nilRows, nilCols, xqf, b, poison(), list)
-			closeTo(t, name, y, want, intTol(mag))
-		}}
+	gemvCases := []nilCase{
+		gemvCase("Gemv", w32, x, nil, dot,
+			func(y []float32) { p.Gemv(y, w, nilCols, x, b) },
+			func(y []float32) { Gemv(y, w, nilCols, x, b) }),
+		gemvCase("GemvGather", w32, x, idx, dot,
+			func(y []float32) { p.GemvGather(y, w, nilCols, x, b, idx) },
+			func(y []float32) { GemvGather(y, w, nilCols, x, b, idx) }),
+		gemvCase("GemvHalf", w16, x, nil, dot,
+			func(y []float32) { p.GemvHalf(y, wh, nilCols, x, b) },
+			func(y []float32) { GemvHalf(y, wh, nilCols, x, b) }),
+		gemvCase("GemvHalfGather", w16, x, idx, dot,
+			func(y []float32) { p.GemvHalfGather(y, wh, nilCols, x, b, idx) },
+			func(y []float32) { GemvHalfGather(y, wh, nilCols, x, b, idx) }),
+		gemvCase("GemvInt8", wint, xqf, nil, intTol,
+			func(y []float32) { p.GemvInt8(y, wi, scales, nilCols, xq, xscale, b) },
+			func(y []float32) { GemvInt8(y, wi, scales, nilCols, xq, xscale, b) }),
+		gemvCase("GemvInt8Gather", wint, xqf, idx, intTol,
+			func(y []float32) { p.GemvInt8Gather(y, wi, scales, nilCols, xq, xscale, b, idx) },
+			func(y []float32) { GemvInt8Gather(y, wi, scales, nilCols, xq, xscale, b, idx) }),
+		gemvCase("GemvInt4", wint, xqf, nil, intTol,
+			func(y []float32) { p.GemvInt4(y, q4, scales, nilCols, xq, xscale, b) },
+			func(y []float32) { GemvInt4(y, q4, scales, nilCols, xq, xscale, b) }),
+		gemvCase("GemvInt4Gather", wint, xqf, idx, intTol,
+			func(y []float32) { p.GemvInt4Gather(y, q4, scales, nilCols, xq, xscale, b, idx) },
+			func(y []float32) { GemvInt4Gather(y, q4, scales, nilCols, xq, xscale, b, idx) }),
 	}
 
 	// Gemm operands: C (m×n) = 0.5·A·Bᵀ + 0.25·C with A m×k, B n×k.
@@ -270,7 +249,7 @@ func nilPoolCases() []nilCase {
 		tk[i] = 0.5
 	}
 
-	return []nilCase{
+	return append(gemvCases, []nilCase{
 		{"Workers", func(t *testing.T, viaPool bool) {
 			if got := p.Workers(); got != 1 {
 				t.Fatalf("nil pool: Workers() = %d, want 1", got)
@@ -293,14 +272,6 @@ func nilPoolCases() []nilCase {
 				}
 			}
 		}},
-		gemv("Gemv", false, false),
-		gemv("GemvGather", false, true),
-		gemv("GemvHalf", true, false),
-		gemv("GemvHalfGather", true, true),
-		gemvInt("GemvInt8", false, false),
-		gemvInt("GemvInt8Gather", false, true),
-		gemvInt("GemvInt4", true, false),
-		gemvInt("GemvInt4Gather", true, true),
 		{"GemvInt4TopK", func(t *testing.T, viaPool bool) {
 			y, sel := make([]float32, nilRows), make([]int32, nilRows)
 			var th float32
@@ -565,7 +536,7 @@ func nilPoolCases() []nilCase {
 				}
 			}
 		}},
-	}
+	}...)
 }
 
 func TestNilPool(t *testing.T) {

@@ -8,6 +8,24 @@ import (
 	"github.com/elasticml/elastic/safetensors"
 )
 
+// withMeta returns f rewritten with metadata entries set.
+func withMeta(t *testing.T, f *safetensors.File, kv map[string]string) *safetensors.File {
+	t.Helper()
+	meta := f.Metadata()
+	for k, v := range kv {
+		meta[k] = v
+	}
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
+		t.Fatal(err)
+	}
+	g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // The screener probes of issue 11: a small file whose metadata claims a
 // huge k×d projection is refused from its header, before the projection
 // is generated, and a screener of another classifier by its fingerprint.
@@ -32,18 +50,7 @@ func TestFromFileRefusesHugeProjections(t *testing.T) {
 		{"d = 2^40", map[string]string{"d": "1099511627776"}},
 		{"k > d", map[string]string{"k": "17"}},
 	} {
-		meta := f.Metadata()
-		for k, v := range tc.meta {
-			meta[k] = v
-		}
-		var buf bytes.Buffer
-		if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
-			t.Fatal(err)
-		}
-		g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := withMeta(t, f, tc.meta)
 		if _, err := FromFile(g); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: %v, want ErrFormat", tc.name, err)
 		}
@@ -72,17 +79,7 @@ func TestFromFileRefusesZeroCounts(t *testing.T) {
 	}
 	for _, key := range []string{"l", "d", "k", "bits"} {
 		for _, v := range []string{"0", "-1", ""} {
-			meta := f.Metadata()
-			meta[key] = v
-			var buf bytes.Buffer
-			if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
-				t.Fatal(err)
-			}
-			g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := FromFile(g); !errors.Is(err, ErrFormat) {
+			if _, err := FromFile(withMeta(t, f, map[string]string{key: v})); !errors.Is(err, ErrFormat) {
 				t.Errorf("%s = %q: %v, want ErrFormat", key, v, err)
 			}
 		}
