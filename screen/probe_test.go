@@ -8,6 +8,20 @@ import (
 	"github.com/elasticml/elastic/safetensors"
 )
 
+// saved returns s as Save writes it, read back.
+func saved(t *testing.T, s *Screener) *safetensors.File {
+	t.Helper()
+	path := t.TempDir() + "/s.safetensors"
+	if err := s.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // withMeta returns f rewritten with metadata entries set.
 func withMeta(t *testing.T, f *safetensors.File, kv map[string]string) *safetensors.File {
 	t.Helper()
@@ -31,14 +45,7 @@ func withMeta(t *testing.T, f *safetensors.File, kv map[string]string) *safetens
 // is generated, and a screener of another classifier by its fingerprint.
 func TestFromFileRefusesHugeProjections(t *testing.T) {
 	fx := newFixture(t, 64, 16, Options{})
-	path := t.TempDir() + "/s.safetensors"
-	if err := fx.s.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := saved(t, fx.s)
 	other := newFixture(t, 64, 16, Options{Seed: 9})
 	other.lin.W[0]++ // another classifier of the same shape
 	for _, tc := range []struct {
@@ -69,14 +76,7 @@ func TestFromFileRefusesHugeProjections(t *testing.T) {
 // Every count in the metadata is at least 1 (the rule dmi's files share).
 func TestFromFileRefusesZeroCounts(t *testing.T) {
 	fx := newFixture(t, 64, 16, Options{})
-	path := t.TempDir() + "/s.safetensors"
-	if err := fx.s.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := saved(t, fx.s)
 	for _, key := range []string{"l", "d", "k", "bits"} {
 		for _, v := range []string{"0", "-1", ""} {
 			if _, err := FromFile(withMeta(t, f, map[string]string{key: v})); !errors.Is(err, ErrFormat) {
