@@ -1,10 +1,10 @@
 package dmi
 
 import (
-	"bytes"
 	"errors"
 	"testing"
 
+	"github.com/elasticml/elastic/internal/fuzzseed"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/safetensors"
@@ -13,7 +13,6 @@ import (
 // withMeta returns the little-module file of s with metadata entries set.
 func withMeta(t *testing.T, s *Set, kv map[string]string) *safetensors.File {
 	t.Helper()
-	var buf bytes.Buffer
 	path := t.TempDir() + "/l.safetensors"
 	if err := s.Save(path); err != nil {
 		t.Fatal(err)
@@ -22,18 +21,7 @@ func withMeta(t *testing.T, s *Set, kv map[string]string) *safetensors.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := f.Metadata()
-	for k, v := range kv {
-		meta[k] = v
-	}
-	if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
-		t.Fatal(err)
-	}
-	g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return fuzzseed.WithMeta(t, f, kv)
 }
 
 // The little-module probes of issue 11: sizes in the metadata that

@@ -1,10 +1,10 @@
 package screen
 
 import (
-	"bytes"
 	"errors"
 	"testing"
 
+	"github.com/elasticml/elastic/internal/fuzzseed"
 	"github.com/elasticml/elastic/safetensors"
 )
 
@@ -20,24 +20,6 @@ func saved(t *testing.T, s *Screener) *safetensors.File {
 		t.Fatal(err)
 	}
 	return f
-}
-
-// withMeta returns f rewritten with metadata entries set.
-func withMeta(t *testing.T, f *safetensors.File, kv map[string]string) *safetensors.File {
-	t.Helper()
-	meta := f.Metadata()
-	for k, v := range kv {
-		meta[k] = v
-	}
-	var buf bytes.Buffer
-	if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
-		t.Fatal(err)
-	}
-	g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
 }
 
 // The screener probes of issue 11: a small file whose metadata claims a
@@ -57,7 +39,7 @@ func TestFromFileRefusesHugeProjections(t *testing.T) {
 		{"d = 2^40", map[string]string{"d": "1099511627776"}},
 		{"k > d", map[string]string{"k": "17"}},
 	} {
-		g := withMeta(t, f, tc.meta)
+		g := fuzzseed.WithMeta(t, f, tc.meta)
 		if _, err := FromFile(g); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: %v, want ErrFormat", tc.name, err)
 		}
@@ -79,7 +61,7 @@ func TestFromFileRefusesZeroCounts(t *testing.T) {
 	f := saved(t, fx.s)
 	for _, key := range []string{"l", "d", "k", "bits"} {
 		for _, v := range []string{"0", "-1", ""} {
-			if _, err := FromFile(withMeta(t, f, map[string]string{key: v})); !errors.Is(err, ErrFormat) {
+			if _, err := FromFile(fuzzseed.WithMeta(t, f, map[string]string{key: v})); !errors.Is(err, ErrFormat) {
 				t.Errorf("%s = %q: %v, want ErrFormat", key, v, err)
 			}
 		}
