@@ -1,8 +1,11 @@
 // Package nn holds the layers of elastic's recurrent language models —
 // embedding, linear, LSTM, GRU, dropout and softmax cross-entropy — and of
 // its convolutional image classifiers — Conv2d, BatchNorm, ReLU and
-// MaxPool2d — each with an explicit forward and backward pass, plus
-// gradient clipping and the optimizers SGD, Momentum and Adam.
+// MaxPool2d — and of its transformer encoders — MultiHeadAttention,
+// LayerNorm, GELU, EncoderLayer, Encoder, MLP, Classifier and
+// DualClassifier — each with an explicit forward and backward pass, plus
+// gradient clipping, the optimizers SGD, Momentum, Adam and AdamW, and a
+// warm-up learning-rate schedule.
 //
 // # Overview
 //
@@ -43,6 +46,29 @@
 // For the same reason there is no Flatten layer: n NHWC images are
 // already the n × H·W·C matrix a Linear reads (weights exported to
 // PyTorch's NCHW flatten order would need their columns permuted).
+//
+// # Transformers
+//
+// The transformer layers live here rather than in a package of their own
+// so that they reuse Linear, Embedding, CrossEntropy, the optimizers and
+// the gradient checks of the other layers. They follow LRA's vanilla
+// transformer (thesis chapter 7, appendix C.1): pre-norm blocks
+// h = x + MHA(LN(x)), y = h + FFN(LN(h)) with a GELU FFN, learned
+// positional embeddings added to token embeddings, a final LayerNorm, mean
+// (or first-token) pooling and an MLP head; the retrieval model
+// (DualClassifier) encodes both passages with one encoder and classifies
+// [u, v, u⊙v, u−v]. Dropout (EncoderConfig.Dropout) acts on the
+// embeddings and on each attention and FFN output before its residual
+// addition, not on the attention probabilities, which the tiled kernel
+// never forms.
+//
+// Unlike the recurrent layers, a transformer batch is sequence-major and
+// ragged: the rows of sequence 0, then those of sequence 1, with a lens
+// slice giving each length, so sequences of 500 and 2000 tokens share a
+// batch without padding or masks. MultiHeadAttention's forward pass is
+// kernels.Attention (tiled, online softmax); its backward pass recomputes
+// the softmax 64 query rows at a time, so no l×l matrix is kept between
+// the passes. Package lra builds the tasks these models are for.
 //
 // Layers are not safe for concurrent use.
 //

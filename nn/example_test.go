@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -96,4 +97,46 @@ func ExampleConv2d() {
 	bn.Forward(y, y, 2*c.OutH*c.OutW, true)
 	fmt.Println(c.OutH, c.OutW, c.OutC, len(y))
 	// Output: 28 28 8 12544
+}
+
+// A byte-level classifier over two sequences of different lengths in one
+// batch (no padding), trained for a few AdamW steps under a warm-up.
+func ExampleClassifier() {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cfg := nn.EncoderConfig{Vocab: 256, MaxLen: 64, Dim: 16, Heads: 2, FFN: 32, Layers: 2, Pool: nn.MeanPool, Dropout: 0.1}
+	c, err := nn.NewClassifier(cfg, 16, 3, rng)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var ids []int32
+	for _, b := range []byte("In the beginningJesus wept.") {
+		ids = append(ids, int32(b))
+	}
+	lens := []int{16, 11}
+	targets := []int32{0, 2}
+	logits := make([]float32, 2*3)
+	grad := make([]float32, len(logits))
+	opt := nn.NewAdamW(c.Params(), 0.01)
+	sched := nn.Warmup{Base: 1e-2, Warmup: 5}
+	var first, last float64
+	for step := 1; step <= 20; step++ {
+		if err := c.Forward(logits, ids, lens, true); err != nil {
+			fmt.Println(err)
+			return
+		}
+		last = nn.CrossEntropy(nil, grad, logits, targets, 3)
+		if step == 1 {
+			first = last
+		}
+		nn.ZeroGrad(c.Params())
+		c.Backward(grad)
+		opt.Step(sched.Rate(step))
+	}
+	fmt.Println("loss fell:", last < first/2)
+	err = c.Forward(logits, make([]int32, 65), []int{65}, false)
+	fmt.Println(errors.Is(err, nn.ErrSequence))
+	// Output:
+	// loss fell: true
+	// true
 }

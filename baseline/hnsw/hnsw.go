@@ -99,7 +99,7 @@ func newIndex(w, b []float32, rows, cols int, cfg Config) (*Index, error) {
 	}
 	dim := cols + 1
 	x := &Index{rows: rows, cols: cols, dim: dim, m: cfg.M, m0: 2 * cfg.M, efc: cfg.EfConstruction,
-		seed: cfg.Seed, x: make([]float32, rows*dim), level: make([]uint8, rows)}
+		seed: cfg.Seed, x: kernels.Make[float32](rows * dim), level: make([]uint8, rows)}
 	norm2 := make([]float64, rows)
 	var r2 float64
 	for i := range rows {
@@ -250,6 +250,7 @@ type scratch struct {
 	res     minHeap // worst kept result on top
 	sel     []item
 	q       []float32
+	batch   []int32 // a node's unvisited neighbours
 }
 
 func (x *Index) newScratch() *scratch {
@@ -302,11 +303,20 @@ func (x *Index) searchLayer(sc *scratch, q []float32, qs float32, ef, lc int) {
 		if -c.sim < sc.res[0].sim && len(sc.res) >= ef {
 			break
 		}
+		// The unvisited neighbours' rows are requested together before
+		// any is scored: each is a DRAM access in a large index, and
+		// issuing them at once overlaps their latencies (hnswlib prefetches
+		// the next neighbour's row for the same reason).
+		sc.batch = sc.batch[:0]
 		for _, e := range x.neighbors(c.id, lc) {
 			if sc.visited[e] == sc.stamp {
 				continue
 			}
 			sc.visited[e] = sc.stamp
+			sc.batch = append(sc.batch, e)
+			kernels.Prefetch(x.row(e), prefetchLines)
+		}
+		for _, e := range sc.batch {
 			s := x.score(q, qs, e)
 			if len(sc.res) < ef || s > sc.res[0].sim {
 				sc.cand.push(item{-s, e})
@@ -318,6 +328,10 @@ func (x *Index) searchLayer(sc *scratch, q []float32, qs float32, ef, lc int) {
 		}
 	}
 }
+
+// prefetchLines is how many cache lines of each neighbour's row a search
+// step prefetches.
+var prefetchLines = kernels.PrefetchLines
 
 // sortDesc sorts items by descending sim, ties by id, so results are
 // deterministic.
