@@ -72,11 +72,7 @@ func NewTask(p *kernels.Pool, w, b []float32, rows, cols int, h []float32) (*Tas
 		m := min(batch, t.N-q0)
 		zz := z[:m*rows]
 		hq := h[q0*cols : (q0+m)*cols]
-		if p != nil {
-			p.Gemm(false, true, m, rows, cols, 1, hq, cols, w, cols, 0, zz, rows)
-		} else {
-			kernels.Gemm(false, true, m, rows, cols, 1, hq, cols, w, cols, 0, zz, rows)
-		}
+		p.Gemm(false, true, m, rows, cols, 1, hq, cols, w, cols, 0, zz, rows)
 		for i := range m {
 			zi := zz[i*rows : (i+1)*rows]
 			if b != nil {
@@ -117,11 +113,7 @@ func (t *Task) FullQuery(p *kernels.Pool) func(i int) {
 	z := make([]float32, t.Rows)
 	work := make([]int32, t.Rows)
 	return func(i int) {
-		if p != nil {
-			p.Gemv(z, t.W, t.Cols, t.Query(i), t.B)
-		} else {
-			kernels.Gemv(z, t.W, t.Cols, t.Query(i), t.B)
-		}
+		p.Gemv(z, t.W, t.Cols, t.Query(i), t.B)
 		kernels.TopK(work, z, RefK, false)
 	}
 }

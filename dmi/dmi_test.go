@@ -636,9 +636,7 @@ func TestDenseMatchesStep(t *testing.T) {
 			if !near(h, h2, 1e-6) || (cell == nn.LSTMCell && !near(c, c2, 1e-6)) {
 				t.Errorf("%v workers=%d: pooled dual-module step %v, serial %v", cell, workers, h[:4], h2[:4])
 			}
-			if p != nil {
-				p.Close()
-			}
+			p.Close() // a no-op on nil
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/elasticml/elastic/internal/modfile"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/nn"
@@ -73,16 +74,23 @@ func Load(path string) (*Set, error) { return LoadFor(path, nil) }
 // count and widths are m's, so a file for another model costs only its
 // header. A nil m checks nothing beyond Load.
 func LoadFor(path string, m *lm.Model) (*Set, error) {
-	var cfg *lm.Config
-	if m != nil {
-		c := m.Config()
-		cfg = &c
-	}
-	f, err := Open(path, cfg)
+	f, err := Open(path, configOf(m))
 	if err != nil {
 		return nil, err
 	}
 	return f.For(m)
+}
+
+// kind is the little-module file format, for the shared reader.
+var kind = modfile.Kind{Pkg: "dmi", Format: formatName, ErrFormat: ErrFormat, ErrMismatch: ErrMismatch}
+
+// configOf returns m's architecture, nil for a nil m.
+func configOf(m *lm.Model) *lm.Config {
+	if m == nil {
+		return nil
+	}
+	c := m.Config()
+	return &c
 }
 
 // File is a little-module file read and checked against a model
@@ -98,16 +106,9 @@ type File struct {
 // bytes and verifies their checksum, so that a command can refuse a bad
 // file before it loads the model. A nil cfg checks the header alone.
 func Open(path string, cfg *lm.Config) (*File, error) {
-	h, err := safetensors.ReadHeaderFile(path)
+	f, err := kind.Open(path, func(h *safetensors.Header) error { return CheckHeader(h, cfg) })
 	if err != nil {
-		return nil, fmt.Errorf("dmi: %w", err)
-	}
-	if err := CheckHeader(h, cfg); err != nil {
-		return nil, fmt.Errorf("dmi: %s: %w", path, err)
-	}
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("dmi: %w", err)
+		return nil, err
 	}
 	return &File{path: path, f: f}, nil
 }
@@ -116,10 +117,7 @@ func Open(path string, cfg *lm.Config) (*File, error) {
 // as FromFileFor does.
 func (f *File) For(m *lm.Model) (*Set, error) {
 	s, err := FromFileFor(f.f, m)
-	if err != nil {
-		return nil, fmt.Errorf("dmi: %s: %w", f.path, err)
-	}
-	return s, nil
+	return s, kind.At(f.path, err)
 }
 
 // CheckHeader checks, from a little-module file's header alone, what
@@ -134,6 +132,7 @@ func CheckHeader(h *safetensors.Header, cfg *lm.Config) error {
 
 // header is what a little-module file's header says.
 type header struct {
+	meta     modfile.Meta
 	cell     nn.Cell
 	layers   int
 	bits     quant.Bits
@@ -144,69 +143,62 @@ type header struct {
 }
 
 func parseHeader(h *safetensors.Header, cfg *lm.Config) (*header, error) {
-	meta := h.Metadata()
-	if cfg != nil && (meta["cell"] != cfg.Cell.String() || meta["layers"] != strconv.Itoa(cfg.Layers)) {
-		return nil, fmt.Errorf("%w: little modules are for %s %s layers, the model has %d %v layers",
-			ErrMismatch, meta["layers"], meta["cell"], cfg.Layers, cfg.Cell)
+	meta := kind.Meta(h)
+	if cfg != nil && (meta.Get("cell") != cfg.Cell.String() || meta.Get("layers") != strconv.Itoa(cfg.Layers)) {
+		return nil, kind.Mismatch("little modules are for %s %s layers, the model has %d %v layers",
+			meta.Get("layers"), meta.Get("cell"), cfg.Layers, cfg.Cell)
 	}
-	if meta["format"] != formatName {
-		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, meta["format"], formatName)
-	}
-	cell, err := nn.ParseCell(meta["cell"])
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	num := func(key string) (int, error) {
-		v, err := strconv.Atoi(meta[key])
-		if err != nil || v < 0 {
-			return 0, fmt.Errorf("%w: metadata %s = %q", ErrFormat, key, meta[key])
-		}
-		return v, nil
-	}
-	hd := &header{cell: cell}
-	if hd.layers, err = num("layers"); err != nil {
+	if err := meta.CheckFormat(); err != nil {
 		return nil, err
 	}
-	bits, err := num("bits")
+	cell, err := nn.ParseCell(meta.Get("cell"))
+	if err != nil {
+		return nil, kind.Wrap(err)
+	}
+	hd := &header{meta: meta, cell: cell}
+	if hd.layers, err = meta.Count("layers"); err != nil {
+		return nil, err
+	}
+	bits, err := meta.Count("bits")
 	if err != nil {
 		return nil, err
 	}
 	hd.bits = quant.Bits(bits)
 	if err := (Options{Eps: 0.5, Bits: hd.bits}).check(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+		return nil, kind.Wrap(err)
 	}
-	if hd.eps, err = strconv.ParseFloat(meta["eps"], 64); err != nil {
-		return nil, fmt.Errorf("%w: metadata eps = %q", ErrFormat, meta["eps"])
+	if hd.eps, err = meta.Float("eps", 64); err != nil {
+		return nil, err
 	}
-	if hd.seed, err = strconv.ParseUint(meta["seed"], 10, 64); err != nil {
-		return nil, fmt.Errorf("%w: metadata seed = %q", ErrFormat, meta["seed"])
+	if hd.seed, err = meta.Uint("seed"); err != nil {
+		return nil, err
 	}
-	if hd.sparsity, err = strconv.ParseFloat(meta["sparsity"], 64); err != nil {
-		return nil, fmt.Errorf("%w: metadata sparsity = %q", ErrFormat, meta["sparsity"])
+	if hd.sparsity, err = meta.Float("sparsity", 64); err != nil {
+		return nil, err
 	}
 	if hd.layers > h.Len() {
-		return nil, fmt.Errorf("%w: metadata layers = %d for %d tensors", ErrFormat, hd.layers, h.Len())
+		return nil, kind.Malformed("metadata layers = %d for %d tensors", hd.layers, h.Len())
 	}
 	for l := range hd.layers {
 		p := fmt.Sprintf("dmi.l%d.", l)
-		n, err := spec.CheckVector(h, p+"b", -1)
+		n, err := kind.CheckVector(h, p+"b", -1)
 		if err != nil {
-			return nil, readErr(err)
+			return nil, err
 		}
 		var ks, ds [2]int
 		for i, which := range []string{"x", "h"} {
-			if ks[i], err = num(fmt.Sprintf("l%d.k%s", l, which)); err != nil {
+			if ks[i], err = meta.Count(fmt.Sprintf("l%d.k%s", l, which)); err != nil {
 				return nil, err
 			}
-			if ds[i], err = num(fmt.Sprintf("l%d.d%s", l, which)); err != nil {
+			if ds[i], err = meta.Count(fmt.Sprintf("l%d.d%s", l, which)); err != nil {
 				return nil, err
 			}
 			if err := checkShape(h, p+"w"+which, l, which, ks[i], ds[i], n, cell, hd.bits, cfg); err != nil {
 				return nil, err
 			}
 		}
-		if _, err := spec.CheckVector(h, p+"delta", cell.Gates()); err != nil {
-			return nil, readErr(err)
+		if _, err := kind.CheckVector(h, p+"delta", cell.Gates()); err != nil {
+			return nil, err
 		}
 		hd.k, hd.d = append(hd.k, ks), append(hd.d, ds)
 	}
@@ -221,45 +213,37 @@ func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
 	// Cheap checks first: the model the file claims and the tensor shapes
 	// its header gives, before the values are scanned or any projection,
 	// whose cost the metadata sets, is regenerated.
-	var cfg *lm.Config
-	if m != nil {
-		c := m.Config()
-		cfg = &c
-	}
-	hd, err := parseHeader(&f.Header, cfg)
+	hd, err := parseHeader(&f.Header, configOf(m))
 	if err != nil {
 		return nil, err
 	}
-	meta := f.Metadata()
+	var fp string
 	if m != nil {
-		if fp := meta["fingerprint"]; fp != Fingerprint(m) {
-			return nil, fmt.Errorf("%w: little modules were fitted to model %s, this model is %s", ErrMismatch, fp, Fingerprint(m))
-		}
+		fp = Fingerprint(m)
 	}
-	if err := f.CheckFinite(); err != nil {
+	if err := kind.Verify(f, "model", fp); err != nil {
 		return nil, err
 	}
-	s := &Set{Cell: hd.cell, Bits: hd.bits, Eps: hd.eps, Seed: hd.seed, Fingerprint: meta["fingerprint"], Checksum: f.Checksum()}
+	meta := hd.meta
+	s := &Set{Cell: hd.cell, Bits: hd.bits, Eps: hd.eps, Seed: hd.seed, Fingerprint: meta.Get("fingerprint"), Checksum: f.Checksum()}
 	for l := range hd.layers {
 		p := fmt.Sprintf("dmi.l%d.", l)
-		b, err := readVector(f, p+"b", -1)
+		b, err := kind.Vector(f, p+"b", -1)
 		if err != nil {
 			return nil, err
 		}
 		lt := &Little{}
 		for i, which := range []string{"x", "h"} {
-			proj, err := rproj.New(hd.k[l][i], hd.d[l][i], hd.sparsity, projSeed(s.Seed, l, i))
+			proj, err := meta.Projection(fmt.Sprintf("l%d.p%s", l, which), fmt.Sprintf("layer %d: P_%s", l, which),
+				hd.k[l][i], hd.d[l][i], hd.sparsity, projSeed(s.Seed, l, i))
 			if err != nil {
-				return nil, fmt.Errorf("%w: layer %d: %w", ErrFormat, l, err)
-			}
-			if got, want := proj.Ternary().Hash(), meta[fmt.Sprintf("l%d.p%s", l, which)]; got != want {
-				return nil, fmt.Errorf("%w: layer %d: regenerated P_%s hashes to %s, the file says %s", ErrMismatch, l, which, got, want)
+				return nil, err
 			}
 			bias := b
 			if which == "h" {
 				bias = make([]float32, len(b))
 			}
-			sp, err := readWeights(f, p+"w"+which, proj, bias, s.Bits)
+			sp, err := kind.Weights(f, p+"w"+which, proj, bias, s.Bits)
 			if err != nil {
 				return nil, err
 			}
@@ -269,15 +253,15 @@ func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
 				lt.H = sp
 			}
 		}
-		delta, err := readVector(f, p+"delta", hd.cell.Gates())
+		delta, err := kind.Vector(f, p+"delta", hd.cell.Gates())
 		if err != nil {
 			return nil, err
 		}
 		for _, v := range delta {
 			lt.Delta = append(lt.Delta, float64(v))
 		}
-		lt.MSE, _ = strconv.ParseFloat(meta[fmt.Sprintf("l%d.mse", l)], 64)
-		lt.ZeroMSE, _ = strconv.ParseFloat(meta[fmt.Sprintf("l%d.zero_mse", l)], 64)
+		lt.MSE = meta.Info(fmt.Sprintf("l%d.mse", l))
+		lt.ZeroMSE = meta.Info(fmt.Sprintf("l%d.zero_mse", l))
 		s.Layers = append(s.Layers, lt)
 	}
 	return s, nil
@@ -290,11 +274,11 @@ func FromFileFor(f *safetensors.File, m *lm.Model) (*Set, error) {
 func checkShape(h *safetensors.Header, name string, l int, which string, k, d, n int, cell nn.Cell, bits quant.Bits, cfg *lm.Config) error {
 	switch {
 	case k < 1 || k > d || d > kernels.MaxIntCols:
-		return fmt.Errorf("%w: layer %d: k_%s = %d, d_%s = %d (want 1 ≤ k ≤ d ≤ %d)", ErrFormat, l, which, k, which, d, kernels.MaxIntCols)
+		return kind.Malformed("layer %d: k_%s = %d, d_%s = %d (want 1 ≤ k ≤ d ≤ %d)", l, which, k, which, d, kernels.MaxIntCols)
 	case which == "h" && n != littleRows(cell, d):
-		return fmt.Errorf("%w: layer %d: %d gate rows for a hidden width of %d", ErrFormat, l, n, d)
+		return kind.Malformed("layer %d: %d gate rows for a hidden width of %d", l, n, d)
 	case which == "x" && d > n && cfg == nil:
-		return fmt.Errorf("%w: layer %d: input width %d exceeds the %d gate rows", ErrFormat, l, d, n)
+		return kind.Malformed("layer %d: input width %d exceeds the %d gate rows", l, d, n)
 	}
 	if cfg != nil {
 		want := cfg.LayerIn(l)
@@ -302,33 +286,8 @@ func checkShape(h *safetensors.Header, name string, l int, which string, k, d, n
 			want = cfg.Hidden
 		}
 		if d != want {
-			return fmt.Errorf("%w: layer %d: d_%s = %d, the model's is %d", ErrMismatch, l, which, d, want)
+			return kind.Mismatch("layer %d: d_%s = %d, the model's is %d", l, which, d, want)
 		}
 	}
-	return readErr(spec.CheckWeights(h, name, n, k, bits))
-}
-
-func readErr(err error) error {
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	return nil
-}
-
-// readVector and readWeights wrap spec's readers so their errors also match
-// this package's ErrFormat.
-func readVector(f *safetensors.File, name string, n int) ([]float32, error) {
-	v, err := spec.ReadVector(f, name, n)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	return v, nil
-}
-
-func readWeights(f *safetensors.File, name string, p *rproj.Projection, b []float32, bits quant.Bits) (*spec.Speculator, error) {
-	sp, err := spec.ReadWeights(f, name, p, b, bits)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	return sp, nil
+	return kind.CheckWeights(h, name, n, k, bits)
 }

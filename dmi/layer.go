@@ -143,7 +143,7 @@ func (m littleModule) SpeculateSelect(y, xh []float32, dst []int32) []int32 {
 	H := l.w.Hidden
 	l.idx = dst[:cap(dst)]
 	l.run.project(l.pool, xh[:l.w.In], xh[l.w.In:])
-	forRange(l.pool, len(y)/H, 1, l.gateFn)
+	l.pool.For(len(y)/H, 1, l.gateFn)
 	if l.w.Cell == nn.GRUCell {
 		for j := range H {
 			l.npre[j] = y[2*H+j] + sigmoid(y[j])*y[3*H+j]
@@ -171,7 +171,7 @@ func (m bigModule) Execute(y, xh []float32, idx []int32) {
 	l := m.l
 	H, G := l.w.Hidden, l.gates*l.w.Hidden
 	l.ex, l.eh = xh[:l.w.In], xh[l.w.In:]
-	forRange(l.pool, len(idx), l.gatherGrain, l.gatherFn)
+	l.pool.For(len(idx), l.gatherGrain, l.gatherFn)
 	l.ex, l.eh = nil, nil
 	if l.w.Cell == nn.GRUCell {
 		// x side [r z n_x] into y, h side [0 0 n_h] into ah.
@@ -294,7 +294,7 @@ func (l *Layer) Execute(h, c, x []float32) {
 // millisecond at H = 1500 on one core, a fifth of a step at 90%.
 func (l *Layer) update(h, c, a, b []float32) {
 	l.uh, l.uc, l.ua, l.ub = h, c, a, b
-	forRange(l.pool, len(h), 128, l.updateFn)
+	l.pool.For(len(h), 128, l.updateFn)
 	l.uh, l.uc, l.ua, l.ub = nil, nil, nil, nil
 }
 
@@ -333,7 +333,7 @@ func (l *Layer) Dense(h, c, x []float32) {
 	l.check("Dense", h, c, x)
 	copy(l.h0, h)
 	l.ex, l.uh, l.uc = x, h, c
-	forRange(l.pool, l.w.Hidden, l.denseGrain, l.denseFn)
+	l.pool.For(l.w.Hidden, l.denseGrain, l.denseFn)
 	l.ex, l.uh, l.uc = nil, nil, nil
 }
 

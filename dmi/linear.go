@@ -139,7 +139,7 @@ func (f *Linear) Forward(z, x []float32) []int32 {
 // Exact sets z = φ(Wx + b) with a dense GEMV.
 func (f *Linear) Exact(z, x []float32) {
 	f.check("Exact", z, x)
-	gemv(f.pool, z, f.W, f.D, x, f.B)
+	f.pool.Gemv(z, f.W, f.D, x, f.B)
 	activate(f.Act, z)
 }
 

@@ -474,7 +474,7 @@ func maxAbs(v []float32) float32 {
 func (f *fusedRun) predict(p *kernels.Pool, y, x, h []float32) {
 	f.project(p, x, h)
 	f.y = y
-	forRange(p, f.n, f.grain, f.rowsFn)
+	p.For(f.n, f.grain, f.rowsFn)
 	f.y = nil
 }
 
@@ -486,7 +486,7 @@ func (f *fusedRun) project(p *kernels.Pool, x, h []float32) {
 	if len(f.z) > f.kx {
 		halves = 2
 	}
-	forRange(p, halves, 1, f.projFn)
+	p.For(halves, 1, f.projFn)
 	f.x, f.h = nil, nil
 	for i := range f.parts {
 		if q := &f.parts[i]; q.bits != FP32 {
@@ -538,15 +538,6 @@ func (p *runPart) rows(y []float32, lo, hi int) {
 	default:
 		kernels.Gemv(y[lo:hi], p.f32[lo*c:hi*c], c, p.z, b)
 	}
-}
-
-// forRange runs fn over [0, n) on p, or on the caller when p is nil.
-func forRange(p *kernels.Pool, n, grain int, fn func(lo, hi int)) {
-	if p == nil {
-		fn(0, n)
-		return
-	}
-	p.For(n, grain, fn)
 }
 
 // signProj applies a ternary projection P = scale·S, S ∈ {−1,0,+1}^{k×d},
@@ -604,31 +595,11 @@ func newSignProj(t *kernels.Ternary) signProj {
 func (sp *signProj) apply(p *kernels.Pool, z, x []float32) {
 	s := kernels.QuantizeInt8(sp.xq, x)
 	switch {
-	case sp.packed != nil && p == nil:
-		kernels.GemvInt4(z, sp.packed, sp.scales, sp.d, sp.xq, s, nil)
 	case sp.packed != nil:
 		p.GemvInt4(z, sp.packed, sp.scales, sp.d, sp.xq, s, nil)
-	case p == nil:
-		kernels.GemvInt8(z, sp.signs, sp.scales, sp.d, sp.xq, s, nil)
 	default:
 		p.GemvInt8(z, sp.signs, sp.scales, sp.d, sp.xq, s, nil)
 	}
-}
-
-func gemv(p *kernels.Pool, y, w []float32, cols int, x, b []float32) {
-	if p == nil {
-		kernels.Gemv(y, w, cols, x, b)
-		return
-	}
-	p.Gemv(y, w, cols, x, b)
-}
-
-func gemvGather(p *kernels.Pool, y, w []float32, cols int, x, b []float32, idx []int32) {
-	if p == nil {
-		kernels.GemvGather(y, w, cols, x, b, idx)
-		return
-	}
-	p.GemvGather(y, w, cols, x, b, idx)
 }
 
 // solve runs st.Solve(lambda), falling back as Options.Lambda says; xs

@@ -274,7 +274,7 @@ func (d *LM) StepWith(st nn.State, token int32, logits []float32, exact bool, de
 		_, err := dec.Forward(logits, x)
 		return err
 	}
-	gemv(d.pool, logits, d.m.Decoder.Weight.Data, cfg.Hidden, x, d.m.Decoder.Bias.Data)
+	d.pool.Gemv(logits, d.m.Decoder.Weight.Data, cfg.Hidden, x, d.m.Decoder.Bias.Data)
 	return nil
 }
 

@@ -1,10 +1,10 @@
 package dmi
 
 import (
-	"bytes"
 	"errors"
 	"testing"
 
+	"github.com/elasticml/elastic/internal/fuzzseed"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/safetensors"
@@ -13,7 +13,6 @@ import (
 // withMeta returns the little-module file of s with metadata entries set.
 func withMeta(t *testing.T, s *Set, kv map[string]string) *safetensors.File {
 	t.Helper()
-	var buf bytes.Buffer
 	path := t.TempDir() + "/l.safetensors"
 	if err := s.Save(path); err != nil {
 		t.Fatal(err)
@@ -22,18 +21,7 @@ func withMeta(t *testing.T, s *Set, kv map[string]string) *safetensors.File {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := f.Metadata()
-	for k, v := range kv {
-		meta[k] = v
-	}
-	if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
-		t.Fatal(err)
-	}
-	g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return fuzzseed.WithMeta(t, f, kv)
 }
 
 // The little-module probes of issue 11: sizes in the metadata that
@@ -79,5 +67,24 @@ func TestFromFileForOtherModel(t *testing.T) {
 	}
 	if _, err := FromFileFor(f, other); !errors.Is(err, ErrMismatch) {
 		t.Errorf("other model: %v, want ErrMismatch", err)
+	}
+}
+
+// Every count in the metadata is at least 1, as in a screener file: a file
+// claiming zero layers loaded as an empty set before the two formats
+// shared one reader, and a zero width failed only at the shape check.
+func TestFromFileRefusesZeroCounts(t *testing.T) {
+	m := testModel(t, nn.LSTMCell, 1)
+	s := fitTestSet(t, m, Options{K: 6, Bits: quant.Int8, Seed: 5})
+	for _, key := range []string{"layers", "bits", "l0.kx", "l0.dx", "l0.kh", "l0.dh"} {
+		for _, v := range []string{"0", "-1", ""} {
+			f := withMeta(t, s, map[string]string{key: v})
+			if _, err := FromFile(f); !errors.Is(err, ErrFormat) {
+				t.Errorf("%s = %q: %v, want ErrFormat", key, v, err)
+			}
+		}
+	}
+	if _, err := FromFile(withMeta(t, s, nil)); err != nil {
+		t.Errorf("unchanged file: %v", err)
 	}
 }

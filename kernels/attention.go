@@ -110,6 +110,10 @@ func Attention(out, q, k, v []float32, heads, l, dim int, causal bool) {
 // Attention is the multithreaded form of Attention, split over heads and
 // blocks of query rows.
 func (p *Pool) Attention(out, q, k, v []float32, heads, l, dim int, causal bool) {
+	if p == nil {
+		Attention(out, q, k, v, heads, l, dim, causal)
+		return
+	}
 	checkAttention("Pool.Attention", out, q, k, v, heads, l, dim)
 	attention(p, attnKernelF32(), out, q, k, v, heads, l, dim, causal)
 }
@@ -176,10 +180,7 @@ func attention(p *Pool, ak attnKernel, out, q, k, v []float32, heads, l, dim int
 		return
 	}
 	mr, nr := ak.gemm.mr, ak.gemm.nr
-	workers := 1
-	if p != nil {
-		workers = p.Workers()
-	}
+	workers := p.Workers()
 	nq := (l + nr - 1) / nr
 	// Pack enough heads at a time to give every worker several query
 	// blocks, and no more: one head's K and Vᵀ is all a large l needs.
@@ -205,11 +206,6 @@ func attention(p *Pool, ak attnKernel, out, q, k, v []float32, heads, l, dim int
 				o := (h0 + i) * hd
 				ph.queryBlock(ak, scratch[w], i, out[o:o+hd], q[o:o+hd], qb*nr, l, dim, causal)
 			}
-		}
-		if p == nil {
-			pack(0, g)
-			block(0, 0, g*nq)
-			continue
 		}
 		p.For(g, 1, pack)
 		// Many chunks per worker: causal query blocks differ in cost.

@@ -23,6 +23,10 @@ func DecodeAttention(out, q, k, v []float32, batch, l, dim, dv int) {
 // DecodeAttention is the multithreaded form of DecodeAttention, split over
 // sequences and runs of keys.
 func (p *Pool) DecodeAttention(out, q, k, v []float32, batch, l, dim, dv int) {
+	if p == nil {
+		DecodeAttention(out, q, k, v, batch, l, dim, dv)
+		return
+	}
 	checkDecode("Pool.DecodeAttention", out, q, k, v, batch, l, dim, dv)
 	decode(p, out, q, k, v, batch, l, dim, dv, nil, 0)
 }
@@ -50,6 +54,9 @@ func SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq *In
 
 // SparseDecodeAttention is the multithreaded form of SparseDecodeAttention.
 func (p *Pool) SparseDecodeAttention(out, q, k, v []float32, batch, l, dim, dv int, pq *Int8Rows, pk []*PackedInt8, topk int, sel []int32) []int32 {
+	if p == nil {
+		return SparseDecodeAttention(out, q, k, v, batch, l, dim, dv, pq, pk, topk, sel)
+	}
 	sel = checkSparseDecode("Pool.SparseDecodeAttention", out, q, k, v, batch, l, dim, dv, pq, pk, topk, sel)
 	if batch == 0 {
 		return sel
@@ -174,10 +181,7 @@ func decode(p *Pool, out, q, k, v []float32, batch, l, dim, dv int, sel []int32,
 	if sel != nil {
 		n = topk
 	}
-	workers := 1
-	if p != nil {
-		workers = p.Workers()
-	}
+	workers := p.Workers()
 	// Runs per sequence: enough for every worker when the batch is small.
 	runs := max(1, min((n+decodeRun-1)/decodeRun, (2*workers+batch-1)/batch))
 	size := (n + runs - 1) / max(runs, 1)
@@ -198,11 +202,7 @@ func decode(p *Pool, out, q, k, v []float32, batch, l, dim, dv int, sel []int32,
 			decodePart(part[t*stride:(t+1)*stride], ys[w], q[b*dim:(b+1)*dim], k[b*l*dim:(b+1)*l*dim], v[b*l*dv:(b+1)*l*dv], dim, dv, keys, j0, j1)
 		}
 	}
-	if p == nil {
-		task(0, 0, batch*runs)
-	} else {
-		p.forWorker(batch*runs, 1, chunksPerWorker, task)
-	}
+	p.forWorker(batch*runs, 1, chunksPerWorker, task)
 	for b := range batch {
 		mergeParts(out[b*dv:(b+1)*dv], part[b*runs*stride:(b+1)*runs*stride], stride)
 	}

@@ -15,8 +15,11 @@
 // with the purego tag selects the twins everywhere, and the shared
 // conformance tests run every implementation against a float64 reference.
 //
-// Multithreaded variants take a *Pool, a fixed set of workers sized by
-// GOMAXPROCS, so a call costs no goroutine start-up.
+// Multithreaded variants are methods of *Pool, a fixed set of workers sized
+// by GOMAXPROCS, so a call costs no goroutine start-up. A nil *Pool runs
+// every method on the calling goroutine with the serial kernel (Workers
+// reports 1, Close does nothing), so callers hold a possibly nil pool and
+// call its methods rather than wrapping each kernel in a nil check.
 //
 // # Assembly
 //

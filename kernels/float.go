@@ -50,6 +50,10 @@ func gemvGrain(cols, size int) int {
 // Gemv is the multithreaded form of the package-level Gemv: the rows are
 // split among the pool's workers.
 func (p *Pool) Gemv(y, w []float32, cols int, x, b []float32) {
+	if p == nil {
+		Gemv(y, w, cols, x, b)
+		return
+	}
 	checkGemv("Pool.Gemv", y, w, cols, x, b)
 	p.For(len(y), gemvGrain(cols, 4), func(lo, hi int) {
 		gemvRange(gemvRowsF32, y, w, cols, x, b, lo, hi)
@@ -59,6 +63,10 @@ func (p *Pool) Gemv(y, w []float32, cols int, x, b []float32) {
 // GemvGather is the multithreaded form of the package-level GemvGather: the
 // index list is split among the pool's workers.
 func (p *Pool) GemvGather(y, w []float32, cols int, x, b []float32, idx []int32) {
+	if p == nil {
+		GemvGather(y, w, cols, x, b, idx)
+		return
+	}
 	checkGemv("Pool.GemvGather", y, w, cols, x, b)
 	checkGatherIndex("Pool.GemvGather", idx, len(y))
 	p.For(len(idx), gemvGrain(cols, 4), func(lo, hi int) {

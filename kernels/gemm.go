@@ -41,6 +41,10 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // larger of C's two dimensions among the pool's workers; problems too small
 // to pay for the hand-off run on the caller.
 func (p *Pool) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if p == nil {
+		Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	checkGemm("Pool.Gemm", transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	g := gemmArgs{transA, transB, k, alpha, a, lda, b, ldb, beta, c, ldc}
 	g.runPool(p, gemmKernelF32(), m, n)

@@ -48,6 +48,9 @@ func PackB(dst *PackedB, transB bool, k, n int, b []float32, ldb int) *PackedB {
 // PackB is the multithreaded form of the package-level PackB: the workers
 // pack disjoint column slivers.
 func (p *Pool) PackB(dst *PackedB, transB bool, k, n int, b []float32, ldb int) *PackedB {
+	if p == nil {
+		return PackB(dst, transB, k, n, b, ldb)
+	}
 	dst, g := preparePackB("Pool.PackB", dst, gemmKernelF32(), transB, k, n, b, ldb)
 	p.For(n, gemmPackGrain(dst.kk, k), func(lo, hi int) { dst.pack(g, lo, hi) })
 	return dst
@@ -106,6 +109,10 @@ func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *Pac
 // split among the workers as Pool.Gemm splits its work and with the same
 // bit-exact result.
 func (p *Pool) GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	if p == nil {
+		GemmPacked(transA, m, alpha, a, lda, pb, beta, c, ldc)
+		return
+	}
 	g := checkGemmPacked("Pool.GemmPacked", transA, m, alpha, a, lda, pb, beta, c, ldc)
 	gemmSplit(p, pb.kk, m, pb.n, pb.k, func(kk gemmKernel, i0, i1, j0, j1 int) { pb.run(g, kk, i0, i1, j0, j1) })
 }

@@ -49,6 +49,10 @@ func GemvHalfGather(y []float32, w []uint16, cols int, x, b []float32, idx []int
 
 // GemvHalf is the multithreaded form of the package-level GemvHalf.
 func (p *Pool) GemvHalf(y []float32, w []uint16, cols int, x, b []float32) {
+	if p == nil {
+		GemvHalf(y, w, cols, x, b)
+		return
+	}
 	checkGemv("Pool.GemvHalf", y, w, cols, x, b)
 	p.For(len(y), gemvGrain(cols, 2), func(lo, hi int) {
 		gemvRange(gemvHalfRows, y, w, cols, x, b, lo, hi)
@@ -58,6 +62,10 @@ func (p *Pool) GemvHalf(y []float32, w []uint16, cols int, x, b []float32) {
 // GemvHalfGather is the multithreaded form of the package-level
 // GemvHalfGather: the index list is split among the pool's workers.
 func (p *Pool) GemvHalfGather(y []float32, w []uint16, cols int, x, b []float32, idx []int32) {
+	if p == nil {
+		GemvHalfGather(y, w, cols, x, b, idx)
+		return
+	}
 	checkGemv("Pool.GemvHalfGather", y, w, cols, x, b)
 	checkGatherIndex("Pool.GemvHalfGather", idx, len(y))
 	p.For(len(idx), gemvGrain(cols, 2), func(lo, hi int) {

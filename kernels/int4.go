@@ -35,6 +35,10 @@ func GemvInt4Gather(y []float32, q []byte, scales []float32, cols int, xq []int8
 // GemvInt4 is the multithreaded form of the package-level GemvInt4: the rows
 // are split among the pool's workers.
 func (p *Pool) GemvInt4(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32) {
+	if p == nil {
+		GemvInt4(y, q, scales, cols, xq, xscale, b)
+		return
+	}
 	checkInt4("Pool.GemvInt4", y, q, scales, cols, xq, b)
 	stride := int4RowBytes(cols)
 	p.For(len(y), intGrain(stride), func(lo, hi int) {
@@ -78,6 +82,9 @@ func gemvInt4TopK(y []float32, q []byte, scales []float32, cols int, xq []int8, 
 // so there is no second pass over y and no second dispatch to the
 // workers.
 func (p *Pool) GemvInt4TopK(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, k int, idx []int32) (sel []int32, thresh float32) {
+	if p == nil {
+		return GemvInt4TopK(y, q, scales, cols, xq, xscale, b, k, idx)
+	}
 	checkInt4("Pool.GemvInt4TopK", y, q, scales, cols, xq, b)
 	checkTopKArgs("Pool.GemvInt4TopK", idx, y, k)
 	stride := int4RowBytes(cols)
@@ -97,6 +104,10 @@ func (p *Pool) GemvInt4TopK(y []float32, q []byte, scales []float32, cols int, x
 // GemvInt4Gather: the index list is split among the pool's workers. The
 // indices must be distinct, or two workers may write the same y[r].
 func (p *Pool) GemvInt4Gather(y []float32, q []byte, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
+	if p == nil {
+		GemvInt4Gather(y, q, scales, cols, xq, xscale, b, idx)
+		return
+	}
 	checkInt4("Pool.GemvInt4Gather", y, q, scales, cols, xq, b)
 	checkGatherIndex("Pool.GemvInt4Gather", idx, len(y))
 	p.For(len(idx), intGrain(int4RowBytes(cols)), func(lo, hi int) {

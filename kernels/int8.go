@@ -96,6 +96,10 @@ func GemvInt8Gather(y []float32, q []int8, scales []float32, cols int, xq []int8
 // GemvInt8 is the multithreaded form of the package-level GemvInt8: the rows
 // are split among the pool's workers.
 func (p *Pool) GemvInt8(y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32) {
+	if p == nil {
+		GemvInt8(y, q, scales, cols, xq, xscale, b)
+		return
+	}
 	checkInt8("Pool.GemvInt8", y, q, scales, cols, xq, b)
 	p.For(len(y), intGrain(cols), func(lo, hi int) {
 		gemvInt8(y[lo:hi], q[lo*cols:hi*cols], scales[lo:hi], cols, xq, xscale, subBias(b, lo, hi), nil)
@@ -106,6 +110,10 @@ func (p *Pool) GemvInt8(y []float32, q []int8, scales []float32, cols int, xq []
 // GemvInt8Gather: the index list is split among the pool's workers. The
 // indices must be distinct, or two workers may write the same y[r].
 func (p *Pool) GemvInt8Gather(y []float32, q []int8, scales []float32, cols int, xq []int8, xscale float32, b []float32, idx []int32) {
+	if p == nil {
+		GemvInt8Gather(y, q, scales, cols, xq, xscale, b, idx)
+		return
+	}
 	checkInt8("Pool.GemvInt8Gather", y, q, scales, cols, xq, b)
 	checkGatherIndex("Pool.GemvInt8Gather", idx, len(y))
 	p.For(len(idx), intGrain(cols), func(lo, hi int) {

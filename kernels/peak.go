@@ -22,10 +22,7 @@ func PeakGFLOPS(p *Pool, d time.Duration) float64 {
 const peakBatch = 1 << 12
 
 func peakGFLOPS(p *Pool, ak attnKernel, d time.Duration) float64 {
-	workers := 1
-	if p != nil {
-		workers = p.Workers()
-	}
+	workers := p.Workers()
 	var ops atomic.Int64
 	start := time.Now()
 	deadline := start.Add(d)
@@ -42,11 +39,7 @@ func peakGFLOPS(p *Pool, ak attnKernel, d time.Duration) float64 {
 			ops.Add(n * peakBatch * int64(ak.peakFlops))
 		}
 	}
-	if p == nil {
-		run(0, 1)
-	} else {
-		p.For(workers, 1, run)
-	}
+	p.For(workers, 1, run)
 	secs := time.Since(start).Seconds()
 	return float64(ops.Load()) / secs / 1e9
 }

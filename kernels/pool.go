@@ -16,6 +16,13 @@ import (
 //
 // A Pool is safe for use by one caller at a time; concurrent callers must use
 // separate pools. The zero value is not usable; call NewPool.
+//
+// A nil *Pool is usable and means "no pool": every method runs on the
+// calling goroutine with the serial kernel of the same name (Pool.Gemv
+// calls Gemv, Pool.TernaryApplyBatch calls Ternary.ApplyBatch), For calls
+// fn(0, n), Workers reports 1 and Close does nothing. Code that may or may
+// not have a pool passes what it has instead of branching on nil; the
+// check costs one branch at the top of each method.
 type Pool struct {
 	workers int
 	wake    []chan struct{}
@@ -184,12 +191,19 @@ func (p *Pool) await(w int, seen uint64, wake chan struct{}) (uint64, bool) {
 	}
 }
 
-// Workers reports the number of workers, the caller included.
-func (p *Pool) Workers() int { return p.workers }
+// Workers reports the number of workers, the caller included: 1 for a nil
+// pool.
+func (p *Pool) Workers() int {
+	if p == nil {
+		return 1
+	}
+	return p.workers
+}
 
 // For calls fn over [0, n) split into contiguous chunks whose sizes are
 // multiples of grain (except the last), and returns when all are done.
-// Small n (under 2*grain) runs on the calling goroutine.
+// Small n (under 2*grain), and any n on a nil pool, runs on the calling
+// goroutine.
 //
 // There are up to chunksPerWorker times more chunks than workers, and
 // workers claim them from a shared counter: on a shared machine one worker
@@ -215,8 +229,7 @@ func (p *Pool) run(n, grain, perWorker int, fn func(lo, hi int), fnw func(w, lo,
 	if grain < 1 {
 		grain = 1
 	}
-	w := p.workers
-	if w <= 1 || n < 2*grain {
+	if p == nil || p.workers <= 1 || n < 2*grain {
 		if fn != nil {
 			fn(0, n)
 		} else {
@@ -224,6 +237,7 @@ func (p *Pool) run(n, grain, perWorker int, fn func(lo, hi int), fnw func(w, lo,
 		}
 		return
 	}
+	w := p.workers
 	units := (n + grain - 1) / grain
 	chunks := min(units, w*perWorker)
 	size := (units + chunks - 1) / chunks * grain
@@ -296,7 +310,11 @@ func (p *Pool) runChunks(w int) {
 const chunksPerWorker = 4
 
 // Close stops the worker goroutines. The pool must not be used afterwards.
+// Closing a nil pool does nothing.
 func (p *Pool) Close() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {

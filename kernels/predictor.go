@@ -245,6 +245,9 @@ func PredictTopK(q *Int8Rows, k *PackedInt8, topk, block int, idx []int32) Spars
 // PredictTopK is the multithreaded form of PredictTopK, split by blocks of
 // eight query rows.
 func (p *Pool) PredictTopK(q *Int8Rows, k *PackedInt8, topk, block int, idx []int32) SparseRows {
+	if p == nil {
+		return PredictTopK(q, k, topk, block, idx)
+	}
 	sp := checkPredict("Pool.PredictTopK", q, k, topk, block, idx)
 	pk := predictKernel()
 	scs := make([]*predictScratch, p.Workers())

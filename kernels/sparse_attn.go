@@ -99,7 +99,7 @@ func newSparseScratch(sp SparseRows, accLen int) *sparseScratch {
 // each with its own scratch (accLen floats of zeroed accumulator), and
 // returns the scratches used so that a caller can reduce accumulators.
 func sparseRun(p *Pool, sp SparseRows, work, accLen int, f func(sc *sparseScratch, lo, hi int)) []*sparseScratch {
-	if p == nil || p.Workers() == 1 {
+	if p.Workers() == 1 {
 		sc := newSparseScratch(sp, accLen)
 		f(sc, 0, sp.Rows)
 		return []*sparseScratch{sc}
@@ -149,6 +149,10 @@ func SDDMM(s, q, k []float32, dim int, sp SparseRows, scale float32) {
 
 // SDDMM is the multithreaded form of SDDMM, split by rows.
 func (p *Pool) SDDMM(s, q, k []float32, dim int, sp SparseRows, scale float32) {
+	if p == nil {
+		SDDMM(s, q, k, dim, sp, scale)
+		return
+	}
 	checkSDDMM("Pool.SDDMM", s, q, k, dim, sp)
 	sparseRun(p, sp, dim, 0, func(sc *sparseScratch, lo, hi int) { sddmmRows(sc, s, q, k, dim, sp, scale, lo, hi) })
 }
@@ -200,6 +204,10 @@ func SparseSoftmax(p, s []float32, sp SparseRows) {
 
 // SparseSoftmax is the multithreaded form of SparseSoftmax, split by rows.
 func (pl *Pool) SparseSoftmax(p, s []float32, sp SparseRows) {
+	if pl == nil {
+		SparseSoftmax(p, s, sp)
+		return
+	}
 	checkSoftmax("Pool.SparseSoftmax", p, s, sp)
 	sparseRun(pl, sp, 8, 0, func(_ *sparseScratch, lo, hi int) { softmaxRows(p, s, sp.Width(), lo, hi) })
 }
@@ -274,6 +282,10 @@ func SpMM(out, p, v []float32, dv int, sp SparseRows) {
 
 // SpMM is the multithreaded form of SpMM, split by rows.
 func (pl *Pool) SpMM(out, p, v []float32, dv int, sp SparseRows) {
+	if pl == nil {
+		SpMM(out, p, v, dv, sp)
+		return
+	}
 	checkSpMM("Pool.SpMM", out, p, v, dv, sp)
 	sparseRun(pl, sp, dv, 0, func(sc *sparseScratch, lo, hi int) { spmmRows(sc, out, p, v, dv, sp, lo, hi) })
 }
@@ -302,6 +314,10 @@ func SparseAttention(out, q, k, v []float32, dim, dv int, sp SparseRows, scale f
 // SparseAttention is the multithreaded form of SparseAttention, split by
 // rows.
 func (p *Pool) SparseAttention(out, q, k, v []float32, dim, dv int, sp SparseRows, scale float32) {
+	if p == nil {
+		SparseAttention(out, q, k, v, dim, dv, sp, scale)
+		return
+	}
 	checkSparseAttention("Pool.SparseAttention", out, q, k, v, dim, dv, sp)
 	sparseRun(p, sp, dim+dv, sp.Width(), func(sc *sparseScratch, lo, hi int) {
 		sparseAttentionRows(sc, out, q, k, v, dim, dv, sp, scale, lo, hi)
@@ -348,6 +364,10 @@ func SpMMBackward(dp, dv, dout, p, v []float32, dvDim int, sp SparseRows) {
 // among the workers, each adding to its own copy of dv, and the copies are
 // summed at the end.
 func (pl *Pool) SpMMBackward(dp, dv, dout, p, v []float32, dvDim int, sp SparseRows) {
+	if pl == nil {
+		SpMMBackward(dp, dv, dout, p, v, dvDim, sp)
+		return
+	}
 	checkSpMMBackward("Pool.SpMMBackward", dp, dv, dout, p, v, dvDim, sp)
 	scs := sparseRun(pl, sp, dvDim, len(dv), func(sc *sparseScratch, lo, hi int) {
 		spmmBackwardRows(sc, dp, sc.acc, dout, p, v, dvDim, sp, lo, hi)
@@ -393,6 +413,10 @@ func SparseSoftmaxBackward(ds, dp, p []float32, sp SparseRows) {
 
 // SparseSoftmaxBackward is the multithreaded form of SparseSoftmaxBackward.
 func (pl *Pool) SparseSoftmaxBackward(ds, dp, p []float32, sp SparseRows) {
+	if pl == nil {
+		SparseSoftmaxBackward(ds, dp, p, sp)
+		return
+	}
 	checkSoftmaxBackward("Pool.SparseSoftmaxBackward", ds, dp, p, sp)
 	sparseRun(pl, sp, 4, 0, func(_ *sparseScratch, lo, hi int) { softmaxBackwardRows(ds, dp, p, sp.Width(), lo, hi) })
 }
@@ -429,6 +453,10 @@ func SDDMMBackward(dq, dk, ds, q, k []float32, dim int, sp SparseRows, scale flo
 // SDDMMBackward is the multithreaded form of SDDMMBackward, with per-worker
 // copies of dk summed at the end.
 func (p *Pool) SDDMMBackward(dq, dk, ds, q, k []float32, dim int, sp SparseRows, scale float32) {
+	if p == nil {
+		SDDMMBackward(dq, dk, ds, q, k, dim, sp, scale)
+		return
+	}
 	checkSDDMMBackward("Pool.SDDMMBackward", dq, dk, ds, q, k, dim, sp)
 	scs := sparseRun(p, sp, dim, len(dk), func(sc *sparseScratch, lo, hi int) {
 		sddmmBackwardRows(sc, dq, sc.acc, ds, q, k, dim, sp, scale, lo, hi)

@@ -138,6 +138,10 @@ func (t *Ternary) applySamples(Y, X []float32, lo, hi int) {
 // four, each sample's output rows are split instead, so a single vector
 // still uses every worker.
 func (p *Pool) TernaryApplyBatch(t *Ternary, Y, X []float32, n int) {
+	if p == nil {
+		t.ApplyBatch(Y, X, n)
+		return
+	}
 	t.checkBatch("TernaryApplyBatch", Y, X, n)
 	if n >= 4*p.Workers() || p.Workers() == 1 {
 		p.For(n, 4, func(lo, hi int) { t.applySamples(Y, X, lo, hi) })

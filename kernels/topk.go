@@ -605,6 +605,9 @@ func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) 
 // and is shared by the workers; a call allocates only what it hands the
 // pool.
 func (p *Pool) TopK(idx []int32, x []float32, k int, byMagnitude bool) (sel []int32, thresh float32) {
+	if p == nil {
+		return TopK(idx, x, k, byMagnitude)
+	}
 	n := checkTopKArgs("Pool.TopK", idx, x, k)
 	w := p.Workers()
 	switch {
@@ -702,6 +705,13 @@ func TopKRows(dst []int32, x []float32, rows, cols, k int, byMagnitude bool, wor
 // needs its own scratch, so work must have len >= Workers()*cols; a nil
 // work makes the call allocate that much.
 func (p *Pool) TopKRows(dst []int32, x []float32, rows, cols, k int, byMagnitude bool, work []int32) {
+	if p == nil {
+		if work == nil {
+			work = make([]int32, cols)
+		}
+		TopKRows(dst, x, rows, cols, k, byMagnitude, work)
+		return
+	}
 	checkTopKRows("Pool.TopKRows", dst, x, rows, cols, k)
 	w := min(p.Workers(), rows)
 	if w == 0 {

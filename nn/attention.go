@@ -106,11 +106,7 @@ func (a *MultiHeadAttention) Forward(y, x []float32, lens []int) {
 	for _, l := range lens {
 		s := off * d
 		e := s + l*d
-		if a.Pool != nil {
-			a.Pool.Attention(a.oh[s:e], a.qh[s:e], a.kh[s:e], a.vh[s:e], a.Heads, l, dh, false)
-		} else {
-			kernels.Attention(a.oh[s:e], a.qh[s:e], a.kh[s:e], a.vh[s:e], a.Heads, l, dh, false)
-		}
+		a.Pool.Attention(a.oh[s:e], a.qh[s:e], a.kh[s:e], a.vh[s:e], a.Heads, l, dh, false)
 		off += l
 	}
 	a.fromHeads(a.cat, a.oh)
@@ -171,12 +167,12 @@ func (a *MultiHeadAttention) headBackward(dq, dk, dv, do, q, k, v, o []float32, 
 		r := min(blk, l-i0)
 		s, dp := a.sBlk[:r*l], a.dpBlk[:r*l]
 		qb, dob := q[i0*dh:(i0+r)*dh], do[i0*dh:(i0+r)*dh]
-		gemm(a.Pool, false, true, r, l, dh, scale, qb, dh, k, dh, 0, s, l)
+		a.Pool.Gemm(false, true, r, l, dh, scale, qb, dh, k, dh, 0, s, l)
 		for i := range r {
 			softmaxRow(s[i*l : (i+1)*l])
 		}
-		gemm(a.Pool, true, false, l, dh, r, 1, s, l, dob, dh, 1, dv, dh)
-		gemm(a.Pool, false, true, r, l, dh, 1, dob, dh, v, dh, 0, dp, l)
+		a.Pool.Gemm(true, false, l, dh, r, 1, s, l, dob, dh, 1, dv, dh)
+		a.Pool.Gemm(false, true, r, l, dh, 1, dob, dh, v, dh, 0, dp, l)
 		for i := range r {
 			var di float64
 			for j := range dh {
@@ -187,8 +183,8 @@ func (a *MultiHeadAttention) headBackward(dq, dk, dv, do, q, k, v, o []float32, 
 				dr[j] = pr[j] * (dr[j] - float32(di))
 			}
 		}
-		gemm(a.Pool, false, false, r, dh, l, scale, dp, l, k, dh, 0, dq[i0*dh:(i0+r)*dh], dh)
-		gemm(a.Pool, true, false, l, dh, r, scale, dp, l, qb, dh, 1, dk, dh)
+		a.Pool.Gemm(false, false, r, dh, l, scale, dp, l, k, dh, 0, dq[i0*dh:(i0+r)*dh], dh)
+		a.Pool.Gemm(true, false, l, dh, r, scale, dp, l, qb, dh, 1, dk, dh)
 	}
 }
 

@@ -96,8 +96,8 @@ func (l *Conv2d) Forward(y, x []float32, n int) {
 	l.n = n
 	m, k := n*l.OutH*l.OutW, l.patch()
 	l.cols = grow(l.cols, m*k)
-	l.forRange(n, func(lo, hi int) { l.im2col(x, lo, hi) })
-	gemm(l.Pool, false, true, m, l.OutC, k, 1, l.cols, k, l.Weight.Data, k, 0, y, l.OutC)
+	l.Pool.For(n, 1, func(lo, hi int) { l.im2col(x, lo, hi) })
+	l.Pool.Gemm(false, true, m, l.OutC, k, 1, l.cols, k, l.Weight.Data, k, 0, y, l.OutC)
 	addRows(y, l.Bias.Data)
 }
 
@@ -107,24 +107,15 @@ func (l *Conv2d) Backward(dx, dy []float32) {
 	n := l.n
 	checkLen("Conv2d.Backward", "dy", len(dy), n*l.OutSize())
 	m, k := n*l.OutH*l.OutW, l.patch()
-	gemm(l.Pool, true, false, l.OutC, k, m, 1, dy, l.OutC, l.cols, k, 1, l.Weight.Grad, k)
+	l.Pool.Gemm(true, false, l.OutC, k, m, 1, dy, l.OutC, l.cols, k, 1, l.Weight.Grad, k)
 	sumRows(l.Bias.Grad, dy)
 	if dx == nil {
 		return
 	}
 	checkLen("Conv2d.Backward", "dx", len(dx), n*l.InSize())
 	l.dcols = grow(l.dcols, m*k)
-	gemm(l.Pool, false, false, m, k, l.OutC, 1, dy, l.OutC, l.Weight.Data, k, 0, l.dcols, k)
-	l.forRange(n, func(lo, hi int) { l.col2im(dx, lo, hi) })
-}
-
-// forRange runs fn over samples [0, n), split among the pool's workers.
-func (l *Conv2d) forRange(n int, fn func(lo, hi int)) {
-	if l.Pool != nil {
-		l.Pool.For(n, 1, fn)
-		return
-	}
-	fn(0, n)
+	l.Pool.Gemm(false, false, m, k, l.OutC, 1, dy, l.OutC, l.Weight.Data, k, 0, l.dcols, k)
+	l.Pool.For(n, 1, func(lo, hi int) { l.col2im(dx, lo, hi) })
 }
 
 // im2col writes the lowered rows of samples [lo, hi) of x into l.cols.

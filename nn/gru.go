@@ -62,14 +62,14 @@ func (l *GRU) Forward(x []float32, steps, batch int, h, _ []float32) []float32 {
 	l.hs = grow(l.hs, (steps+1)*bH)
 	copy(l.hs, h)
 
-	gemm(l.Pool, false, true, n, G, l.In, 1, x, l.In, l.WeightIH.Data, l.In, 0, l.gates, G)
+	l.Pool.Gemm(false, true, n, G, l.In, 1, x, l.In, l.WeightIH.Data, l.In, 0, l.gates, G)
 	addRows(l.gates, l.BiasIH.Data)
 	// As in LSTM.Forward, W_hhᵀ is packed once for all steps.
-	l.whh = packB(l.Pool, l.whh, true, H, G, l.WeightHH.Data, H)
+	l.whh = l.Pool.PackB(l.whh, true, H, G, l.WeightHH.Data, H)
 	for t := range steps {
 		gt := l.gates[t*batch*G : (t+1)*batch*G]
 		hPrev := l.hs[t*bH : (t+1)*bH]
-		gemmPacked(l.Pool, false, batch, 1, hPrev, H, l.whh, 0, l.gh, G)
+		l.Pool.GemmPacked(false, batch, 1, hPrev, H, l.whh, 0, l.gh, G)
 		addRows(l.gh, l.BiasHH.Data)
 		for j := range batch {
 			o := t*bH + j*H
@@ -93,7 +93,7 @@ func (l *GRU) Backward(dx, dy []float32) {
 	l.dh = grow(l.dh, bH)
 	clear(l.dh)
 	if steps > 1 {
-		l.whh = packB(l.Pool, l.whh, false, G, H, l.WeightHH.Data, H)
+		l.whh = l.Pool.PackB(l.whh, false, G, H, l.WeightHH.Data, H)
 	}
 	for t := steps - 1; t >= 0; t-- {
 		for j := range batch {
@@ -115,16 +115,16 @@ func (l *GRU) Backward(dx, dy []float32) {
 		}
 		if t > 0 {
 			dght := l.dgh[t*batch*G : (t+1)*batch*G]
-			gemmPacked(l.Pool, false, batch, 1, dght, G, l.whh, 1, l.dh, H)
+			l.Pool.GemmPacked(false, batch, 1, dght, G, l.whh, 1, l.dh, H)
 		}
 	}
-	gemm(l.Pool, true, false, G, l.In, n, 1, l.dgx, G, l.x, l.In, 1, l.WeightIH.Grad, l.In)
-	gemm(l.Pool, true, false, G, H, n, 1, l.dgh, G, l.hs[:n*H], H, 1, l.WeightHH.Grad, H)
+	l.Pool.Gemm(true, false, G, l.In, n, 1, l.dgx, G, l.x, l.In, 1, l.WeightIH.Grad, l.In)
+	l.Pool.Gemm(true, false, G, H, n, 1, l.dgh, G, l.hs[:n*H], H, 1, l.WeightHH.Grad, H)
 	sumRows(l.BiasIH.Grad, l.dgx)
 	sumRows(l.BiasHH.Grad, l.dgh)
 	if dx != nil {
 		checkLen("GRU.Backward", "dx", len(dx), n*l.In)
-		gemm(l.Pool, false, false, n, l.In, G, 1, l.dgx, G, l.WeightIH.Data, l.In, 0, dx, l.In)
+		l.Pool.Gemm(false, false, n, l.In, G, 1, l.dgx, G, l.WeightIH.Data, l.In, 0, dx, l.In)
 	}
 }
 

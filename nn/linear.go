@@ -43,7 +43,7 @@ func (l *Linear) Forward(y, x []float32, n int) {
 	checkLen("Linear.Forward", "x", len(x), n*l.In)
 	checkLen("Linear.Forward", "y", len(y), n*l.Out)
 	l.x, l.n = x, n
-	gemm(l.Pool, false, true, n, l.Out, l.In, 1, x, l.In, l.Weight.Data, l.In, 0, y, l.Out)
+	l.Pool.Gemm(false, true, n, l.Out, l.In, 1, x, l.In, l.Weight.Data, l.In, 0, y, l.Out)
 	addRows(y, l.Bias.Data)
 }
 
@@ -53,10 +53,10 @@ func (l *Linear) Forward(y, x []float32, n int) {
 func (l *Linear) Backward(dx, dy []float32) {
 	n := l.n
 	checkLen("Linear.Backward", "dy", len(dy), n*l.Out)
-	gemm(l.Pool, true, false, l.Out, l.In, n, 1, dy, l.Out, l.x, l.In, 1, l.Weight.Grad, l.In)
+	l.Pool.Gemm(true, false, l.Out, l.In, n, 1, dy, l.Out, l.x, l.In, 1, l.Weight.Grad, l.In)
 	sumRows(l.Bias.Grad, dy)
 	if dx != nil {
 		checkLen("Linear.Backward", "dx", len(dx), n*l.In)
-		gemm(l.Pool, false, false, n, l.In, l.Out, 1, dy, l.Out, l.Weight.Data, l.In, 0, dx, l.In)
+		l.Pool.Gemm(false, false, n, l.In, l.Out, 1, dy, l.Out, l.Weight.Data, l.In, 0, dx, l.In)
 	}
 }

@@ -96,11 +96,7 @@ func CrossEntropy(p *kernels.Pool, grad, logits []float32, targets []int32, clas
 			}
 		}
 	}
-	if p != nil {
-		p.For(n, max(1, 4096/classes), run)
-	} else {
-		run(0, n)
-	}
+	p.For(n, max(1, 4096/classes), run)
 	var sum float64
 	for _, l := range rowLoss {
 		sum += l

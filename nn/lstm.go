@@ -69,15 +69,15 @@ func (l *LSTM) Forward(x []float32, steps, batch int, h, c []float32) []float32 
 	copy(l.cs, c)
 
 	// The input projections of all steps at once.
-	gemm(l.Pool, false, true, n, G, l.In, 1, x, l.In, l.WeightIH.Data, l.In, 0, l.gates, G)
+	l.Pool.Gemm(false, true, n, G, l.In, 1, x, l.In, l.WeightIH.Data, l.In, 0, l.gates, G)
 	addRows(l.gates, l.bias)
 	// The recurrent products have only batch rows each, so Gemm would
 	// spend much of each step repacking all of W_hhᵀ; pack it once.
-	l.whh = packB(l.Pool, l.whh, true, H, G, l.WeightHH.Data, H)
+	l.whh = l.Pool.PackB(l.whh, true, H, G, l.WeightHH.Data, H)
 	for t := range steps {
 		gt := l.gates[t*batch*G : (t+1)*batch*G]
 		hPrev := l.hs[t*bH : (t+1)*bH]
-		gemmPacked(l.Pool, false, batch, 1, hPrev, H, l.whh, 1, gt, G)
+		l.Pool.GemmPacked(false, batch, 1, hPrev, H, l.whh, 1, gt, G)
 		for j := range batch {
 			o := t*bH + j*H
 			lstmPointwise(l.hs[bH+o:bH+o+H], l.cs[bH+o:bH+o+H], l.cs[o:o+H], gt[j*G:(j+1)*G], l.tc[o:o+H], 0, H)
@@ -100,7 +100,7 @@ func (l *LSTM) Backward(dx, dy []float32) {
 	clear(l.dh)
 	clear(l.dc)
 	if steps > 1 {
-		l.whh = packB(l.Pool, l.whh, false, G, H, l.WeightHH.Data, H)
+		l.whh = l.Pool.PackB(l.whh, false, G, H, l.WeightHH.Data, H)
 	}
 	for t := steps - 1; t >= 0; t-- {
 		gt := l.gates[t*batch*G : (t+1)*batch*G]
@@ -122,16 +122,16 @@ func (l *LSTM) Backward(dx, dy []float32) {
 			}
 		}
 		if t > 0 {
-			gemmPacked(l.Pool, false, batch, 1, dgt, G, l.whh, 0, l.dh, H)
+			l.Pool.GemmPacked(false, batch, 1, dgt, G, l.whh, 0, l.dh, H)
 		}
 	}
-	gemm(l.Pool, true, false, G, l.In, n, 1, l.dgates, G, l.x, l.In, 1, l.WeightIH.Grad, l.In)
-	gemm(l.Pool, true, false, G, H, n, 1, l.dgates, G, l.hs[:n*H], H, 1, l.WeightHH.Grad, H)
+	l.Pool.Gemm(true, false, G, l.In, n, 1, l.dgates, G, l.x, l.In, 1, l.WeightIH.Grad, l.In)
+	l.Pool.Gemm(true, false, G, H, n, 1, l.dgates, G, l.hs[:n*H], H, 1, l.WeightHH.Grad, H)
 	sumRows(l.BiasIH.Grad, l.dgates)
 	sumRows(l.BiasHH.Grad, l.dgates)
 	if dx != nil {
 		checkLen("LSTM.Backward", "dx", len(dx), n*l.In)
-		gemm(l.Pool, false, false, n, l.In, G, 1, l.dgates, G, l.WeightIH.Data, l.In, 0, dx, l.In)
+		l.Pool.Gemm(false, false, n, l.In, G, 1, l.dgates, G, l.WeightIH.Data, l.In, 0, dx, l.In)
 	}
 }
 

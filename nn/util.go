@@ -7,33 +7,6 @@ import (
 	"github.com/elasticml/elastic/kernels"
 )
 
-// gemm runs kernels.Gemm on p when p is not nil, else on the caller.
-func gemm(p *kernels.Pool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if p != nil {
-		p.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	kernels.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-// packB packs op(B) into dst with kernels.PackB, on p when p is not nil.
-func packB(p *kernels.Pool, dst *kernels.PackedB, transB bool, k, n int, b []float32, ldb int) *kernels.PackedB {
-	if p != nil {
-		return p.PackB(dst, transB, k, n, b, ldb)
-	}
-	return kernels.PackB(dst, transB, k, n, b, ldb)
-}
-
-// gemmPacked runs kernels.GemmPacked on p when p is not nil, else on the
-// caller.
-func gemmPacked(p *kernels.Pool, transA bool, m int, alpha float32, a []float32, lda int, pb *kernels.PackedB, beta float32, c []float32, ldc int) {
-	if p != nil {
-		p.GemmPacked(transA, m, alpha, a, lda, pb, beta, c, ldc)
-		return
-	}
-	kernels.GemmPacked(transA, m, alpha, a, lda, pb, beta, c, ldc)
-}
-
 // grow returns buf resliced to n elements, reallocating only when its
 // capacity is short. The contents are unspecified.
 func grow(buf []float32, n int) []float32 {

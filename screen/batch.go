@@ -84,12 +84,8 @@ func (c *Classifier) gatherGemm(z, hs []float32, n int, union []int32) {
 			copy(dst, c.Lin.RowsF32(dst, j, j+1)) // a no-op copy for float16 rows
 		}
 	}
-	if c.pool == nil {
-		gather(0, u)
-	} else {
-		c.pool.For(u, 16, gather)
-	}
-	gemm(c.pool, false, true, n, u, d, 1, hs, d, c.gbuf[:u*d], d, 0, c.gout[:n*u], u)
+	c.pool.For(u, 16, gather)
+	c.pool.Gemm(false, true, n, u, d, 1, hs, d, c.gbuf[:u*d], d, 0, c.gout[:n*u], u)
 	b := c.Lin.B
 	for i := range n {
 		zi, oi := z[i*l:(i+1)*l], c.gout[i*u:(i+1)*u]

@@ -263,7 +263,7 @@ func RunBench(cfg BenchConfig) (*BenchResult, error) {
 			return
 		}
 		w := cl.Lin
-		gemm(pool, false, true, b, l, d, 1, input(i), d, w.W, d, 0, zf, l)
+		pool.Gemm(false, true, b, l, d, 1, input(i), d, w.W, d, 0, zf, l)
 		for r := range b {
 			kernels.Axpy(1, w.B, zf[r*l:(r+1)*l])
 		}

@@ -131,9 +131,9 @@ func newBound(c *spec.Linear, s *Screener, hs []float32, pool *kernels.Pool) *Bo
 		hi := min(lo+boundBlock, l)
 		rows := hi - lo
 		rb, rqb := r[:rows*d], rq[:rows*d]
-		copy(rb, c.RowsF32(rb, lo, hi))                                             // a no-op copy for float16 rows
-		gemm(pool, false, false, rows, d, k, -1, wq[lo*k:hi*k], k, pd, d, 1, rb, d) // R = W − W̃P
-		gemm(pool, false, true, rows, d, d, 1, rb, d, b.Basis, d, 0, rqb, d)        // R Qᵀ
+		copy(rb, c.RowsF32(rb, lo, hi))                                            // a no-op copy for float16 rows
+		pool.Gemm(false, false, rows, d, k, -1, wq[lo*k:hi*k], k, pd, d, 1, rb, d) // R = W − W̃P
+		pool.Gemm(false, true, rows, d, d, 1, rb, d, b.Basis, d, 0, rqb, d)        // R Qᵀ
 		for i := range rows {
 			j := lo + i
 			row := rb[i*d : (i+1)*d]

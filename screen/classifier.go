@@ -159,7 +159,8 @@ func (f fusedTopM) SpeculateSelect(zt, h []float32, dst []int32) []int32 {
 type poolTopM struct{ c *Classifier }
 
 func (t poolTopM) Select(dst []int32, zt []float32) []int32 {
-	return topK(t.c.pool, dst[:cap(dst)], zt, t.c.sel.M)
+	s, _ := t.c.pool.TopK(dst[:cap(dst)], zt, t.c.sel.M, false)
+	return s
 }
 
 // exactRows is the classifier's W as the runtime's Executor.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/elasticml/elastic/internal/modfile"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/rproj"
@@ -76,20 +77,27 @@ func Load(path string) (*Screener, error) { return LoadFor(path, nil) }
 // regenerates the projection, so a file for another classifier costs only
 // its header. A nil c checks nothing beyond Load.
 func LoadFor(path string, c *spec.Linear) (*Screener, error) {
-	var sh *Shape
-	if c != nil {
-		sh = &Shape{N: c.N, D: c.D}
-	}
-	f, err := Open(path, sh)
+	f, err := Open(path, shapeOf(c))
 	if err != nil {
 		return nil, err
 	}
 	return f.For(c)
 }
 
+// kind is the screener file format, for the shared reader.
+var kind = modfile.Kind{Pkg: "screen", Format: formatName, ErrFormat: ErrFormat, ErrMismatch: ErrMismatch}
+
 // Shape is a classifier's shape, N classes of dimension D, which can be
 // read from its file's header before the classifier is loaded.
 type Shape struct{ N, D int }
+
+// shapeOf returns c's shape, nil for a nil c.
+func shapeOf(c *spec.Linear) *Shape {
+	if c == nil {
+		return nil
+	}
+	return &Shape{N: c.N, D: c.D}
+}
 
 // File is a screener file read and checked against a classifier's shape,
 // waiting for the classifier itself.
@@ -104,16 +112,9 @@ type File struct {
 // a bad file before it loads the classifier. A nil c checks the header
 // alone.
 func Open(path string, c *Shape) (*File, error) {
-	h, err := safetensors.ReadHeaderFile(path)
+	f, err := kind.Open(path, func(h *safetensors.Header) error { return CheckHeader(h, c) })
 	if err != nil {
-		return nil, fmt.Errorf("screen: %w", err)
-	}
-	if err := CheckHeader(h, c); err != nil {
-		return nil, fmt.Errorf("screen: %s: %w", path, err)
-	}
-	f, err := safetensors.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("screen: %w", err)
+		return nil, err
 	}
 	return &File{path: path, f: f}, nil
 }
@@ -122,10 +123,7 @@ func Open(path string, c *Shape) (*File, error) {
 // FromFileFor does.
 func (f *File) For(c *spec.Linear) (*Screener, error) {
 	s, err := FromFileFor(f.f, c)
-	if err != nil {
-		return nil, fmt.Errorf("screen: %s: %w", f.path, err)
-	}
-	return s, nil
+	return s, kind.At(f.path, err)
 }
 
 // FromFile is Load for a parsed file.
@@ -143,6 +141,7 @@ func CheckHeader(h *safetensors.Header, c *Shape) error {
 
 // header is what a screener file's header says.
 type header struct {
+	meta     modfile.Meta
 	l, d, k  int
 	bits     quant.Bits
 	seed     uint64
@@ -150,131 +149,116 @@ type header struct {
 }
 
 func parseHeader(h *safetensors.Header, c *Shape) (*header, error) {
-	meta := h.Metadata()
-	if meta["format"] != formatName {
-		return nil, fmt.Errorf("%w: format %q, want %q", ErrFormat, meta["format"], formatName)
+	meta := kind.Meta(h)
+	if err := meta.CheckFormat(); err != nil {
+		return nil, err
 	}
-	if c != nil && (meta["l"] != strconv.Itoa(c.N) || meta["d"] != strconv.Itoa(c.D)) {
-		return nil, fmt.Errorf("%w: screener for a %s×%s classifier, got %d×%d", ErrMismatch, meta["l"], meta["d"], c.N, c.D)
+	if c != nil && (meta.Get("l") != strconv.Itoa(c.N) || meta.Get("d") != strconv.Itoa(c.D)) {
+		return nil, kind.Mismatch("screener for a %s×%s classifier, got %d×%d", meta.Get("l"), meta.Get("d"), c.N, c.D)
 	}
-	num := func(key string) (int, error) {
-		v, err := strconv.Atoi(meta[key])
-		if err != nil || v < 1 {
-			return 0, fmt.Errorf("%w: metadata %s = %q", ErrFormat, key, meta[key])
-		}
-		return v, nil
-	}
-	hd := &header{}
+	hd := &header{meta: meta}
 	var err error
-	if hd.l, err = num("l"); err != nil {
+	if hd.l, err = meta.Count("l"); err != nil {
 		return nil, err
 	}
-	if hd.d, err = num("d"); err != nil {
+	if hd.d, err = meta.Count("d"); err != nil {
 		return nil, err
 	}
-	if hd.k, err = num("k"); err != nil {
+	if hd.k, err = meta.Count("k"); err != nil {
 		return nil, err
 	}
-	bits, err := num("bits")
+	bits, err := meta.Count("bits")
 	if err != nil {
 		return nil, err
 	}
 	hd.bits = quant.Bits(bits)
 	if err := checkBits(hd.bits); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+		return nil, kind.Wrap(err)
 	}
-	if hd.seed, err = strconv.ParseUint(meta["seed"], 10, 64); err != nil {
-		return nil, fmt.Errorf("%w: metadata seed = %q", ErrFormat, meta["seed"])
+	if hd.seed, err = meta.Uint("seed"); err != nil {
+		return nil, err
 	}
-	if hd.sparsity, err = strconv.ParseFloat(meta["sparsity"], 64); err != nil {
-		return nil, fmt.Errorf("%w: metadata sparsity = %q", ErrFormat, meta["sparsity"])
+	if hd.sparsity, err = meta.Float("sparsity", 64); err != nil {
+		return nil, err
 	}
 	// The sizes are checked against the tensors before P is generated, so
 	// a corrupt header cannot ask for a huge projection.
 	if hd.k > hd.d || hd.d > kernels.MaxIntCols {
-		return nil, fmt.Errorf("%w: k = %d, d = %d (want k ≤ d ≤ %d)", ErrFormat, hd.k, hd.d, kernels.MaxIntCols)
+		return nil, kind.Malformed("k = %d, d = %d (want k ≤ d ≤ %d)", hd.k, hd.d, kernels.MaxIntCols)
 	}
-	if _, err := spec.CheckVector(h, "screen.b", hd.l); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	if _, err := kind.CheckVector(h, "screen.b", hd.l); err != nil {
+		return nil, err
 	}
-	if err := spec.CheckWeights(h, "screen.w", hd.l, hd.k, hd.bits); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	if err := kind.CheckWeights(h, "screen.w", hd.l, hd.k, hd.bits); err != nil {
+		return nil, err
 	}
 	return hd, nil
 }
 
 // FromFileFor is LoadFor for a parsed file.
 func FromFileFor(f *safetensors.File, c *spec.Linear) (*Screener, error) {
-	var sh *Shape
+	hd, err := parseHeader(&f.Header, shapeOf(c))
+	if err != nil {
+		return nil, err
+	}
+	var fp string
 	if c != nil {
-		sh = &Shape{N: c.N, D: c.D}
+		fp = Fingerprint(c)
 	}
-	hd, err := parseHeader(&f.Header, sh)
+	if err := kind.Verify(f, "classifier", fp); err != nil {
+		return nil, err
+	}
+	meta := hd.meta
+	s := &Screener{Fingerprint: meta.Get("fingerprint"), L: hd.l, D: hd.d, K: hd.k, Bits: hd.bits, Seed: hd.seed}
+	b, err := kind.Vector(f, "screen.b", s.L)
 	if err != nil {
 		return nil, err
 	}
-	meta := f.Metadata()
-	if c != nil {
-		if fp := Fingerprint(c); meta["fingerprint"] != fp {
-			return nil, fmt.Errorf("%w: screener fitted to classifier %s, got %s", ErrMismatch, meta["fingerprint"], fp)
-		}
-	}
-	if err := f.CheckFinite(); err != nil {
-		return nil, err
-	}
-	s := &Screener{Fingerprint: meta["fingerprint"], L: hd.l, D: hd.d, K: hd.k, Bits: hd.bits, Seed: hd.seed}
-	b, err := readVector(f, "screen.b", s.L)
+	p, err := meta.Projection("projection", "P", s.K, s.D, hd.sparsity, s.Seed)
 	if err != nil {
 		return nil, err
 	}
-	p, err := rproj.New(s.K, s.D, hd.sparsity, s.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	if got, want := p.Ternary().Hash(), meta["projection"]; got != want {
-		return nil, fmt.Errorf("%w: regenerated P hashes to %s, the file says %s", ErrMismatch, got, want)
-	}
-	if s.Spec, err = readWeights(f, "screen.w", p, b, s.Bits); err != nil {
+	if s.Spec, err = kind.Weights(f, "screen.w", p, b, s.Bits); err != nil {
 		return nil, err
 	}
-	if s.TailShifts, err = parseTailShifts(meta["tail_shifts"], s.L); err != nil {
+	if s.TailShifts, err = parseTailShifts(meta.Get("tail_shifts"), s.L); err != nil {
 		return nil, err
 	}
-	s.MSE, _ = strconv.ParseFloat(meta["mse"], 64)
-	s.ZeroMSE, _ = strconv.ParseFloat(meta["zero_mse"], 64)
+	s.MSE = meta.Info("mse")
+	s.ZeroMSE = meta.Info("zero_mse")
 	if _, err := f.Tensor("screen.mu"); err != nil {
 		return s, nil // fitted without a bound
 	}
 	bd := &Bound{}
-	for _, f := range strings.Split(meta["bound_blocks"], ",") {
+	for _, f := range strings.Split(meta.Get("bound_blocks"), ",") {
 		v, err := strconv.Atoi(f)
 		if err != nil {
-			return nil, fmt.Errorf("%w: metadata bound_blocks = %q", ErrFormat, meta["bound_blocks"])
+			return nil, kind.Malformed("metadata bound_blocks = %q", meta.Get("bound_blocks"))
 		}
 		bd.Blocks = append(bd.Blocks, v)
 	}
-	leak, err := strconv.ParseFloat(meta["bound_leak"], 32)
+	leak, err := meta.Float("bound_leak", 32)
 	if err != nil {
-		return nil, fmt.Errorf("%w: metadata bound_leak = %q", ErrFormat, meta["bound_leak"])
+		return nil, err
 	}
 	bd.Leak = float32(leak)
-	if bd.Mu, err = readVector(f, "screen.mu", s.D); err != nil {
+	if bd.Mu, err = kind.Vector(f, "screen.mu", s.D); err != nil {
 		return nil, err
 	}
-	if bd.Basis, err = matrix(f, "screen.basis", s.D, s.D); err != nil {
+	if bd.Basis, err = kind.Matrix(f, "screen.basis", s.D, s.D); err != nil {
 		return nil, err
 	}
-	if bd.Alpha, err = readVector(f, "screen.alpha", s.L); err != nil {
+	if bd.Alpha, err = kind.Vector(f, "screen.alpha", s.L); err != nil {
 		return nil, err
 	}
-	if bd.Norm, err = matrix(f, "screen.norm", s.L, len(bd.Blocks)-1); err != nil {
+	if bd.Norm, err = kind.Matrix(f, "screen.norm", s.L, len(bd.Blocks)-1); err != nil {
 		return nil, err
 	}
-	if bd.Full, err = readVector(f, "screen.full", s.L); err != nil {
+	if bd.Full, err = kind.Vector(f, "screen.full", s.L); err != nil {
 		return nil, err
 	}
 	if s.intKernel() {
-		if bd.Abs, err = readVector(f, "screen.abs", s.L); err != nil {
+		if bd.Abs, err = kind.Vector(f, "screen.abs", s.L); err != nil {
 			return nil, err
 		}
 	}
@@ -284,38 +268,4 @@ func FromFileFor(f *safetensors.File, c *spec.Linear) (*Screener, error) {
 	bd.setMax()
 	s.Bound = bd
 	return s, nil
-}
-
-// matrix reads a float32 r×c matrix.
-func matrix(f *safetensors.File, name string, r, c int) ([]float32, error) {
-	t, err := f.Tensor(name)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	if len(t.Shape) != 2 || t.Shape[0] != r || t.Shape[1] != c {
-		return nil, fmt.Errorf("%w: %s has shape %v, want [%d %d]", ErrFormat, name, t.Shape, r, c)
-	}
-	v, err := t.Float32s()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, name, err)
-	}
-	return v, nil
-}
-
-// readVector and readWeights wrap spec's readers so their errors also match
-// this package's ErrFormat.
-func readVector(f *safetensors.File, name string, n int) ([]float32, error) {
-	v, err := spec.ReadVector(f, name, n)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	return v, nil
-}
-
-func readWeights(f *safetensors.File, name string, p *rproj.Projection, b []float32, bits quant.Bits) (*spec.Speculator, error) {
-	sp, err := spec.ReadWeights(f, name, p, b, bits)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
-	}
-	return sp, nil
 }

@@ -1,26 +1,33 @@
 package screen
 
 import (
-	"bytes"
 	"errors"
 	"testing"
 
+	"github.com/elasticml/elastic/internal/fuzzseed"
 	"github.com/elasticml/elastic/safetensors"
 )
 
-// The screener probes of issue 11: a small file whose metadata claims a
-// huge k×d projection is refused from its header, before the projection
-// is generated, and a screener of another classifier by its fingerprint.
-func TestFromFileRefusesHugeProjections(t *testing.T) {
-	fx := newFixture(t, 64, 16, Options{})
+// saved returns s as Save writes it, read back.
+func saved(t *testing.T, s *Screener) *safetensors.File {
+	t.Helper()
 	path := t.TempDir() + "/s.safetensors"
-	if err := fx.s.Save(path); err != nil {
+	if err := s.Save(path); err != nil {
 		t.Fatal(err)
 	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+// The screener probes of issue 11: a small file whose metadata claims a
+// huge k×d projection is refused from its header, before the projection
+// is generated, and a screener of another classifier by its fingerprint.
+func TestFromFileRefusesHugeProjections(t *testing.T) {
+	fx := newFixture(t, 64, 16, Options{})
+	f := saved(t, fx.s)
 	other := newFixture(t, 64, 16, Options{Seed: 9})
 	other.lin.W[0]++ // another classifier of the same shape
 	for _, tc := range []struct {
@@ -32,18 +39,7 @@ func TestFromFileRefusesHugeProjections(t *testing.T) {
 		{"d = 2^40", map[string]string{"d": "1099511627776"}},
 		{"k > d", map[string]string{"k": "17"}},
 	} {
-		meta := f.Metadata()
-		for k, v := range tc.meta {
-			meta[k] = v
-		}
-		var buf bytes.Buffer
-		if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
-			t.Fatal(err)
-		}
-		g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := fuzzseed.WithMeta(t, f, tc.meta)
 		if _, err := FromFile(g); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: %v, want ErrFormat", tc.name, err)
 		}
@@ -56,5 +52,18 @@ func TestFromFileRefusesHugeProjections(t *testing.T) {
 	}
 	if _, err := FromFileFor(f, other.lin); !errors.Is(err, ErrMismatch) {
 		t.Errorf("other classifier: %v, want ErrMismatch", err)
+	}
+}
+
+// Every count in the metadata is at least 1 (the rule dmi's files share).
+func TestFromFileRefusesZeroCounts(t *testing.T) {
+	fx := newFixture(t, 64, 16, Options{})
+	f := saved(t, fx.s)
+	for _, key := range []string{"l", "d", "k", "bits"} {
+		for _, v := range []string{"0", "-1", ""} {
+			if _, err := FromFile(fuzzseed.WithMeta(t, f, map[string]string{key: v})); !errors.Is(err, ErrFormat) {
+				t.Errorf("%s = %q: %v, want ErrFormat", key, v, err)
+			}
+		}
 	}
 }

@@ -34,17 +34,13 @@ func (r *runner) screen(p *kernels.Pool, zt, h []float32) {
 	sp := r.s.Spec
 	if !r.s.intKernel() {
 		r.xscale = 0
-		gemv(p, zt, sp.W, sp.K, r.z, sp.B)
+		p.Gemv(zt, sp.W, sp.K, r.z, sp.B)
 		return
 	}
 	r.xscale = kernels.QuantizeInt8(r.zq, r.z)
 	switch {
-	case r.s.Bits == quant.Int8 && p == nil:
-		kernels.GemvInt8(zt, sp.Q.I8, r.scales, sp.K, r.zq, r.xscale, sp.B)
 	case r.s.Bits == quant.Int8:
 		p.GemvInt8(zt, sp.Q.I8, r.scales, sp.K, r.zq, r.xscale, sp.B)
-	case p == nil:
-		kernels.GemvInt4(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B)
 	default:
 		p.GemvInt4(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B)
 	}
@@ -59,15 +55,12 @@ func (r *runner) screen(p *kernels.Pool, zt, h []float32) {
 func (r *runner) screenTop(p *kernels.Pool, zt, h []float32, m int, idx []int32) []int32 {
 	if !r.fuses() {
 		r.screen(p, zt, h)
-		return topK(p, idx, zt, m)
+		sel, _ := p.TopK(idx, zt, m, false)
+		return sel
 	}
 	r.project(p, h)
 	r.xscale = kernels.QuantizeInt8(r.zq, r.z)
 	sp := r.s.Spec
-	if p == nil {
-		sel, _ := kernels.GemvInt4TopK(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B, m, idx)
-		return sel
-	}
 	sel, _ := p.GemvInt4TopK(zt, sp.Q.Packed, r.scales, sp.K, r.zq, r.xscale, sp.B, m, idx)
 	return sel
 }
@@ -76,7 +69,7 @@ func (r *runner) screenTop(p *kernels.Pool, zt, h []float32, m int, idx []int32)
 // nonzeros, ten-odd microseconds of work) runs on the calling goroutine,
 // as handing it to the pool costs about as much as it saves.
 func (r *runner) project(p *kernels.Pool, h []float32) {
-	if p == nil || len(r.t.Plus)+len(r.t.Minus) < poolProjectMin {
+	if len(r.t.Plus)+len(r.t.Minus) < poolProjectMin {
 		r.t.Apply(r.z, h)
 		return
 	}
@@ -92,60 +85,22 @@ func (r *runner) fuses() bool {
 	return r.s.Bits == quant.Int4 && r.s.intKernel()
 }
 
-// topK returns the m largest of z, ascending, in idx.
-func topK(p *kernels.Pool, idx []int32, z []float32, m int) []int32 {
-	if p == nil {
-		sel, _ := kernels.TopK(idx, z, m, false)
-		return sel
-	}
-	sel, _ := p.TopK(idx, z, m, false)
-	return sel
-}
-
-func gemv(p *kernels.Pool, y, w []float32, cols int, x, b []float32) {
-	if p == nil {
-		kernels.Gemv(y, w, cols, x, b)
-		return
-	}
-	p.Gemv(y, w, cols, x, b)
-}
-
-func gemvGather(p *kernels.Pool, y, w []float32, cols int, x, b []float32, idx []int32) {
-	if p == nil {
-		kernels.GemvGather(y, w, cols, x, b, idx)
-		return
-	}
-	p.GemvGather(y, w, cols, x, b, idx)
-}
-
 // fullGemv sets z = Wh + b over the classifier's float32 or float16 W.
 func fullGemv(p *kernels.Pool, z []float32, lin *spec.Linear, h []float32) {
 	switch {
-	case lin.Half() && p == nil:
-		kernels.GemvHalf(z, lin.W16, lin.D, h, lin.B)
 	case lin.Half():
 		p.GemvHalf(z, lin.W16, lin.D, h, lin.B)
 	default:
-		gemv(p, z, lin.W, lin.D, h, lin.B)
+		p.Gemv(z, lin.W, lin.D, h, lin.B)
 	}
 }
 
 // exactGemv sets z_j = W_j·h + b_j for the rows listed in idx.
 func exactGemv(p *kernels.Pool, z []float32, lin *spec.Linear, h []float32, idx []int32) {
 	switch {
-	case lin.Half() && p == nil:
-		kernels.GemvHalfGather(z, lin.W16, lin.D, h, lin.B, idx)
 	case lin.Half():
 		p.GemvHalfGather(z, lin.W16, lin.D, h, lin.B, idx)
 	default:
-		gemvGather(p, z, lin.W, lin.D, h, lin.B, idx)
+		p.GemvGather(z, lin.W, lin.D, h, lin.B, idx)
 	}
-}
-
-func gemm(p *kernels.Pool, ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if p == nil {
-		kernels.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	p.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

@@ -267,7 +267,7 @@ func fitMapped(c *spec.Linear, st *spec.Stats, p spec.Projector, o Options, pool
 	for lo := 0; lo < c.N; lo += rows {
 		hi := min(lo+rows, c.N)
 		nb := hi - lo
-		gemm(pool, false, false, nb, k1, d, 1, c.RowsF32(wf, lo, hi), d, mm, k1, 0, out[:nb*k1], k1)
+		pool.Gemm(false, false, nb, k1, d, 1, c.RowsF32(wf, lo, hi), d, mm, k1, 0, out[:nb*k1], k1)
 		for r := range nb {
 			sp.B[lo+r] = out[r*k1+k]
 			if c.B != nil {
@@ -398,7 +398,7 @@ func fullBlocks(pool *kernels.Pool, c *spec.Linear, hs []float32, n int, fn func
 		hi := min(lo+block, c.N)
 		w := hi - lo
 		z := buf[:n*w]
-		gemm(pool, false, true, n, w, d, 1, hs[:n*d], d, c.RowsF32(wf, lo, hi), d, 0, z, w)
+		pool.Gemm(false, true, n, w, d, 1, hs[:n*d], d, c.RowsF32(wf, lo, hi), d, 0, z, w)
 		if c.B != nil {
 			for i := range n {
 				kernels.Axpy(1, c.B[lo:hi], z[i*w:(i+1)*w])

@@ -133,11 +133,7 @@ type Rows struct {
 
 // Execute implements Executor.
 func (r Rows) Execute(out, x []float32, idx []int32) {
-	if r.Pool != nil {
-		r.Pool.GemvGather(out, r.W, r.Cols, x, r.B, idx)
-		return
-	}
-	kernels.GemvGather(out, r.W, r.Cols, x, r.B, idx)
+	r.Pool.GemvGather(out, r.W, r.Cols, x, r.B, idx)
 }
 
 // Func adapts a function to Speculator.

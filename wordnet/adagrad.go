@@ -69,11 +69,7 @@ func (a *Adagrad) Rows(p *nn.Param, rows []int32, g []float32) {
 			clear(gr)
 		}
 	}
-	if a.Pool != nil {
-		a.Pool.For(len(rows), max(1, 16384/dim), run)
-	} else {
-		run(0, len(rows))
-	}
+	a.Pool.For(len(rows), max(1, 16384/dim), run)
 }
 
 func (a *Adagrad) step(w, g, acc []float32) {

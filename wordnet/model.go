@@ -198,11 +198,7 @@ func (m *Model) Logits(z, h []float32, n int) {
 	if len(z) != n*c || len(h) != n*d {
 		panic(fmt.Sprintf("wordnet: Logits: len(z)=%d, len(h)=%d, want %d×%d and %d×%d", len(z), len(h), n, c, n, d))
 	}
-	if m.pool != nil {
-		m.pool.Gemm(false, true, n, c, d, 1, h, d, m.Decoder.Data, d, 0, z, c)
-	} else {
-		kernels.Gemm(false, true, n, c, d, 1, h, d, m.Decoder.Data, d, 0, z, c)
-	}
+	m.pool.Gemm(false, true, n, c, d, 1, h, d, m.Decoder.Data, d, 0, z, c)
 	for r := range n {
 		kernels.Axpy(1, m.Bias.Data, z[r*c:(r+1)*c])
 	}

@@ -146,7 +146,7 @@ func (s *SampledSoftmax) Loss(p *kernels.Pool, h []float32, n, d int, w, b []flo
 		}
 	}
 	s.z = grow(s.z, n*nc)
-	gemm(p, false, true, n, nc, d, h, d, wc, d, 0, s.z, nc)
+	p.Gemm(false, true, n, nc, d, 1, h, d, wc, d, 0, s.z, nc)
 	for i := range n {
 		row := s.z[i*nc : (i+1)*nc]
 		if cand == nil {
@@ -160,21 +160,12 @@ func (s *SampledSoftmax) Loss(p *kernels.Pool, h []float32, n, d int, w, b []flo
 	// CrossEntropy turns z into dL/dz in place.
 	loss := nn.CrossEntropy(p, s.z, s.z, pos, nc)
 	s.DW = grow(s.DW, nc*d)
-	gemm(p, true, false, nc, d, n, s.z, nc, h, d, 0, s.DW, d)
+	p.Gemm(true, false, nc, d, n, 1, s.z, nc, h, d, 0, s.DW, d)
 	s.DB = grow(s.DB, nc)
 	clear(s.DB)
 	for i := range n {
 		kernels.Axpy(1, s.z[i*nc:(i+1)*nc], s.DB)
 	}
-	gemm(p, false, false, n, d, nc, s.z, nc, wc, d, 0, dh, d)
+	p.Gemm(false, false, n, d, nc, 1, s.z, nc, wc, d, 0, dh, d)
 	return loss
-}
-
-// gemm sets c = op(a)·op(b) + beta·c on p, or on the caller if p is nil.
-func gemm(p *kernels.Pool, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if p != nil {
-		p.Gemm(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	kernels.Gemm(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }

@@ -82,10 +82,6 @@ func Build(p *kernels.Pool, w, b []float32, rows, cols int, cfg Config) (*Index,
 		x.level[i] = uint8(min(maxLevel, int(-math.Log(1-rng.Float64())*ml)))
 	}
 	x.allocLinks()
-	if p == nil {
-		p = kernels.NewPool(1)
-		defer p.Close()
-	}
 	x.build(p)
 	return x, nil
 }

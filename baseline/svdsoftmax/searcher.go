@@ -99,18 +99,10 @@ func (s *Searcher) Query(h []float32, n int) ([]int32, error) {
 		return nil, fmt.Errorf("svdsoftmax: h: %w", err)
 	}
 	kernels.Gemv(s.ht, m.vt, m.cols, h, nil)
-	if s.p != nil {
-		s.p.For(m.rows, s.previewGrain(), s.fill)
-	} else {
-		s.previewRange(0, m.rows)
-	}
+	s.p.For(m.rows, s.previewGrain(), s.fill)
 	s.sel = s.selectTop(n)
 	if s.window < m.cols {
-		if s.p != nil {
-			s.p.GemvGather(s.z, m.bm, m.cols, s.ht, m.bias, s.sel)
-		} else {
-			kernels.GemvGather(s.z, m.bm, m.cols, s.ht, m.bias, s.sel)
-		}
+		s.p.GemvGather(s.z, m.bm, m.cols, s.ht, m.bias, s.sel)
 	}
 	return s.sel, nil
 }
@@ -157,10 +149,7 @@ const parallelTopKMin = 1 << 16
 // union, which is exact: every global top-n entry is in its slice's top-n.
 func (s *Searcher) selectTop(n int) []int32 {
 	rows := s.m.rows
-	w := 1
-	if s.p != nil {
-		w = s.p.Workers()
-	}
+	w := s.p.Workers()
 	if w == 1 || rows < parallelTopKMin || n*w > rows/4 {
 		sel, _ := kernels.TopK(s.idx, s.z, n, false)
 		return sel

@@ -50,10 +50,6 @@ func New(p *kernels.Pool, w, b []float32, rows, cols int) (*Model, error) {
 	if err := clsmetrics.CheckFinite(b); err != nil {
 		return nil, fmt.Errorf("svdsoftmax: b: %w", err)
 	}
-	if p == nil {
-		p = kernels.NewPool(1)
-		defer p.Close()
-	}
 	g := gram(p, w, rows, cols)
 	var eig mat.EigenSym
 	if !eig.Factorize(mat.NewSymDense(cols, g), true) {

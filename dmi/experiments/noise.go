@@ -171,22 +171,14 @@ func gateActs(c nn.Cell) []sel.Activation {
 	return []sel.Activation{sel.Sigmoid, sel.Sigmoid, sel.Tanh, sel.Sigmoid}
 }
 
-func (s *noisyStepper) gemv(y, w []float32, cols int, x, b []float32) {
-	if s.pool == nil {
-		kernels.Gemv(y, w, cols, x, b)
-		return
-	}
-	s.pool.Gemv(y, w, cols, x, b)
-}
-
 func (s *noisyStepper) step(token int32) {
 	cfg := s.m.Config()
 	H := cfg.Hidden
 	x := s.m.Encoder.Weight.Data[int(token)*cfg.Emb : (int(token)+1)*cfg.Emb]
 	for l, w := range s.ws {
 		h := s.st.H[l]
-		s.gemv(s.gx, w.WIH, w.In, x, w.BIH)
-		s.gemv(s.gh, w.WHH, H, h, w.BHH)
+		s.pool.Gemv(s.gx, w.WIH, w.In, x, w.BIH)
+		s.pool.Gemv(s.gh, w.WHH, H, h, w.BHH)
 		pre := s.pre[l]
 		if w.Cell == nn.LSTMCell {
 			for i := range pre {
@@ -215,7 +207,7 @@ func (s *noisyStepper) step(token int32) {
 		}
 		x = h
 	}
-	s.gemv(s.logits, s.m.Decoder.Weight.Data, H, x, s.m.Decoder.Bias.Data)
+	s.pool.Gemv(s.logits, s.m.Decoder.Weight.Data, H, x, s.m.Decoder.Bias.Data)
 }
 
 // perturb adds the spec's noise to the chosen half of seg, and the same

@@ -56,3 +56,22 @@ func Parse(data []byte) (*safetensors.File, bool) {
 	f, err := safetensors.Read(bytes.NewReader(data), int64(len(data)))
 	return f, err == nil
 }
+
+// WithMeta returns f rewritten in memory with the metadata entries kv set,
+// the corrupt headers the loaders' probe tests feed them.
+func WithMeta(tb testing.TB, f *safetensors.File, kv map[string]string) *safetensors.File {
+	tb.Helper()
+	meta := f.Metadata()
+	for k, v := range kv {
+		meta[k] = v
+	}
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, f.Tensors(), meta); err != nil {
+		tb.Fatal(err)
+	}
+	g, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
+}
