@@ -31,9 +31,10 @@ type Config struct {
 	Momentum  float64 // SGD momentum [0.9]; negative for none
 	Decay     float64 // L2 weight decay [5e-4]; negative for none
 	Seed      uint64  // initialisation and shuffling
-	// Sparsity is DSG's γ. Only 0, dense training, exists until the
-	// speculate → select → execute runtime (issue 12) lands.
+	// Sparsity is DSG's γ in [0, 1) (0: dense); DSG holds its other
+	// options (its Gamma is ignored).
 	Sparsity float64
+	DSG      Sparse
 
 	DataDir string // Fashion-MNIST idx files [fmnist.DefaultDir]
 	Threads int    // worker threads [GOMAXPROCS]
@@ -85,12 +86,10 @@ func (c Config) validate() error {
 	if _, err := ParseArch(string(c.Arch)); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	if err := c.sparse().validate(); err != nil {
+		return err
+	}
 	switch {
-	case c.Sparsity != 0:
-		if !(c.Sparsity >= 0 && c.Sparsity < 1) {
-			return fmt.Errorf("%w: sparsity %v outside [0, 1)", ErrConfig, c.Sparsity)
-		}
-		return fmt.Errorf("%w: sparsity %v: only dense training (0) exists; DSG selection lands with issue 12's runtime", ErrConfig, c.Sparsity)
 	case c.Epochs < 0 || c.Batch < 0 || c.LogEvery < 0 || c.Threads < 0:
 		return fmt.Errorf("%w: epochs %d, batch %d, log interval %d and threads %d must not be negative", ErrConfig, c.Epochs, c.Batch, c.LogEvery, c.Threads)
 	case c.Batch == 1:
@@ -215,10 +214,13 @@ func newTrainer(cfg Config) (*trainer, error) {
 			a.Steps = st.AdamSteps
 		}
 	} else {
-		if t.m, err = New(cfg.Arch, cfg.Seed); err != nil {
+		if t.m, err = build(cfg.Arch, cfg.Seed, cfg.DSG.BN != BNNone); err != nil {
 			return nil, err
 		}
 		t.opt = t.newOptimizer()
+	}
+	if err := t.m.EnableDSG(cfg.sparse(), cfg.Seed); err != nil {
+		return nil, err
 	}
 	t.pool = kernels.NewPool(cfg.Threads)
 	t.m.SetPool(t.pool)
