@@ -218,4 +218,3 @@ func addBias(y, b []float32) {
 // macsPerSample is the search's multiply-accumulates for one sample of
 // rowsPer rows.
 func (s *drs) macsPerSample(rowsPer int) int { return rowsPer * s.k() * s.nK }
-
