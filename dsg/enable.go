@@ -153,3 +153,21 @@ func (c Config) sparse() Sparse {
 	s.Gamma = c.Sparsity
 	return s
 }
+
+// EvaluateFileWith is EvaluateFile with DSG's on-the-fly search in the
+// test passes at sparsity gamma (0: dense) and options sp, the
+// projections drawn from the checkpoint's seed as in training. An empty
+// sp.BN takes the checkpoint's variant: none for a model saved without
+// BatchNorm, else double. It is what `elastic dsg eval` runs.
+func EvaluateFileWith(path, dataDir string, threads int, gamma float64, sp Sparse) (*EvalResult, error) {
+	sp.Gamma = gamma
+	if err := sp.validate(); err != nil {
+		return nil, err
+	}
+	return evaluateFile(path, dataDir, threads, func(m *Net, st State) error {
+		if sp.BN == "" && m.bnMeta() == BNNone {
+			sp.BN = BNNone
+		}
+		return m.EnableDSG(sp, st.Seed)
+	})
+}

@@ -417,11 +417,18 @@ type EvalResult struct {
 // split in dataDir (fmnist.DefaultDir if empty) with threads workers (0:
 // GOMAXPROCS); it is what `elastic dsg eval` runs.
 func EvaluateFile(path, dataDir string, threads int) (*EvalResult, error) {
+	return EvaluateFileWith(path, dataDir, threads, 0, Sparse{})
+}
+
+func evaluateFile(path, dataDir string, threads int, enable func(*Net, State) error) (*EvalResult, error) {
 	if threads < 0 {
 		return nil, fmt.Errorf("%w: threads %d", ErrConfig, threads)
 	}
 	m, st, _, err := Load(path, "")
 	if err != nil {
+		return nil, err
+	}
+	if err := enable(m, st); err != nil {
 		return nil, err
 	}
 	test, err := fmnist.Load(dataDir, fmnist.Test)
