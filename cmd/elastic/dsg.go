@@ -174,7 +174,11 @@ checkpoint's: none for a model trained without BatchNorm, else double.`,
 			if asJSON {
 				return writeJSON(stdout, r)
 			}
-			_, err = fmt.Fprintf(stdout, "%s (%s) on %d test images: accuracy %.4f, loss %.4f\n", r.Model, r.Arch, r.Images, r.TestAccuracy, r.TestLoss)
+			how := "dense"
+			if gamma > 0 {
+				how = fmt.Sprintf("DSG γ=%g, %s, ε=%g, %s selection", gamma, sp.Strategy, sp.Eps, sp.Select)
+			}
+			_, err = fmt.Fprintf(stdout, "%s (%s, %s) on %d test images: accuracy %.4f, loss %.4f\n", r.Model, r.Arch, how, r.Images, r.TestAccuracy, r.TestLoss)
 			return err
 		},
 	}
