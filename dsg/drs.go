@@ -38,12 +38,12 @@ const DefaultRefresh = 50
 
 // Sparse configures DSG. Zero fields take the default in brackets.
 type Sparse struct {
-	Gamma    float64 // sparsity γ in [0, 1): the fraction of each layer's outputs dropped
-	Eps      float64 // JL ε in (0, 1) fixing the projected dimension k [0.5]
-	Select   string  // SelectFirst or SelectPerSample [first]
-	BN       string  // BNDouble, BNSingle or BNNone [double]
-	Strategy string  // StrategyDRS, StrategyOracle or StrategyRandom [drs]
-	Refresh  int     // iterations between projected-weight refreshes [50]
+	Gamma    float64 `json:"sparsity"` // γ in [0, 1): the fraction of each layer's outputs dropped
+	Eps      float64 `json:"eps"`      // JL ε in (0, 1) fixing the projected dimension k [0.5]
+	Select   string  `json:"select"`   // SelectFirst or SelectPerSample [first]
+	BN       string  `json:"bn"`       // BNDouble, BNSingle or BNNone [double]
+	Strategy string  `json:"strategy"` // StrategyDRS, StrategyOracle or StrategyRandom [drs]
+	Refresh  int     `json:"refresh"`  // iterations between projected-weight refreshes [50]
 }
 
 func (s Sparse) withDefaults() Sparse {

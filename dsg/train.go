@@ -149,11 +149,16 @@ type Result struct {
 	Images       int     `json:"images"`
 	Seconds      float64 `json:"seconds"`
 	Out          string  `json:"out,omitempty"`
+
+	// DSG is the sparse configuration (nil: dense); SearchMACs its
+	// search's cost per image (Table A.1's count).
+	DSG        *Sparse `json:"dsg,omitempty"`
+	SearchMACs int     `json:"search_macs_per_image,omitempty"`
 }
 
-// Train trains a model densely on the Fashion-MNIST training split and
-// tests it on the test split after every epoch; it is what `elastic dsg
-// train` runs. Each epoch visits the training images in an order drawn
+// Train trains a model — densely, or with DSG when Config.Sparsity > 0 —
+// on the Fashion-MNIST training split and tests it on the test split after
+// every epoch; it is what `elastic dsg train` runs. Each epoch visits the training images in an order drawn
 // from (Seed, epoch), in Batch-sized steps, the last partial batch left
 // out; the learning rate follows a cosine from LR to 0 over all steps, so
 // a resumed run continues the schedule and the order exactly.
@@ -256,7 +261,7 @@ func (t *trainer) run(ctx context.Context, train, test *fmnist.Set) (*Result, er
 		return nil, fmt.Errorf("%w: batch %d exceeds the %d training images", ErrConfig, cfg.Batch, train.N)
 	}
 	start := time.Now()
-	res := &Result{Arch: m.arch, Params: m.NumParams(), MACs: m.MACs(), Out: cfg.Out}
+	res := &Result{Arch: m.arch, Params: m.NumParams(), MACs: m.MACs(), Out: cfg.Out, DSG: m.Sparse(), SearchMACs: m.SearchMACs()}
 	allSteps := cfg.Epochs * steps
 	total := max(0, allSteps-((t.st.Epoch-1)*steps+t.st.Step))
 	x := make([]float32, cfg.Batch*fmnist.Pixels)
@@ -415,7 +420,7 @@ type EvalResult struct {
 
 // EvaluateFile scores the checkpoint at path on the Fashion-MNIST test
 // split in dataDir (fmnist.DefaultDir if empty) with threads workers (0:
-// GOMAXPROCS); it is what `elastic dsg eval` runs.
+// GOMAXPROCS), densely.
 func EvaluateFile(path, dataDir string, threads int) (*EvalResult, error) {
 	return EvaluateFileWith(path, dataDir, threads, 0, Sparse{})
 }

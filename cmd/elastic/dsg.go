@@ -115,6 +115,10 @@ func printDSGTrain(ctx context.Context, w io.Writer, c dsg.Config, asJSON bool) 
 	}
 	fmt.Fprintf(w, "model %s (%d parameters, %.1f M MACs per image forward): %d images in %.0f s\n",
 		r.Arch, r.Params, float64(r.MACs)/1e6, r.Images, r.Seconds)
+	if d := r.DSG; d != nil {
+		fmt.Fprintf(w, "DSG γ=%g: %s search (ε=%g, %.2f M MACs per image), %s selection, BN %s\n",
+			d.Gamma, d.Strategy, d.Eps, float64(r.SearchMACs)/1e6, d.Select, d.BN)
+	}
 	for _, e := range r.Epochs {
 		fmt.Fprintf(w, "epoch %3d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %5.0f s\n",
 			e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.Seconds)
