@@ -247,7 +247,7 @@ func TestBadInput(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{"sparsity", Config{Arch: MLP, Sparsity: 0.8, DataDir: dir}, ErrConfig, "issue 12"},
+		{"eps", Config{Arch: MLP, Sparsity: 0.8, DSG: Sparse{Eps: 1.5}, DataDir: dir}, ErrConfig, "outside (0, 1)"},
 		{"sparsity range", Config{Arch: MLP, Sparsity: 1, DataDir: dir}, ErrConfig, "outside [0, 1)"},
 		{"arch", Config{Arch: "resnet", DataDir: dir}, ErrConfig, "unknown model"},
 		{"batch 1", Config{Arch: LeNet, Batch: 1, DataDir: dir}, ErrConfig, "BatchNorm"},
