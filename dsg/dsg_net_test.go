@@ -175,7 +175,11 @@ func TestDSGCheckpointBN(t *testing.T) {
 	if _, err := EvaluateFileWith(out, dir, 1, 0.5, Sparse{BN: BNDouble}); !errors.Is(err, ErrMismatch) {
 		t.Errorf("double-mask eval of a no-BN checkpoint: %v, want ErrMismatch", err)
 	}
-	cfg.Resume, cfg.Epochs, cfg.DSG.BN = true, 2, BNDouble
+	cfg.Resume, cfg.Epochs = true, 2
+	if r, err := Train(context.Background(), cfg); err != nil || r.NextEpoch != 3 || r.DSG == nil || r.DSG.BN != BNNone {
+		t.Errorf("resuming the no-BN DSG run: %+v, %v", r, err)
+	}
+	cfg.Epochs, cfg.DSG.BN = 3, BNDouble
 	if _, err := Train(context.Background(), cfg); !errors.Is(err, ErrMismatch) {
 		t.Errorf("resuming a no-BN checkpoint with BN: %v, want ErrMismatch", err)
 	}

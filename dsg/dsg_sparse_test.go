@@ -2,10 +2,12 @@ package dsg
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/rproj"
 )
@@ -126,16 +128,50 @@ func newSparseTestLayer(t *testing.T, fc bool, sp Sparse, gamma *float64, seed u
 // Backward); and the weight rows of neurons no row selected get exactly
 // zero gradient.
 func TestSparseLayerMatchesMaskedDense(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
 	for _, fc := range []bool{true, false} {
 		for _, mode := range []string{SelectFirst, SelectPerSample} {
 			for _, strat := range []string{StrategyDRS, StrategyOracle, StrategyRandom} {
 				for _, gamma := range []float64{0, 0.5, 0.9} {
-					g := gamma
-					l, in := newSparseTestLayer(t, fc, Sparse{Gamma: g, Select: mode, Strategy: strat}, &g, 11)
-					checkSparseLayer(t, l, in, g, mode)
+					for _, p := range []*kernels.Pool{nil, pool} {
+						g := gamma
+						l, in := newSparseTestLayer(t, fc, Sparse{Gamma: g, Select: mode, Strategy: strat}, &g, 11)
+						l.pool = p
+						checkSparseLayer(t, l, in, g, mode)
+					}
 				}
 			}
 		}
+	}
+}
+
+// f(W) is projected on the first forward pass and again every Refresh
+// training iterations, not in between, and never by evaluation passes.
+func TestProjectedWeightsRefresh(t *testing.T) {
+	g := 0.5
+	l, in := newSparseTestLayer(t, true, Sparse{Gamma: g, Refresh: 3}, &g, 2)
+	x := make([]float32, 2*in)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	y := make([]float32, 2*l.nK)
+	w, _ := l.weights()
+	var refreshed []int
+	var last []float32
+	for it := range 8 {
+		for i := range w.Data {
+			w.Data[i] += 0.25 // new weights every iteration
+		}
+		l.forward(y, x, 2, it != 4)
+		if last == nil || fmt.Sprint(last) != fmt.Sprint(l.search.wp) {
+			refreshed = append(refreshed, it)
+		}
+		last = append(last[:0], l.search.wp...)
+	}
+	// Training calls 0–3 and 5–7 are iterations 0–6; refreshes at 0, 3, 6.
+	if want := []int{0, 3, 7}; fmt.Sprint(refreshed) != fmt.Sprint(want) {
+		t.Errorf("f(W) changed at calls %v, want %v", refreshed, want)
 	}
 }
 
