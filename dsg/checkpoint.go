@@ -48,6 +48,7 @@ func (m *Net) Save(path string, opt nn.Optimizer, st State) error {
 		"batch":      strconv.Itoa(st.Batch),
 		"optimizer":  st.Optimizer,
 		"adam_steps": strconv.Itoa(st.AdamSteps),
+		"bn":         m.bnMeta(),
 	}
 	if err := safetensors.WriteFile(path, ts, meta); err != nil {
 		return fmt.Errorf("dsg: save %s: %w", path, err)
@@ -103,7 +104,7 @@ func fromFile(f *safetensors.File, want Arch) (*Net, State, error) {
 		return nil, State{}, fmt.Errorf("%w: metadata seed=%q: %w", ErrMismatch, meta["seed"], err)
 	}
 	st.Optimizer = meta["optimizer"]
-	m, err := New(arch, 0)
+	m, err := build(arch, 0, meta["bn"] != BNNone)
 	if err != nil {
 		return nil, State{}, err
 	}

@@ -12,11 +12,33 @@
 // the run, so Resume continues exactly where a deadline or Ctrl-C
 // stopped it. EvaluateFile scores a checkpoint on the test split.
 //
-// DSG itself — a random-projection speculator estimating each layer's
-// activations, top-k selection with the batch sharing one threshold, the
-// double mask around BatchNorm and executors that skip the masked work —
-// builds on elastic's speculate → select → execute runtime and is not
-// here yet: Config.Sparsity accepts only 0.
+// DSG itself (EnableDSG, Config.Sparsity and Config.DSG) composes
+// elastic's speculate → select → execute runtime, Algorithm 5 of the
+// thesis, on every hidden FC and convolution layer (the output layer
+// stays dense; the order is CONV/FC → ReLU → BN):
+//
+//   - speculator: dimension-reduction search, the layer's inputs (FC
+//     vectors or conv windows) and weights projected by a fixed sparse
+//     random projection with s = 3 (package rproj) to k dimensions, k from
+//     ε by the JL rule of Table A.1 (ProjectedDim, SearchMACs); the
+//     projected weights are refreshed every 50 training iterations, and
+//     ỹ = f(X)·f(W)ᵀ + b estimates the activations. Oracle (exact) and
+//     random estimates stand in for the comparisons of Figure 4.5(c).
+//   - selector: the top-k threshold of the first image's estimates,
+//     shared by the batch (Figure A.1), or each image's own; k keeps the
+//     fraction 1 − γ of each image's outputs (sel.TopK, sel.Threshold).
+//   - executor: one speculate.Step per FC sample or conv window with Drop
+//     set, computing only the selected outputs by row gather
+//     (speculate.Rows); the selection is a sparse.Pattern (Net.Masks).
+//     Backward reads it twice: the weight gradient of each neuron sums
+//     only the rows that selected it (the transposed pattern), and the
+//     error sent back gathers only the selected weight rows.
+//   - the double mask (Figure 4.2c) repeats each selection after the
+//     BatchNorm that follows; "single" keeps BN's output dense and "none"
+//     trains the model without BatchNorm (Figure 4.5e).
+//
+// Test passes run the same on-the-fly search (§A.3), as does
+// EvaluateFileWith.
 //
 // Images are NHWC (see package nn), pixels scaled to [0, 1] and
 // standardised with the training split's mean and deviation. The VGG-8 of

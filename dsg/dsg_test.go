@@ -74,55 +74,63 @@ func TestNetGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rng := rand.New(rand.NewPCG(5, 6))
-			const n = 16
-			x := make([]float32, n*fmnist.Pixels)
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
-			}
-			labels := make([]int32, n)
-			for i := range labels {
-				labels[i] = int32(rng.IntN(fmnist.Classes))
-			}
-			params := m.Params()
-			nn.ZeroGrad(params)
-			m.Loss(x, labels, true, true)
-			m.LossBackward()
-			m.frozen = true
-			loss := func() float64 { l, _ := m.Loss(x, labels, true, false); return l }
-			// float32 forward passes: with eps 1e-3 rounding noise in a
-			// loss of order one (≈1e-7 relative) is ≈1e-4 in the
-			// quotient, well below atol, and BatchNorm's curvature
-			// through six layers stays inside rtol (at 1e-2 it does
-			// not: the error shrinks as eps², a truncation error, not a
-			// bug). A wrong or missing gradient is off by its own size.
-			const eps, atol, rtol = 1e-3, 2e-3, 5e-2
-			bad := 0
 			samples := 4
 			if a == VGG8 {
 				samples = 1 // 26 tensors, 29 M MACs an image
 			}
-			for _, p := range params {
-				for range samples {
-					i := rng.IntN(len(p.Data))
-					v := p.Data[i]
-					p.Data[i] = v + float32(eps)
-					lp := loss()
-					p.Data[i] = v - float32(eps)
-					lm := loss()
-					p.Data[i] = v
-					num := (lp - lm) / (2 * eps)
-					an := float64(p.Grad[i])
-					if math.Abs(num-an) > atol+rtol*max(math.Abs(num), math.Abs(an)) {
-						bad++
-						t.Errorf("%s[%d]: analytic %.5g, numeric %.5g", p.Name, i, an, num)
-					}
-				}
-			}
-			if bad > 0 {
-				t.Errorf("%d gradient elements wrong", bad)
-			}
+			checkNetGradients(t, m, samples)
 		})
+	}
+}
+
+// checkNetGradients compares m's Backward with central differences on
+// samples elements of every parameter, for a batch of random images.
+func checkNetGradients(t *testing.T, m *Net, samples int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n = 16
+	x := make([]float32, n*fmnist.Pixels)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(fmnist.Classes))
+	}
+	params := m.Params()
+	nn.ZeroGrad(params)
+	m.Loss(x, labels, true, true)
+	m.LossBackward()
+	m.frozen = true
+	defer func() { m.frozen = false }()
+	loss := func() float64 { l, _ := m.Loss(x, labels, true, false); return l }
+	// float32 forward passes: with eps 1e-3 rounding noise in a
+	// loss of order one (≈1e-7 relative) is ≈1e-4 in the
+	// quotient, well below atol, and BatchNorm's curvature
+	// through six layers stays inside rtol (at 1e-2 it does
+	// not: the error shrinks as eps², a truncation error, not a
+	// bug). A wrong or missing gradient is off by its own size.
+	const eps, atol, rtol = 1e-3, 2e-3, 5e-2
+	bad := 0
+	for _, p := range params {
+		for range samples {
+			i := rng.IntN(len(p.Data))
+			v := p.Data[i]
+			p.Data[i] = v + float32(eps)
+			lp := loss()
+			p.Data[i] = v - float32(eps)
+			lm := loss()
+			p.Data[i] = v
+			num := (lp - lm) / (2 * eps)
+			an := float64(p.Grad[i])
+			if math.Abs(num-an) > atol+rtol*max(math.Abs(num), math.Abs(an)) {
+				bad++
+				t.Errorf("%s[%d]: analytic %.5g, numeric %.5g", p.Name, i, an, num)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d gradient elements wrong", bad)
 	}
 }
 
@@ -239,7 +247,7 @@ func TestBadInput(t *testing.T) {
 		want error
 		msg  string
 	}{
-		{"sparsity", Config{Arch: MLP, Sparsity: 0.8, DataDir: dir}, ErrConfig, "issue 12"},
+		{"eps", Config{Arch: MLP, Sparsity: 0.8, DSG: Sparse{Eps: 1.5}, DataDir: dir}, ErrConfig, "outside (0, 1)"},
 		{"sparsity range", Config{Arch: MLP, Sparsity: 1, DataDir: dir}, ErrConfig, "outside [0, 1)"},
 		{"arch", Config{Arch: "resnet", DataDir: dir}, ErrConfig, "unknown model"},
 		{"batch 1", Config{Arch: LeNet, Batch: 1, DataDir: dir}, ErrConfig, "BatchNorm"},

@@ -121,6 +121,10 @@ type Net struct {
 	grads  [][]float32 // grads[i] is the gradient of acts[i]
 	pool   *kernels.Pool
 	n      int
+	// dsg is the DSG configuration after EnableDSG (nil: dense); the
+	// sparse layers share gamma, the live sparsity.
+	dsg   *Sparse
+	gamma *float64
 	// frozen makes Forward reuse the ReLU masks and pooling winners of
 	// the last Forward, so a gradient check differentiates one smooth
 	// piece of the network.
@@ -134,6 +138,7 @@ type builder struct {
 	layers          []layer
 	c, h, w         int // current NHWC shape per sample (h = w = 1 after flattening)
 	nConv, nFC, nBN int
+	noBN            bool // leave BatchNorm out (DSG's BN variant "none")
 }
 
 func (b *builder) size() int { return b.c * b.h * b.w }
@@ -159,6 +164,9 @@ func (b *builder) fc(out int) {
 func (b *builder) relu() { b.layers = append(b.layers, relu{b.size(), new(nn.ReLU)}) }
 
 func (b *builder) bn() {
+	if b.noBN {
+		return
+	}
 	b.nBN++
 	l := nn.NewBatchNorm(b.c)
 	nm := fmt.Sprintf("bn%d", b.nBN)
@@ -192,8 +200,11 @@ func rename(prefix string, ps []*nn.Param) {
 //     with 128–512 channels and a 1024 FC layer; no Debian package ships
 //     CIFAR-10, so this is a quarter-width model of the same shape for
 //     Fashion-MNIST, trainable on two cores.
-func New(arch Arch, seed uint64) (*Net, error) {
-	b := &builder{rng: rand.New(rand.NewPCG(seed, 0x64736701)), c: 1, h: fmnist.Rows, w: fmnist.Cols}
+func New(arch Arch, seed uint64) (*Net, error) { return build(arch, seed, true) }
+
+// build is New, leaving out every BatchNorm unless withBN.
+func build(arch Arch, seed uint64, withBN bool) (*Net, error) {
+	b := &builder{rng: rand.New(rand.NewPCG(seed, 0x64736701)), c: 1, h: fmnist.Rows, w: fmnist.Cols, noBN: !withBN}
 	switch arch {
 	case MLP:
 		b.c, b.h, b.w = fmnist.Pixels, 1, 1
@@ -248,6 +259,8 @@ func (m *Net) SetPool(p *kernels.Pool) {
 			l.Pool = p
 		case conv:
 			l.Pool = p
+		case *sparseLayer:
+			l.pool = p
 		}
 	}
 }
@@ -369,6 +382,8 @@ func (m *Net) MACs() int {
 			s += l.In * l.Out
 		case conv:
 			s += l.OutH * l.OutW * l.OutC * l.Kernel * l.Kernel * l.InC
+		case *sparseLayer:
+			s += l.denseMACs()
 		}
 	}
 	return s

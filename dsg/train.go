@@ -31,9 +31,10 @@ type Config struct {
 	Momentum  float64 // SGD momentum [0.9]; negative for none
 	Decay     float64 // L2 weight decay [5e-4]; negative for none
 	Seed      uint64  // initialisation and shuffling
-	// Sparsity is DSG's γ. Only 0, dense training, exists until the
-	// speculate → select → execute runtime (issue 12) lands.
+	// Sparsity is DSG's γ in [0, 1) (0: dense); DSG holds its other
+	// options (its Gamma is ignored).
 	Sparsity float64
+	DSG      Sparse
 
 	DataDir string // Fashion-MNIST idx files [fmnist.DefaultDir]
 	Threads int    // worker threads [GOMAXPROCS]
@@ -85,12 +86,10 @@ func (c Config) validate() error {
 	if _, err := ParseArch(string(c.Arch)); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	if err := c.sparse().validate(); err != nil {
+		return err
+	}
 	switch {
-	case c.Sparsity != 0:
-		if !(c.Sparsity >= 0 && c.Sparsity < 1) {
-			return fmt.Errorf("%w: sparsity %v outside [0, 1)", ErrConfig, c.Sparsity)
-		}
-		return fmt.Errorf("%w: sparsity %v: only dense training (0) exists; DSG selection lands with issue 12's runtime", ErrConfig, c.Sparsity)
 	case c.Epochs < 0 || c.Batch < 0 || c.LogEvery < 0 || c.Threads < 0:
 		return fmt.Errorf("%w: epochs %d, batch %d, log interval %d and threads %d must not be negative", ErrConfig, c.Epochs, c.Batch, c.LogEvery, c.Threads)
 	case c.Batch == 1:
@@ -150,11 +149,16 @@ type Result struct {
 	Images       int     `json:"images"`
 	Seconds      float64 `json:"seconds"`
 	Out          string  `json:"out,omitempty"`
+
+	// DSG is the sparse configuration (nil: dense); SearchMACs its
+	// search's cost per image (Table A.1's count).
+	DSG        *Sparse `json:"dsg,omitempty"`
+	SearchMACs int     `json:"search_macs_per_image,omitempty"`
 }
 
-// Train trains a model densely on the Fashion-MNIST training split and
-// tests it on the test split after every epoch; it is what `elastic dsg
-// train` runs. Each epoch visits the training images in an order drawn
+// Train trains a model — densely, or with DSG when Config.Sparsity > 0 —
+// on the Fashion-MNIST training split and tests it on the test split after
+// every epoch; it is what `elastic dsg train` runs. Each epoch visits the training images in an order drawn
 // from (Seed, epoch), in Batch-sized steps, the last partial batch left
 // out; the learning rate follows a cosine from LR to 0 over all steps, so
 // a resumed run continues the schedule and the order exactly.
@@ -215,10 +219,13 @@ func newTrainer(cfg Config) (*trainer, error) {
 			a.Steps = st.AdamSteps
 		}
 	} else {
-		if t.m, err = New(cfg.Arch, cfg.Seed); err != nil {
+		if t.m, err = build(cfg.Arch, cfg.Seed, cfg.DSG.BN != BNNone); err != nil {
 			return nil, err
 		}
 		t.opt = t.newOptimizer()
+	}
+	if err := t.m.EnableDSG(cfg.sparse(), cfg.Seed); err != nil {
+		return nil, err
 	}
 	t.pool = kernels.NewPool(cfg.Threads)
 	t.m.SetPool(t.pool)
@@ -254,7 +261,7 @@ func (t *trainer) run(ctx context.Context, train, test *fmnist.Set) (*Result, er
 		return nil, fmt.Errorf("%w: batch %d exceeds the %d training images", ErrConfig, cfg.Batch, train.N)
 	}
 	start := time.Now()
-	res := &Result{Arch: m.arch, Params: m.NumParams(), MACs: m.MACs(), Out: cfg.Out}
+	res := &Result{Arch: m.arch, Params: m.NumParams(), MACs: m.MACs(), Out: cfg.Out, DSG: m.Sparse(), SearchMACs: m.SearchMACs()}
 	allSteps := cfg.Epochs * steps
 	total := max(0, allSteps-((t.st.Epoch-1)*steps+t.st.Step))
 	x := make([]float32, cfg.Batch*fmnist.Pixels)
@@ -413,13 +420,20 @@ type EvalResult struct {
 
 // EvaluateFile scores the checkpoint at path on the Fashion-MNIST test
 // split in dataDir (fmnist.DefaultDir if empty) with threads workers (0:
-// GOMAXPROCS); it is what `elastic dsg eval` runs.
+// GOMAXPROCS), densely.
 func EvaluateFile(path, dataDir string, threads int) (*EvalResult, error) {
+	return EvaluateFileWith(path, dataDir, threads, 0, Sparse{})
+}
+
+func evaluateFile(path, dataDir string, threads int, enable func(*Net, State) error) (*EvalResult, error) {
 	if threads < 0 {
 		return nil, fmt.Errorf("%w: threads %d", ErrConfig, threads)
 	}
 	m, st, _, err := Load(path, "")
 	if err != nil {
+		return nil, err
+	}
+	if err := enable(m, st); err != nil {
 		return nil, err
 	}
 	test, err := fmnist.Load(dataDir, fmnist.Test)

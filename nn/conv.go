@@ -115,7 +115,7 @@ func (l *Conv2d) Backward(dx, dy []float32) {
 	checkLen("Conv2d.Backward", "dx", len(dx), n*l.InSize())
 	l.dcols = grow(l.dcols, m*k)
 	l.Pool.Gemm(false, false, m, k, l.OutC, 1, dy, l.OutC, l.Weight.Data, k, 0, l.dcols, k)
-	l.Pool.For(n, 1, func(lo, hi int) { l.col2im(dx, lo, hi) })
+	l.Pool.For(n, 1, func(lo, hi int) { l.col2im(dx, l.dcols, lo, hi) })
 }
 
 // im2col writes the lowered rows of samples [lo, hi) of x into l.cols.
@@ -149,16 +149,16 @@ func (l *Conv2d) im2col(x []float32, lo, hi int) {
 }
 
 // col2im sets samples [lo, hi) of dx to the sums of their entries in
-// l.dcols; each sample's windows touch only that sample, so workers on
+// dcols; each sample's windows touch only that sample, so workers on
 // different samples never write the same element.
-func (l *Conv2d) col2im(dx []float32, lo, hi int) {
+func (l *Conv2d) col2im(dx, dcols []float32, lo, hi int) {
 	C, K, k := l.InC, l.Kernel, l.patch()
 	for b := lo; b < hi; b++ {
 		img := dx[b*l.InSize() : (b+1)*l.InSize()]
 		clear(img)
 		for oh := range l.OutH {
 			for ow := range l.OutW {
-				row := l.dcols[((b*l.OutH+oh)*l.OutW+ow)*k:][:k]
+				row := dcols[((b*l.OutH+oh)*l.OutW+ow)*k:][:k]
 				for r := range K {
 					ih := oh*l.Stride - l.Pad + r
 					if ih < 0 || ih >= l.InH {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/elasticml/elastic/dsg"
 )
@@ -39,9 +40,17 @@ testing on the 10000 test images after every epoch. A checkpoint goes to --out
 after every epoch, every --checkpoint-minutes and when --max-minutes or Ctrl-C
 stops the run; --resume continues from it.
 
-Only dense training exists: --sparsity must be 0 until DSG selection lands with
-issue 12's runtime. The thesis's VGG8 ran on CIFAR-10, which no Debian package
-ships; vgg8 here is a quarter-width model of its shape for 28×28 grey images.`,
+--sparsity γ > 0 trains with dynamic sparse graphs (thesis chapter 4, Algorithm
+5): every hidden FC and convolution layer estimates its activations in a space
+reduced by a sparse random projection (s = 3, k from --eps by the JL rule of
+Table A.1), keeps the top (1−γ) of them — by the first image's threshold shared
+with the batch, or per image with --select per-sample — and computes, stores and
+back-propagates only those; --bn double repeats the mask after BatchNorm, single
+does not, none trains the model without BatchNorm. --strategy oracle or random
+replaces the search for comparison. The test passes run the same search.
+
+The thesis's VGG8 ran on CIFAR-10, which no Debian package ships; vgg8 here is a
+quarter-width model of its shape for 28×28 grey images.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := dsg.ParseArch(model)
@@ -83,7 +92,8 @@ ships; vgg8 here is a quarter-width model of its shape for 28×28 grey images.`,
 	floatFlag(fl, &c.Momentum, "momentum", 0.9, unitLeft(), "SGD momentum")
 	floatFlag(fl, &c.Decay, "weight-decay", 5e-4, atLeast(0), "L2 weight decay")
 	fl.Uint64Var(&c.Seed, "seed", 1, "seed for initialisation and shuffling")
-	floatFlag(fl, &c.Sparsity, "sparsity", 0, unitLeft(), "DSG sparsity γ; only 0 (dense) until issue 12's runtime lands")
+	floatFlag(fl, &c.Sparsity, "sparsity", 0, unitLeft(), "DSG sparsity γ: the fraction of each hidden layer's outputs dropped (0: dense)")
+	dsgFlags(fl, &c.DSG, dsg.BNDouble)
 	fl.StringVar(&c.DataDir, "data", "", "directory of the Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)")
 	fl.StringVar(&c.Out, "out", "dsg.safetensors", "checkpoint file")
 	fl.BoolVar(&c.Resume, "resume", false, "continue training from the checkpoint at --out")
@@ -105,6 +115,10 @@ func printDSGTrain(ctx context.Context, w io.Writer, c dsg.Config, asJSON bool) 
 	}
 	fmt.Fprintf(w, "model %s (%d parameters, %.1f M MACs per image forward): %d images in %.0f s\n",
 		r.Arch, r.Params, float64(r.MACs)/1e6, r.Images, r.Seconds)
+	if d := r.DSG; d != nil {
+		fmt.Fprintf(w, "DSG γ=%g: %s search (ε=%g, %.2f M MACs per image), %s selection, BN %s\n",
+			d.Gamma, d.Strategy, d.Eps, float64(r.SearchMACs)/1e6, d.Select, d.BN)
+	}
 	for _, e := range r.Epochs {
 		fmt.Fprintf(w, "epoch %3d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %5.0f s\n",
 			e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.Seconds)
@@ -145,20 +159,30 @@ func newDSGEval(stdout io.Writer) *cobra.Command {
 		model, data string
 		threads     int
 		asJSON      bool
+		gamma       float64
+		sp          dsg.Sparse
 	)
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Report a checkpoint's Fashion-MNIST test accuracy",
-		Args:  cobra.NoArgs,
+		Long: `eval scores a checkpoint on the 10000 Fashion-MNIST test images, densely or,
+with --sparsity γ > 0, with DSG's on-the-fly search as in training (the
+projections drawn from the checkpoint's seed). --bn defaults to the
+checkpoint's: none for a model trained without BatchNorm, else double.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := dsg.EvaluateFile(model, data, threads)
+			r, err := dsg.EvaluateFileWith(model, data, threads, gamma, sp)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(stdout, r)
 			}
-			_, err = fmt.Fprintf(stdout, "%s (%s) on %d test images: accuracy %.4f, loss %.4f\n", r.Model, r.Arch, r.Images, r.TestAccuracy, r.TestLoss)
+			how := "dense"
+			if gamma > 0 {
+				how = fmt.Sprintf("DSG γ=%g, %s, ε=%g, %s selection", gamma, sp.Strategy, sp.Eps, sp.Select)
+			}
+			_, err = fmt.Fprintf(stdout, "%s (%s, %s) on %d test images: accuracy %.4f, loss %.4f\n", r.Model, r.Arch, how, r.Images, r.TestAccuracy, r.TestLoss)
 			return err
 		},
 	}
@@ -167,5 +191,15 @@ func newDSGEval(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&data, "data", "", "directory of the Fashion-MNIST idx files (default /usr/share/datasets/fashion-mnist)")
 	threadsFlag(fl, &threads)
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	floatFlag(fl, &gamma, "sparsity", 0, unitLeft(), "DSG sparsity γ of the test passes (0: dense)")
+	dsgFlags(fl, &sp, "")
 	return cmd
+}
+
+// dsgFlags adds DSG's options other than γ.
+func dsgFlags(fl *pflag.FlagSet, sp *dsg.Sparse, bn string) {
+	floatFlag(fl, &sp.Eps, "eps", 0.5, unitOpen(), "JL ε of the dimension-reduction search (smaller: larger k, better estimates)")
+	fl.StringVar(&sp.Select, "select", dsg.SelectFirst, "top-k search: first (the first image's threshold shared by the batch) or per-sample")
+	fl.StringVar(&sp.BN, "bn", bn, "BatchNorm with DSG: double (mask before and after), single (before only) or none (no BatchNorm)")
+	fl.StringVar(&sp.Strategy, "strategy", dsg.StrategyDRS, "activation estimate the selection ranks: drs, oracle (exact, dense) or random")
 }
