@@ -258,19 +258,10 @@ func (t *trainer) run(ctx context.Context, trainSet, test *fmnist.Set) (*Result,
 	k := &dsgTask{t: t, train: trainSet, test: test, steps: steps, params: m.Params(),
 		x: make([]float32, cfg.Batch*fmnist.Pixels), labels: make([]int32, cfg.Batch),
 		res: &Result{Arch: m.arch, Params: m.NumParams(), MACs: m.MACs(), Out: cfg.Out}}
-	every := cfg.CheckpointEvery
-	if cfg.Out == "" {
-		every = -1
-	}
-	logEvery := cfg.LogEvery
-	if cfg.Progress == nil {
-		logEvery = 0
-	}
-	r, err := train.Run(ctx, train.Config{
-		Epochs: cfg.Epochs, Steps: steps, Start: train.Position{Epoch: t.st.Epoch, Step: t.st.Step},
-		MaxDuration: cfg.MaxDuration, CheckpointEvery: every, LogEvery: logEvery,
-		Name: "dsg", StepName: "step", Params: k.params,
-	}, k)
+	ctl := train.Control{Out: cfg.Out, CheckpointEvery: cfg.CheckpointEvery, MaxDuration: cfg.MaxDuration, LogEvery: cfg.LogEvery}
+	loop := ctl.Loop(cfg.Epochs, steps, train.Position{Epoch: t.st.Epoch, Step: t.st.Step}, cfg.Progress != nil)
+	loop.Name, loop.StepName, loop.Params = "dsg", "step", k.params
+	r, err := train.Run(ctx, loop, k)
 	if err != nil {
 		return nil, err
 	}

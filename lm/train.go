@@ -25,20 +25,13 @@ type TrainConfig struct {
 	EvalBatch int     // validation batch columns [10]
 	Clip      float64 // total gradient-norm bound [0.25]
 
-	// Out, if not empty, receives a checkpoint after every epoch, every
-	// CheckpointEvery of training time and when training stops early.
-	Out string
-	// BestOut, if not empty, receives the weights each time the
-	// validation loss improves, as the PyTorch example saves its model.
-	BestOut         string
-	CheckpointEvery time.Duration // [10 minutes]; negative disables
-	// MaxDuration, if positive, stops training cleanly after this much
-	// time, writing a checkpoint to resume from.
-	MaxDuration time.Duration
-	// Progress, if not nil, is called every LogEvery batches [200] and at
-	// the end of each epoch.
+	// Control says where checkpoints go (Out after every epoch, every
+	// CheckpointEvery [10 minutes] and when training stops early; BestOut
+	// each time the validation loss improves, as the PyTorch example
+	// saves its model), when MaxDuration stops the run, and how often
+	// Progress hears [every 200 batches, and at the end of each epoch].
+	train.Control
 	Progress func(Progress)
-	LogEvery int
 	// Extra is stored in every checkpoint's metadata.
 	Extra map[string]string
 }
@@ -53,16 +46,13 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	def(&c.BPTT, 35)
 	def(&c.Batch, 20)
 	def(&c.EvalBatch, 10)
-	def(&c.LogEvery, 200)
 	if c.LR == 0 {
 		c.LR = 20
 	}
 	if c.Clip == 0 {
 		c.Clip = 0.25
 	}
-	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = 10 * time.Minute
-	}
+	c.Control = c.Control.WithDefaults(10*time.Minute, 200)
 	return c
 }
 
@@ -169,20 +159,10 @@ func (t *Trainer) Run(ctx context.Context, stream, valid []int32) (*Result, erro
 	}
 	task := &lmTask{t: t, data: data, valid: valid, batches: batches, params: m.Params(),
 		st: m.NewState(cfg.Batch), res: &Result{BestVal: t.state.BestVal}}
-	every := cfg.CheckpointEvery
-	if cfg.Out == "" {
-		every = -1
-	}
-	logEvery := cfg.LogEvery
-	if cfg.Progress == nil {
-		logEvery = 0
-	}
-	r, err := train.Run(ctx, train.Config{
-		Epochs: cfg.Epochs, Steps: batches, Start: train.Position{Epoch: t.state.Epoch, Step: t.state.Batch},
-		MaxDuration: cfg.MaxDuration, CheckpointEvery: every, LogEvery: logEvery, ReportEpochLast: true,
-		Goal: train.Lower, Best: t.state.BestVal,
-		Name: "lm", StepName: "window", Params: task.params,
-	}, task)
+	loop := cfg.Loop(cfg.Epochs, batches, train.Position{Epoch: t.state.Epoch, Step: t.state.Batch}, cfg.Progress != nil)
+	loop.ReportEpochLast, loop.Goal, loop.Best = true, train.Lower, t.state.BestVal
+	loop.Name, loop.StepName, loop.Params = "lm", "window", task.params
+	r, err := train.Run(ctx, loop, task)
 	if err != nil {
 		return nil, err
 	}

@@ -36,22 +36,15 @@ type TrainConfig struct {
 	// Dataset.Senses); nil for none.
 	Related [][]int32
 
-	// Out, if not empty, receives a checkpoint after every epoch, every
-	// CheckpointEvery and when training stops early.
-	Out string
-	// BestOut, if not empty, receives the weights each time the
-	// validation top-1 accuracy improves: the model to keep, since a
-	// synset classifier seeing each class about twice an epoch starts to
-	// overfit after a few epochs.
-	BestOut         string
-	CheckpointEvery time.Duration // [10 minutes]; negative disables
-	// MaxDuration, if positive, stops training cleanly after this much
-	// time, with a checkpoint.
-	MaxDuration time.Duration
-	// Progress, if not nil, is called every LogEvery steps [50] and after
-	// each epoch's validation.
+	// Control says where checkpoints go (Out after every epoch, every
+	// CheckpointEvery [10 minutes] and when training stops early;
+	// BestOut each time the validation top-1 accuracy improves: the
+	// model to keep, since a synset classifier seeing each class about
+	// twice an epoch starts to overfit after a few epochs), when
+	// MaxDuration stops the run, and how often Progress hears [every 50
+	// steps, and after each epoch's validation].
+	train.Control
 	Progress func(Progress)
-	LogEvery int
 	// Meta is stored in every checkpoint's metadata, e.g. Dataset.Meta.
 	Meta map[string]string
 }
@@ -65,16 +58,13 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	def(&c.Epochs, 10)
 	def(&c.Batch, 256)
 	def(&c.Negatives, 2048)
-	def(&c.LogEvery, 50)
 	if c.LR == 0 {
 		c.LR = 0.2
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
 	}
-	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = 10 * time.Minute
-	}
+	c.Control = c.Control.WithDefaults(10*time.Minute, 50)
 	return c
 }
 
@@ -154,20 +144,10 @@ func Train(ctx context.Context, m *Model, trainSplit, valid *Split, cfg TrainCon
 	for i := range k.order {
 		k.order[i] = int32(i)
 	}
-	every := cfg.CheckpointEvery
-	if cfg.Out == "" {
-		every = -1
-	}
-	logEvery := cfg.LogEvery
-	if cfg.Progress == nil {
-		logEvery = 0
-	}
-	r, err := train.Run(ctx, train.Config{
-		Epochs: cfg.Epochs, Steps: (trainSplit.Len() + cfg.Batch - 1) / cfg.Batch,
-		MaxDuration: cfg.MaxDuration, CheckpointEvery: every, LogEvery: logEvery,
-		Goal: train.Higher, Best: -1,
-		Name: "wordnet", StepName: "step", Params: m.Params(),
-	}, k)
+	loop := cfg.Loop(cfg.Epochs, (trainSplit.Len()+cfg.Batch-1)/cfg.Batch, train.Position{}, cfg.Progress != nil)
+	loop.Goal, loop.Best = train.Higher, -1
+	loop.Name, loop.StepName, loop.Params = "wordnet", "step", m.Params()
+	r, err := train.Run(ctx, loop, k)
 	if err != nil {
 		return nil, err
 	}
