@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/elasticml/elastic/nn"
-	"github.com/elasticml/elastic/train"
 	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/train"
 )
 
 func tinyModel(t *testing.T, cfg Config, seed uint64) *Model {
