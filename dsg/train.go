@@ -56,30 +56,15 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Epochs, 10)
-	def(&c.Batch, 128)
-	def(&c.LogEvery, 50)
-	if c.LR == 0 {
-		c.LR = 0.05
-	}
-	if c.Optimizer == "" {
-		c.Optimizer = "sgd"
-	}
-	if c.Momentum == 0 {
-		c.Momentum = 0.9
-	}
-	if c.Decay == 0 {
-		c.Decay = 5e-4
-	}
+	train.Default(&c.Epochs, 10)
+	train.Default(&c.Batch, 128)
+	train.Default(&c.LogEvery, 50)
+	train.Default(&c.LR, 0.05)
+	train.Default(&c.Optimizer, "sgd")
+	train.Default(&c.Momentum, 0.9)
+	train.Default(&c.Decay, 5e-4)
 	c.Momentum, c.Decay = max(c.Momentum, 0), max(c.Decay, 0)
-	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = 5 * time.Minute
-	}
+	train.Default(&c.CheckpointEvery, 5*time.Minute)
 	return c
 }
 

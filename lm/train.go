@@ -37,21 +37,12 @@ type TrainConfig struct {
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Epochs, 40)
-	def(&c.BPTT, 35)
-	def(&c.Batch, 20)
-	def(&c.EvalBatch, 10)
-	if c.LR == 0 {
-		c.LR = 20
-	}
-	if c.Clip == 0 {
-		c.Clip = 0.25
-	}
+	train.Default(&c.Epochs, 40)
+	train.Default(&c.BPTT, 35)
+	train.Default(&c.Batch, 20)
+	train.Default(&c.EvalBatch, 10)
+	train.Default(&c.LR, 20)
+	train.Default(&c.Clip, 0.25)
 	c.Control = c.Control.WithDefaults(10*time.Minute, 200)
 	return c
 }

@@ -27,12 +27,8 @@ type Control struct {
 // WithDefaults returns c with a zero CheckpointEvery or LogEvery set to
 // the package's default.
 func (c Control) WithDefaults(checkpointEvery time.Duration, logEvery int) Control {
-	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = checkpointEvery
-	}
-	if c.LogEvery == 0 {
-		c.LogEvery = logEvery
-	}
+	Default(&c.CheckpointEvery, checkpointEvery)
+	Default(&c.LogEvery, logEvery)
 	return c
 }
 
@@ -50,4 +46,13 @@ func (c Control) Loop(epochs, steps int, start Position, listening bool) Config 
 		cfg.LogEvery = 0
 	}
 	return cfg
+}
+
+// Default sets *v to d if *v is the zero value: how a training
+// configuration fills the fields its caller left zero.
+func Default[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }

@@ -50,20 +50,11 @@ type TrainConfig struct {
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Epochs, 10)
-	def(&c.Batch, 256)
-	def(&c.Negatives, 2048)
-	if c.LR == 0 {
-		c.LR = 0.2
-	}
-	if c.Seed == 0 {
-		c.Seed = 1
-	}
+	train.Default(&c.Epochs, 10)
+	train.Default(&c.Batch, 256)
+	train.Default(&c.Negatives, 2048)
+	train.Default(&c.LR, 0.2)
+	train.Default(&c.Seed, 1)
 	c.Control = c.Control.WithDefaults(10*time.Minute, 50)
 	return c
 }
