@@ -339,14 +339,11 @@ func (k *dsgTask) Report(s train.Status) error {
 	return nil
 }
 
-// Save writes the checkpoint at c.Pos; a stopped run's test figures are
-// those of the weights it saves.
+// Save writes the checkpoint at c.Pos (Goal NoBest: no Best ones come);
+// a stopped run's test figures are those of the weights it saves.
 func (k *dsgTask) Save(c train.Checkpoint) error {
 	t := k.t
-	switch c.Kind {
-	case train.Best:
-		return nil
-	case train.Stopped:
+	if c.Kind == train.Stopped {
 		k.res.TestLoss, k.res.TestAccuracy = Evaluate(t.m, k.test, 0)
 	}
 	saved := t.st

@@ -140,7 +140,8 @@ type Config struct {
 	// checkpoint's Position to resume. A zero Epoch means 1.
 	Start Position
 	// MaxDuration, if positive, stops the run cleanly after this long
-	// with a Stopped checkpoint; so does cancelling Run's context.
+	// with a Stopped checkpoint; so does cancelling Run's context. The
+	// commands reject a NaN or negative --max-minutes when they parse it.
 	MaxDuration time.Duration
 	// CheckpointEvery, if positive, writes a Periodic checkpoint when
 	// this long has passed since the last one (or since Run began).
@@ -162,11 +163,8 @@ type Config struct {
 }
 
 func (c Config) validate() error {
-	switch {
-	case c.Epochs < 0 || c.Steps <= 0 || c.LogEvery < 0 || c.Start.Epoch < 0 || c.Start.Step < 0:
+	if c.Epochs < 0 || c.Steps <= 0 || c.LogEvery < 0 || c.Start.Epoch < 0 || c.Start.Step < 0 {
 		return fmt.Errorf("%w: epochs %d, steps %d, log interval %d, start %+v", ErrConfig, c.Epochs, c.Steps, c.LogEvery, c.Start)
-	case c.MaxDuration < 0:
-		return fmt.Errorf("%w: negative deadline %v", ErrConfig, c.MaxDuration)
 	}
 	return nil
 }

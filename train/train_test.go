@@ -121,6 +121,13 @@ func TestRunOrder(t *testing.T) {
 			res: Result{Pos: Position{2, 0}, Done: 2},
 		},
 		{
+			name: "a negative deadline is none",
+			cfg:  Config{Epochs: 1, Steps: 1, MaxDuration: -1},
+			task: &logTask{scores: []float64{1}},
+			want: []string{"begin 1", "loss 1.0", "update 1.0", "validate 1", "end 1 done 1/1 loss 1 score 1 best 0 improved false", "save epoch-end 2.0 best 0"},
+			res:  Result{Pos: Position{2, 0}, Done: 1},
+		},
+		{
 			name: "deadline stops before the first step",
 			cfg:  Config{Epochs: 3, Steps: 4, Start: Position{2, 1}, MaxDuration: 1, Goal: Lower, Best: 2},
 			task: &logTask{},
@@ -209,7 +216,6 @@ func TestRunBadConfig(t *testing.T) {
 		{Epochs: -1, Steps: 1},
 		{Epochs: 1, Steps: 1, LogEvery: -1},
 		{Epochs: 1, Steps: 1, Start: Position{1, -1}},
-		{Epochs: 1, Steps: 1, MaxDuration: -1},
 	} {
 		if _, err := Run(context.Background(), cfg, &logTask{}); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: error %v, want ErrConfig", cfg, err)
