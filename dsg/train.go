@@ -154,7 +154,7 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	train, err := fmnist.Load(cfg.DataDir, fmnist.Train)
+	trainSet, err := fmnist.Load(cfg.DataDir, fmnist.Train)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer t.pool.Close()
-	return t.run(ctx, train, test)
+	return t.run(ctx, trainSet, test)
 }
 
 type trainer struct {

@@ -174,10 +174,9 @@ type lmTask struct {
 	st      nn.State
 	res     *Result
 
-	epochStart       time.Time
-	epochLR          float64
-	epochTokens, win int
-	loss             float64 // the step's loss, for Update
+	epochStart time.Time
+	epochLR    float64 // the learning rate the epoch began with
+	win        int     // steps in the window Loss ran, for Update
 }
 
 func (k *lmTask) BeginEpoch(epoch int) error {
