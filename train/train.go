@@ -53,20 +53,6 @@ const (
 	Stopped
 )
 
-func (k Kind) String() string {
-	switch k {
-	case Periodic:
-		return "periodic"
-	case EpochEnd:
-		return "epoch-end"
-	case Best:
-		return "best"
-	case Stopped:
-		return "stopped"
-	}
-	return fmt.Sprintf("Kind(%d)", int(k))
-}
-
 // Checkpoint asks a Task to save its state.
 type Checkpoint struct {
 	Kind Kind
