@@ -132,7 +132,8 @@ type Config struct {
 	// CheckpointEvery, if positive, writes a Periodic checkpoint when
 	// this long has passed since the last one (or since Run began).
 	CheckpointEvery time.Duration
-	// LogEvery, if positive, reports progress every LogEvery steps.
+	// LogEvery, if positive, reports progress every LogEvery steps; the
+	// report at each epoch's end comes whatever it is.
 	LogEvery int
 	// ReportEpochLast also reports after an epoch's last step, with the
 	// steps since the last report.
