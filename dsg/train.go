@@ -12,13 +12,15 @@ import (
 	"github.com/elasticml/elastic/fmnist"
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/train"
 )
 
 // ErrConfig reports an invalid training or evaluation option.
 var ErrConfig = errors.New("invalid option")
 
-// ErrDiverged reports a training loss that became NaN or infinite.
-var ErrDiverged = errors.New("training diverged")
+// ErrDiverged reports a training loss that became NaN or infinite; it is
+// train.ErrDiverged.
+var ErrDiverged = train.ErrDiverged
 
 // Config is a dense training run. Zero fields take the default in
 // brackets.
@@ -55,30 +57,15 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Epochs, 10)
-	def(&c.Batch, 128)
-	def(&c.LogEvery, 50)
-	if c.LR == 0 {
-		c.LR = 0.05
-	}
-	if c.Optimizer == "" {
-		c.Optimizer = "sgd"
-	}
-	if c.Momentum == 0 {
-		c.Momentum = 0.9
-	}
-	if c.Decay == 0 {
-		c.Decay = 5e-4
-	}
+	train.Default(&c.Epochs, 10)
+	train.Default(&c.Batch, 128)
+	train.Default(&c.LogEvery, 50)
+	train.Default(&c.LR, 0.05)
+	train.Default(&c.Optimizer, "sgd")
+	train.Default(&c.Momentum, 0.9)
+	train.Default(&c.Decay, 5e-4)
 	c.Momentum, c.Decay = max(c.Momentum, 0), max(c.Decay, 0)
-	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = 5 * time.Minute
-	}
+	train.Default(&c.CheckpointEvery, 5*time.Minute)
 	return c
 }
 
@@ -171,7 +158,7 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	train, err := fmnist.Load(cfg.DataDir, fmnist.Train)
+	trainSet, err := fmnist.Load(cfg.DataDir, fmnist.Train)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +171,7 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer t.pool.Close()
-	return t.run(ctx, train, test)
+	return t.run(ctx, trainSet, test)
 }
 
 type trainer struct {
@@ -254,110 +241,123 @@ func (t *trainer) lrAt(s, total int) float64 {
 	return t.cfg.LR * 0.5 * (1 + math.Cos(math.Pi*float64(s)/float64(total)))
 }
 
-func (t *trainer) run(ctx context.Context, train, test *fmnist.Set) (*Result, error) {
+func (t *trainer) run(ctx context.Context, trainSet, test *fmnist.Set) (*Result, error) {
 	cfg, m := t.cfg, t.m
-	steps := train.N / cfg.Batch
+	steps := trainSet.N / cfg.Batch
 	if steps == 0 {
-		return nil, fmt.Errorf("%w: batch %d exceeds the %d training images", ErrConfig, cfg.Batch, train.N)
+		return nil, fmt.Errorf("%w: batch %d exceeds the %d training images", ErrConfig, cfg.Batch, trainSet.N)
 	}
-	start := time.Now()
-	res := &Result{Arch: m.arch, Params: m.NumParams(), MACs: m.MACs(), Out: cfg.Out, DSG: m.Sparse(), SearchMACs: m.SearchMACs()}
-	allSteps := cfg.Epochs * steps
-	total := max(0, allSteps-((t.st.Epoch-1)*steps+t.st.Step))
-	x := make([]float32, cfg.Batch*fmnist.Pixels)
-	labels := make([]int32, cfg.Batch)
-	params := m.Params()
-	done := 0
-	var trainTime time.Duration
-	lastSave := start
-	eta := func() time.Duration {
-		if done == 0 {
-			return 0
-		}
-		return time.Duration(float64(trainTime) / float64(done) * float64(total-done))
+	k := &dsgTask{t: t, train: trainSet, test: test, steps: steps, params: m.Params(),
+		x: make([]float32, cfg.Batch*fmnist.Pixels), labels: make([]int32, cfg.Batch),
+		res: &Result{Arch: m.arch, Params: m.NumParams(), MACs: m.MACs(), Out: cfg.Out, DSG: m.Sparse(), SearchMACs: m.SearchMACs()}}
+	ctl := train.Control{Out: cfg.Out, CheckpointEvery: cfg.CheckpointEvery, MaxDuration: cfg.MaxDuration, LogEvery: cfg.LogEvery}
+	loop := ctl.Loop(cfg.Epochs, steps, train.Position{Epoch: t.st.Epoch, Step: t.st.Step}, cfg.Progress != nil)
+	loop.Name, loop.StepName, loop.Params = "dsg", "step", k.params
+	r, err := train.Run(ctx, loop, k)
+	if err != nil {
+		return nil, err
 	}
-	speed := func() float64 { return float64(res.Images) / max(trainTime.Seconds(), 1e-9) }
-	finish := func(stopped bool) (*Result, error) {
-		res.Stopped = stopped
+	res := k.res
+	t.st.Epoch, t.st.Step = r.Pos.Epoch, r.Pos.Step
+	if !r.Stopped {
 		res.TestLoss, res.TestAccuracy = Evaluate(m, test, 0)
-		res.NextEpoch, res.NextStep = t.st.Epoch, t.st.Step
-		res.Seconds = time.Since(start).Seconds()
-		if stopped {
-			if err := t.save(); err != nil {
-				return nil, err
-			}
-		}
-		return res, nil
 	}
+	res.Stopped = r.Stopped
+	res.NextEpoch, res.NextStep = t.st.Epoch, t.st.Step
+	res.Seconds = r.Elapsed.Seconds()
+	return res, nil
+}
 
-	for ; t.st.Epoch <= cfg.Epochs; t.st.Epoch, t.st.Step = t.st.Epoch+1, 0 {
-		epochStart := time.Now()
-		perm := rand.New(rand.NewPCG(cfg.Seed, uint64(t.st.Epoch))).Perm(train.N)
-		var eLoss, rLoss float64
-		var eN, eRight, rN, rRight int
-		for s := t.st.Step; s < steps; s++ {
-			if cfg.MaxDuration > 0 && time.Since(start) >= cfg.MaxDuration || ctx.Err() != nil {
-				return finish(true)
-			}
-			t0 := time.Now()
-			gather(x, labels, train, perm[s*cfg.Batch:(s+1)*cfg.Batch])
-			lr := t.lrAt((t.st.Epoch-1)*steps+s, allSteps)
-			nn.ZeroGrad(params)
-			loss, right := m.Loss(x, labels, true, true)
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				err := fmt.Errorf("dsg: epoch %d step %d: loss %v: %w", t.st.Epoch, s, loss, ErrDiverged)
-				if ferr := nn.CheckFinite(params); ferr != nil {
-					err = fmt.Errorf("%w: %w", err, ferr)
-				}
-				return nil, err
-			}
-			m.LossBackward()
-			t.opt.Step(lr)
-			trainTime += time.Since(t0)
-			t.st.Step = s + 1
-			done++
-			res.Images += cfg.Batch
-			eLoss += loss
-			rLoss += loss
-			eN++
-			rN++
-			eRight += right
-			rRight += right
-			if cfg.Progress != nil && rN == cfg.LogEvery {
-				cfg.Progress(Progress{Epoch: t.st.Epoch, Epochs: cfg.Epochs, Step: s + 1, Steps: steps,
-					Done: done, Total: total, Loss: rLoss / float64(rN), Accuracy: float64(rRight) / float64(rN*cfg.Batch),
-					LR: lr, ImagesPerSec: speed(), Elapsed: time.Since(start), ETA: eta()})
-				rLoss, rN, rRight = 0, 0, 0
-			}
-			if cfg.Out != "" && cfg.CheckpointEvery > 0 && time.Since(lastSave) >= cfg.CheckpointEvery {
-				if err := t.save(); err != nil {
-					return nil, err
-				}
-				lastSave = time.Now()
-			}
+// dsgTask is one run as train.Run drives it.
+type dsgTask struct {
+	t           *trainer
+	train, test *fmnist.Set
+	steps       int
+	params      []*nn.Param
+	x           []float32
+	labels      []int32
+	res         *Result
+
+	perm       []int
+	epochStart time.Time
+	epochSecs  float64 // training time of the epoch, before its test pass
+	lr         float64 // the last step's learning rate
+	right      int     // the step's correct predictions
+	// Correct predictions over the epoch's steps and since the last report.
+	eRight, rRight, rN int
+	epochTest          EpochResult // the epoch's test figures
+}
+
+func (k *dsgTask) BeginEpoch(epoch int) error {
+	k.epochStart = time.Now()
+	k.perm = rand.New(rand.NewPCG(k.t.cfg.Seed, uint64(epoch))).Perm(k.train.N)
+	k.eRight, k.rRight, k.rN = 0, 0, 0
+	return nil
+}
+
+func (k *dsgTask) Loss(epoch, s int) (float64, error) {
+	batch := k.t.cfg.Batch
+	gather(k.x, k.labels, k.train, k.perm[s*batch:(s+1)*batch])
+	k.lr = k.t.lrAt((epoch-1)*k.steps+s, k.t.cfg.Epochs*k.steps)
+	nn.ZeroGrad(k.params)
+	loss, right := k.t.m.Loss(k.x, k.labels, true, true)
+	k.right = right
+	return loss, nil
+}
+
+func (k *dsgTask) Update(epoch, s int) error {
+	k.t.m.LossBackward()
+	k.t.opt.Step(k.lr)
+	k.t.st.Epoch, k.t.st.Step = epoch, s+1
+	k.res.Images += k.t.cfg.Batch
+	k.eRight += k.right
+	k.rRight += k.right
+	k.rN++
+	return nil
+}
+
+func (k *dsgTask) Validate(int) (float64, error) {
+	k.epochSecs = time.Since(k.epochStart).Seconds()
+	k.epochTest.TestLoss, k.epochTest.TestAccuracy = Evaluate(k.t.m, k.test, 0)
+	return k.epochTest.TestAccuracy, nil
+}
+
+func (k *dsgTask) Report(s train.Status) error {
+	cfg := k.t.cfg
+	batch := cfg.Batch
+	speed := float64(k.res.Images) / max(s.Train.Seconds(), 1e-9)
+	p := Progress{Epoch: s.Epoch, Epochs: s.Epochs, Step: s.Step, Steps: s.Steps,
+		Done: s.Done, Total: s.Total, Loss: s.Loss,
+		ImagesPerSec: speed, Elapsed: s.Elapsed, ETA: s.ETA(s.Train)}
+	if s.EpochEnd {
+		er := EpochResult{Epoch: s.Epoch, Seconds: k.epochSecs, TestLoss: k.epochTest.TestLoss, TestAccuracy: k.epochTest.TestAccuracy}
+		if s.EpochSteps > 0 {
+			er.TrainLoss, er.TrainAccuracy = s.Loss, float64(k.eRight)/float64(s.EpochSteps*batch)
 		}
-		er := EpochResult{Epoch: t.st.Epoch, Seconds: time.Since(epochStart).Seconds()}
-		if eN > 0 {
-			er.TrainLoss, er.TrainAccuracy = eLoss/float64(eN), float64(eRight)/float64(eN*cfg.Batch)
-		}
-		er.TestLoss, er.TestAccuracy = Evaluate(m, test, 0)
-		res.Epochs = append(res.Epochs, er)
-		if cfg.Progress != nil {
-			cfg.Progress(Progress{Epoch: t.st.Epoch, Epochs: cfg.Epochs, Step: steps, Steps: steps,
-				Done: done, Total: total, Loss: er.TrainLoss, Accuracy: er.TrainAccuracy,
-				ImagesPerSec: speed(), Elapsed: time.Since(start), ETA: eta(),
-				EpochEnd: true, TestAccuracy: er.TestAccuracy})
-		}
-		// The saved state is the start of the next epoch.
-		t.st.Epoch, t.st.Step = t.st.Epoch+1, 0
-		err := t.save()
-		t.st.Epoch, t.st.Step = t.st.Epoch-1, steps
-		if err != nil {
-			return nil, err
-		}
-		lastSave = time.Now()
+		k.res.Epochs = append(k.res.Epochs, er)
+		p.Accuracy, p.EpochEnd, p.TestAccuracy = er.TrainAccuracy, true, er.TestAccuracy
+	} else {
+		p.Accuracy, p.LR = float64(k.rRight)/float64(k.rN*batch), k.lr
+		k.rRight, k.rN = 0, 0
 	}
-	return finish(false)
+	if cfg.Progress != nil {
+		cfg.Progress(p)
+	}
+	return nil
+}
+
+// Save writes the checkpoint at c.Pos (Goal NoBest: no Best ones come);
+// a stopped run's test figures are those of the weights it saves.
+func (k *dsgTask) Save(c train.Checkpoint) error {
+	t := k.t
+	if c.Kind == train.Stopped {
+		k.res.TestLoss, k.res.TestAccuracy = Evaluate(t.m, k.test, 0)
+	}
+	saved := t.st
+	t.st.Epoch, t.st.Step = c.Pos.Epoch, c.Pos.Step
+	err := t.save()
+	t.st.Epoch, t.st.Step = saved.Epoch, saved.Step
+	return err
 }
 
 // pixelScale maps a pixel byte to the network input: scaled to [0, 1] and

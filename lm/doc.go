@@ -22,7 +22,9 @@
 // of it, epoch, window, learning rate, best validation loss, dropout
 // generator state) and are written atomically after every epoch, at
 // intervals and when a time limit stops the run; Resume continues from
-// one. Evaluate reports the mean per-token cross-entropy on a stream in
+// one. The run control (epochs, deadline, checkpoint timing, progress,
+// best validation) is package train's loop, which the Trainer drives.
+// Evaluate reports the mean per-token cross-entropy on a stream in
 // the example's way (batch 10 there), whose exponential is perplexity.
 //
 // For inference, Step advances a single sequence by one token with

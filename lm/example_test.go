@@ -9,6 +9,7 @@ import (
 
 	"github.com/elasticml/elastic/lm"
 	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/train"
 )
 
 // Example trains a small LSTM on a repetitive token stream, saves it and
@@ -29,7 +30,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "model.safetensors")
 
-	tr, err := lm.NewTrainer(m, lm.TrainConfig{Epochs: 4, LR: 1, BPTT: 10, Batch: 8, Out: path})
+	tr, err := lm.NewTrainer(m, lm.TrainConfig{Epochs: 4, LR: 1, BPTT: 10, Batch: 8, Control: train.Control{Out: path}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/train"
 )
 
 func tinyModel(t *testing.T, cfg Config, seed uint64) *Model {
@@ -175,7 +176,7 @@ func TestTrainLossDecreases(t *testing.T) {
 			}
 			var reports int
 			tr, err := NewTrainer(m, TrainConfig{
-				Epochs: 3, LR: 1, BPTT: 10, Batch: 8, EvalBatch: 4, LogEvery: 10,
+				Epochs: 3, LR: 1, BPTT: 10, Batch: 8, EvalBatch: 4, Control: train.Control{LogEvery: 10},
 				Progress: func(Progress) { reports++ },
 			})
 			if err != nil {
@@ -308,7 +309,7 @@ func TestMaxDurationResume(t *testing.T) {
 	cfg := Config{Cell: nn.GRUCell, Vocab: 10, Hidden: 6, Layers: 1}
 	m := tinyModel(t, cfg, 5)
 	out := filepath.Join(t.TempDir(), "ck.safetensors")
-	tc := TrainConfig{Epochs: 2, LR: 1, BPTT: 5, Batch: 4, EvalBatch: 2, Out: out, MaxDuration: 1}
+	tc := TrainConfig{Epochs: 2, LR: 1, BPTT: 5, Batch: 4, EvalBatch: 2, Control: train.Control{Out: out, MaxDuration: 1}}
 	tr, err := NewTrainer(m, tc)
 	if err != nil {
 		t.Fatal(err)

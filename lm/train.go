@@ -2,17 +2,18 @@ package lm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/elasticml/elastic/corpus"
 	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/train"
 )
 
-// ErrDiverged reports a training loss that became NaN or infinite.
-var ErrDiverged = errors.New("training diverged")
+// ErrDiverged reports a training loss that became NaN or infinite; it is
+// train.ErrDiverged.
+var ErrDiverged = train.ErrDiverged
 
 // TrainConfig holds the training recipe. The zero value of each field
 // means PyTorch word_language_model's default, given in brackets.
@@ -24,44 +25,25 @@ type TrainConfig struct {
 	EvalBatch int     // validation batch columns [10]
 	Clip      float64 // total gradient-norm bound [0.25]
 
-	// Out, if not empty, receives a checkpoint after every epoch, every
-	// CheckpointEvery of training time and when training stops early.
-	Out string
-	// BestOut, if not empty, receives the weights each time the
-	// validation loss improves, as the PyTorch example saves its model.
-	BestOut         string
-	CheckpointEvery time.Duration // [10 minutes]; negative disables
-	// MaxDuration, if positive, stops training cleanly after this much
-	// time, writing a checkpoint to resume from.
-	MaxDuration time.Duration
-	// Progress, if not nil, is called every LogEvery batches [200] and at
-	// the end of each epoch.
+	// Control says where checkpoints go (Out after every epoch, every
+	// CheckpointEvery [10 minutes] and when training stops early; BestOut
+	// each time the validation loss improves, as the PyTorch example
+	// saves its model), when MaxDuration stops the run, and how often
+	// Progress hears [every 200 batches, and at the end of each epoch].
+	train.Control
 	Progress func(Progress)
-	LogEvery int
 	// Extra is stored in every checkpoint's metadata.
 	Extra map[string]string
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Epochs, 40)
-	def(&c.BPTT, 35)
-	def(&c.Batch, 20)
-	def(&c.EvalBatch, 10)
-	def(&c.LogEvery, 200)
-	if c.LR == 0 {
-		c.LR = 20
-	}
-	if c.Clip == 0 {
-		c.Clip = 0.25
-	}
-	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = 10 * time.Minute
-	}
+	train.Default(&c.Epochs, 40)
+	train.Default(&c.BPTT, 35)
+	train.Default(&c.Batch, 20)
+	train.Default(&c.EvalBatch, 10)
+	train.Default(&c.LR, 20)
+	train.Default(&c.Clip, 0.25)
+	c.Control = c.Control.WithDefaults(10*time.Minute, 200)
 	return c
 }
 
@@ -145,159 +127,138 @@ func (t *Trainer) Resume(ts TrainState) {
 	t.state = ts
 }
 
-// Run trains on the train stream, validating on valid after each epoch,
+// Run trains on the training stream, validating on valid after each epoch,
 // until Epochs are done, MaxDuration passes or ctx is cancelled; the last
 // two stop cleanly with a checkpoint and are not errors. A NaN or
 // infinite loss stops with an error wrapping ErrDiverged that names the
 // first non-finite parameter if there is one.
-func (t *Trainer) Run(ctx context.Context, train, valid []int32) (*Result, error) {
+func (t *Trainer) Run(ctx context.Context, stream, valid []int32) (*Result, error) {
 	m, cfg := t.m, t.cfg
-	if err := m.checkTokens(train); err != nil {
+	if err := m.checkTokens(stream); err != nil {
 		return nil, fmt.Errorf("training stream: %w", err)
 	}
 	if err := m.checkTokens(valid); err != nil {
 		return nil, fmt.Errorf("validation stream: %w", err)
 	}
-	data := corpus.Batchify(train, cfg.Batch)
+	data := corpus.Batchify(stream, cfg.Batch)
 	batches := data.NumWindows(cfg.BPTT)
 	if batches == 0 {
-		return nil, fmt.Errorf("lm: %d training tokens are too few for batch %d", len(train), cfg.Batch)
+		return nil, fmt.Errorf("lm: %d training tokens are too few for batch %d", len(stream), cfg.Batch)
 	}
 	if len(valid) < 2*cfg.EvalBatch {
 		return nil, fmt.Errorf("lm: %d validation tokens are too few for batch %d", len(valid), cfg.EvalBatch)
 	}
-
-	start := time.Now()
-	res := &Result{BestVal: t.state.BestVal}
-	total := max(0, (cfg.Epochs-t.state.Epoch+1)*batches-t.state.Batch)
-	params := m.Params()
-	st := m.NewState(cfg.Batch)
-	var trainTime time.Duration // excludes validation
-	done := 0
-	lastSave := start
-	speed := func() float64 {
-		return float64(res.Tokens) / max(trainTime.Seconds(), 1e-9)
+	task := &lmTask{t: t, data: data, valid: valid, batches: batches, params: m.Params(),
+		st: m.NewState(cfg.Batch), res: &Result{BestVal: t.state.BestVal}}
+	loop := cfg.Loop(cfg.Epochs, batches, train.Position{Epoch: t.state.Epoch, Step: t.state.Batch}, cfg.Progress != nil)
+	loop.ReportEpochLast, loop.Goal, loop.Best = true, train.Lower, t.state.BestVal
+	loop.Name, loop.StepName, loop.Params = "lm", "window", task.params
+	r, err := train.Run(ctx, loop, task)
+	if err != nil {
+		return nil, err
 	}
-	eta := func() time.Duration {
-		if done == 0 {
-			return 0
-		}
-		return time.Duration(float64(trainTime) / float64(done) * float64(total-done))
-	}
-	stop := func() (*Result, error) {
-		val, err := m.Evaluate(valid, cfg.EvalBatch, cfg.BPTT)
-		if err != nil {
-			return nil, err
-		}
-		res.Stopped, res.ValLoss = true, val
-		return t.finish(res, start)
-	}
-
-	for ; t.state.Epoch <= cfg.Epochs; t.state.Epoch, t.state.Batch = t.state.Epoch+1, 0 {
-		epochStart := time.Now()
-		epochLR := t.state.LR
-		var epochLoss, repLoss float64
-		var epochN, repN, epochTokens int
-		st.Zero()
-		for w := t.state.Batch; w < batches; w++ {
-			if cfg.MaxDuration > 0 && time.Since(start) >= cfg.MaxDuration || ctx.Err() != nil {
-				return stop()
-			}
-			t0 := time.Now()
-			in, tgt, n := data.Window(w*cfg.BPTT, cfg.BPTT)
-			nn.ZeroGrad(params)
-			loss := m.Loss(in, tgt, n, cfg.Batch, st, true, true)
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				err := fmt.Errorf("lm: epoch %d window %d: loss %v: %w", t.state.Epoch, w, loss, ErrDiverged)
-				if ferr := m.CheckFinite(); ferr != nil {
-					err = fmt.Errorf("%w: %w", err, ferr)
-				}
-				return nil, err
-			}
-			m.Backward()
-			nn.ClipGradNorm(params, cfg.Clip)
-			nn.SGD(params, float32(t.state.LR))
-			trainTime += time.Since(t0)
-			t.state.Batch = w + 1
-			done++
-			res.Tokens += n * cfg.Batch
-			epochTokens += n * cfg.Batch
-			epochLoss += loss
-			epochN++
-			repLoss += loss
-			repN++
-			if cfg.Progress != nil && (repN == cfg.LogEvery || w == batches-1) {
-				cfg.Progress(Progress{
-					Epoch: t.state.Epoch, Epochs: cfg.Epochs, Batch: w + 1, Batches: batches,
-					Done: done, Total: total, Loss: repLoss / float64(repN), LR: t.state.LR,
-					TokensPerSec: speed(), Elapsed: time.Since(start), ETA: eta(),
-				})
-				repLoss, repN = 0, 0
-			}
-			if cfg.Out != "" && cfg.CheckpointEvery > 0 && time.Since(lastSave) >= cfg.CheckpointEvery {
-				if err := t.save(cfg.Out); err != nil {
-					return nil, err
-				}
-				lastSave = time.Now()
-			}
-		}
-
-		val, err := m.Evaluate(valid, cfg.EvalBatch, cfg.BPTT)
-		if err != nil {
-			return nil, err
-		}
-		if val < t.state.BestVal {
-			t.state.BestVal = val
-			if cfg.BestOut != "" {
-				if err := t.save(cfg.BestOut); err != nil {
-					return nil, err
-				}
-			}
-		} else {
-			t.state.LR /= 4
-		}
-		res.BestVal = t.state.BestVal
-		er := EpochResult{
-			Epoch: t.state.Epoch, ValLoss: val, LR: epochLR,
-			Duration: time.Since(epochStart), TokensPerSec: speed(),
-		}
-		if epochN > 0 {
-			er.TrainLoss = epochLoss / float64(epochN)
-		}
-		res.Epochs = append(res.Epochs, er)
-		if cfg.Progress != nil {
-			cfg.Progress(Progress{
-				Epoch: t.state.Epoch, Epochs: cfg.Epochs, Batch: batches, Batches: batches,
-				Done: done, Total: total, Loss: er.TrainLoss, LR: t.state.LR,
-				TokensPerSec: speed(), Elapsed: time.Since(start), ETA: eta(),
-				EpochEnd: true, ValLoss: val,
-			})
-		}
-		if cfg.Out != "" {
-			// The saved state is the start of the next epoch.
-			next := t.state
-			next.Epoch, next.Batch = next.Epoch+1, 0
-			if err := t.saveState(cfg.Out, next); err != nil {
-				return nil, err
-			}
-			lastSave = time.Now()
-		}
-	}
-	return t.finish(res, start)
-}
-
-func (t *Trainer) finish(res *Result, start time.Time) (*Result, error) {
-	res.State = t.state
-	res.Elapsed = time.Since(start)
-	if res.Stopped && t.cfg.Out != "" {
-		if err := t.save(t.cfg.Out); err != nil {
-			return nil, err
-		}
-	}
+	res := task.res
+	t.state.Epoch, t.state.Batch = r.Pos.Epoch, r.Pos.Step
+	res.Stopped, res.BestVal = r.Stopped, r.Best
+	res.State, res.Elapsed = t.state, r.Elapsed
 	return res, nil
 }
 
-func (t *Trainer) save(path string) error { return t.saveState(path, t.state) }
+// lmTask is one Run's training as train.Run drives it.
+type lmTask struct {
+	t       *Trainer
+	data    *corpus.Batches
+	valid   []int32
+	batches int
+	params  []*nn.Param
+	st      nn.State
+	res     *Result
+
+	epochStart time.Time
+	epochLR    float64 // the learning rate the epoch began with
+	win        int     // steps in the window Loss ran, for Update
+}
+
+func (k *lmTask) BeginEpoch(epoch int) error {
+	k.epochStart, k.epochLR = time.Now(), k.t.state.LR
+	k.st.Zero()
+	return nil
+}
+
+func (k *lmTask) Loss(_, w int) (float64, error) {
+	cfg := k.t.cfg
+	in, tgt, n := k.data.Window(w*cfg.BPTT, cfg.BPTT)
+	nn.ZeroGrad(k.params)
+	k.win = n
+	return k.t.m.Loss(in, tgt, n, cfg.Batch, k.st, true, true), nil
+}
+
+func (k *lmTask) Update(_, _ int) error {
+	cfg := k.t.cfg
+	k.t.m.Backward()
+	nn.ClipGradNorm(k.params, cfg.Clip)
+	nn.SGD(k.params, float32(k.t.state.LR))
+	k.res.Tokens += k.win * cfg.Batch
+	return nil
+}
+
+func (k *lmTask) Validate(int) (float64, error) {
+	cfg := k.t.cfg
+	return k.t.m.Evaluate(k.valid, cfg.EvalBatch, cfg.BPTT)
+}
+
+// Report anneals the learning rate at an epoch's end, as the example
+// does, before the report and that epoch's checkpoint.
+func (k *lmTask) Report(s train.Status) error {
+	t := k.t
+	speed := float64(k.res.Tokens) / max(s.Train.Seconds(), 1e-9)
+	if s.EpochEnd {
+		t.state.BestVal = s.Best
+		if !s.Improved {
+			t.state.LR /= 4
+		}
+		k.res.Epochs = append(k.res.Epochs, EpochResult{
+			Epoch: s.Epoch, TrainLoss: s.Loss, ValLoss: s.Score, LR: k.epochLR,
+			Duration: time.Since(k.epochStart), TokensPerSec: speed,
+		})
+	}
+	if t.cfg.Progress != nil {
+		t.cfg.Progress(Progress{
+			Epoch: s.Epoch, Epochs: s.Epochs, Batch: s.Step, Batches: s.Steps,
+			Done: s.Done, Total: s.Total, Loss: s.Loss, LR: t.state.LR,
+			TokensPerSec: speed, Elapsed: s.Elapsed, ETA: s.ETA(s.Train),
+			EpochEnd: s.EpochEnd, ValLoss: s.Score,
+		})
+	}
+	return nil
+}
+
+func (k *lmTask) Save(c train.Checkpoint) error {
+	t, cfg := k.t, k.t.cfg
+	ts := t.state
+	ts.Epoch, ts.Batch, ts.BestVal = c.Pos.Epoch, c.Pos.Step, c.Best
+	switch c.Kind {
+	case train.Best:
+		// The best weights are saved as they stand after the epoch's
+		// last window.
+		ts.Epoch, ts.Batch = c.Pos.Epoch-1, k.batches
+		t.state.BestVal = c.Best
+		if cfg.BestOut == "" {
+			return nil
+		}
+		return t.saveState(cfg.BestOut, ts)
+	case train.Stopped:
+		val, err := t.m.Evaluate(k.valid, cfg.EvalBatch, cfg.BPTT)
+		if err != nil {
+			return err
+		}
+		k.res.ValLoss = val
+	}
+	if cfg.Out == "" {
+		return nil
+	}
+	return t.saveState(cfg.Out, ts)
+}
 
 func (t *Trainer) saveState(path string, ts TrainState) error {
 	ts.Extra = t.cfg.Extra

@@ -308,7 +308,7 @@ func TestAdam(t *testing.T) {
 	}
 }
 
-// Both optimizers minimise a badly scaled quadratic.
+// Every optimizer minimises a badly scaled quadratic.
 func TestOptimizersConverge(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -317,6 +317,7 @@ func TestOptimizersConverge(t *testing.T) {
 	}{
 		{"momentum", func(ps []*Param) Optimizer { return NewMomentum(ps, 0.9, 0) }, 0.01},
 		{"adam", func(ps []*Param) Optimizer { return NewAdam(ps, 0) }, 0.05},
+		{"adagrad", func(ps []*Param) Optimizer { return NewAdagrad(ps, 0) }, 1},
 	} {
 		p := NewParam("w", 2)
 		p.Data[0], p.Data[1] = 3, -4

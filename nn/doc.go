@@ -4,8 +4,10 @@
 // MaxPool2d — and of its transformer encoders — MultiHeadAttention,
 // LayerNorm, GELU, EncoderLayer, Encoder, MLP, Classifier and
 // DualClassifier — each with an explicit forward and backward pass, plus
-// gradient clipping, the optimizers SGD, Momentum, Adam and AdamW, and a
-// warm-up learning-rate schedule.
+// gradient clipping, the optimizers SGD, Momentum, Adam, AdamW and
+// Adagrad (with sparse row updates), a warm-up learning-rate schedule, and
+// sampled softmax (Sampler, SampledSoftmax) for classifiers with too many
+// classes to score every one while training.
 //
 // # Overview
 //

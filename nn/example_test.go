@@ -140,3 +140,14 @@ func ExampleClassifier() {
 	// loss fell: true
 	// true
 }
+
+// ExampleSampler draws the candidates of a sampled-softmax batch.
+func ExampleSampler() {
+	s := nn.NewSampler(1000, 1)
+	cand, logQ, pos := s.Candidates([]int32{7, 42, 7}, 4)
+	fmt.Println(len(cand), cand[:2], pos)
+	fmt.Printf("%.3f %.3f\n", logQ[0], logQ[2]) // targets are certain; draws have q = 4/998
+	// Output:
+	// 6 [7 42] [0 1 0]
+	// 0.000 -5.519
+}

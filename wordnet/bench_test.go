@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/nn"
 )
 
 func benchMatrices(classes, d, n int) (w, h, z []float32) {
@@ -51,12 +52,12 @@ func BenchmarkSampledSoftmax(b *testing.B) {
 	bias := make([]float32, classes)
 	p := kernels.NewPool(0)
 	defer p.Close()
-	s := NewSampler(classes, 1)
+	s := nn.NewSampler(classes, 1)
 	targets := make([]int32, n)
 	for i := range targets {
 		targets[i] = int32(i * 401)
 	}
-	var ss SampledSoftmax
+	var ss nn.SampledSoftmax
 	dh := make([]float32, n*d)
 	for b.Loop() {
 		cand, logQ, pos := s.Candidates(targets, neg)

@@ -65,8 +65,8 @@
 // feed the classifier, on which approximate screening is fitted (train)
 // and judged (test).
 //
-// Train uses sampled softmax with the logQ correction (see
-// SampledSoftmax): each batch's candidate classes are its own targets plus
+// Train uses sampled softmax with the logQ correction (nn.Sampler and
+// nn.SampledSoftmax): each batch's candidate classes are its own targets plus
 // Negatives classes drawn uniformly without replacement, and every
 // candidate's logit is lowered by the log of its inclusion probability, so
 // the sampled normaliser estimates the full one without bias. This costs
@@ -75,8 +75,10 @@
 // same code. TrainConfig.Related can add the other senses of each
 // target's words to the candidates with certainty (Dataset.Senses); in
 // short runs at d = 128 it lowered validation accuracy (7.3% against 8.9%
-// top-1 after three epochs), so it is off by default. The optimiser is Adagrad with sparse row updates, so the
-// output rows and embeddings not in a batch are not touched. Each class
+// top-1 after three epochs), so it is off by default. The optimiser is
+// nn.Adagrad with sparse row updates, so the output rows and embeddings
+// not in a batch are not touched; the run control (epochs, deadline,
+// checkpoints, progress, best epoch) is package train's loop. Each class
 // is seen about three times an epoch and the model memorises its training
 // text within a few epochs, after which held-out accuracy stalls or falls;
 // word dropout delays this, and the trainer keeps the weights of the epoch

@@ -2,7 +2,6 @@ package wordnet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -11,10 +10,12 @@ import (
 	"time"
 
 	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/train"
 )
 
-// ErrDiverged reports a training loss that became NaN or infinite.
-var ErrDiverged = errors.New("training diverged")
+// ErrDiverged reports a training loss that became NaN or infinite; it is
+// train.ErrDiverged.
+var ErrDiverged = train.ErrDiverged
 
 // TrainConfig holds the training recipe. The zero value of each field
 // means the default in brackets.
@@ -35,45 +36,26 @@ type TrainConfig struct {
 	// Dataset.Senses); nil for none.
 	Related [][]int32
 
-	// Out, if not empty, receives a checkpoint after every epoch, every
-	// CheckpointEvery and when training stops early.
-	Out string
-	// BestOut, if not empty, receives the weights each time the
-	// validation top-1 accuracy improves: the model to keep, since a
-	// synset classifier seeing each class about twice an epoch starts to
-	// overfit after a few epochs.
-	BestOut         string
-	CheckpointEvery time.Duration // [10 minutes]; negative disables
-	// MaxDuration, if positive, stops training cleanly after this much
-	// time, with a checkpoint.
-	MaxDuration time.Duration
-	// Progress, if not nil, is called every LogEvery steps [50] and after
-	// each epoch's validation.
+	// Control says where checkpoints go (Out after every epoch, every
+	// CheckpointEvery [10 minutes] and when training stops early;
+	// BestOut each time the validation top-1 accuracy improves: the
+	// model to keep, since a synset classifier seeing each class about
+	// twice an epoch starts to overfit after a few epochs), when
+	// MaxDuration stops the run, and how often Progress hears [every 50
+	// steps, and after each epoch's validation].
+	train.Control
 	Progress func(Progress)
-	LogEvery int
 	// Meta is stored in every checkpoint's metadata, e.g. Dataset.Meta.
 	Meta map[string]string
 }
 
 func (c TrainConfig) withDefaults() TrainConfig {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Epochs, 10)
-	def(&c.Batch, 256)
-	def(&c.Negatives, 2048)
-	def(&c.LogEvery, 50)
-	if c.LR == 0 {
-		c.LR = 0.2
-	}
-	if c.Seed == 0 {
-		c.Seed = 1
-	}
-	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = 10 * time.Minute
-	}
+	train.Default(&c.Epochs, 10)
+	train.Default(&c.Batch, 256)
+	train.Default(&c.Negatives, 2048)
+	train.Default(&c.LR, 0.2)
+	train.Default(&c.Seed, 1)
+	c.Control = c.Control.WithDefaults(10*time.Minute, 50)
 	return c
 }
 
@@ -124,161 +106,158 @@ type Result struct {
 // validating with the full classifier after every epoch. MaxDuration or
 // cancelling ctx stops it cleanly with a checkpoint; a NaN or infinite
 // loss stops it with an error wrapping ErrDiverged.
-func Train(ctx context.Context, m *Model, train, valid *Split, cfg TrainConfig) (*Result, error) {
+func Train(ctx context.Context, m *Model, trainSplit, valid *Split, cfg TrainConfig) (*Result, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	c := m.Config()
-	for _, sp := range []*Split{train, valid} {
+	for _, sp := range []*Split{trainSplit, valid} {
 		if err := checkSplit(sp, c); err != nil {
 			return nil, err
 		}
 	}
-	if train.Len() == 0 {
+	if trainSplit.Len() == 0 {
 		return nil, fmt.Errorf("wordnet: empty training split")
 	}
-	d := c.Dim
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7472_6169_6e))
-	sampler := NewSampler(c.Classes, cfg.Seed)
+	sampler := nn.NewSampler(c.Classes, cfg.Seed)
 	if cfg.Related != nil {
 		if len(cfg.Related) != c.Classes {
 			return nil, fmt.Errorf("%w: related lists for %d classes, model has %d", ErrConfig, len(cfg.Related), c.Classes)
 		}
 		sampler.Related = cfg.Related
 	}
-	opt := NewAdagrad(float32(cfg.LR), 0)
+	opt := nn.NewAdagrad(m.Params(), 0)
 	opt.Pool = m.pool
-	var ss SampledSoftmax
-
-	order := make([]int32, train.Len())
-	for i := range order {
-		order[i] = int32(i)
+	k := &wnTask{m: m, cfg: cfg, data: trainSplit, valid: valid, sampler: sampler, opt: opt,
+		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x7472_6169_6e)),
+		order: make([]int32, trainSplit.Len()), res: &Result{}}
+	for i := range k.order {
+		k.order[i] = int32(i)
 	}
-	steps := (train.Len() + cfg.Batch - 1) / cfg.Batch
-	total := steps * cfg.Epochs
-	start := time.Now()
-	lastSave := start
-	res := &Result{}
-	var done int
-	best := -1.0
-	var bStart, bWords, targets []int32
-	var dh []float32
-
-	saveTo := func(path string, epoch int, extra map[string]string) error {
-		if path == "" {
-			return nil
-		}
-		meta := maps.Clone(cfg.Meta)
-		if meta == nil {
-			meta = map[string]string{}
-		}
-		maps.Copy(meta, extra)
-		meta["epoch"] = strconv.Itoa(epoch)
-		meta["negatives"] = strconv.Itoa(cfg.Negatives)
-		meta["lr"] = strconv.FormatFloat(cfg.LR, 'g', -1, 64)
-		meta["seed"] = strconv.FormatUint(cfg.Seed, 10)
-		lastSave = time.Now()
-		return m.Save(path, meta)
+	loop := cfg.Loop(cfg.Epochs, (trainSplit.Len()+cfg.Batch-1)/cfg.Batch, train.Position{}, cfg.Progress != nil)
+	loop.Goal, loop.Best = train.Higher, -1
+	loop.Name, loop.StepName, loop.Params = "wordnet", "step", m.Params()
+	r, err := train.Run(ctx, loop, k)
+	if err != nil {
+		return nil, err
 	}
-	save := func(epoch int, extra map[string]string) error {
-		return saveTo(cfg.Out, epoch, extra)
-	}
-	eta := func() time.Duration {
-		if done == 0 {
-			return 0
-		}
-		return time.Duration(float64(time.Since(start)) / float64(done) * float64(total-done))
-	}
-	speed := func() float64 { return float64(res.Samples) / max(time.Since(start).Seconds(), 1e-9) }
+	k.res.Stopped, k.res.Elapsed = r.Stopped, r.Elapsed
+	return k.res, nil
+}
 
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
-		t0 := time.Now()
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		var epochLoss, repLoss float64
-		var repN int
-		for s := range steps {
-			if cfg.MaxDuration > 0 && time.Since(start) >= cfg.MaxDuration || ctx.Err() != nil {
-				res.Stopped = true
-				res.Elapsed = time.Since(start)
-				return res, save(epoch-1, map[string]string{"stopped_step": strconv.Itoa(s)})
-			}
-			ids := order[s*cfg.Batch : min(len(order), (s+1)*cfg.Batch)]
-			n := len(ids)
-			bStart, bWords, targets = gatherBatch(bStart[:0], bWords[:0], targets[:0], train, ids, cfg.WordDropout, rng)
-			h := m.Forward(bStart, bWords)
-			cand, logQ, pos := sampler.Candidates(targets, cfg.Negatives)
-			dh = grow(dh, n*d)
-			loss := ss.Loss(m.pool, h, n, d, m.Decoder.Data, m.Bias.Data, cand, logQ, pos, dh)
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				err := fmt.Errorf("wordnet: epoch %d step %d: loss %v: %w", epoch, s, loss, ErrDiverged)
-				if ferr := nn.CheckFinite(m.Params()); ferr != nil {
-					err = fmt.Errorf("%w: %w", err, ferr)
-				}
-				return nil, err
-			}
-			words := m.Backward(dh)
-			if cand == nil {
-				opt.step(m.Decoder.Data, ss.DW, opt.accumulator(m.Decoder))
-				opt.step(m.Bias.Data, ss.DB, opt.accumulator(m.Bias))
-			} else {
-				opt.Rows(m.Decoder, cand, ss.DW)
-				opt.Rows(m.Bias, cand, ss.DB)
-			}
-			opt.Rows(m.Encoder.Weight, words, nil)
-			opt.Dense(m.Hidden.Weight)
-			opt.Dense(m.Hidden.Bias)
+// wnTask is one Train run as train.Run drives it.
+type wnTask struct {
+	m           *Model
+	cfg         TrainConfig
+	data, valid *Split
+	sampler     *nn.Sampler
+	opt         *nn.Adagrad
+	ss          nn.SampledSoftmax
+	rng         *rand.Rand
+	order       []int32
+	res         *Result
+	epoch       time.Time // when the epoch began
 
-			done++
-			res.Samples += n
-			epochLoss += loss
-			repLoss += loss
-			repN++
-			if cfg.Progress != nil && repN == cfg.LogEvery {
-				cfg.Progress(Progress{
-					Epoch: epoch, Epochs: cfg.Epochs, Step: s + 1, Steps: steps, Done: done, Total: total,
-					Loss: repLoss / float64(repN), SamplesPerSec: speed(), Elapsed: time.Since(start), ETA: eta(),
-				})
-				repLoss, repN = 0, 0
-			}
-			if cfg.Out != "" && cfg.CheckpointEvery > 0 && time.Since(lastSave) >= cfg.CheckpointEvery {
-				if err := save(epoch-1, map[string]string{"stopped_step": strconv.Itoa(s + 1)}); err != nil {
-					return nil, err
-				}
-			}
-		}
-		val, err := m.Evaluate(valid)
-		if err != nil {
-			return nil, err
+	bStart, bWords, targets []int32
+	dh                      []float32
+	cand                    []int32 // the step's candidates, for Update
+	valM                    Metrics // the last validation
+}
+
+func (k *wnTask) BeginEpoch(epoch int) error {
+	k.epoch = time.Now()
+	k.rng.Shuffle(len(k.order), func(i, j int) { k.order[i], k.order[j] = k.order[j], k.order[i] })
+	return nil
+}
+
+func (k *wnTask) Loss(_, s int) (float64, error) {
+	m, batch, d := k.m, k.cfg.Batch, k.m.Config().Dim
+	ids := k.order[s*batch : min(len(k.order), (s+1)*batch)]
+	n := len(ids)
+	k.bStart, k.bWords, k.targets = gatherBatch(k.bStart[:0], k.bWords[:0], k.targets[:0], k.data, ids, k.cfg.WordDropout, k.rng)
+	h := m.Forward(k.bStart, k.bWords)
+	cand, logQ, pos := k.sampler.Candidates(k.targets, k.cfg.Negatives)
+	k.cand = cand
+	k.dh = grow(k.dh, n*d)
+	k.res.Samples += n
+	return k.ss.Loss(m.pool, h, n, d, m.Decoder.Data, m.Bias.Data, cand, logQ, pos, k.dh), nil
+}
+
+func (k *wnTask) Update(_, _ int) error {
+	m, opt, lr := k.m, k.opt, k.cfg.LR
+	words := m.Backward(k.dh)
+	if k.cand == nil {
+		opt.Dense(m.Decoder, k.ss.DW, lr)
+		opt.Dense(m.Bias, k.ss.DB, lr)
+	} else {
+		opt.Rows(m.Decoder, k.cand, k.ss.DW, lr)
+		opt.Rows(m.Bias, k.cand, k.ss.DB, lr)
+	}
+	opt.Rows(m.Encoder.Weight, words, nil, lr)
+	opt.Dense(m.Hidden.Weight, nil, lr)
+	opt.Dense(m.Hidden.Bias, nil, lr)
+	return nil
+}
+
+func (k *wnTask) Validate(int) (float64, error) {
+	var err error
+	k.valM, err = k.m.Evaluate(k.valid)
+	return k.valM.Top1, err
+}
+
+func (k *wnTask) Report(s train.Status) error {
+	speed := float64(k.res.Samples) / max(s.Elapsed.Seconds(), 1e-9)
+	p := Progress{
+		Epoch: s.Epoch, Epochs: s.Epochs, Step: s.Step, Steps: s.Steps, Done: s.Done, Total: s.Total,
+		Loss: s.Loss, SamplesPerSec: speed, Elapsed: s.Elapsed, ETA: s.ETA(s.Elapsed),
+	}
+	if s.EpochEnd {
+		if s.Improved {
+			k.res.BestEpoch = s.Epoch
 		}
 		er := EpochResult{
-			Epoch: epoch, TrainLoss: epochLoss / float64(steps), Valid: val,
-			Duration: time.Since(t0), SamplesPerSec: speed(),
+			Epoch: s.Epoch, TrainLoss: s.Loss, Valid: k.valM,
+			Duration: time.Since(k.epoch), SamplesPerSec: speed,
 		}
-		res.Epochs = append(res.Epochs, er)
-		if cfg.Progress != nil {
-			cfg.Progress(Progress{
-				Epoch: epoch, Epochs: cfg.Epochs, Step: steps, Steps: steps, Done: done, Total: total,
-				Loss: er.TrainLoss, SamplesPerSec: speed(), Elapsed: time.Since(start), ETA: eta(),
-				EpochEnd: true, Valid: val,
-			})
-		}
-		scores := map[string]string{
-			"valid_top1": strconv.FormatFloat(val.Top1, 'f', 5, 64),
-			"valid_top5": strconv.FormatFloat(val.Top5, 'f', 5, 64),
-		}
-		if err := save(epoch, scores); err != nil {
-			return nil, err
-		}
-		if val.Top1 > best {
-			best, res.BestEpoch = val.Top1, epoch
-			if err := saveTo(cfg.BestOut, epoch, scores); err != nil {
-				return nil, err
-			}
+		k.res.Epochs = append(k.res.Epochs, er)
+		p.EpochEnd, p.Valid = true, k.valM
+	}
+	if k.cfg.Progress != nil {
+		k.cfg.Progress(p)
+	}
+	return nil
+}
+
+// Save writes the weights with the number of epochs done, and where a
+// run stopped within the next.
+func (k *wnTask) Save(c train.Checkpoint) error {
+	path := k.cfg.Out
+	extra := map[string]string{"stopped_step": strconv.Itoa(c.Pos.Step)}
+	switch c.Kind {
+	case train.Best:
+		path = k.cfg.BestOut
+		fallthrough
+	case train.EpochEnd:
+		extra = map[string]string{
+			"valid_top1": strconv.FormatFloat(k.valM.Top1, 'f', 5, 64),
+			"valid_top5": strconv.FormatFloat(k.valM.Top5, 'f', 5, 64),
 		}
 	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	if path == "" {
+		return nil
+	}
+	cfg := k.cfg
+	meta := maps.Clone(cfg.Meta)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	maps.Copy(meta, extra)
+	meta["epoch"] = strconv.Itoa(c.Pos.Epoch - 1)
+	meta["negatives"] = strconv.Itoa(cfg.Negatives)
+	meta["lr"] = strconv.FormatFloat(cfg.LR, 'g', -1, 64)
+	meta["seed"] = strconv.FormatUint(cfg.Seed, 10)
+	return k.m.Save(path, meta)
 }
 
 // gatherBatch appends the bags and labels of samples ids of sp, dropping

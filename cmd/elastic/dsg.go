@@ -72,12 +72,9 @@ quarter-width model of its shape for 28×28 grey images.`,
 			if c.Decay == 0 {
 				c.Decay = -1
 			}
-			c.MaxDuration = time.Duration(maxMinutes * float64(time.Minute))
-			c.CheckpointEvery = time.Duration(ckptMin * float64(time.Minute))
-			if ckptMin == 0 {
-				c.CheckpointEvery = -1
-			}
-			c.Progress = dsgProgress(stderr, &c.LogEvery)
+			ctl := runControl(c.Out, "", maxMinutes, ckptMin, c.LogEvery)
+			c.MaxDuration, c.CheckpointEvery = ctl.MaxDuration, ctl.CheckpointEvery
+			c.Progress = trainProgress(stderr, &c.LogEvery, dsgLine, dsgBar)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			return printDSGTrain(ctx, stdout, c, asJSON)
@@ -130,28 +127,20 @@ func printDSGTrain(ctx context.Context, w io.Writer, c dsg.Config, asJSON bool) 
 	return err
 }
 
-// dsgProgress returns a progress callback: a bar on a terminal, else a
-// line every *logEvery steps (set to 5 for the bar's smoother updates).
-func dsgProgress(stderr io.Writer, logEvery *int) func(dsg.Progress) {
-	line := func(p dsg.Progress) string {
-		if p.EpochEnd {
-			return fmt.Sprintf("epoch %d/%d done: train loss %.4f acc %.4f, test acc %.4f, %.0f images/s, ETA %s",
-				p.Epoch, p.Epochs, p.Loss, p.Accuracy, p.TestAccuracy, p.ImagesPerSec, p.ETA.Round(time.Second))
-		}
-		return fmt.Sprintf("epoch %d/%d step %d/%d: loss %.4f acc %.4f, lr %.4g, %.0f images/s, ETA %s",
-			p.Epoch, p.Epochs, p.Step, p.Steps, p.Loss, p.Accuracy, p.LR, p.ImagesPerSec, p.ETA.Round(time.Second))
+// dsgLine is a report as one line.
+func dsgLine(p dsg.Progress) string {
+	if p.EpochEnd {
+		return fmt.Sprintf("epoch %d/%d done: train loss %.4f acc %.4f, test acc %.4f, %.0f images/s, ETA %s",
+			p.Epoch, p.Epochs, p.Loss, p.Accuracy, p.TestAccuracy, p.ImagesPerSec, p.ETA.Round(time.Second))
 	}
-	bar := progressWriter(stderr)
-	if bar == nil {
-		return func(p dsg.Progress) { fmt.Fprintln(stderr, line(p)) }
-	}
-	*logEvery = 5
-	var b epochBar
-	return func(p dsg.Progress) {
-		b.update(bar, p.Total, p.Done, p.EpochEnd, line(p),
-			fmt.Sprintf("epoch %d/%d loss %.3f acc %.3f %.0f img/s ETA %s",
-				p.Epoch, p.Epochs, p.Loss, p.Accuracy, p.ImagesPerSec, p.ETA.Round(time.Second)))
-	}
+	return fmt.Sprintf("epoch %d/%d step %d/%d: loss %.4f acc %.4f, lr %.4g, %.0f images/s, ETA %s",
+		p.Epoch, p.Epochs, p.Step, p.Steps, p.Loss, p.Accuracy, p.LR, p.ImagesPerSec, p.ETA.Round(time.Second))
+}
+
+// dsgBar is the progress bar's state and description of a report.
+func dsgBar(p dsg.Progress) (int, int, bool, string) {
+	return p.Total, p.Done, p.EpochEnd, fmt.Sprintf("epoch %d/%d loss %.3f acc %.3f %.0f img/s ETA %s",
+		p.Epoch, p.Epochs, p.Loss, p.Accuracy, p.ImagesPerSec, p.ETA.Round(time.Second))
 }
 
 func newDSGEval(stdout io.Writer) *cobra.Command {

@@ -209,24 +209,12 @@ func runLMTrain(ctx context.Context, stdout, stderr io.Writer, f lmTrainFlags, c
 	defer pool.Close()
 	m.SetPool(pool)
 
-	bar := progressWriter(stderr)
 	tc := lm.TrainConfig{
 		Epochs: f.epochs, LR: f.lr, BPTT: f.bptt, Batch: f.batch, EvalBatch: f.evalBatch, Clip: f.clip,
-		Out: f.out, BestOut: best,
-		CheckpointEvery: time.Duration(f.ckptMin * float64(time.Minute)),
-		MaxDuration:     time.Duration(f.maxMinutes * float64(time.Minute)),
-		LogEvery:        f.logEvery,
-		Extra:           map[string]string{vocabKey: vocabFingerprint(c.Vocab)},
+		Control: runControl(f.out, best, f.maxMinutes, f.ckptMin, f.logEvery),
+		Extra:   map[string]string{vocabKey: vocabFingerprint(c.Vocab)},
 	}
-	if tc.CheckpointEvery == 0 {
-		tc.CheckpointEvery = -1
-	}
-	if bar != nil {
-		tc.LogEvery = 5
-		tc.Progress = newLMBar(bar)
-	} else {
-		tc.Progress = func(p lm.Progress) { fmt.Fprintln(stderr, formatProgress(p)) }
-	}
+	tc.Progress = trainProgress(stderr, &tc.LogEvery, formatProgress, lmBar)
 	tr, err := lm.NewTrainer(m, tc)
 	if err != nil {
 		return err
@@ -293,15 +281,10 @@ func formatProgress(p lm.Progress) string {
 		p.Epoch, p.Epochs, p.Batch, p.Batches, p.Loss, lm.Perplexity(p.Loss), p.LR, p.TokensPerSec, p.ETA.Round(time.Second))
 }
 
-// newLMBar returns a Progress callback drawing a bar on w, created at the
-// first report when the total is known.
-func newLMBar(w io.Writer) func(lm.Progress) {
-	var b epochBar
-	return func(p lm.Progress) {
-		b.update(w, p.Total, p.Done, p.EpochEnd, formatProgress(p),
-			fmt.Sprintf("epoch %d/%d loss %.2f ppl %.0f %.0f tok/s ETA %s",
-				p.Epoch, p.Epochs, p.Loss, lm.Perplexity(p.Loss), p.TokensPerSec, p.ETA.Round(time.Second)))
-	}
+// lmBar is the progress bar's state and description of a report.
+func lmBar(p lm.Progress) (int, int, bool, string) {
+	return p.Total, p.Done, p.EpochEnd, fmt.Sprintf("epoch %d/%d loss %.2f ppl %.0f %.0f tok/s ETA %s",
+		p.Epoch, p.Epochs, p.Loss, lm.Perplexity(p.Loss), p.TokensPerSec, p.ETA.Round(time.Second))
 }
 
 // lmEvalResult is the JSON form of an evaluation.

@@ -12,6 +12,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/elasticml/elastic/train"
 )
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -87,4 +89,35 @@ func (b *epochBar) update(w io.Writer, total, done int, epochEnd bool, endLine, 
 	}
 	b.bar.Describe(desc)
 	b.bar.Set(done)
+}
+
+// trainProgress returns a training command's progress callback: on a
+// terminal, an epochBar whose state bar gives (and *logEvery set to 5 for
+// its smoother updates); elsewhere, line(p) on its own line per report.
+func trainProgress[P any](stderr io.Writer, logEvery *int, line func(P) string,
+	bar func(P) (total, done int, epochEnd bool, desc string)) func(P) {
+	w := progressWriter(stderr)
+	if w == nil {
+		return func(p P) { fmt.Fprintln(stderr, line(p)) }
+	}
+	*logEvery = 5
+	var b epochBar
+	return func(p P) {
+		total, done, end, desc := bar(p)
+		b.update(w, total, done, end, line(p), desc)
+	}
+}
+
+// runControl is the run control of a training command's flags: minutes
+// as durations, and --checkpoint-minutes 0 as checkpoints at epoch ends
+// only (zero means the library's default).
+func runControl(out, best string, maxMinutes, ckptMinutes float64, logEvery int) train.Control {
+	c := train.Control{Out: out, BestOut: best, LogEvery: logEvery,
+		MaxDuration:     time.Duration(maxMinutes * float64(time.Minute)),
+		CheckpointEvery: time.Duration(ckptMinutes * float64(time.Minute)),
+	}
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = -1
+	}
+	return c
 }

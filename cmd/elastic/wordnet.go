@@ -147,24 +147,14 @@ func runWNTrain(ctx context.Context, stdout, stderr io.Writer, f wnTrainFlags, d
 
 	tc := wordnet.TrainConfig{
 		Epochs: f.epochs, Batch: f.batch, Negatives: f.negatives, LR: f.lr,
-		WordDropout: f.wordDropout, Seed: f.seed, Out: f.out, BestOut: best,
-		CheckpointEvery: time.Duration(f.ckptMin * float64(time.Minute)),
-		MaxDuration:     time.Duration(f.maxMinutes * float64(time.Minute)),
-		LogEvery:        f.logEvery,
-		Meta:            d.Meta(),
+		WordDropout: f.wordDropout, Seed: f.seed,
+		Control: runControl(f.out, best, f.maxMinutes, f.ckptMin, f.logEvery),
+		Meta:    d.Meta(),
 	}
 	if f.senses > 0 {
 		tc.Related = d.Senses(f.senses)
 	}
-	if tc.CheckpointEvery == 0 {
-		tc.CheckpointEvery = -1
-	}
-	if bar := progressWriter(stderr); bar != nil {
-		tc.LogEvery = 5
-		tc.Progress = newWNBar(bar)
-	} else {
-		tc.Progress = func(p wordnet.Progress) { fmt.Fprintln(stderr, formatWNProgress(p)) }
-	}
+	tc.Progress = trainProgress(stderr, &tc.LogEvery, formatWNProgress, wnBar)
 	fmt.Fprintf(stderr, "training %v on %d samples, validating on %d\n", cfg, d.Train.Len(), d.Valid.Len())
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
@@ -205,14 +195,10 @@ func formatWNProgress(p wordnet.Progress) string {
 		p.Epoch, p.Epochs, p.Step, p.Steps, p.Loss, p.SamplesPerSec, p.ETA.Round(time.Second))
 }
 
-// newWNBar returns a Progress callback drawing a bar on w.
-func newWNBar(w io.Writer) func(wordnet.Progress) {
-	var b epochBar
-	return func(p wordnet.Progress) {
-		b.update(w, p.Total, p.Done, p.EpochEnd, formatWNProgress(p),
-			fmt.Sprintf("epoch %d/%d loss %.2f %.0f samples/s ETA %s",
-				p.Epoch, p.Epochs, p.Loss, p.SamplesPerSec, p.ETA.Round(time.Second)))
-	}
+// wnBar is the progress bar's state and description of a report.
+func wnBar(p wordnet.Progress) (int, int, bool, string) {
+	return p.Total, p.Done, p.EpochEnd, fmt.Sprintf("epoch %d/%d loss %.2f %.0f samples/s ETA %s",
+		p.Epoch, p.Epochs, p.Loss, p.SamplesPerSec, p.ETA.Round(time.Second))
 }
 
 // wnEvalResult is the JSON form of an evaluation.

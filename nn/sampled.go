@@ -1,4 +1,4 @@
-package wordnet
+package nn
 
 import (
 	"fmt"
@@ -6,11 +6,12 @@ import (
 	"math/rand/v2"
 
 	"github.com/elasticml/elastic/kernels"
-	"github.com/elasticml/elastic/nn"
 )
 
-// Sampler draws the candidate classes of sampled-softmax training batches.
-// It is deterministic given its seed.
+// Sampler draws the candidate classes of sampled-softmax training batches,
+// for a classifier with too many classes to compute every logit while
+// training (wordnet's 117,659 synsets). It is deterministic given its
+// seed.
 type Sampler struct {
 	// Related, if not nil, lists for each class the classes added to
 	// the candidates with certainty whenever it is a target: for a
@@ -33,7 +34,7 @@ type Sampler struct {
 // is not positive.
 func NewSampler(classes int, seed uint64) *Sampler {
 	if classes <= 0 {
-		panic(fmt.Sprintf("wordnet: NewSampler(%d): classes must be positive", classes))
+		panic(fmt.Sprintf("nn: NewSampler(%d): classes must be positive", classes))
 	}
 	return &Sampler{classes: classes, rng: rand.New(rand.NewPCG(seed, 0x6e65_6761_7469_7665)), stamp: make([]uint32, classes), slot: make([]int32, classes)}
 }
@@ -59,7 +60,7 @@ func (s *Sampler) Candidates(targets []int32, negatives int) (cand []int32, logQ
 	s.cand, s.pos = s.cand[:0], s.pos[:0]
 	for _, t := range targets {
 		if t < 0 || int(t) >= s.classes {
-			panic(fmt.Sprintf("wordnet: Sampler.Candidates: target %d outside [0, %d)", t, s.classes))
+			panic(fmt.Sprintf("nn: Sampler.Candidates: target %d outside [0, %d)", t, s.classes))
 		}
 		if s.stamp[t] != s.gen {
 			s.stamp[t] = s.gen
@@ -129,7 +130,7 @@ type SampledSoftmax struct {
 func (s *SampledSoftmax) Loss(p *kernels.Pool, h []float32, n, d int, w, b []float32, cand []int32, logQ []float32, pos []int32, dh []float32) float64 {
 	classes := len(b)
 	if len(w) != classes*d || len(h) != n*d || len(dh) != n*d || len(pos) != n {
-		panic(fmt.Sprintf("wordnet: SampledSoftmax.Loss: len(w)=%d len(b)=%d len(h)=%d len(dh)=%d len(pos)=%d for n=%d d=%d",
+		panic(fmt.Sprintf("nn: SampledSoftmax.Loss: len(w)=%d len(b)=%d len(h)=%d len(dh)=%d len(pos)=%d for n=%d d=%d",
 			len(w), len(b), len(h), len(dh), len(pos), n, d))
 	}
 	nc := classes
@@ -137,7 +138,7 @@ func (s *SampledSoftmax) Loss(p *kernels.Pool, h []float32, n, d int, w, b []flo
 	if cand != nil {
 		nc = len(cand)
 		if len(logQ) != nc {
-			panic(fmt.Sprintf("wordnet: SampledSoftmax.Loss: len(logQ)=%d != len(cand)=%d", len(logQ), nc))
+			panic(fmt.Sprintf("nn: SampledSoftmax.Loss: len(logQ)=%d != len(cand)=%d", len(logQ), nc))
 		}
 		s.wc = grow(s.wc, nc*d)
 		wc = s.wc
@@ -158,7 +159,7 @@ func (s *SampledSoftmax) Loss(p *kernels.Pool, h []float32, n, d int, w, b []flo
 		}
 	}
 	// CrossEntropy turns z into dL/dz in place.
-	loss := nn.CrossEntropy(p, s.z, s.z, pos, nc)
+	loss := CrossEntropy(p, s.z, s.z, pos, nc)
 	s.DW = grow(s.DW, nc*d)
 	p.Gemm(true, false, nc, d, n, 1, s.z, nc, h, d, 0, s.DW, d)
 	s.DB = grow(s.DB, nc)
