@@ -138,35 +138,6 @@ func FuzzScreenEval(f *testing.F) {
 	})
 }
 
-// FuzzScreenHidden is the --hidden file of `screen eval` and `screen
-// compare --workload file`: readHidden, then evaluation of what it read.
-func FuzzScreenHidden(f *testing.F) {
-	lin, s, hs, labels := screenFixture(f)
-	c, err := screen.NewClassifier(lin, s, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	lf := make([]float32, len(labels))
-	for i, y := range labels {
-		lf[i] = float32(y)
-	}
-	p := filepath.Join(f.TempDir(), "h.safetensors")
-	if err := safetensors.WriteFile(p, []safetensors.Tensor{
-		safetensors.FromFloat32("hidden", []int{len(labels), lin.D}, hs),
-		safetensors.FromFloat32("labels", []int{len(labels)}, lf),
-	}, nil); err != nil {
-		f.Fatal(err)
-	}
-	fuzzseed.AddFile(f, p)
-	fuzzFiles(f, func(t *testing.T, path string) {
-		h, y, err := readHidden(path, lin.N, lin.D, 100)
-		if err != nil || len(h) == 0 {
-			return
-		}
-		c.Evaluate(h, y)
-	})
-}
-
 // FuzzScreenClassifier is the --classifier file of `screen fit`, `screen
 // eval` and `screen compare --workload file`: classifierFlags.open, then
 // the full classifier on one vector.
