@@ -32,6 +32,8 @@ func TestScreenCompareBadInput(t *testing.T) {
 		{[]string{"screen", "compare", "--tests", "0"}, "--tests 0"},
 		{[]string{"screen", "compare", "--tokens", "0"}, "--tokens 0"},
 		{[]string{"screen", "compare", "--hnsw-m", "1"}, "--hnsw-m 1"},
+		{[]string{"screen", "compare", "--hnsw-space", "l2"}, "--hnsw-space l2: want one of ip, ippt, both"},
+		{[]string{"screen", "compare", "--hnsw-space", ""}, "--hnsw-space : want one of ip, ippt, both"},
 		{[]string{"screen", "compare", "--svd-cands", "4"}, "--svd-cands 4"},
 		{[]string{"screen", "compare", "--cold", "--llc-mib", "-1"}, "--llc-mib -1"},
 		{[]string{"screen", "compare", "--llc-mib", "4"}, "without --cold the timing is warm"},
@@ -59,6 +61,9 @@ func TestScreenCompareSynthJSON(t *testing.T) {
 	if r.Classes != 2000 || r.Dim != 64 || r.Tests != 40 || r.Calibration != 1000 || r.Labels == "" || len(r.Screeners) != 1 || len(r.HNSW) != 2 || r.HNSWLinks != 0 ||
 		r.Timing != "warm" || r.EvictBytes != 0 || r.LLCBytes <= 0 {
 		t.Errorf("header %+v", r)
+	}
+	if !strings.Contains(r.Command, "--hnsw-space both") {
+		t.Errorf("command %q lacks the default --hnsw-space", r.Command)
 	}
 	for i, g := range r.HNSW {
 		if g.Space != experiments.Spaces()[i] || g.Links == 0 {
