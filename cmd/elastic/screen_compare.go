@@ -66,8 +66,10 @@ func newScreenCompare(stdout, stderr io.Writer) *cobra.Command {
 		Long: `compare measures, in one process and on one classifier, the top-1 agreement
 with the full classifier, top-5 recall, accuracy (when labels are known) and
 speed-up of approximate screening at each top-m of --m, SVD-softmax at each
-preview window × candidate count, HNSW graph search at each efSearch, and the
-full classification itself (thesis Figure 6.10). Every method is timed at
+preview window × candidate count, HNSW graph search at each efSearch (on a
+graph in each space of --hnsw-space: inner products, ip, and the Euclidean
+reduction of maximum inner product search, ippt; each row names its space),
+and the full classification itself (thesis Figure 6.10). Every method is timed at
 batch 1, round by round against the same full dense GEMV + top-5 on the same
 pool (clsmetrics.Task.Time), so the speed-ups share one baseline. With
 --bits-list or --k-ratios it also sweeps the screener's precision at
@@ -128,7 +130,7 @@ Workloads:
 	choiceFlag(fl, &f.hnswSpace, "hnsw-space", hnswSpaceBoth, append(experiments.Spaces(), hnswSpaceBoth),
 		"hnsw: the graph on inner products (ip), on Euclidean distances after the inner-product preserving transformation (ippt), or one graph of each, every row labelled with its space")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of the markdown table")
-	fl.StringVar(&f.plot, "plot", "", "write top-1 agreement vs speed-up, one line per method (per window for svd), to this PNG file")
+	fl.StringVar(&f.plot, "plot", "", "write top-1 agreement vs speed-up, one line per method (per window for svd, per space for hnsw), to this PNG file")
 	return cmd
 }
 
