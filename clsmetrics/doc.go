@@ -24,4 +24,7 @@
 // the full classifier and returns the paired speed-up (warm caches, or cold
 // when Task.Evict is set: it runs before every timed call of every
 // method), and SweepRow is the row every method's budget sweep reports.
+// Task.Sweep is that sweep, once for all methods: each Budget says what a
+// method predicts at one setting and what is timed, and the screening,
+// HNSW and SVD-softmax sweeps are thin lists of budgets over it.
 package clsmetrics

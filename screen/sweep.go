@@ -32,10 +32,10 @@ type SweepRow struct {
 }
 
 // Sweep evaluates c, whose classifier must be the task's, at top-m
-// selection for every m in budgets. For each it scores the top-1 and top-5 of
-// all task inputs against the full classifier, and times single-input
-// queries on c's pool over reps rounds interleaved with the full
-// classification on the same pool, as clsmetrics.Task.Time does, so its
+// selection for every m in budgets with clsmetrics.Task.Sweep. For each it
+// scores the top-1 and top-5 of all task inputs against the full
+// classifier, and times single-input queries on c's pool over reps rounds
+// interleaved with the full classification on the same pool, so its
 // speed-ups are paired against the same baseline as the other methods'.
 // A timed query screens, selects (inside the GEMV where Forward would),
 // computes the candidates' exact logits and picks the top RefK among
@@ -50,66 +50,66 @@ func Sweep(t *clsmetrics.Task, c *Classifier, budgets []int, reps int) ([]SweepR
 	}
 	defer func(s Selection) { c.sel = s }(c.sel)
 	z := make([]float32, t.Rows)
-	pred1 := make([]int32, t.N)
-	pred5 := make([][]int32, t.N)
 	var top []int32
-	var rows []SweepRow
-	for _, m := range budgets {
-		if err := c.SetSelection(Selection{Mode: TopM, M: m}); err != nil {
-			return nil, err
+	// What only screening measures, per budget: candidates covering the
+	// full top-1 and the phase times of every timed call (the first is
+	// Time's warm-up).
+	covered := make([]int, len(budgets))
+	phase := make([][3][]float64, len(budgets))
+	bs := make([]clsmetrics.Budget, len(budgets))
+	fused := c.run.fuses()
+	for j, m := range budgets {
+		for k := range phase[j] {
+			phase[j][k] = make([]float64, 0, max(reps, 1)+1)
 		}
-		covered := 0
-		for i := range t.N {
-			cand, err := c.Forward(z, t.Query(i))
-			if err != nil {
-				return nil, fmt.Errorf("screen: Sweep input %d: %w", i, err)
-			}
-			if slices.Contains(cand, t.Top1[i]) {
-				covered++
-			}
-			top = Top(top, z, cand, clsmetrics.RefK)
-			pred1[i] = top[0]
-			pred5[i] = append(pred5[i][:0], top...)
-		}
-		top1, top5 := t.Score(pred1, pred5)
-
-		// Phase times of every timed call; the first is Time's warm-up.
-		var phase [3][]float64
-		for j := range phase {
-			phase[j] = make([]float64, 0, max(reps, 1)+1)
-		}
-		fused := c.run.fuses()
-		query := func(i int) {
-			h := t.Query(i)
-			t0 := time.Now()
-			var cand []int32
-			if fused {
-				cand = c.run.screenTop(c.pool, z, h, m, c.work)
-			} else {
-				c.run.screen(c.pool, z, h)
-			}
-			t1 := time.Now()
-			if !fused {
-				cand = c.Select(z)
-			}
-			t2 := time.Now()
-			exactGemv(c.pool, z, c.Lin, h, cand)
-			top = Top(top, z, cand, clsmetrics.RefK)
-			t3 := time.Now()
-			phase[0] = append(phase[0], ms(t1.Sub(t0)))
-			phase[1] = append(phase[1], ms(t2.Sub(t1)))
-			phase[2] = append(phase[2], ms(t3.Sub(t2)))
-		}
-		msq, speedup := t.Time(c.pool, reps, query)
-		rows = append(rows, SweepRow{
-			SweepRow: clsmetrics.SweepRow{
-				Method: MethodName, Budget: fmt.Sprintf("m=%d", m),
-				MsPerQuery: msq, Top1: top1, Top5Recall: top5, Speedup: speedup,
+		bs[j] = clsmetrics.Budget{
+			Method: MethodName, Name: fmt.Sprintf("m=%d", m),
+			Setup: func() error { return c.SetSelection(Selection{Mode: TopM, M: m}) },
+			Predict: func(i int) ([]int32, error) {
+				cand, err := c.Forward(z, t.Query(i))
+				if err != nil {
+					return nil, err
+				}
+				if slices.Contains(cand, t.Top1[i]) {
+					covered[j]++
+				}
+				top = Top(top, z, cand, clsmetrics.RefK)
+				return top, nil
 			},
-			M: m, K: c.S.K, Bits: int(c.S.Bits),
-			Coverage: float64(covered) / float64(t.N),
-			ScreenMs: median(phase[0][1:]), SelectMs: median(phase[1][1:]), ExactMs: median(phase[2][1:]),
-		})
+			Query: func(i int) {
+				h := t.Query(i)
+				t0 := time.Now()
+				var cand []int32
+				if fused {
+					cand = c.run.screenTop(c.pool, z, h, m, c.work)
+				} else {
+					c.run.screen(c.pool, z, h)
+				}
+				t1 := time.Now()
+				if !fused {
+					cand = c.Select(z)
+				}
+				t2 := time.Now()
+				exactGemv(c.pool, z, c.Lin, h, cand)
+				top = Top(top, z, cand, clsmetrics.RefK)
+				t3 := time.Now()
+				phase[j][0] = append(phase[j][0], ms(t1.Sub(t0)))
+				phase[j][1] = append(phase[j][1], ms(t2.Sub(t1)))
+				phase[j][2] = append(phase[j][2], ms(t3.Sub(t2)))
+			},
+		}
+	}
+	base, err := t.Sweep(c.pool, reps, bs)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]SweepRow, len(base))
+	for j, r := range base {
+		rows[j] = SweepRow{
+			SweepRow: r, M: budgets[j], K: c.S.K, Bits: int(c.S.Bits),
+			Coverage: float64(covered[j]) / float64(t.N),
+			ScreenMs: median(phase[j][0][1:]), SelectMs: median(phase[j][1][1:]), ExactMs: median(phase[j][2][1:]),
+		}
 	}
 	return rows, nil
 }

@@ -264,3 +264,27 @@ func floatsFlag(fs *pflag.FlagSet, p *[]float64, name string, def []float64, d d
 func threadsFlag(fs *pflag.FlagSet, p *int) {
 	intFlag(fs, p, "threads", 0, threads(), "worker threads (default GOMAXPROCS)")
 }
+
+// choiceValue is a string flag restricted to a finite set of words.
+type choiceValue struct {
+	p       *string
+	choices []string
+	name    string
+}
+
+func (v choiceValue) Set(s string) error {
+	if !slices.Contains(v.choices, s) {
+		return &flagError{v.name, s, fmt.Errorf("want one of %s", strings.Join(v.choices, ", "))}
+	}
+	*v.p = s
+	return nil
+}
+func (v choiceValue) String() string { return *v.p }
+func (v choiceValue) Type() string   { return "string" }
+
+// choiceFlag defines a string flag whose value given on the command line
+// must be one of choices.
+func choiceFlag(fs *pflag.FlagSet, p *string, name, def string, choices []string, usage string) {
+	*p = def
+	fs.Var(choiceValue{p, choices, name}, name, usage+" ("+strings.Join(choices, ", ")+")")
+}

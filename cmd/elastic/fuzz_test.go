@@ -2,9 +2,7 @@ package main
 
 import (
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"runtime/debug"
 	"testing"
 
 	"github.com/elasticml/elastic/dmi"
@@ -22,29 +20,16 @@ import (
 // the command that reads them: the same loaders in the same order (the
 // cheap pairing checks first), then a short run of the command's work on
 // what loaded. Every execution is capped: inputs over fuzzseed.MaxBytes
-// are skipped, and the process runs under a soft memory limit of fuzzMemory,
-// which the budget checks of every loader refuse estimates above, so a
+// are skipped, and the process runs under a soft memory limit of
+// fuzzseed.Memory, which the budget checks of every loader refuse estimates above, so a
 // header asking for gigabytes is an error, not an out-of-memory crash.
 // Seeds are files written by elastic's own writers, with their checksum
 // and (as PyTorch would write them) without, so that mutations of the
 // tensor bytes reach the loaders past the checksum too.
-const fuzzMemory = 512 << 20
-
+//
 // fuzzFiles runs run on each fuzz input written to a file, under the
-// memory cap, skipping inputs over fuzzseed.MaxBytes.
-func fuzzFiles(f *testing.F, run func(t *testing.T, path string)) {
-	debug.SetMemoryLimit(fuzzMemory)
-	p := filepath.Join(f.TempDir(), "in.safetensors")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > fuzzseed.MaxBytes {
-			return
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		run(t, p)
-	})
-}
+// memory cap, skipping inputs over fuzzseed.MaxBytes (fuzzseed.Files).
+func fuzzFiles(f *testing.F, run func(t *testing.T, path string)) { fuzzseed.Files(f, run) }
 
 func fuzzModel(f *testing.F) (*lm.Model, []int32) {
 	m, err := lm.New(lm.Config{Cell: nn.LSTMCell, Vocab: 20, Emb: 6, Hidden: 8, Layers: 2}, 1)
@@ -135,35 +120,6 @@ func FuzzScreenEval(f *testing.F) {
 			}
 			c.Evaluate(hs, labels)
 		}
-	})
-}
-
-// FuzzScreenHidden is the --hidden file of `screen eval` and `screen
-// compare --workload file`: readHidden, then evaluation of what it read.
-func FuzzScreenHidden(f *testing.F) {
-	lin, s, hs, labels := screenFixture(f)
-	c, err := screen.NewClassifier(lin, s, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	lf := make([]float32, len(labels))
-	for i, y := range labels {
-		lf[i] = float32(y)
-	}
-	p := filepath.Join(f.TempDir(), "h.safetensors")
-	if err := safetensors.WriteFile(p, []safetensors.Tensor{
-		safetensors.FromFloat32("hidden", []int{len(labels), lin.D}, hs),
-		safetensors.FromFloat32("labels", []int{len(labels)}, lf),
-	}, nil); err != nil {
-		f.Fatal(err)
-	}
-	fuzzseed.AddFile(f, p)
-	fuzzFiles(f, func(t *testing.T, path string) {
-		h, y, err := readHidden(path, lin.N, lin.D, 100)
-		if err != nil || len(h) == 0 {
-			return
-		}
-		c.Evaluate(h, y)
 	})
 }
 

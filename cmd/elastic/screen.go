@@ -94,7 +94,7 @@ func (f *classifierFlags) open(hiddenLimit int, check func(screen.Shape) error) 
 	}
 	src := &source{}
 	if f.hidden != "" {
-		if src.hidden, src.labels, err = readHidden(f.hidden, sh.N, sh.D, hiddenLimit); err != nil {
+		if src.hidden, src.labels, err = screen.ReadHidden(f.hidden, sh.N, sh.D, hiddenLimit); err != nil {
 			return nil, err
 		}
 	}
@@ -220,45 +220,6 @@ func (f *classifierFlags) vectorsN(src *source, split corpus.Split, limit int, p
 		m.Step(st, stream[i], logits)
 		copy(hs[i*d:(i+1)*d], st.H[last])
 		labels[i] = stream[i+1]
-	}
-	return hs, labels, nil
-}
-
-// readHidden reads up to limit vectors of width d from the tensor hidden
-// of a safetensors file, and their labels, each a class id below l, from
-// the optional tensor labels.
-func readHidden(path string, l, d, limit int) ([]float32, []int32, error) {
-	file, err := safetensors.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	t, err := file.Tensor("hidden")
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(t.Shape) != 2 || t.Shape[1] != d {
-		return nil, nil, fmt.Errorf("%s: hidden has shape %v, want [n, %d]: %w", path, t.Shape, d, screen.ErrMismatch)
-	}
-	hs, err := t.Float32s()
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	n := min(t.Shape[0], limit)
-	hs = hs[:n*d]
-	lt, err := file.Tensor("labels")
-	if err != nil {
-		return hs, nil, nil
-	}
-	lf, err := lt.Float32s()
-	if err != nil || len(lf) < n {
-		return nil, nil, fmt.Errorf("%s: labels: want %d F32 class ids", path, n)
-	}
-	labels := make([]int32, n)
-	for i, v := range lf[:n] {
-		if v != float32(int32(v)) || v < 0 || int(v) >= l {
-			return nil, nil, fmt.Errorf("%s: label %d is %v, not a class id of the %d classes", path, i, v, l)
-		}
-		labels[i] = int32(v)
 	}
 	return hs, labels, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/screen/experiments"
 	"github.com/elasticml/elastic/screen/synth"
 )
 
@@ -31,6 +32,8 @@ func TestScreenCompareBadInput(t *testing.T) {
 		{[]string{"screen", "compare", "--tests", "0"}, "--tests 0"},
 		{[]string{"screen", "compare", "--tokens", "0"}, "--tokens 0"},
 		{[]string{"screen", "compare", "--hnsw-m", "1"}, "--hnsw-m 1"},
+		{[]string{"screen", "compare", "--hnsw-space", "l2"}, "--hnsw-space l2: want one of ip, ippt, both"},
+		{[]string{"screen", "compare", "--hnsw-space", ""}, "--hnsw-space : want one of ip, ippt, both"},
 		{[]string{"screen", "compare", "--svd-cands", "4"}, "--svd-cands 4"},
 		{[]string{"screen", "compare", "--cold", "--llc-mib", "-1"}, "--llc-mib -1"},
 		{[]string{"screen", "compare", "--llc-mib", "4"}, "without --cold the timing is warm"},
@@ -51,17 +54,28 @@ func TestScreenCompareSynthJSON(t *testing.T) {
 		"--svd-windows", "8", "--svd-cands", "64", "--hnsw-ef", "8,64", "--json", "--plot", png}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	var r compareResult
+	var r experiments.Result
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("%v in\n%s", err, out.String())
 	}
-	if r.Classes != 2000 || r.Dim != 64 || r.Tests != 40 || r.Calibration != 1000 || r.Labels == "" || len(r.Screeners) != 1 || r.HNSWLinks == 0 ||
+	if r.Classes != 2000 || r.Dim != 64 || r.Tests != 40 || r.Calibration != 1000 || r.Labels == "" || len(r.Screeners) != 1 || len(r.HNSW) != 2 || r.HNSWLinks != 0 ||
 		r.Timing != "warm" || r.EvictBytes != 0 || r.LLCBytes <= 0 {
 		t.Errorf("header %+v", r)
 	}
+	if !strings.Contains(r.Command, "--hnsw-space both") {
+		t.Errorf("command %q lacks the default --hnsw-space", r.Command)
+	}
+	for i, g := range r.HNSW {
+		if g.Space != experiments.Spaces()[i] || g.Links == 0 {
+			t.Errorf("graph %d: %+v", i, g)
+		}
+	}
 	var methods []string
 	for _, row := range r.Rows {
-		methods = append(methods, row.Method+" "+row.Budget)
+		methods = append(methods, row.Label()+" "+row.Budget)
+		if (row.Space != "") != (row.Method == "hnsw") {
+			t.Errorf("row %s: space %q", row.Method, row.Space)
+		}
 		if !(row.MsPerQuery > 0 && row.Speedup > 0) || row.Accuracy == nil || *row.Accuracy < 0 || *row.Accuracy > 1 ||
 			row.Top1 < 0 || row.Top1 > 1 || row.Top5Recall < 0 || row.Top5Recall > 1 {
 			t.Errorf("row %+v", row)
@@ -70,7 +84,7 @@ func TestScreenCompareSynthJSON(t *testing.T) {
 			t.Errorf("row %s: screen detail %v", row.Method, row.Screen)
 		}
 	}
-	want := []string{"full dense GEMV", "screen m=4", "screen m=2000", "svd-softmax window=8 n=64", "hnsw ef=8", "hnsw ef=64"}
+	want := []string{"full dense GEMV", "screen m=4", "screen m=2000", "svd-softmax window=8 n=64", "hnsw ip ef=8", "hnsw ip ef=64", "hnsw ippt ef=8", "hnsw ippt ef=64"}
 	if !slices.Equal(methods, want) {
 		t.Fatalf("rows %q, want %q", methods, want)
 	}
@@ -127,7 +141,7 @@ func TestScreenCompareFileSensitivity(t *testing.T) {
 	if err := run(append(args, "--json"), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	var r compareResult
+	var r experiments.Result
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +204,7 @@ func TestScreenCompareCold(t *testing.T) {
 	if err := run(append(slices.Clone(args), "--json"), &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	var r compareResult
+	var r experiments.Result
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}

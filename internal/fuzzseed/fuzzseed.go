@@ -7,6 +7,8 @@ package fuzzseed
 import (
 	"bytes"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"testing"
 
 	"github.com/elasticml/elastic/safetensors"
@@ -74,4 +76,28 @@ func WithMeta(tb testing.TB, f *safetensors.File, kv map[string]string) *safeten
 		tb.Fatal(err)
 	}
 	return g
+}
+
+// Memory is the soft memory limit Files runs the fuzz function under: the
+// loaders' budget checks refuse estimates above it, so a mutated header
+// asking for gigabytes is an error, not an out-of-memory crash.
+const Memory = 512 << 20
+
+// Files fuzzes a loader that reads a path: it runs run on each fuzz input
+// written to a file, under the soft memory limit Memory (restored when f
+// ends), skipping inputs over MaxBytes.
+func Files(f *testing.F, run func(t *testing.T, path string)) {
+	f.Helper()
+	prev := debug.SetMemoryLimit(Memory)
+	f.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	p := filepath.Join(f.TempDir(), "in.safetensors")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > MaxBytes {
+			return
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run(t, p)
+	})
 }
