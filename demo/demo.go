@@ -171,13 +171,9 @@ func (a *Assets) checkVocab() error {
 // that ends in a newline. Every word must be in the vocabulary: the sample
 // was written from token ids, so a missing one means a corrupt asset.
 func encode(text string, words []string) ([]int32, error) {
-	ids := make(map[string]int32, len(words))
-	for i, w := range words {
-		ids[w] = int32(i)
-	}
-	eos, ok := ids["<eos>"]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s has no <eos>", ErrAssets, VocabFile)
+	ids, eos, err := vocabIDs(words, "<eos>")
+	if err != nil {
+		return nil, err
 	}
 	var out []int32
 	for line := range strings.Lines(text) {
@@ -193,6 +189,21 @@ func encode(text string, words []string) ([]int32, error) {
 		}
 	}
 	return out, nil
+}
+
+// vocabIDs maps each word of the vocabulary to its id and returns the id
+// of the special token the caller needs, an error wrapping ErrAssets if
+// the vocabulary lacks it.
+func vocabIDs(words []string, special string) (map[string]int32, int32, error) {
+	ids := make(map[string]int32, len(words))
+	for i, w := range words {
+		ids[w] = int32(i)
+	}
+	id, ok := ids[special]
+	if !ok {
+		return nil, 0, fmt.Errorf("%w: %s has no %s", ErrAssets, VocabFile, special)
+	}
+	return ids, id, nil
 }
 
 // Ratios returns the insensitive ratios Run sweeps by default: 0, 0.3,

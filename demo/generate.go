@@ -116,13 +116,9 @@ func Generate(cfg GenerateConfig) (*Continuation, error) {
 // read splits the prompt into vocabulary ids, lower-casing and dropping
 // punctuation as the corpus does; unknown words become <unk>.
 func (c *Continuation) read(text string, words []string) ([]int32, error) {
-	ids := make(map[string]int32, len(words))
-	for i, w := range words {
-		ids[w] = int32(i)
-	}
-	unk, ok := ids["<unk>"]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s has no <unk>", ErrAssets, VocabFile)
+	ids, unk, err := vocabIDs(words, "<unk>")
+	if err != nil {
+		return nil, err
 	}
 	var out []int32
 	known := 0
