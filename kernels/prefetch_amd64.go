@@ -7,4 +7,4 @@ import "unsafe"
 //go:noescape
 func prefetchLines(p unsafe.Pointer, lines int)
 
-func prefetch(v []float32, lines int) { prefetchLines(unsafe.Pointer(&v[0]), lines) }
+func prefetch(p unsafe.Pointer, lines int) { prefetchLines(p, lines) }

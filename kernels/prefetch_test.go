@@ -17,7 +17,8 @@ func TestPrefetchChangesNothing(t *testing.T) {
 		Prefetch(v, n)
 		Prefetch(v[:1], n) // 4 bytes: one line at most
 		Prefetch(v[999:], n)
-		Prefetch(nil, n)
+		Prefetch[float32](nil, n)
+		PrefetchAll(v[:3])
 	}
 	if !slices.Equal(v, want) {
 		t.Fatal("Prefetch changed memory")
