@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/safetensors"
@@ -88,7 +89,16 @@ func ReadWeights(f *safetensors.File, name string, p Projector, b []float32, bit
 	if q.Scales, err = ReadVector(f, name+".scale", n); err != nil {
 		return nil, err
 	}
-	sp := NewSpeculator(p, q.Dequantize(), b)
+	w := q.Dequantize()
+	// Finite codes and scales can still overflow float32 together (a
+	// scale near the largest float times code 127): such a file is not one
+	// Quantize wrote, and the kernels would turn it into infinities.
+	for i, v := range w {
+		if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+			return nil, fmt.Errorf("%w: %s: weight %d (row %d) dequantizes to %v", ErrFormat, name, i, i/max(k, 1), v)
+		}
+	}
+	sp := NewSpeculator(p, w, b)
 	sp.Q = q
 	return sp, nil
 }

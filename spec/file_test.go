@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/elasticml/elastic/quant"
@@ -58,6 +59,39 @@ func TestWeightTensorsRoundTrip(t *testing.T) {
 		}
 		if _, err := ReadWeights(f, "w", p, b[:n-1], bits); !errors.Is(err, ErrFormat) {
 			t.Errorf("%v with a short bias: error %v, want ErrFormat", bits, err)
+		}
+	}
+}
+
+// Finite codes and scales whose product overflows float32 (a scale near
+// the largest float, code 127) are a format error, not infinities.
+func TestReadWeightsOverflow(t *testing.T) {
+	const n, k, d = 3, 4, 8
+	p, err := rproj.New(k, d, rproj.DefaultSparsity, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := make([]float32, n*k)
+	for i := range w {
+		w[i] = float32(i%5) - 2
+	}
+	b := make([]float32, n)
+	for _, bits := range []quant.Bits{quant.Int8, quant.Int4} {
+		s, err := NewSpeculator(p, w, b).Quantize(bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Q.Scales[1] = math.MaxFloat32 / 2
+		var buf bytes.Buffer
+		if err := safetensors.Write(&buf, WeightTensors("w", s), nil); err != nil {
+			t.Fatal(err)
+		}
+		f, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadWeights(f, "w", p, b, bits); !errors.Is(err, ErrFormat) {
+			t.Errorf("%v with an overflowing scale: %v, want ErrFormat", bits, err)
 		}
 	}
 }
