@@ -152,11 +152,7 @@ func (m *Model) save(path string, opt *nn.AdamW, st state, extra map[string]stri
 	if opt != nil {
 		ps = append(slices.Clip(ps), opt.State()...)
 	}
-	ts := make([]safetensors.Tensor, len(ps))
-	for i, p := range ps {
-		ts[i] = safetensors.FromFloat32(p.Name, p.Shape, p.Data)
-	}
-	if err := safetensors.WriteFile(path, ts, meta); err != nil {
+	if err := safetensors.WriteFile(path, nn.Tensors(ps), meta); err != nil {
 		return fmt.Errorf("attn: save %s: %w", path, err)
 	}
 	return nil
@@ -246,19 +242,8 @@ func fromFile(f *safetensors.File) (*checkpoint, error) {
 
 // loadParams copies the tensors of ps's names into ps.
 func loadParams(f *safetensors.File, ps []*nn.Param) error {
-	for _, p := range ps {
-		t, err := f.Tensor(p.Name)
-		if err != nil {
-			return fmt.Errorf("%w: needs tensor %q: %w", ErrMismatch, p.Name, err)
-		}
-		if !slices.Equal(t.Shape, p.Shape) {
-			return fmt.Errorf("%w: tensor %q has shape %v, want %v", ErrMismatch, p.Name, t.Shape, p.Shape)
-		}
-		v, err := t.Float32s()
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrMismatch, err)
-		}
-		copy(p.Data, v)
+	if err := nn.LoadParams(f, ps); err != nil {
+		return fmt.Errorf("%w: %w", ErrMismatch, err)
 	}
 	return nil
 }
