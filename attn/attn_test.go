@@ -165,14 +165,15 @@ func TestResumeRepeatsUninterruptedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Stop after the first round's validation, by cancelling the context
-	// from its report; the loop then writes a Stopped checkpoint.
+	// Stop in the middle of the first round, by cancelling the context
+	// from the report after its third step; the loop then writes a
+	// Stopped checkpoint at step 3 of round 1.
 	part := tinyListOps(t)
-	part.Out, part.CheckpointEvery = filepath.Join(dir, "part.safetensors"), -1
+	part.Out, part.CheckpointEvery, part.LogEvery = filepath.Join(dir, "part.safetensors"), -1, 3
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	part.Progress = func(p Progress) {
-		if p.RoundEnd && p.Round == 1 {
+		if p.Done == 3 {
 			cancel()
 		}
 	}
@@ -180,8 +181,8 @@ func TestResumeRepeatsUninterruptedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got1.Stopped || got1.Steps != part.ValidEvery {
-		t.Fatalf("interrupted run: stopped %v after %d steps, want true after %d", got1.Stopped, got1.Steps, part.ValidEvery)
+	if !got1.Stopped || got1.Steps != 3 || len(got1.Rounds) != 0 {
+		t.Fatalf("interrupted run: stopped %v after %d steps and %d rounds, want true after 3 and 0", got1.Stopped, got1.Steps, len(got1.Rounds))
 	}
 	if sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
 		t.Fatal("the interrupted run already has the final weights")
