@@ -37,6 +37,7 @@ picks them, and exact kernels compute only those.`,
 	root.AddCommand(newWN(stdout, stderr))
 	root.AddCommand(newSim(stdout, stderr))
 	root.AddCommand(newDSG(stdout, stderr))
+	root.AddCommand(newAttn(stdout, stderr))
 	return root
 }
 

@@ -1,0 +1,392 @@
+package attn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/elasticml/elastic/corpus"
+	"github.com/elasticml/elastic/internal/fuzzseed"
+	"github.com/elasticml/elastic/lra"
+	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/train"
+)
+
+// tinyListOps is a ListOps run small enough for a unit test: short
+// expressions from the real generator, a one-layer model of width 16.
+func tinyListOps(t *testing.T) Config {
+	t.Helper()
+	return Config{Task: "listops", Layers: 1, Heads: 2, Dim: 16, FFN: 32, Hidden: 16, Length: 40, MinLength: 5,
+		Examples: [3]int{192, 48, 48}, Steps: 30, Batch: 12, LR: 3e-3, Warmup: 5, Decay: 0.1, Dropout: 0.1,
+		Seed: 3, DataSeed: 2, ValidEvery: 10, ValidLimit: 48, Threads: 1}
+}
+
+// synthetic is a single-sequence task a tiny model can learn: sequences
+// of 3–12 tokens over 6, labelled 1 when token 1 occurs more often than
+// token 2 (ties count as 0), which mean-pooled embeddings can separate.
+func synthetic(n [3]int, seed uint64) *Data {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	t := &lra.Task{Name: "synthetic", Vocab: 6, Classes: 2, MaxLen: 12}
+	for s, dst := range []*[]lra.Example{&t.Train, &t.Valid, &t.Test} {
+		for range n[s] {
+			toks := make([]int32, 3+rng.IntN(10))
+			c := 0
+			for i := range toks {
+				toks[i] = int32(rng.IntN(6))
+				c += map[int32]int{1: 1, 2: -1}[toks[i]]
+			}
+			*dst = append(*dst, lra.Example{Tokens: toks, Label: int32(map[bool]int{true: 1}[c > 0])})
+		}
+	}
+	return &Data{Single: t}
+}
+
+// syntheticPairs is a pair task: each sequence draws its tokens from one
+// of two disjoint halves of an 8-token vocabulary (its topic), and a pair
+// is positive when both sides share the topic, half the pairs of each
+// split.
+func syntheticPairs(n [3]int, seed uint64) *Data {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	seq := func(topic int) []int32 {
+		s := make([]int32, 4+rng.IntN(8))
+		for i := range s {
+			s[i] = int32(4*topic + rng.IntN(4))
+		}
+		return s
+	}
+	t := &lra.PairTask{Name: "pairs", Vocab: 8, Classes: 2, MaxLen: 12}
+	for s, dst := range []*[]lra.Pair{&t.Train, &t.Valid, &t.Test} {
+		for i := range n[s] {
+			a, same := rng.IntN(2), i%2
+			b := a
+			if same == 0 {
+				b = 1 - a
+			}
+			*dst = append(*dst, lra.Pair{A: seq(a), B: seq(b), Label: int32(same)})
+		}
+	}
+	return &Data{Pairs: t}
+}
+
+func TestTrainLearns(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		task string
+		data *Data
+	}{
+		{"single", "text", synthetic([3]int{512, 128, 128}, 1)},
+		{"pairs", "retrieval", syntheticPairs([3]int{512, 128, 128}, 1)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{Task: tc.task, Layers: 1, Heads: 2, Dim: 16, FFN: 32, Hidden: 16, Length: 12,
+				Steps: 120, Batch: 16, LR: 1e-2, Warmup: 10, Decay: 0.01, Seed: 1, ValidEvery: 20, ValidLimit: 128, Threads: 1}
+			res, err := TrainOn(context.Background(), c, tc.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Rounds) != 6 || res.Steps != 120 {
+				t.Fatalf("%d rounds, %d steps; want 6 and 120", len(res.Rounds), res.Steps)
+			}
+			first, last := res.Rounds[0], res.Rounds[len(res.Rounds)-1]
+			t.Logf("loss %.3f → %.3f, valid accuracy %.3f → %.3f (best %.3f)", first.Loss, last.Loss, first.Valid, last.Valid, res.Best)
+			if !(last.Loss < 0.6*first.Loss) {
+				t.Errorf("training loss %.3f → %.3f: did not fall by 40%%", first.Loss, last.Loss)
+			}
+			// Chance is about 1/2; both rules are learnable exactly.
+			if res.Best < 0.85 {
+				t.Errorf("best validation accuracy %.3f, want ≥ 0.85", res.Best)
+			}
+		})
+	}
+}
+
+func weights(t *testing.T, path string) map[string][]float32 {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := map[string][]float32{}
+	for _, n := range f.Names() {
+		tn, _ := f.Tensor(n)
+		w[n], err = tn.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+func sameWeights(t *testing.T, a, b map[string][]float32) bool {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%d and %d tensors", len(a), len(b))
+	}
+	for n, v := range a {
+		if !slices.Equal(v, b[n]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSameSeedSameRun(t *testing.T) {
+	dir := t.TempDir()
+	run := func(name string, seed uint64) (*Result, map[string][]float32) {
+		c := tinyListOps(t)
+		c.Seed, c.Out, c.CheckpointEvery = seed, filepath.Join(dir, name), -1
+		res, err := Train(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, weights(t, c.Out)
+	}
+	r1, w1 := run("a", 3)
+	r2, w2 := run("b", 3)
+	_, w3 := run("c", 4)
+	if !slices.Equal(r1.Rounds, r2.Rounds) || !sameWeights(t, w1, w2) {
+		t.Errorf("same seed, different runs: %+v vs %+v", r1.Rounds, r2.Rounds)
+	}
+	if sameWeights(t, w1, w3) {
+		t.Error("seeds 3 and 4 gave the same weights")
+	}
+}
+
+func TestResumeRepeatsUninterruptedRun(t *testing.T) {
+	dir := t.TempDir()
+	full := tinyListOps(t)
+	full.Out, full.CheckpointEvery = filepath.Join(dir, "full.safetensors"), -1
+	want, err := Train(context.Background(), full)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Stop in the middle of the first round, by cancelling the context
+	// from the report after its third step; the loop then writes a
+	// Stopped checkpoint at step 3 of round 1.
+	part := tinyListOps(t)
+	part.Out, part.CheckpointEvery, part.LogEvery = filepath.Join(dir, "part.safetensors"), -1, 3
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	part.Progress = func(p Progress) {
+		if p.Done == 3 {
+			cancel()
+		}
+	}
+	got1, err := Train(ctx, part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got1.Stopped || got1.Steps != 3 || len(got1.Rounds) != 0 {
+		t.Fatalf("interrupted run: stopped %v after %d steps and %d rounds, want true after 3 and 0", got1.Stopped, got1.Steps, len(got1.Rounds))
+	}
+	if sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
+		t.Fatal("the interrupted run already has the final weights")
+	}
+	// Resume with nothing but the file and the run control.
+	res := Config{Resume: part.Out, Threads: 1, Control: part.Control}
+	res.Out = part.Out
+	got2, err := Train(context.Background(), res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got2.Stopped || got2.Steps != want.Steps {
+		t.Fatalf("resumed run: stopped %v, %d steps; want false, %d", got2.Stopped, got2.Steps, want.Steps)
+	}
+	if !sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
+		t.Error("resumed run's final weights (and AdamW moments) differ from the uninterrupted run's")
+	}
+	rounds := append(got1.Rounds, got2.Rounds...)
+	for i := range want.Rounds {
+		if i >= len(rounds) || rounds[i].Valid != want.Rounds[i].Valid || rounds[i].Step != want.Rounds[i].Step {
+			t.Fatalf("rounds %+v, want %+v", rounds, want.Rounds)
+		}
+	}
+	if got2.Best != want.Best {
+		t.Errorf("best %v, want %v", got2.Best, want.Best)
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	c := tinyListOps(t)
+	c.Steps, c.Out, c.CheckpointEvery = 10, filepath.Join(dir, "m.safetensors"), -1
+	c.BestOut = filepath.Join(dir, "best.safetensors")
+	c, err := c.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadData(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TrainOn(context.Background(), c, d); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(c.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cj, wj := jsonOf(t, m.Cfg), jsonOf(t, c.saved()); cj != wj || m.Vocab != lra.ListOpsVocab || m.Classes != lra.ListOpsClasses {
+		t.Errorf("loaded config %+v (%d tokens, %d classes), want %+v", m.Cfg, m.Vocab, m.Classes, c.saved())
+	}
+	w := weights(t, c.Out)
+	for _, p := range m.Params() {
+		if !slices.Equal(p.Data, w[p.Name]) {
+			t.Errorf("%s differs after loading", p.Name)
+		}
+		for _, s := range []string{".exp_avg", ".exp_avg_sq"} {
+			if _, ok := w[p.Name+s]; !ok {
+				t.Errorf("no %s%s in the checkpoint", p.Name, s)
+			}
+		}
+	}
+	// Evaluate rebuilds the data from the file's config alone; it must
+	// agree with the loaded model on the data built here, and the best
+	// file is a model too.
+	e, err := Evaluate(c.Out, EvalOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := EvaluateOn(m, d, EvalOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Split != "test" || e.Examples != 48 || e.Accuracy != e2.Accuracy || e.Accuracy < 0 || e.Accuracy > 1 {
+		t.Errorf("Evaluate %+v, EvaluateOn %+v", e, e2)
+	}
+	if _, err := Evaluate(c.BestOut, EvalOptions{Split: "valid", Threads: 1}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := tinyListOps(t)
+	good.Steps, good.Out, good.CheckpointEvery = 10, filepath.Join(dir, "m.safetensors"), -1
+	if _, err := Train(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage")
+	if err := os.WriteFile(garbage, []byte("not a safetensors file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	foreign := filepath.Join(dir, "foreign.safetensors")
+	if err := safetensors.WriteFile(foreign, []safetensors.Tensor{safetensors.FromFloat32("x", []int{1}, []float32{1})}, map[string]string{"format": "other"}); err != nil {
+		t.Fatal(err)
+	}
+	mod := func(f func(*Config)) Config {
+		c := tinyListOps(t)
+		f(&c)
+		return c
+	}
+	for _, tc := range []struct {
+		name string
+		c    Config
+		want error
+	}{
+		{"unknown task", mod(func(c *Config) { c.Task = "sudoku" }), ErrConfig},
+		{"heads do not divide", mod(func(c *Config) { c.Heads = 3 }), ErrConfig},
+		{"image length", Config{Task: "image", Length: 1024}, ErrConfig},
+		{"dropout", mod(func(c *Config) { c.Dropout = 1 }), ErrConfig},
+		{"lengths", mod(func(c *Config) { c.MinLength = 50 }), ErrConfig},
+		{"missing KJV", Config{Task: "text", Data: DataPaths{KJV: filepath.Join(dir, "no-bible.data")}}, corpus.ErrMissing},
+		{"garbage resume", Config{Resume: garbage}, nil},
+		{"foreign resume", Config{Resume: foreign}, ErrMismatch},
+		{"missing resume", Config{Resume: filepath.Join(dir, "none")}, os.ErrNotExist},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Train(context.Background(), tc.c)
+			if err == nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("err %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// A checkpoint used with data of another shape.
+	c := Config{Resume: good.Out, Threads: 1}
+	if _, err := TrainOn(context.Background(), c, synthetic([3]int{8, 8, 8}, 1)); err == nil {
+		t.Error("resumed a ListOps model on another task's data")
+	}
+	m, err := Load(good.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EvaluateOn(m, synthetic([3]int{8, 8, 8}, 1), EvalOptions{}); !errors.Is(err, ErrMismatch) {
+		t.Errorf("evaluating on other data: %v", err)
+	}
+	if _, err := EvaluateOn(m, &Data{Single: &lra.Task{Vocab: 15, Classes: 10, MaxLen: 41}}, EvalOptions{}); !errors.Is(err, ErrMismatch) {
+		t.Errorf("sequences longer than the positions: %v", err)
+	}
+	if _, err := Evaluate(good.Out, EvalOptions{Split: "dev"}); !errors.Is(err, ErrConfig) {
+		t.Errorf("split dev: %v", err)
+	}
+	for _, p := range []string{garbage, foreign} {
+		if _, err := Evaluate(p, EvalOptions{}); err == nil {
+			t.Errorf("evaluated %s", p)
+		}
+	}
+}
+
+// TestDivergedStops: a learning rate that blows the weights up ends the
+// run with train.ErrDiverged rather than a NaN model.
+func TestDivergedStops(t *testing.T) {
+	c := tinyListOps(t)
+	c.LR, c.Warmup, c.Decay = 1e30, 0, 0
+	c.Length, c.MinLength = 12, 1
+	c.Task = "text"
+	_, err := TrainOn(context.Background(), c, synthetic([3]int{64, 16, 16}, 1))
+	if !errors.Is(err, train.ErrDiverged) {
+		t.Fatalf("err %v, want train.ErrDiverged", err)
+	}
+}
+
+func jsonOf(t *testing.T, c Config) string {
+	t.Helper()
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// FuzzCheckpoint feeds mutated checkpoints to the parser attn eval and
+// --resume use, then runs what loaded on one short sequence.
+func FuzzCheckpoint(f *testing.F) {
+	dir := f.TempDir()
+	for _, task := range []string{"listops", "retrieval"} {
+		c := Config{Task: task, Layers: 1, Heads: 1, Dim: 4, FFN: 4, Hidden: 4, Length: 8, MinLength: 1, Seed: 1}
+		c, _ = c.WithDefaults()
+		m, err := NewModel(c, 15, 10)
+		if err != nil {
+			f.Fatal(err)
+		}
+		p := filepath.Join(dir, task)
+		if err := m.save(p, nn.NewAdamW(m.Params(), 0.1), state{epoch: 1}, nil); err != nil {
+			f.Fatal(err)
+		}
+		fuzzseed.AddFile(f, p)
+	}
+	f.Add([]byte("{}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sf, ok := fuzzseed.Parse(b)
+		if !ok {
+			return
+		}
+		ck, err := fromFile(sf)
+		if err != nil {
+			return
+		}
+		n := min(3, ck.m.Cfg.Length)
+		seq := make([]int32, n)
+		bt := &batch{ids: seq, lens: []int{n}, ids2: seq, lens2: []int{n}, labels: []int32{0}}
+		if _, err := ck.m.correct(bt); err != nil {
+			t.Fatalf("a loaded model refused a valid sequence: %v", err)
+		}
+	})
+}

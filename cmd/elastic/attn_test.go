@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestAttnHelp(t *testing.T) {
+	for _, sub := range []string{"train", "eval"} {
+		var out, errOut bytes.Buffer
+		if err := run([]string{"attn", sub, "--help"}, &out, &errOut); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "attn-"+sub+"-help.golden", out.String())
+	}
+}
+
+// tinyAttn is a ListOps run of a few steps on short expressions.
+func tinyAttn(out string, extra ...string) []string {
+	return append([]string{"attn", "train", "--task", "listops", "--layers", "1", "--heads", "2", "--dim", "8",
+		"--ffn", "16", "--hidden", "8", "--length", "30", "--min-length", "5", "--examples", "64,16,16",
+		"--steps", "8", "--batch", "8", "--valid-every", "4", "--warmup", "2", "--threads", "1", "--out", out}, extra...)
+}
+
+func TestAttnTrainEvalResume(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.safetensors")
+	var so, se bytes.Buffer
+	if err := run(tinyAttn(out, "--json"), &so, &se); err != nil {
+		t.Fatalf("%v\n%s", err, se.String())
+	}
+	var res struct {
+		Steps  int
+		Rounds []struct{ Valid float64 }
+	}
+	if err := json.Unmarshal(so.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, so.String())
+	}
+	if res.Steps != 8 || len(res.Rounds) != 2 {
+		t.Errorf("JSON result %s: want 8 steps in 2 rounds", so.String())
+	}
+	if !strings.Contains(se.String(), "round 2/2") {
+		t.Errorf("no progress lines on stderr: %q", se.String())
+	}
+	for _, f := range []string{out, filepath.Join(dir, "m.best.safetensors")} {
+		so.Reset()
+		if err := run([]string{"attn", "eval", "--model", f, "--threads", "1"}, &so, &se); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(so.String(), "listops on test (16 examples): accuracy ") {
+			t.Errorf("eval printed %q", so.String())
+		}
+	}
+	// Extending a finished run by --steps continues from its checkpoint.
+	so.Reset()
+	if err := run([]string{"attn", "train", "--resume", "--out", out, "--steps", "12", "--threads", "1", "--json"}, &so, &se); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(so.Bytes(), &res); err != nil || res.Steps != 12 || len(res.Rounds) != 1 {
+		t.Errorf("resumed: %s (%v), want 12 steps and one new round", so.String(), err)
+	}
+}
+
+func TestAttnBadInput(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.safetensors")
+	if err := os.WriteFile(garbage, []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkCLIErrors(t, []cliError{
+		{[]string{"attn", "train"}, "--task is required"},
+		{[]string{"attn", "train", "--task", "sudoku"}, "--task sudoku: want one of listops, text, retrieval, image"},
+		{[]string{"attn", "train", "--task", "text", "--kjv", filepath.Join(dir, "none.data"), "--out", filepath.Join(dir, "o")}, "install the Debian package bible-kjv-text"},
+		{[]string{"attn", "train", "--task", "image", "--fmnist", dir, "--out", filepath.Join(dir, "o")}, "install the Debian package dataset-fashion-mnist"},
+		{[]string{"attn", "train", "--task", "image", "--length", "1024"}, "784"},
+		{[]string{"attn", "train", "--task", "text", "--heads", "3"}, "3 heads do not divide width 64"},
+		{[]string{"attn", "train", "--task", "text", "--dropout", "1"}, "--dropout 1: want in [0, 1)"},
+		{[]string{"attn", "train", "--task", "text", "--lr", "0"}, "--lr 0"},
+		{[]string{"attn", "train", "--task", "listops", "--examples", "1,2"}, "--examples: want three counts"},
+		{[]string{"attn", "train", "--task", "listops", "--steps", "5", "--epochs", "1"}, "give one"},
+		{[]string{"attn", "train", "--resume", "--out", filepath.Join(dir, "none")}, "--resume: no checkpoint"},
+		{[]string{"attn", "train", "--resume", "--layers", "3", "--out", garbage}, "--layers: the checkpoint at --out fixes it"},
+		{[]string{"attn", "train", "--resume", "--out", garbage}, "garbage"},
+		{[]string{"attn", "eval", "--model", garbage}, "garbage"},
+		{[]string{"attn", "eval", "--model", filepath.Join(dir, "none")}, "none"},
+		{[]string{"attn", "eval", "--split", "dev"}, "--split dev"},
+		{[]string{"attn", "eval", "--threads", "0"}, "--threads 0"},
+	})
+}
