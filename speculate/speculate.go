@@ -15,8 +15,8 @@ type Speculator interface {
 // Selector picks the outputs that matter: Select stores the ascending
 // indices of the selected entries of approx in dst's backing array
 // (reallocating only when its capacity is too small) and returns the
-// slice. It has the method set of sel.Selector, so sel's selectors are
-// Selectors.
+// slice. sel.Selector is this interface, so sel's selectors (threshold,
+// adaptive, top-K, top-m, gap, per-row top-k) are Selectors.
 type Selector interface {
 	Select(dst []int32, approx []float32) []int32
 }
