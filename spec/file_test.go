@@ -32,14 +32,7 @@ func TestWeightTensorsRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var buf bytes.Buffer
-		if err := safetensors.Write(&buf, WeightTensors("w", s), nil); err != nil {
-			t.Fatal(err)
-		}
-		f, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := writeRead(t, "w", s)
 		got, err := ReadWeights(f, "w", p, b, bits)
 		if err != nil {
 			t.Fatalf("%v: %v", bits, err)
@@ -82,16 +75,23 @@ func TestReadWeightsOverflow(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Q.Scales[1] = math.MaxFloat32 / 2
-		var buf bytes.Buffer
-		if err := safetensors.Write(&buf, WeightTensors("w", s), nil); err != nil {
-			t.Fatal(err)
-		}
-		f, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := writeRead(t, "w", s)
 		if _, err := ReadWeights(f, "w", p, b, bits); !errors.Is(err, ErrFormat) {
 			t.Errorf("%v with an overflowing scale: %v, want ErrFormat", bits, err)
 		}
 	}
+}
+
+// writeRead writes s's tensors under name and reads the file back.
+func writeRead(t *testing.T, name string, s *Speculator) *safetensors.File {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, WeightTensors(name, s), nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := safetensors.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
