@@ -238,8 +238,12 @@ type Config struct {
 	// caches evicted before every one of the four steps; 0 means
 	// DefaultColdTokens, and it is capped at the tokens streamed.
 	ColdTokens int
-	// LLC is the last-level cache size in bytes the eviction covers
-	// twice; 0 means the size sysfs reports (bench.LastLevelCache).
+	// Evict is how the caches are emptied before a cold step: EvictFlush
+	// or EvictRead; "" means EvictFlush where this build can flush
+	// (kernels.CanFlush), else EvictRead.
+	Evict string
+	// LLC is the last-level cache size in bytes EvictRead covers twice;
+	// 0 means the size sysfs reports (bench.LastLevelCache).
 	LLC int
 	// Progress, if not nil, receives a line as each ratio starts.
 	Progress io.Writer
@@ -322,7 +326,9 @@ type Result struct {
 	Threads    int       `json:"threads"`
 	M          int       `json:"m"`
 	ColdTokens int       `json:"cold_tokens"` // timed cold per pass
-	EvictBytes int       `json:"evict_bytes"` // read before each cold step
+	Evict      string    `json:"evict"`       // EvictFlush or EvictRead
+	EvictBytes int       `json:"evict_bytes"` // read before each cold step (EvictRead)
+	Copies     int       `json:"copies"`      // weight copies cold steps rotate through (EvictCopies)
 	Rows       []Row     `json:"rows"`
 	Parts      Parts     `json:"parts"`
 }
@@ -371,7 +377,43 @@ func (a *Assets) Describe() ModelInfo {
 	return info
 }
 
+// The ways a cold step's caches are emptied (Config.Evict).
+const (
+	// EvictFlush flushes every weight the four models read from all
+	// cache levels (kernels.Flush: CLFLUSHOPT, or CLFLUSH) on the pool's
+	// workers: exactly the model's lines leave the caches, at the cost of
+	// a few milliseconds whatever the cache size.
+	EvictFlush = "flush"
+	// EvictRead reads a buffer twice the last-level cache on every
+	// worker, which also evicts the TLBs, but on a machine with hundreds
+	// of MiB of L3 takes some 50 ms per step and most of the demo's time.
+	EvictRead = "read"
+	// EvictCopies runs each cold step on the next of enough private
+	// copies of the weights (loaded afresh) that the steps between two
+	// uses of a copy stream at least twice the last-level cache: a model
+	// larger than the cache, literally, with nothing flushed or read
+	// besides. It costs memory (64 copies, 2.4 GB, for a 480 MiB L3) and
+	// the time to load them, and is the check on the other two.
+	EvictCopies = "copies"
+)
+
+// copiesFor returns how many weight copies EvictCopies needs for a
+// last-level cache of llc bytes: a cold token runs the four models on four
+// copies and streams at least twice the float32 dense model (the dense
+// step's weights, and the dense halves of the two one-part models), so a
+// copy comes back after n/4 cold tokens, between which at least
+// (n/4 − 1)·2·dense bytes were read; n/4 − 1 ≥ 2·llc / (2·dense).
+func copiesFor(llc, denseBytes int) int {
+	return 4 * ((llc+denseBytes-1)/denseBytes + 1)
+}
+
 func (c Config) withDefaults() Config {
+	if c.Evict == "" {
+		c.Evict = EvictRead
+		if kernels.CanFlush() {
+			c.Evict = EvictFlush
+		}
+	}
 	if c.Tokens == 0 {
 		c.Tokens = DefaultTokens
 	}
@@ -401,6 +443,10 @@ func (c Config) check() error {
 		return fmt.Errorf("%w: %d cold tokens, need at least 1", ErrConfig, c.ColdTokens)
 	case c.LLC < 0:
 		return fmt.Errorf("%w: last-level cache of %d bytes", ErrConfig, c.LLC)
+	case c.Evict != EvictFlush && c.Evict != EvictRead && c.Evict != EvictCopies:
+		return fmt.Errorf("%w: eviction %q, want %q, %q or %q", ErrConfig, c.Evict, EvictFlush, EvictRead, EvictCopies)
+	case c.Evict == EvictFlush && !kernels.CanFlush():
+		return fmt.Errorf("%w: this build cannot flush cache lines (purego or not amd64); use eviction %q", ErrConfig, EvictRead)
 	}
 	for _, r := range c.Ratios {
 		if !(r >= 0 && r < 1) {
@@ -472,19 +518,31 @@ func (a *Assets) Run(cfg Config) (*Result, error) {
 	if llc == 0 {
 		llc = bench.LastLevelCache()
 	}
-	p := newPass(a, e, stream, pool, 2*llc)
+	evictBytes := 2 * llc
+	if cfg.Evict != EvictRead {
+		evictBytes = 0
+	}
+	p := newPass(a, e, stream, pool, evictBytes)
+	if cfg.Evict == EvictCopies {
+		if p.copies, err = a.copies(cfg, pool, llc); err != nil {
+			return nil, err
+		}
+	}
 	p.coldEvery = max(1, (len(stream)-1)/cfg.ColdTokens)
 	res := &Result{
 		Model: a.Describe(), Tokens: len(stream), Threads: pool.Workers(), M: cfg.M,
-		ColdTokens: (len(stream) - 2 + p.coldEvery) / p.coldEvery, EvictBytes: 8 * len(p.evict),
+		ColdTokens: (len(stream) - 2 + p.coldEvery) / p.coldEvery, Evict: cfg.Evict, EvictBytes: 8 * len(p.evict),
+		Copies: len(p.copies),
 	}
 	names := dmi.GateNames(a.Little.Cell)
 	for _, r := range cfg.Ratios {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "insensitive ratio %.2f: %d tokens through four models…\n", r, len(stream))
 		}
-		if err := e.lm.SetRatio(r); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		for _, c := range append([]*elastic{e}, p.copies...) {
+			if err := c.lm.SetRatio(r); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			}
 		}
 		m, err := p.run()
 		if err != nil {
@@ -559,7 +617,9 @@ type pass struct {
 	e         *elastic
 	stream    []int32
 	pool      *kernels.Pool
-	evict     []uint64 // written once, read to evict
+	evict     []uint64   // written once, read to evict; nil: flush instead
+	copies    []*elastic // EvictCopies: cold steps take the next in turn
+	next      int
 	sums      []uint64 // one per eviction task, so the reads are not dead
 	coldEvery int
 }
@@ -567,8 +627,44 @@ type pass struct {
 // evictTasks is how many pieces the eviction read is split into.
 const evictTasks = 64
 
+// copies loads the private weight copies of EvictCopies (each from the
+// embedded files, so no two share memory).
+func (a *Assets) copies(cfg Config, pool *kernels.Pool, llc int) ([]*elastic, error) {
+	n := copiesFor(llc, a.denseBytes())
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "loading %d copies of the weights for the cold steps…\n", n)
+	}
+	cs := make([]*elastic, n)
+	for i := range cs {
+		b, err := Load()
+		if err != nil {
+			return nil, err
+		}
+		if cs[i], err = b.newElastic(pool, cfg.M); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+// denseBytes is what a dense step reads: every float32 weight of the
+// layers and the decoder.
+func (a *Assets) denseBytes() int {
+	n := 0
+	for _, w := range a.Model.Layers() {
+		n += 4 * (len(w.WIH) + len(w.WHH) + len(w.BIH) + len(w.BHH))
+	}
+	return n + 4*(len(a.Decoder.W)+len(a.Decoder.B))
+}
+
+// newPass returns a pass that evicts by reading evictBytes, or with 0 by
+// flushing the weights.
 func newPass(a *Assets, e *elastic, stream []int32, pool *kernels.Pool, evictBytes int) *pass {
-	p := &pass{a: a, e: e, stream: stream, pool: pool, evict: make([]uint64, evictBytes/8), sums: make([]uint64, evictTasks)}
+	p := &pass{a: a, e: e, stream: stream, pool: pool, sums: make([]uint64, evictTasks)}
+	if evictBytes == 0 {
+		return p
+	}
+	p.evict = make([]uint64, evictBytes/8)
 	// Written once: untouched pages all map the kernel's zero page, whose
 	// reads would evict nothing.
 	for i := range p.evict {
@@ -606,11 +702,16 @@ func (p *pass) run() (*passResult, error) {
 		cold := i%p.coldEvery == 0
 		for j := range models {
 			k := (i + j) % models
-			if cold {
+			e := p.e
+			switch {
+			case cold && p.copies != nil:
+				e = p.copies[p.next%len(p.copies)]
+				p.next++
+			case cold:
 				p.flush()
 			}
 			t0 := time.Now()
-			if err := p.e.step(k, st[k], p.stream[i], logits[k]); err != nil {
+			if err := e.step(k, st[k], p.stream[i], logits[k]); err != nil {
 				return nil, fmt.Errorf("token %d: %w", i, err)
 			}
 			ms := float64(time.Since(t0).Nanoseconds()) / 1e6
@@ -637,13 +738,28 @@ func (p *pass) run() (*passResult, error) {
 	return r, nil
 }
 
-// flush evicts the caches by reading a buffer twice the last-level cache,
-// a word per cache line, on the pool: every worker's private caches are
-// evicted too, the lines it leaves are clean (writing would add the
-// write-back of dirty lines to the next step's traffic, which a served
-// model's weights never cause), and the workers are awake when the step
-// starts, as in a server that is never idle.
+// flush empties the caches before a cold step, on the pool, so the
+// workers are awake when the step starts, as in a server that is never
+// idle. Without an eviction buffer it flushes the weights of the layers
+// (and the embedding and dense decoder) on one task and the screened
+// decoder's on the other (EvictFlush). Otherwise it reads the buffer,
+// twice the last-level cache, a word per cache line: every worker's
+// private caches are evicted too, and the lines it leaves are clean
+// (writing would add the write-back of dirty lines to the next step's
+// traffic, which a served model's weights never cause).
 func (p *pass) flush() {
+	if p.evict == nil {
+		p.pool.For(2, 1, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				if t == 0 {
+					p.e.lm.Flush()
+				} else {
+					p.e.dec.Flush()
+				}
+			}
+		})
+		return
+	}
 	n := len(p.evict)
 	p.pool.For(evictTasks, 1, func(lo, hi int) {
 		for t := lo; t < hi; t++ {

@@ -49,7 +49,7 @@ func TestLoadEmbedded(t *testing.T) {
 
 func TestRunEmbedded(t *testing.T) {
 	const tokens = 40
-	res, err := Run(Config{Tokens: tokens, Threads: 1, M: 64, ColdTokens: 5, LLC: 1 << 20})
+	res, err := Run(Config{Tokens: tokens, Threads: 1, M: 64, ColdTokens: 5, Evict: EvictRead, LLC: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +58,8 @@ func TestRunEmbedded(t *testing.T) {
 			len(res.Rows), len(res.Parts.DMI), len(res.Parts.Screened), res.Tokens, res.Threads, res.M, tokens)
 	}
 	// 39 predictions, one cold every 39/5 = 7: tokens 0, 7, …, 35.
-	if res.ColdTokens != 6 || res.EvictBytes != 2<<20 {
-		t.Errorf("%d cold tokens evicting %d bytes, want 6 and %d", res.ColdTokens, res.EvictBytes, 2<<20)
+	if res.ColdTokens != 6 || res.EvictBytes != 2<<20 || res.Evict != EvictRead || res.Copies != 0 {
+		t.Errorf("%d cold tokens evicting %d bytes (%s, %d copies), want 6 and %d (read, none)", res.ColdTokens, res.EvictBytes, res.Evict, res.Copies, 2<<20)
 	}
 	want := Ratios()
 	for i := range res.Rows {
@@ -351,5 +351,61 @@ func TestEmbeddedTrainingRecord(t *testing.T) {
 	info := loadAssets(t).Describe()
 	if math.Abs(info.ValPPL-44.21) > 0.01 || math.Abs(info.Epochs-5.14) > 0.01 {
 		t.Errorf("validation perplexity %v after %v epochs, want 44.21 after 5.14", info.ValPPL, info.Epochs)
+	}
+}
+
+// The three ways of emptying the caches run the same models on the same
+// tokens, so every perplexity agrees; they differ only in what the cold
+// steps find in cache, and they say which they used.
+func TestEvictModes(t *testing.T) {
+	var ppl []float64
+	modes := []string{EvictRead, EvictCopies}
+	if kernels.CanFlush() {
+		modes = append(modes, EvictFlush)
+	}
+	for _, ev := range modes {
+		res, err := Run(Config{Tokens: 20, Threads: 1, M: 64, ColdTokens: 3, Ratios: []float64{0.5}, Evict: ev, LLC: 1 << 20})
+		if err != nil {
+			t.Fatalf("%s: %v", ev, err)
+		}
+		want := 0
+		if ev == EvictCopies {
+			want = copiesFor(1<<20, loadAssets(t).denseBytes())
+		}
+		if res.Evict != ev || res.Copies != want || (res.EvictBytes != 0) != (ev == EvictRead) {
+			t.Errorf("%s: result says %s, %d copies, %d bytes read; want %d copies", ev, res.Evict, res.Copies, res.EvictBytes, want)
+		}
+		for _, r := range []Row{res.Rows[0], res.Parts.DMI[0], res.Parts.Screened[0]} {
+			ppl = append(ppl, r.DensePPL, r.PPL)
+		}
+	}
+	for i := 6; i < len(ppl); i++ {
+		if relDiff(ppl[i], ppl[i%6]) > 1e-6 {
+			t.Errorf("perplexity %d of mode %d: %v, first mode %v", i%6, i/6, ppl[i], ppl[i%6])
+		}
+	}
+	if _, err := Run(Config{Tokens: 20, Evict: "sometimes"}); !errors.Is(err, ErrConfig) {
+		t.Errorf("eviction \"sometimes\": %v, want ErrConfig", err)
+	}
+	if !kernels.CanFlush() {
+		if _, err := Run(Config{Tokens: 20, Evict: EvictFlush}); !errors.Is(err, ErrConfig) {
+			t.Errorf("flush without CanFlush: %v, want ErrConfig", err)
+		}
+	}
+}
+
+// copiesFor: a copy comes back only after the other cold tokens have
+// streamed at least twice the cache.
+func TestCopiesFor(t *testing.T) {
+	for _, tc := range []struct{ llc, dense, want int }{
+		{1 << 20, 32 << 20, 8},
+		{32 << 20, 32 << 20, 8},
+		{33 << 20, 32 << 20, 12},
+		{480 << 20, 34 << 20, 64},
+	} {
+		n := copiesFor(tc.llc, tc.dense)
+		if n != tc.want || (n/4-1)*2*tc.dense < 2*tc.llc {
+			t.Errorf("copiesFor(%d, %d) = %d, want %d streaming ≥ 2·LLC", tc.llc, tc.dense, n, tc.want)
+		}
 	}
 }

@@ -390,3 +390,14 @@ func (l *Layer) ResetCounts() {
 	clear(l.approx)
 	l.steps = 0
 }
+
+// Flush evicts every weight a step of the layer reads — W_ih, W_hh, their
+// biases and the little module as it runs — from all cache levels
+// (kernels.Flush), so the next step finds them in memory as a model larger
+// than the cache would. It is for cold-cache measurements (elastic demo)
+// and reports whether this build can flush (kernels.CanFlush).
+func (l *Layer) Flush() bool {
+	w := &l.w
+	ok := kernels.Flush(w.WIH) && kernels.Flush(w.WHH) && kernels.Flush(w.BIH) && kernels.Flush(w.BHH)
+	return l.run.flush() && ok
+}

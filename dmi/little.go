@@ -167,13 +167,10 @@ func (lt *Little) ProjectionBytes() int {
 }
 
 // ternaryBytes is what a step reads of a projection: its k×d signs, two
-// to a byte when packed, and k scales (see signProj).
+// to a byte when packed, and k scales (see rproj.Signs).
 func ternaryBytes(s *spec.Speculator) int {
 	t := ternaryOf(s)
-	if t.Cols <= maxPackedCols {
-		return t.Rows*((t.Cols+1)/2) + 4*t.Rows
-	}
-	return t.Rows*t.Cols + 4*t.Rows
+	return rproj.SignBytes(t.Rows, t.Cols)
 }
 
 func ternaryOf(s *spec.Speculator) *kernels.Ternary {
@@ -275,7 +272,7 @@ func splitJoint(j *spec.Speculator, bp blockProj, bits quant.Bits) (*Little, err
 // littleRun runs a Little at a batch-1 step with preallocated buffers.
 // x and h are quantized on their own (x_Q of Algorithm 2, as their scales
 // may differ by an order of magnitude) and projected by integer GEMVs over
-// the projections' signs (see signProj) into one buffer z = [P_x x; P_h h],
+// the projections' signs (see rproj.Signs) into one buffer z = [P_x x; P_h h],
 // the two halves in parallel on a pool.
 //
 // An INT8 module then runs as one product over rows of k_x+k_h columns,
@@ -309,7 +306,7 @@ type littleRun struct{ *fusedRun }
 type fusedRun struct {
 	n      int // outputs
 	kx     int // length of P_x x in z
-	px, ph signProj
+	px, ph *rproj.Signs
 	z      []float32 // [P_x x_Q; P_h h_Q / c]
 	zq     []int8    // z quantized, per part
 	c      float32   // the fold of W̃_h; 1 unless fused
@@ -339,7 +336,8 @@ type runPart struct {
 }
 
 func newLittleRun(lt *Little) littleRun {
-	f := &fusedRun{n: lt.X.N, kx: lt.X.K, px: newSignProj(ternaryOf(lt.X)), c: 1}
+	f := &fusedRun{n: lt.X.N, kx: lt.X.K, c: 1}
+	f.px = rproj.NewSigns(ternaryOf(lt.X), ternaryOf(lt.X).Scale)
 	k := lt.X.K
 	if lt.H != nil {
 		k += lt.H.K
@@ -357,10 +355,8 @@ func newLittleRun(lt *Little) littleRun {
 		f.tmp = make([]float32, f.n)
 	}
 	if lt.H != nil {
-		f.ph = newSignProj(ternaryOf(lt.H))
-		for i := range f.ph.scales {
-			f.ph.scales[i] /= f.c
-		}
+		t := ternaryOf(lt.H)
+		f.ph = rproj.NewSigns(t, t.Scale/f.c)
 	}
 	rowBytes := 0
 	for _, p := range f.parts {
@@ -500,9 +496,9 @@ func (f *fusedRun) project(p *kernels.Pool, x, h []float32) {
 func (f *fusedRun) projHalves(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		if i == 0 {
-			f.px.apply(nil, f.z[:f.kx], f.x)
+			f.px.Apply(nil, f.z[:f.kx], f.x)
 		} else {
-			f.ph.apply(nil, f.z[f.kx:], f.h)
+			f.ph.Apply(nil, f.z[f.kx:], f.h)
 		}
 	}
 }
@@ -537,68 +533,6 @@ func (p *runPart) rows(y []float32, lo, hi int) {
 		kernels.GemvInt4(y[lo:hi], p.packed[lo*s:hi*s], p.scales[lo:hi], c, p.zq, p.zs, b)
 	default:
 		kernels.Gemv(y[lo:hi], p.f32[lo*c:hi*c], c, p.z, b)
-	}
-}
-
-// signProj applies a ternary projection P = scale·S, S ∈ {−1,0,+1}^{k×d},
-// at run time as an integer GEMV of the stored signs with the input
-// quantized to int8 — the thesis's x_Q (Algorithm 2), which the little
-// module may use since it only approximates. The VNNI kernels stream the
-// signs several times faster than the index-list gather of
-// kernels.Ternary.Apply (BenchmarkProjection, k=417, d=1500, one thread:
-// about 20 µs against 190 µs), and k·d bytes are fewer than the 4-byte
-// indices of the d/3 nonzeros per row. A sign fits in four bits, so the
-// signs are packed two to a byte for kernels.GemvInt4, which halves what
-// every step reads of P at the same exact integer sums; beyond
-// maxPackedCols columns, where that kernel would allocate its split input,
-// they stay INT8.
-type signProj struct {
-	d      int
-	signs  []int8    // k×d row-major, or nil when packed
-	packed []byte    // k rows of (d+1)/2 bytes, see quant.PackInt4
-	scales []float32 // len k, each the projection's scale
-	xq     []int8    // len d, the quantized input
-}
-
-// maxPackedCols is the widest input whose signs are packed: the INT4
-// kernel splits its input on the stack up to 4096 columns.
-const maxPackedCols = 4096
-
-func newSignProj(t *kernels.Ternary) signProj {
-	sp := signProj{d: t.Cols, scales: make([]float32, t.Rows), xq: make([]int8, t.Cols)}
-	row := make([]int8, t.Cols)
-	stride := (t.Cols + 1) / 2
-	if t.Cols <= maxPackedCols {
-		sp.packed = make([]byte, t.Rows*stride)
-	} else {
-		sp.signs = make([]int8, t.Rows*t.Cols)
-	}
-	for i := 0; i < t.Rows; i++ {
-		clear(row)
-		for _, j := range t.Plus[t.PlusPtr[i]:t.PlusPtr[i+1]] {
-			row[j] = 1
-		}
-		for _, j := range t.Minus[t.MinusPtr[i]:t.MinusPtr[i+1]] {
-			row[j] = -1
-		}
-		if sp.packed != nil {
-			quant.PackInt4(sp.packed[i*stride:(i+1)*stride], row)
-		} else {
-			copy(sp.signs[i*t.Cols:], row)
-		}
-		sp.scales[i] = t.Scale
-	}
-	return sp
-}
-
-// apply sets z = P·x_Q.
-func (sp *signProj) apply(p *kernels.Pool, z, x []float32) {
-	s := kernels.QuantizeInt8(sp.xq, x)
-	switch {
-	case sp.packed != nil:
-		p.GemvInt4(z, sp.packed, sp.scales, sp.d, sp.xq, s, nil)
-	default:
-		p.GemvInt8(z, sp.signs, sp.scales, sp.d, sp.xq, s, nil)
 	}
 }
 
@@ -646,4 +580,18 @@ func checkFinite(what string, v []float32) error {
 		}
 	}
 	return nil
+}
+
+// flush evicts the run's weights: the parts' codes, scales and biases and
+// the projections' signs.
+func (f *fusedRun) flush() bool {
+	ok := f.px.Flush()
+	if f.ph != nil {
+		ok = f.ph.Flush() && ok
+	}
+	for _, p := range f.parts {
+		ok = kernels.Flush(p.i8) && kernels.Flush(p.packed) && kernels.Flush(p.f32) &&
+			kernels.Flush(p.scales) && kernels.Flush(p.b) && ok
+	}
+	return ok
 }

@@ -53,9 +53,9 @@ func randomLittle(t testing.TB, cell nn.Cell, in, hidden, k int, bits quant.Bits
 // projection quantized and multiplied on its own, as eq. 3.20 is written.
 func unfusedPredict(lt *Little, y, x, h []float32) {
 	half := func(s *spec.Speculator, out, in []float32) {
-		sp := newSignProj(ternaryOf(s))
+		sp := rproj.NewSigns(ternaryOf(s), ternaryOf(s).Scale)
 		z, zq := make([]float32, s.K), make([]int8, s.K)
-		sp.apply(nil, z, in)
+		sp.Apply(nil, z, in)
 		zs := kernels.QuantizeInt8(zq, z)
 		switch {
 		case s.Q != nil && s.Q.Bits == quant.Int8:
@@ -77,9 +77,9 @@ func unfusedPredict(lt *Little, y, x, h []float32) {
 // projected returns P_x x_Q and P_h h_Q as the run computes them.
 func projected(lt *Little, x, h []float32) (zx, zh []float32) {
 	zx, zh = make([]float32, lt.X.K), make([]float32, lt.H.K)
-	px, ph := newSignProj(ternaryOf(lt.X)), newSignProj(ternaryOf(lt.H))
-	px.apply(nil, zx, x)
-	ph.apply(nil, zh, h)
+	px, ph := rproj.NewSigns(ternaryOf(lt.X), ternaryOf(lt.X).Scale), rproj.NewSigns(ternaryOf(lt.H), ternaryOf(lt.H).Scale)
+	px.Apply(nil, zx, x)
+	ph.Apply(nil, zh, h)
 	return zx, zh
 }
 

@@ -310,6 +310,21 @@ func (d *LM) Loss(stream []int32, exact bool) (float64, error) {
 	return loss, nil
 }
 
+// Flush evicts the weights a step reads — the embedding, every layer's
+// (Layer.Flush) and the dense decoder's — from all cache levels, for
+// cold-cache measurements; it reports whether this build can flush.
+func (d *LM) Flush() bool {
+	enc, dec := d.m.Encoder.Weight, d.m.Decoder
+	ok := kernels.Flush(enc.Data) && kernels.Flush(dec.Bias.Data)
+	if dec.Weight != enc { // not tied
+		ok = kernels.Flush(dec.Weight.Data) && ok
+	}
+	for _, l := range d.layers {
+		ok = l.Flush() && ok
+	}
+	return ok
+}
+
 // InsensitiveRatio returns, per gate (GateNames order), the fraction of
 // rows the little modules supplied, over all layers and the steps since
 // the last Loss began.

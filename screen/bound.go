@@ -13,14 +13,16 @@ import (
 
 // Bound bounds the screener's error on any input, which is what lets the
 // certified mode prove a top-1 exact. With R = W − W̃P (W̃ as dequantized),
-// μ the calibration mean of h and x̂ the INT8-quantized P·h that the
-// integer kernels multiply,
+// μ the calibration mean of h and x̂ the INT8-quantized projection that
+// the integer kernels multiply,
 //
 //	z_j − z̃_j = (R_j·μ + b_j − b̃_j) + R_j·(h − μ) + W̃_j·(P·h − x̂).
 //
 // The first term is a constant per class (Alpha). The last is at most
-// ‖W̃_j‖₁·s/2 for the INT8 scale s, since kernels.QuantizeInt8 keeps
-// |P·h − x̂|_∞ ≤ s/2 (Abs). For the middle one a single Cauchy–Schwarz
+// ‖W̃_j‖₁·e (Abs): kernels.QuantizeInt8 keeps x̂ within s/2 of the
+// projection it quantizes (s its INT8 scale), and that projection, computed
+// from h quantized too (rproj.Signs), is within Signs.Err of P·h, so
+// e = s/2 + Signs.Err. For the middle one a single Cauchy–Schwarz
 // bound, ‖R_j‖·‖h − μ‖, is far too loose: the fit makes R small exactly in
 // the directions where h varies most. So h − μ is expanded in the
 // eigenbasis Q of the calibration covariance, whose coordinates are cut
@@ -227,11 +229,12 @@ type spread struct {
 	coef  []float32 // Q(h − μ), then reused
 	block []float32 // ‖Q_b(h − μ)‖ per block, rounded up
 	leak  float32   // Leak·‖h − μ‖
-	xs    float32   // half the INT8 scale
+	xs    float32   // the bound on |P·h − x̂|_∞
 }
 
-// measure fills sp for input h and INT8 scale xs (0 for float paths).
-func (b *Bound) measure(sp *spread, h []float32, xs float32, tmp []float32) {
+// measure fills sp for input h and xerr, the bound on |P·h − x̂|_∞ (0 for
+// float paths).
+func (b *Bound) measure(sp *spread, h []float32, xerr float32, tmp []float32) {
 	d := len(b.Mu)
 	var hn float64
 	for j, v := range h {
@@ -247,7 +250,7 @@ func (b *Bound) measure(sp *spread, h []float32, xs float32, tmp []float32) {
 		sp.block[bl] = up(math.Sqrt(e) * roundUp)
 	}
 	sp.leak = up(float64(b.Leak) * math.Sqrt(hn) * roundUp)
-	sp.xs = xs / 2
+	sp.xs = xerr
 }
 
 // row returns the bound on |z_j − z̃_j|.

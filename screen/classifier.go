@@ -284,7 +284,7 @@ func (c *Classifier) certified(z, h []float32) ([]int32, error) {
 	l := c.Lin.N
 	c.run.screen(c.pool, c.zt, h)
 	b := c.S.Bound
-	b.measure(&c.sp, h, c.run.xscale, c.tmp)
+	b.measure(&c.sp, h, c.run.xerr(), c.tmp)
 	for m := c.sel.M; ; m = min(2*m, l) {
 		c.rounds++
 		copy(z, c.zt)
@@ -333,3 +333,12 @@ func (c *Classifier) scan(cand []int32, limit float32) bool {
 }
 
 func abs32(v float32) float32 { return float32(math.Abs(float64(v))) }
+
+// Flush evicts every weight a screened step reads — W (and its float16
+// form), b, the screener's codes, scales, bias and projection — from all
+// cache levels (kernels.Flush), for cold-cache measurements; it reports
+// whether this build can flush (kernels.CanFlush).
+func (c *Classifier) Flush() bool {
+	ok := kernels.Flush(c.Lin.W) && kernels.Flush(c.Lin.W16) && kernels.Flush(c.Lin.B)
+	return c.run.flush() && ok
+}

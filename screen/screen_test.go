@@ -642,3 +642,49 @@ func TestForwardFusedSelection(t *testing.T) {
 		p.Close() // a no-op on nil
 	}
 }
+
+// The certified mode's per-class bound must hold for every class on any
+// input, including the error the integer paths add by projecting h
+// quantized to INT8 (rproj.Signs) and quantizing the projection again.
+func TestBoundHoldsPerClass(t *testing.T) {
+	for _, bits := range []quant.Bits{quant.Int4, quant.Int8, FP32} {
+		f := newFixture(t, 1000, 64, Options{Bits: bits})
+		synthIn, _ := f.model.Sample(20, 9)
+		rng := rand.New(rand.NewPCG(uint64(bits), 4))
+		random := make([]float32, 20*64)
+		for i := range random {
+			random[i] = float32(5 * rng.NormFloat64())
+		}
+		c, b := f.c, f.s.Bound
+		zf, exact := make([]float32, 1000), make([]float32, f.s.K)
+		var worst float64
+		for name, hs := range map[string][]float32{"synthetic": synthIn, "random": random} {
+			for i := range 20 {
+				h := hs[i*64 : (i+1)*64]
+				c.run.screen(nil, c.zt, h)
+				b.measure(&c.sp, h, c.run.xerr(), c.tmp)
+				if bits != FP32 {
+					// xerr must cover x̂'s distance from the exact P·h.
+					f.s.Spec.P.Apply(exact, h)
+					var d float64
+					for k, v := range exact {
+						d = math.Max(d, math.Abs(float64(c.run.zq[k])*float64(c.run.xscale)-float64(v)))
+					}
+					if e := float64(c.run.xerr()); d > e*(1+certSlack)+1e-7 {
+						t.Fatalf("%v %s input %d: |P·h − x̂|_∞ = %g > xerr %g", bits, name, i, d, e)
+					}
+				}
+				c.Full(zf, h)
+				for j := range zf {
+					gap := math.Abs(float64(zf[j]) - float64(c.zt[j]))
+					e := float64(b.row(j, &c.sp))
+					if gap > e*(1+certSlack) {
+						t.Fatalf("%v %s input %d class %d: |z − z̃| = %g > bound %g", bits, name, i, j, gap, e)
+					}
+					worst = math.Max(worst, gap/e)
+				}
+			}
+		}
+		t.Logf("%v: largest |z − z̃| / bound %.3f", bits, worst)
+	}
+}

@@ -32,8 +32,13 @@ through the four models round-robin, each with its own state, so every time is
 paired with a dense step taken in the same conditions. It prints perplexity,
 ΔPPL, top-1 agreement with the dense model and the median milliseconds per
 token of the whole step (embedding, recurrent layers, decoder), both warm
-(weights left in cache by the steps before) and cold (caches evicted before
-each of --cold-tokens tokens, as a model larger than the cache is served).
+(weights left in cache by the steps before) and cold (before each step of
+--cold-tokens tokens the caches are emptied of the weights, as a model larger
+than the cache is served: by default the four models' weights are flushed from
+every cache level; --evict read reads a buffer twice the last-level cache
+instead, which also evicts code, activations and TLBs; --evict copies runs
+each cold step on the next of enough private weight copies to stream twice
+the last-level cache between two uses, a real larger-than-cache model).
 It needs no data install. With --prompt it instead prints the greedy
 continuation of the prompt by the dense and by the elastic model side by side.
 scripts/make-demo-model.sh rebuilds the embedded files.`,
@@ -71,6 +76,7 @@ scripts/make-demo-model.sh rebuilds the embedded files.`,
 	floatsFlag(fl, &cfg.Ratios, "ratios", demo.Ratios(), unitLeft(), "top-K insensitive ratios of the dual-module layers")
 	intFlag(fl, &cfg.M, "m", demo.DefaultM, atLeast(1), "candidates per token the screened decoder computes exactly (the vocabulary at most)")
 	intFlag(fl, &cfg.ColdTokens, "cold-tokens", demo.DefaultColdTokens, atLeast(1), "tokens per pass timed cold, caches evicted before each step")
+	fl.StringVar(&cfg.Evict, "evict", "", "how cold steps find the caches empty: flush (the models' weights flushed from every cache; default where the build can) read (a buffer twice the last-level cache read on every core) or copies (cold steps rotate through enough private copies of the weights to stream twice the last-level cache between two uses)")
 	threadsFlag(fl, &cfg.Threads)
 	fl.StringVar(&gen.Prompt, "prompt", "", "print the greedy continuation of this text by the dense and the elastic model instead")
 	intFlag(fl, &gen.Words, "words", demo.DefaultWords, closed(1, 1000), "with --prompt: words to generate")
@@ -112,8 +118,14 @@ func printDemo(w io.Writer, r *demo.Result, plot string) error {
 	fmt.Fprintf(w, "screened decoder: %s screener k=%d, %.2f MiB, m=%d of %d classes exact per token\n",
 		m.ScreenerBits, m.ScreenerK, float64(m.ScreenerBytes)/(1<<20), r.M, m.Vocab)
 	fmt.Fprintf(w, "held-out text: %d tokens of the test books, batch 1, %d threads; ms/token = median step time,\n", r.Tokens, r.Threads)
-	fmt.Fprintf(w, "  warm: weights left in cache; cold: %d tokens a pass, %d MiB read on every core before each step to evict the caches\n\n",
-		r.ColdTokens, r.EvictBytes>>20)
+	how := "every weight of the four models flushed from all cache levels (CLFLUSHOPT) before each step"
+	switch r.Evict {
+	case demo.EvictRead:
+		how = fmt.Sprintf("%d MiB read on every core before each step to evict the caches", r.EvictBytes>>20)
+	case demo.EvictCopies:
+		how = fmt.Sprintf("each step on the next of %d private copies of the weights, streamed from memory", r.Copies)
+	}
+	fmt.Fprintf(w, "  warm: weights left in cache; cold: %d tokens a pass, %s\n\n", r.ColdTokens, how)
 	table := func(title string, rows []demo.Row) error {
 		fmt.Fprintf(w, "%s\n", title)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
