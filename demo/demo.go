@@ -322,6 +322,7 @@ type ModelInfo struct {
 // Parts.
 type Result struct {
 	Model      ModelInfo `json:"model"`
+	Impl       string    `json:"impl"` // the kernels chosen (kernels.Impl)
 	Tokens     int       `json:"tokens"`
 	Threads    int       `json:"threads"`
 	M          int       `json:"m"`
@@ -530,7 +531,7 @@ func (a *Assets) Run(cfg Config) (*Result, error) {
 	}
 	p.coldEvery = max(1, (len(stream)-1)/cfg.ColdTokens)
 	res := &Result{
-		Model: a.Describe(), Tokens: len(stream), Threads: pool.Workers(), M: cfg.M,
+		Model: a.Describe(), Impl: kernels.Impl(), Tokens: len(stream), Threads: pool.Workers(), M: cfg.M,
 		ColdTokens: (len(stream) - 2 + p.coldEvery) / p.coldEvery, Evict: cfg.Evict, EvictBytes: 8 * len(p.evict),
 		Copies: len(p.copies),
 	}

@@ -372,6 +372,9 @@ func TestEvictModes(t *testing.T) {
 		if ev == EvictCopies {
 			want = copiesFor(1<<20, loadAssets(t).denseBytes())
 		}
+		if res.Impl != kernels.Impl() {
+			t.Errorf("%s: impl %q, want %q", ev, res.Impl, kernels.Impl())
+		}
 		if res.Evict != ev || res.Copies != want || (res.EvictBytes != 0) != (ev == EvictRead) {
 			t.Errorf("%s: result says %s, %d copies, %d bytes read; want %d copies", ev, res.Evict, res.Copies, res.EvictBytes, want)
 		}

@@ -117,7 +117,7 @@ func printDemo(w io.Writer, r *demo.Result, plot string) error {
 		m.Precision, m.Eps, m.KX, m.KH, float64(m.LittleBytes)/(1<<20), 100*m.RecurrentShare)
 	fmt.Fprintf(w, "screened decoder: %s screener k=%d, %.2f MiB, m=%d of %d classes exact per token\n",
 		m.ScreenerBits, m.ScreenerK, float64(m.ScreenerBytes)/(1<<20), r.M, m.Vocab)
-	fmt.Fprintf(w, "held-out text: %d tokens of the test books, batch 1, %d threads; ms/token = median step time,\n", r.Tokens, r.Threads)
+	fmt.Fprintf(w, "held-out text: %d tokens of the test books, batch 1, %d threads, %s kernels; ms/token = median step time,\n", r.Tokens, r.Threads, r.Impl)
 	how := "every weight of the four models flushed from all cache levels (CLFLUSHOPT) before each step"
 	switch r.Evict {
 	case demo.EvictRead:
