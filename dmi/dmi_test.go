@@ -3,6 +3,7 @@ package dmi
 import (
 	"errors"
 	"fmt"
+	"github.com/elasticml/elastic/spec"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -498,6 +499,22 @@ func TestBadInput(t *testing.T) {
 	if _, err := NewLinear(make([]float32, 4*3), nil, 4, 3, sel.ReLU, lt, nil); !errors.Is(err, ErrMismatch) {
 		t.Errorf("recurrent little module on an FC layer: %v, want ErrMismatch", err)
 	}
+	// A projection the run cannot take apart (it needs P's signs) is
+	// refused, not a panic.
+	own, oxs2, ohs2 := testLayer(t, nn.GRUCell, 12, 10, 200, 3)
+	lt2, err := FitLayer(own.Weights(), oxs2, ohs2, Options{K: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewLayer(own.Weights(), lt2, nil); err != nil {
+		t.Fatalf("own little module: %v", err)
+	}
+	x := *lt2.X
+	x.P = denseProjector{x.P}
+	lt2.X = &x
+	if _, err := NewLayer(own.Weights(), lt2, nil); !errors.Is(err, ErrMismatch) {
+		t.Errorf("little module on a %T: %v, want ErrMismatch", x.P, err)
+	}
 }
 
 func TestStepAllocatesNothing(t *testing.T) {
@@ -680,3 +697,6 @@ func TestLayerIsAStep(t *testing.T) {
 		}
 	}
 }
+
+// denseProjector hides a projection behind another type.
+type denseProjector struct{ spec.Projector }

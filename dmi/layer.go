@@ -5,7 +5,9 @@ import (
 
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/rproj"
 	"github.com/elasticml/elastic/sel"
+	"github.com/elasticml/elastic/spec"
 	"github.com/elasticml/elastic/speculate"
 )
 
@@ -196,6 +198,8 @@ func checkLayer(w nn.LayerWeights, lt *Little) error {
 	case lt.X.N != littleRows(w.Cell, w.Hidden) || lt.H.N != lt.X.N:
 		return fmt.Errorf("%w: little module has %d outputs, a %v layer of %d units needs %d",
 			ErrMismatch, lt.X.N, w.Cell, w.Hidden, littleRows(w.Cell, w.Hidden))
+	case !isRProj(lt.X) || !isRProj(lt.H):
+		return fmt.Errorf("%w: little module projections are %T and %T; a layer runs on *rproj.Projection", ErrMismatch, lt.X.P, lt.H.P)
 	case lt.X.P.D() != w.In || lt.H.P.D() != w.Hidden:
 		return fmt.Errorf("%w: little module takes x of %d and h of %d, the layer %d and %d",
 			ErrMismatch, lt.X.P.D(), lt.H.P.D(), w.In, w.Hidden)
@@ -400,4 +404,11 @@ func (l *Layer) Flush() bool {
 	w := &l.w
 	ok := kernels.Flush(w.WIH) && kernels.Flush(w.WHH) && kernels.Flush(w.BIH) && kernels.Flush(w.BHH)
 	return l.run.flush() && ok
+}
+
+// isRProj reports whether s projects with an *rproj.Projection, whose signs
+// the little module's run needs (rproj.Signs).
+func isRProj(s *spec.Speculator) bool {
+	_, ok := s.P.(*rproj.Projection)
+	return ok
 }

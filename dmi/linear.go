@@ -83,6 +83,9 @@ func NewLinear(w, b []float32, n, d int, act sel.Activation, lt *Little, pool *k
 	if lt == nil || lt.X == nil || lt.H != nil || lt.X.N != n || lt.X.P.D() != d {
 		return nil, fmt.Errorf("%w: little module does not fit a %d×%d fully connected layer", ErrMismatch, n, d)
 	}
+	if !isRProj(lt.X) {
+		return nil, fmt.Errorf("%w: little module projection is a %T; a layer runs on *rproj.Projection", ErrMismatch, lt.X.P)
+	}
 	if act > sel.ReLU {
 		panic(fmt.Sprintf("dmi: NewLinear: activation %v", act))
 	}

@@ -688,3 +688,19 @@ func TestBoundHoldsPerClass(t *testing.T) {
 		t.Logf("%v: largest |z − z̃| / bound %.3f", bits, worst)
 	}
 }
+
+// A screener whose projection is not an *rproj.Projection cannot be run
+// (the runner needs P's signs): NewClassifier refuses it instead of
+// panicking.
+func TestForeignProjector(t *testing.T) {
+	f := newFixture(t, 200, 16, Options{})
+	s := *f.s
+	sp := *s.Spec
+	sp.P = wrappedProjector{sp.P}
+	s.Spec = &sp
+	if _, err := NewClassifier(f.lin, &s, nil); !errors.Is(err, ErrMismatch) {
+		t.Errorf("screener on a %T: %v, want ErrMismatch", sp.P, err)
+	}
+}
+
+type wrappedProjector struct{ spec.Projector }

@@ -348,6 +348,10 @@ func (s *Screener) check(c *spec.Linear, hash bool) error {
 	if s.L != c.N || s.D != c.D || s.Spec.N != c.N || s.Spec.P.D() != c.D {
 		return fmt.Errorf("%w: screener is for a %d×%d classifier, got %d×%d", ErrMismatch, s.L, s.D, c.N, c.D)
 	}
+	if _, ok := s.Spec.P.(*rproj.Projection); !ok {
+		// The runner needs P's signs (rproj.Signs) or its index lists.
+		return fmt.Errorf("%w: screener projection is a %T; a screener runs on an *rproj.Projection", ErrMismatch, s.Spec.P)
+	}
 	if hash {
 		if fp := Fingerprint(c); fp != s.Fingerprint {
 			return fmt.Errorf("%w: screener fitted to classifier %s, got %s", ErrMismatch, s.Fingerprint, fp)
