@@ -509,11 +509,9 @@ func TestBadInput(t *testing.T) {
 	if _, err := NewLayer(own.Weights(), lt2, nil); err != nil {
 		t.Fatalf("own little module: %v", err)
 	}
-	x := *lt2.X
-	x.P = denseProjector{x.P}
-	lt2.X = &x
+	lt2.X.P = denseProjector{lt2.X.P}
 	if _, err := NewLayer(own.Weights(), lt2, nil); !errors.Is(err, ErrMismatch) {
-		t.Errorf("little module on a %T: %v, want ErrMismatch", x.P, err)
+		t.Errorf("little module on a %T: %v, want ErrMismatch", lt2.X.P, err)
 	}
 }
 

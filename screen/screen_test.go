@@ -694,12 +694,9 @@ func TestBoundHoldsPerClass(t *testing.T) {
 // panicking.
 func TestForeignProjector(t *testing.T) {
 	f := newFixture(t, 200, 16, Options{})
-	s := *f.s
-	sp := *s.Spec
-	sp.P = wrappedProjector{sp.P}
-	s.Spec = &sp
-	if _, err := NewClassifier(f.lin, &s, nil); !errors.Is(err, ErrMismatch) {
-		t.Errorf("screener on a %T: %v, want ErrMismatch", sp.P, err)
+	f.s.Spec.P = wrappedProjector{f.s.Spec.P}
+	if _, err := NewClassifier(f.lin, f.s, nil); !errors.Is(err, ErrMismatch) {
+		t.Errorf("screener on a %T: %v, want ErrMismatch", f.s.Spec.P, err)
 	}
 }
 
