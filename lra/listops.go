@@ -3,6 +3,7 @@ package lra
 import (
 	"errors"
 	"fmt"
+	"github.com/elasticml/elastic/budget"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -57,6 +58,14 @@ func (c ListOpsConfig) validate() error {
 	if c.Sizes[0] < 1 || c.Sizes[1] < 1 || c.Sizes[2] < 1 || c.MinLen < 1 || c.MaxLen < c.MinLen ||
 		c.MaxDepth < 1 || c.MaxArgs < 2 || !(c.LeafProb >= 0 && c.LeafProb < 1) || c.MaxTries < 1 {
 		return fmt.Errorf("lra: ListOps config %+v: want positive Sizes, 1 ≤ MinLen ≤ MaxLen, MaxDepth ≥ 1, MaxArgs ≥ 2, LeafProb in [0, 1), MaxTries ≥ 1", c)
+	}
+	// Each kept expression holds up to MaxLen int32 tokens and its text in
+	// the set of those seen: refuse sizes (a crafted checkpoint's, say)
+	// whose data would not fit before generating any of it.
+	n := budget.Add(budget.Mul(c.Sizes[0]), budget.Mul(c.Sizes[1]), budget.Mul(c.Sizes[2]))
+	if err := budget.Check(fmt.Sprintf("lra: ListOps: %v expressions of up to %d tokens", c.Sizes, c.MaxLen),
+		budget.Mul(int(min(n, 1<<40)), 5*min(c.MaxLen, 1<<30)+96)); err != nil {
+		return err
 	}
 	return nil
 }

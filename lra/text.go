@@ -3,6 +3,7 @@ package lra
 import (
 	"errors"
 	"fmt"
+	"github.com/elasticml/elastic/budget"
 	"math/rand/v2"
 	"strings"
 
@@ -263,6 +264,12 @@ func DefaultRetrieval(seed uint64) RetrievalConfig {
 func Retrieval(verses []corpus.Verse, cfg RetrievalConfig) (*PairTask, error) {
 	if cfg.Bytes < 1 {
 		return nil, fmt.Errorf("%w: passage length %d must be positive", ErrText, cfg.Bytes)
+	}
+	// A pair is two passage slices and a label; refuse counts (a crafted
+	// checkpoint's, say) whose list would not fit before building it.
+	np := budget.Add(budget.Mul(max(0, cfg.Pairs[0])), budget.Mul(max(0, cfg.Pairs[1])), budget.Mul(max(0, cfg.Pairs[2])))
+	if err := budget.Check(fmt.Sprintf("lra: Retrieval: %v pairs", cfg.Pairs), budget.Mul(int(min(np, 1<<40)), 64)); err != nil {
+		return nil, err
 	}
 	class, split, err := splitBooks(cfg.Groups)
 	if err != nil {
