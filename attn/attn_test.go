@@ -390,3 +390,81 @@ func FuzzCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestEvaluateSparse scores a dense checkpoint with DSA masks (Table 7.1's
+// oracle evaluation): all keys kept gives the dense accuracy and sparsity
+// 0, top-k the exact count of kept entries, and the model is dense again
+// afterwards.
+func TestEvaluateSparse(t *testing.T) {
+	c := tinyListOps(t)
+	path := filepath.Join(t.TempDir(), "dense.safetensors")
+	c.Steps, c.Out, c.BestOut, c.CheckpointEvery = 10, path, path+".best", -1
+	c, err := c.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadData(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TrainOn(context.Background(), c, d); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense, err := Evaluate(path, EvalOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dense.Sparse != nil {
+		t.Errorf("dense evaluation reports DSA %+v", dense.Sparse)
+	}
+	all, err := Evaluate(path, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, Keep: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One example in 48 may flip on rounding between the two kernels.
+	if s := all.Sparse; s == nil || s.Sparsity != 0 || s.Kept != s.Total || s.Mode != "oracle" || all.Accuracy < dense.Accuracy-1.0/48 || all.Accuracy > dense.Accuracy+1.0/48 {
+		t.Errorf("all keys: %+v %+v, dense accuracy %v", all, all.Sparse, dense.Accuracy)
+	}
+
+	const k = 2
+	var kept, total int64
+	for _, ex := range d.Single.Test {
+		l := int64(len(ex.Tokens))
+		kept += int64(c.Layers*c.Heads) * l * min(k, l)
+		total += int64(c.Layers*c.Heads) * l * l
+	}
+	top, err := Evaluate(path, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, TopK: k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := top.Sparse; s == nil || s.Kept != kept || s.Total != total || s.Sparsity <= 0.5 {
+		t.Errorf("top-%d: %+v, want %d of %d kept", k, top.Sparse, kept, total)
+	}
+	th, err := Evaluate(path, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, Threshold: 0.01, Block: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := th.Sparse; s == nil || !(s.Sparsity >= 0 && s.Sparsity < 1) || s.Block != 4 {
+		t.Errorf("threshold: %+v", th.Sparse)
+	}
+	nParams := len(m.Params())
+	pred, err := EvaluateOn(m, d, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAPredicted, Keep: 0.2, Sigma: 0.5, Bits: 8, Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := pred.Sparse; s == nil || s.Bits != 8 || s.Sparsity <= 0 {
+		t.Errorf("predicted: %+v", pred.Sparse)
+	}
+	if len(m.Params()) != nParams {
+		t.Errorf("the model keeps %d params after a predicted evaluation, %d before", len(m.Params()), nParams)
+	}
+	for _, bad := range []nn.DSA{{Mode: nn.DSAOracle, TopK: 2, Block: 3}, {Mode: nn.DSAPredicted, TopK: 2, Sigma: 0.5, Lambda: 0.1}} {
+		if _, err := EvaluateOn(m, d, EvalOptions{Threads: 1, Sparse: &bad}); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v, want ErrConfig", bad, err)
+		}
+	}
+}

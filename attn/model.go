@@ -73,6 +73,34 @@ func (m *Model) SetPool(p *kernels.Pool) {
 	}
 }
 
+// SetSparse sets dynamic sparse attention c (nil: dense) on every layer
+// (nn.Encoder.SetSparse). Call it after Load: in Predicted mode it adds
+// predictor parameters, initialised from c.Seed, that a dense checkpoint
+// does not hold.
+func (m *Model) SetSparse(c *nn.DSA) error {
+	if m.dual != nil {
+		return m.dual.SetSparse(c)
+	}
+	return m.cls.SetSparse(c)
+}
+
+// SparseStats returns the encoder's DSA counters.
+func (m *Model) SparseStats() nn.DSAStats {
+	if m.dual != nil {
+		return m.dual.SparseStats()
+	}
+	return m.cls.SparseStats()
+}
+
+// ResetSparseStats clears the encoder's DSA counters.
+func (m *Model) ResetSparseStats() {
+	if m.dual != nil {
+		m.dual.ResetSparseStats()
+	} else {
+		m.cls.ResetSparseStats()
+	}
+}
+
 // forward sets m.logits for b; train applies dropout.
 func (m *Model) forward(b *batch, train bool) error {
 	n := len(b.labels)
