@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/elasticml/elastic/attn"
+	"github.com/elasticml/elastic/nn"
 )
 
 func newAttn(stdout, stderr io.Writer) *cobra.Command {
@@ -232,29 +233,101 @@ func attnBar(p attn.Progress) (int, int, bool, string) {
 		p.Round, p.Rounds, p.Loss, p.SeqPerSec, p.ETA.Round(time.Second))
 }
 
+// attnDSAFlags are attn eval's dynamic sparse attention flags.
+type attnDSAFlags struct {
+	mode                          string
+	keep, sparsity, threshold, sg float64
+	topK, block, bits             int
+	seed                          uint64
+}
+
+// dsaFlagNames are the flags that only make sense with --dsa-mode.
+var dsaFlagNames = []string{"keep", "sparsity", "top-k", "threshold", "block", "sigma", "bits", "dsa-seed"}
+
+// config turns the flags into an nn.DSA, nil when --dsa-mode is not given.
+func (f attnDSAFlags) config(cmd *cobra.Command) (*nn.DSA, error) {
+	changed := cmd.Flags().Changed
+	if f.mode == "" {
+		for _, n := range dsaFlagNames {
+			if changed(n) {
+				return nil, fmt.Errorf("--%s needs --dsa-mode oracle or predicted", n)
+			}
+		}
+		return nil, nil
+	}
+	mode, err := nn.ParseDSAMode(f.mode)
+	if err != nil {
+		return nil, err
+	}
+	given := 0
+	for _, n := range []string{"keep", "sparsity", "top-k", "threshold"} {
+		if changed(n) {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, errors.New("--dsa-mode: give exactly one of --keep, --sparsity, --top-k and --threshold")
+	}
+	c := &nn.DSA{Mode: mode, Keep: f.keep, TopK: f.topK, Threshold: f.threshold, Block: f.block, Seed: f.seed}
+	if changed("sparsity") {
+		if c.Keep, err = nn.KeepForSparsity(f.sparsity); err != nil {
+			return nil, fmt.Errorf("--sparsity: %w", err)
+		}
+	}
+	if mode == nn.DSAPredicted {
+		c.Sigma, c.Bits = f.sg, f.bits
+	} else if changed("sigma") || changed("bits") {
+		return nil, errors.New("--sigma and --bits size the predictor: --dsa-mode predicted only")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 func newAttnEval(stdout io.Writer) *cobra.Command {
 	var (
 		model, split, kjv, fmnist string
 		threads, batch            int
 		asJSON                    bool
+		dsa                       attnDSAFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Report a checkpoint's accuracy on its task's test split",
 		Long: `eval loads a checkpoint written by attn train, rebuilds its task's data from the
 configuration the checkpoint holds (the same data seed gives the same data) and
-reports the accuracy on the whole split.`,
+reports the accuracy on the whole split.
+
+With --dsa-mode every attention layer runs dynamic sparse attention (thesis
+chapter 7) without fine-tuning, as in Table 7.1: each query row keeps --keep
+of its keys (or 1 − --sparsity, or --top-k keys, in groups of --block), or
+with --threshold the keys whose softmax probability reaches θ, and the kept
+probabilities are renormalised (eq. 7.4). oracle selects from the exact
+scores; predicted from a predictor Q̃K̃ᵀ (eq. 7.5) of size --sigma and
+precision --bits, initialised from --dsa-seed since checkpoints hold no
+trained predictor. The output reports the realised sparsity.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			sparse, err := dsa.config(cmd)
+			if err != nil {
+				return err
+			}
 			e, err := attn.Evaluate(model, attn.EvalOptions{Split: split, Threads: threads, Batch: batch,
-				Data: attn.DataPaths{KJV: kjv, FMNIST: fmnist}})
+				Data: attn.DataPaths{KJV: kjv, FMNIST: fmnist}, Sparse: sparse})
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(stdout, e)
 			}
-			_, err = fmt.Fprintf(stdout, "%s on %s (%d examples): accuracy %.2f%%\n", e.Config.Task, e.Split, e.Examples, 100*e.Accuracy)
+			if _, err = fmt.Fprintf(stdout, "%s on %s (%d examples): accuracy %.2f%%\n", e.Config.Task, e.Split, e.Examples, 100*e.Accuracy); err != nil {
+				return err
+			}
+			if s := e.Sparse; s != nil {
+				_, err = fmt.Fprintf(stdout, "dynamic sparse attention (%s, block %d): sparsity %.2f%% (%d of %d entries kept)\n",
+					s.Mode, s.Block, 100*s.Sparsity, s.Kept, s.Total)
+			}
 			return err
 		},
 	}
@@ -266,5 +339,14 @@ reports the accuracy on the whole split.`,
 	fl.StringVar(&fmnist, "fmnist", "", "Fashion-MNIST directory of dataset-fashion-mnist (default /usr/share/datasets/fashion-mnist)")
 	threadsFlag(fl, &threads)
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	choiceFlag(fl, &dsa.mode, "dsa-mode", "", []string{"oracle", "predicted"}, "dynamic sparse attention masks (default: dense attention)")
+	floatFlag(fl, &dsa.keep, "keep", 0, unitRight(), "fraction of keys each query row keeps")
+	floatFlag(fl, &dsa.sparsity, "sparsity", 0, unitLeft(), "fraction of keys each query row drops, instead of --keep")
+	intFlag(fl, &dsa.topK, "top-k", 0, atLeast(1), "keys each query row keeps, instead of --keep")
+	floatFlag(fl, &dsa.threshold, "threshold", 0, unitOpen(), "keep keys of softmax probability at least θ (oracle only), instead of --keep")
+	intFlag(fl, &dsa.block, "block", 1, oneOf(1, 4, 8), "keys selected in aligned groups of this many")
+	floatFlag(fl, &dsa.sg, "sigma", 0.25, unitRight(), "predictor width k_p/d_head (predicted only)")
+	intFlag(fl, &dsa.bits, "bits", 32, oneOf(8, 32), "predictor precision (predicted only)")
+	fl.Uint64Var(&dsa.seed, "dsa-seed", 1, "seed of the predictor's projection and weights")
 	return cmd
 }

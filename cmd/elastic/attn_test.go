@@ -55,6 +55,32 @@ func TestAttnTrainEvalResume(t *testing.T) {
 			t.Errorf("eval printed %q", so.String())
 		}
 	}
+	// Table 7.1's oracle evaluation of the dense checkpoint: the JSON
+	// reports the realised sparsity, which top-2 of expressions of at
+	// least 5 tokens puts above one half.
+	so.Reset()
+	if err := run([]string{"attn", "eval", "--model", out, "--threads", "1", "--dsa-mode", "oracle", "--top-k", "2", "--json"}, &so, &se); err != nil {
+		t.Fatal(err)
+	}
+	var ev struct {
+		Accuracy float64
+		Sparse   *struct {
+			Mode     string
+			Sparsity float64
+			Kept     int64
+			Total    int64
+		}
+	}
+	if err := json.Unmarshal(so.Bytes(), &ev); err != nil || ev.Sparse == nil || ev.Sparse.Mode != "oracle" || ev.Sparse.Sparsity <= 0.5 || ev.Sparse.Kept >= ev.Sparse.Total {
+		t.Errorf("oracle eval: %s (%v)", so.String(), err)
+	}
+	so.Reset()
+	if err := run([]string{"attn", "eval", "--model", out, "--threads", "1", "--dsa-mode", "predicted", "--sparsity", "0.5", "--block", "4", "--bits", "8"}, &so, &se); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(so.String(), "dynamic sparse attention (predicted, block 4): sparsity ") {
+		t.Errorf("predicted eval printed %q", so.String())
+	}
 	// Extending a finished run by --steps continues from its checkpoint.
 	so.Reset()
 	if err := run([]string{"attn", "train", "--resume", "--out", out, "--steps", "12", "--threads", "1", "--json"}, &so, &se); err != nil {
@@ -89,5 +115,16 @@ func TestAttnBadInput(t *testing.T) {
 		{[]string{"attn", "eval", "--model", filepath.Join(dir, "none")}, "none"},
 		{[]string{"attn", "eval", "--split", "dev"}, "--split dev"},
 		{[]string{"attn", "eval", "--threads", "0"}, "--threads 0"},
+		{[]string{"attn", "eval", "--keep", "0.1"}, "--keep needs --dsa-mode"},
+		{[]string{"attn", "eval", "--dsa-mode", "sparse"}, "--dsa-mode sparse: want one of oracle, predicted"},
+		{[]string{"attn", "eval", "--dsa-mode", "oracle"}, "exactly one of --keep, --sparsity, --top-k and --threshold"},
+		{[]string{"attn", "eval", "--dsa-mode", "oracle", "--keep", "0.1", "--top-k", "3"}, "exactly one of"},
+		{[]string{"attn", "eval", "--dsa-mode", "oracle", "--keep", "0"}, "--keep 0: want in (0, 1]"},
+		{[]string{"attn", "eval", "--dsa-mode", "oracle", "--sparsity", "1"}, "--sparsity 1: want in [0, 1)"},
+		{[]string{"attn", "eval", "--dsa-mode", "oracle", "--top-k", "0"}, "--top-k 0"},
+		{[]string{"attn", "eval", "--dsa-mode", "oracle", "--top-k", "2", "--block", "2"}, "--block 2"},
+		{[]string{"attn", "eval", "--dsa-mode", "oracle", "--top-k", "2", "--sigma", "0.5"}, "predicted only"},
+		{[]string{"attn", "eval", "--dsa-mode", "predicted", "--top-k", "2", "--sigma", "1.5"}, "--sigma 1.5"},
+		{[]string{"attn", "eval", "--dsa-mode", "predicted", "--threshold", "0.01"}, "oracle mode only"},
 	})
 }
