@@ -161,7 +161,8 @@ func (c DSA) rowBlocks(l int) int {
 
 // DSAStats are a layer's (or an encoder's) DSA counters: the attention
 // entries kept and the entries of the dense matrices, summed over Forward
-// calls since the last reset, and the MSE of eq. 7.6 of the last Forward.
+// calls since the last reset, and the MSE of eq. 7.6 of the last Forward
+// (an encoder's: the sum over its layers).
 type DSAStats struct {
 	Kept, Total int64
 	// MSE is the mean over the compared entries (every entry of every
@@ -180,7 +181,7 @@ func (s DSAStats) Sparsity() float64 {
 	return 1 - float64(s.Kept)/float64(s.Total)
 }
 
-// add sums counters; MSEs are averaged by the caller.
+// add sums counters; MSEs are the caller's.
 func (s *DSAStats) add(o DSAStats) {
 	s.Kept += o.Kept
 	s.Total += o.Total
@@ -609,22 +610,19 @@ func (e *Encoder) SetSparse(c *DSA) error {
 	return nil
 }
 
-// SparseStats sums the layers' kept and total counters and averages
-// their MSEs (over the layers that computed one).
+// SparseStats sums the layers' kept and total counters and their MSEs:
+// the joint loss of eq. 7.7 whose gradient Backward computes is
+// L_model + λ·Σ_layers MSE_layer, so that sum is what a trainer adds (times
+// λ) to its loss to log it.
 func (e *Encoder) SparseStats() DSAStats {
 	var st DSAStats
-	var layers int
 	for _, b := range e.Blocks {
 		s := b.Attn.SparseStats()
 		st.add(s)
 		if s.HasMSE {
 			st.MSE += s.MSE
-			layers++
+			st.HasMSE = true
 		}
-	}
-	if layers > 0 {
-		st.MSE /= float64(layers)
-		st.HasMSE = true
 	}
 	return st
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -460,4 +461,70 @@ func TestEncoderSparseParams(t *testing.T) {
 	if err := enc.SetSparse(nil); err != nil || len(enc.Params()) != dense {
 		t.Errorf("SetSparse(nil): %v, %d params, want %d", err, len(enc.Params()), dense)
 	}
+}
+
+// TestGradClassifierJointLoss checks the joint loss of eq. 7.7 end to end
+// on a classifier with predicted DSA in both layers, its masks held. The
+// MSE term is stopped at the predictor (its gradient reaches W̃ only, not
+// q, k or the input the exact S and XP come from), so the predictors'
+// gradients are checked against finite differences of CE + λ·Σ MSE and
+// every other parameter's against those of CE alone, from the same
+// Backward.
+func TestGradClassifierJointLoss(t *testing.T) {
+	const lambda = 0.3
+	rng := rand.New(rand.NewPCG(23, 24))
+	c, err := NewClassifier(smallConfig(MeanPool), 9, 3, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.Params() {
+		p.Uniform(rng, 0.7)
+	}
+	if err := c.SetSparse(&DSA{Mode: DSAPredicted, TopK: 2, Sigma: 0.5, Lambda: lambda, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	ids := []int32{1, 6, 6, 0, 2, 3, 5, 4, 1, 2}
+	lens := []int{5, 1, 4}
+	targets := []int32{2, 0, 1}
+	logits := make([]float32, 3*3)
+	dlogits := make([]float32, len(logits))
+	withMSE := true
+	loss := func() float64 {
+		if err := c.Forward(logits, ids, lens, false); err != nil {
+			t.Fatal(err)
+		}
+		st := c.SparseStats()
+		if !st.HasMSE {
+			t.Fatal("no MSE")
+		}
+		l := CrossEntropy(nil, nil, logits, targets, 3)
+		if withMSE {
+			l += lambda * st.MSE
+		}
+		return l
+	}
+	loss()
+	c.Enc.holdMasks(true)
+	if st := c.SparseStats(); st.Kept >= st.Total {
+		t.Fatalf("kept %d of %d: nothing dropped", st.Kept, st.Total)
+	}
+	backward := func() {
+		loss()
+		CrossEntropy(nil, dlogits, logits, targets, 3)
+		c.Backward(dlogits)
+	}
+	var model, pred []*Param
+	for _, p := range c.Params() {
+		if strings.Contains(p.Name, ".dsa.") {
+			pred = append(pred, p)
+		} else {
+			model = append(model, p)
+		}
+	}
+	if len(pred) != 4 {
+		t.Fatalf("%d predictor parameters, want 4", len(pred))
+	}
+	checkGradients(t, loss, backward, paramTargets(pred))
+	withMSE = false
+	checkGradients(t, loss, backward, paramTargets(model))
 }
