@@ -5,15 +5,23 @@
 //
 // # Where it sits
 //
-// These are the models dynamic sparse attention (DSA, issue 13) will make
-// sparse: the dense baseline whose attention the speculate → select →
-// execute runtime (package speculate) will later predict and compute only
-// where it matters. This package owns the model choice (nn.Classifier, or
+// These are the models dynamic sparse attention (DSA, thesis chapter 7)
+// makes sparse. This package owns the model choice (nn.Classifier, or
 // nn.DualClassifier for Retrieval's passage pairs), the data (package
 // lra), AdamW with LRA's linear warm-up and rsqrt decay, and the checkpoint
 // format; the run control — steps, deadline, periodic checkpoints,
 // progress cadence, divergence check, best validation — is the one shared
 // training loop, package train, driven through a train.Task.
+//
+// # Sparse evaluation
+//
+// EvalOptions.Sparse scores a trained dense checkpoint with DSA masks in
+// every layer and no fine-tuning, the experiment of Table 7.1: oracle
+// top-k, keep fraction or probability threshold (nn.DSA), or masks from a
+// predictor initialised from its seed; Eval.Sparse reports the realised
+// sparsity over the split. Training with DSA (the joint loss of eq. 7.7,
+// which package nn computes) is not wired into Train yet: checkpoints hold
+// dense models only.
 //
 // # Determinism and resuming
 //
