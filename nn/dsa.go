@@ -21,7 +21,9 @@ import (
 // dropped (speculate.Step's Drop) rather than assembled from the
 // approximation: eq. 7.4 with c → ∞. The three run here as whole-head
 // passes rather than through speculate.Step because the executor needs
-// every row's selection of a head at once to run the pattern kernels.
+// every row's selection of a head at once to run the pattern kernels;
+// TestDSAAsSpeculateStep runs a row through speculate.Step with sel.TopK
+// and checks it selects and computes what the layer does.
 
 // DSAMode says where a DSA mask comes from.
 type DSAMode int

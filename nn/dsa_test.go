@@ -9,6 +9,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/elasticml/elastic/sel"
+	"github.com/elasticml/elastic/speculate"
 )
 
 // newSparseAttention returns a layer with sharp softmaxes (weights ±0.8,
@@ -528,3 +531,97 @@ func TestGradClassifierJointLoss(t *testing.T) {
 	withMSE = false
 	checkGradients(t, loss, backward, paramTargets(model))
 }
+
+// softmaxExec is the executor of one DSA query row: the exact
+// probabilities softmax(q·k_j·scale) over the selected keys j, written at
+// out[j] (the Step drops the rest).
+type softmaxExec struct {
+	k     []float32 // l×dh
+	dh    int
+	scale float32
+}
+
+func (e softmaxExec) Execute(out, q []float32, idx []int32) {
+	var z float64
+	mx := math.Inf(-1)
+	for _, j := range idx {
+		var s float64
+		for c := range e.dh {
+			s += float64(q[c]) * float64(e.k[int(j)*e.dh+c])
+		}
+		out[j] = float32(s * float64(e.scale))
+		mx = math.Max(mx, float64(out[j]))
+	}
+	for _, j := range idx {
+		v := math.Exp(float64(out[j]) - mx)
+		out[j] = float32(v)
+		z += v
+	}
+	for _, j := range idx {
+		out[j] = float32(float64(out[j]) / z)
+	}
+}
+
+// TestDSAAsSpeculateStep expresses a predicted DSA row in the runtime:
+// the predictor row q̃_i·K̃ᵀ as the Speculator, sel's top-K (ReLU ranking:
+// largest first) as the Selector and the exact softmax over the selected
+// keys as the Executor, with Drop. Its selection must be the layer's mask
+// row and Σ_j p_j·v_j the layer's output row.
+func TestDSAAsSpeculateStep(t *testing.T) {
+	const dim, heads, k = 8, 2, 4
+	lens := []int{11}
+	a := newSparseAttention(t, dim, heads, 81, &DSA{Mode: DSAPredicted, TopK: k, Sigma: 0.75, Seed: 9})
+	rng := rand.New(rand.NewPCG(17, 18))
+	l := lens[0]
+	x := randVec(rng, l*dim, 1)
+	y := make([]float32, len(x))
+	a.Forward(y, x, lens)
+	s, dh, kp := a.dsa, dim/heads, a.dsa.kp
+	ratio := float64(l-k) / float64(l)
+	for h := range heads {
+		kt := s.kt[h*l*kp : (h+1)*l*kp]
+		spec := speculate.Func(func(approx, qt []float32) {
+			for j := range l {
+				var v float32
+				for c := range kp {
+					v += qt[c] * kt[j*kp+c]
+				}
+				approx[j] = v
+			}
+		})
+		top, err := sel.NewTopK(sel.ReLU, ratio)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kh, vh := a.kh[h*l*dh:(h+1)*l*dh], a.vh[h*l*dh:(h+1)*l*dh]
+		exec := softmaxExec{k: kh, dh: dh, scale: float32(1 / math.Sqrt(float64(dh)))}
+		// The speculator reads q̃_i and the executor q_i: the step's input
+		// is both, q̃_i then q_i.
+		step := speculate.NewStep(l, speculate.Func(func(approx, in []float32) { spec(approx, in[:kp]) }), top,
+			speculate.Executor(execFunc(func(out, in []float32, idx []int32) { exec.Execute(out, in[kp:], idx) })))
+		step.Drop = true
+		p := make([]float32, l)
+		for i := range l {
+			g := h*l + i
+			in := append(append([]float32(nil), s.qt[g*kp:(g+1)*kp]...), a.qh[g*dh:(g+1)*dh]...)
+			idx := step.Run(p, in)
+			if want := s.idx[s.rowOff[g]:s.rowOff[g+1]]; !slices.Equal(idx, want) {
+				t.Fatalf("head %d row %d: step selects %v, layer %v", h, i, idx, want)
+			}
+			for c := range dh {
+				var o float64
+				for j := range l {
+					o += float64(p[j]) * float64(vh[j*dh+c])
+				}
+				if got := a.oh[g*dh+c]; math.Abs(o-float64(got)) > 1e-5*(1+math.Abs(o)) {
+					t.Fatalf("head %d row %d col %d: step output %.6g, layer %.6g", h, i, c, o, got)
+				}
+			}
+		}
+	}
+}
+
+// execFunc adapts a function to speculate.Executor.
+type execFunc func(out, x []float32, idx []int32)
+
+func (f execFunc) Execute(out, x []float32, idx []int32) { f(out, x, idx) }
