@@ -85,8 +85,9 @@
 // (DSAOracle) or the predictor's S̃ = Q̃K̃ᵀ with Q̃, K̃ = X·P·W̃_{Q,K} (eq. 7.5,
 // DSAPredicted): P a fixed sparse ternary projection of the layer's input
 // to k_p = σ·dₕ columns (package rproj), W̃_Q and W̃_K one k_p×k_p matrix per
-// head, trainable parameters in Params; selection in float32 or, with
-// Bits 8, through kernels.PredictTopK on INT8 Q̃, K̃. The masked attention
+// head, trainable parameters in Params; selection in float32, with Bits 8
+// through kernels.PredictTopK on INT8 Q̃, K̃, or with Bits 4 or 2 from
+// per-row quantized Q̃, K̃ (package quant; modelled precision, no kernel). The masked attention
 // is softmax over the kept scores only (eq. 7.4 with c → ∞), computed by
 // kernels.SDDMM, SparseSoftmax and SpMM, and Backward goes through the
 // same pattern (SpMMBackward, SparseSoftmaxBackward, SDDMMBackward); the

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/elasticml/elastic/kernels"
+	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/rproj"
 )
 
@@ -83,10 +84,13 @@ type DSA struct {
 	// Sigma is the predictor's size k_p/dₕ, in (0, 1] (Predicted only):
 	// k_p = max(1, round(Sigma·dₕ)).
 	Sigma float64
-	// Bits is the predictor's precision for selection: 32 (0 means 32) or
-	// 8, INT8 Q̃ and K̃ with per-row scales through kernels.PredictTopK. The
-	// MSE of eq. 7.6 is always taken in float32 (the quantizer is treated
-	// as the identity in the backward pass).
+	// Bits is the predictor's precision for selection: 32 (0 means 32);
+	// 8, INT8 Q̃ and K̃ with per-row scales through kernels.PredictTopK; or
+	// 4 or 2, Q̃ and K̃ quantized per row by package quant and scored from
+	// the dequantized values in float32 — the precision of an INT4/INT2
+	// predictor, not its speed, for there is no such kernel. The MSE of
+	// eq. 7.6 is always taken in float32 (the quantizer is treated as the
+	// identity in the backward pass).
 	Bits int
 	// Lambda is λ of eq. 7.7, at least 0. When positive (Predicted only),
 	// Forward computes the MSE of eq. 7.6 and Backward adds λ·∂MSE/∂W̃ to
@@ -124,8 +128,8 @@ func (c DSA) Validate() error {
 		return bad("a probability threshold needs the exact scores: oracle mode only")
 	case c.Block != 0 && c.Block != 1 && c.Block != 4 && c.Block != 8:
 		return bad("block %d, want 1, 4 or 8", c.Block)
-	case c.Bits != 0 && c.Bits != 32 && c.Bits != 8:
-		return bad("bits %d, want 32 or 8", c.Bits)
+	case c.Bits != 0 && c.Bits != 32 && c.Bits != 8 && c.Bits != 4 && c.Bits != 2:
+		return bad("bits %d, want 32, 8, 4 or 2", c.Bits)
 	case !(c.Lambda >= 0) || math.IsInf(c.Lambda, 1):
 		return bad("lambda %v must be finite and >= 0", c.Lambda)
 	case c.Mode == DSAPredicted && !(c.Sigma > 0 && c.Sigma <= 1):
@@ -419,6 +423,10 @@ func (a *MultiHeadAttention) buildMasks(scale float32) {
 			switch {
 			case s.cfg.Mode == DSAPredicted && s.cfg.Bits == 8:
 				a.maskInt8(g0, l)
+			case s.cfg.Mode == DSAPredicted && (s.cfg.Bits == 4 || s.cfg.Bits == 2):
+				kp := s.kp
+				q, k := s.qt[g0*kp:(g0+l)*kp], s.kt[g0*kp:(g0+l)*kp]
+				a.maskFromScores(quantized(q, l, kp, s.cfg.Bits), quantized(k, l, kp, s.cfg.Bits), l, kp, 1, false)
 			case s.cfg.Mode == DSAPredicted:
 				kp := s.kp
 				a.maskFromScores(s.qt[g0*kp:(g0+l)*kp], s.kt[g0*kp:(g0+l)*kp], l, kp, 1, false)
@@ -494,6 +502,17 @@ func (a *MultiHeadAttention) maskInt8(g0, l int) {
 	for i := range l {
 		s.rowOff = append(s.rowOff, o+(i+1)*kb)
 	}
+}
+
+// quantized returns the rows×cols matrix x quantized to bits per row and
+// dequantized, or x itself if it is not finite (quant refuses NaN and
+// ±Inf; top-k then ranks NaNs last, as in float32).
+func quantized(x []float32, rows, cols, bits int) []float32 {
+	m, err := quant.Quantize(x, rows, cols, quant.Bits(bits), true)
+	if err != nil {
+		return x
+	}
+	return m.Dequantize()
 }
 
 // predict computes XP (n×k_p) and each head's Q̃ = XP·W̃_Q and K̃ = XP·W̃_K,

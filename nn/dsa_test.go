@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/sel"
 	"github.com/elasticml/elastic/speculate"
 )
@@ -81,6 +82,7 @@ func TestSparseAttentionAllKeys(t *testing.T) {
 		{Mode: DSAOracle, Threshold: 1e-30},
 		{Mode: DSAPredicted, TopK: 1000, Sigma: 0.5, Block: 8, Lambda: 0},
 		{Mode: DSAPredicted, TopK: 1000, Sigma: 0.25, Bits: 8},
+		{Mode: DSAPredicted, Keep: 1, Sigma: 0.5, Bits: 2},
 	} {
 		t.Run(fmt.Sprintf("%v/keep%v/top%d/th%v/b%d/bits%d", c.Mode, c.Keep, c.TopK, c.Threshold, c.Block, c.Bits), func(t *testing.T) {
 			const dim, heads = 16, 4
@@ -135,6 +137,8 @@ func TestSparseAttentionExactlyK(t *testing.T) {
 		{DSA{Mode: DSAOracle, TopK: 6, Block: 4}, nil},
 		{DSA{Mode: DSAPredicted, TopK: 5, Sigma: 0.5}, func(l int) int { return min(5, l) }},
 		{DSA{Mode: DSAPredicted, TopK: 9, Sigma: 0.75, Block: 8, Bits: 8}, nil},
+		{DSA{Mode: DSAPredicted, TopK: 4, Sigma: 1, Bits: 4}, func(l int) int { return min(4, l) }},
+		{DSA{Mode: DSAPredicted, TopK: 8, Sigma: 1, Block: 4, Bits: 2}, nil},
 	} {
 		c := tc.c
 		t.Run(fmt.Sprintf("%v/top%d/keep%v/b%d/bits%d", c.Mode, c.TopK, c.Keep, c.Block, c.Bits), func(t *testing.T) {
@@ -398,7 +402,7 @@ func TestSparseAttentionBadConfig(t *testing.T) {
 		{Mode: DSAPredicted, TopK: 2},
 		{Mode: DSAPredicted, TopK: 2, Sigma: 1.5},
 		{Mode: DSAPredicted, TopK: 2, Sigma: -1},
-		{Mode: DSAPredicted, TopK: 2, Sigma: 0.5, Bits: 4},
+		{Mode: DSAPredicted, TopK: 2, Sigma: 0.5, Bits: 16},
 		{Mode: DSAPredicted, TopK: 2, Sigma: 0.5, Lambda: -1},
 		{Mode: DSAPredicted, TopK: 2, Sigma: 0.5, Lambda: math.Inf(1)},
 	} {
@@ -625,3 +629,63 @@ func TestDSAAsSpeculateStep(t *testing.T) {
 type execFunc func(out, x []float32, idx []int32)
 
 func (f execFunc) Execute(out, x []float32, idx []int32) { f(out, x, idx) }
+
+// TestPredictorLowBits checks INT4 and INT2 selection against a float64
+// top-k of the per-row quantized Q̃ and K̃ (quant's codes times scales),
+// and that at 2 bits the selection differs from float32's somewhere (the
+// quantization is applied).
+func TestPredictorLowBits(t *testing.T) {
+	const dim, heads, k = 16, 2, 3
+	lens := []int{9, 20}
+	rng := rand.New(rand.NewPCG(19, 20))
+	x := randVec(rng, seqRows("test", lens)*dim, 1)
+	y := make([]float32, len(x))
+	masks := map[int][]int32{}
+	for _, bits := range []int{32, 4, 2} {
+		a := newSparseAttention(t, dim, heads, 91, &DSA{Mode: DSAPredicted, TopK: k, Sigma: 1, Bits: bits, Seed: 4})
+		a.Forward(y, x, lens)
+		s, kp := a.dsa, a.dsa.kp
+		masks[bits] = slices.Clone(s.idx)
+		if bits == 32 {
+			continue
+		}
+		off := 0
+		for _, l := range lens {
+			for h := range heads {
+				g0 := off*heads + h*l
+				qm, err := quant.Quantize(s.qt[g0*kp:(g0+l)*kp], l, kp, quant.Bits(bits), true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				km, err := quant.Quantize(s.kt[g0*kp:(g0+l)*kp], l, kp, quant.Bits(bits), true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range l {
+					sc := make([]float64, l)
+					for j := range l {
+						for c := range kp {
+							sc[j] += float64(qm.Code(i, c)) * float64(km.Code(j, c)) * float64(qm.Scale(i)) * float64(km.Scale(j))
+						}
+					}
+					row := s.idx[s.rowOff[g0+i]:s.rowOff[g0+i+1]]
+					order := make([]int, l)
+					for j := range order {
+						order[j] = j
+					}
+					sort.SliceStable(order, func(x, y int) bool { return sc[order[x]] > sc[order[y]] })
+					cut := sc[order[k-1]]
+					for _, j := range row {
+						if sc[j] < cut-1e-5*(1+math.Abs(cut)) {
+							t.Fatalf("INT%d l=%d head %d row %d keeps key %d of score %.5g below the %d-th best %.5g", bits, l, h, i, j, sc[j], k, cut)
+						}
+					}
+				}
+			}
+			off += l
+		}
+	}
+	if slices.Equal(masks[2], masks[32]) {
+		t.Error("INT2 selects exactly what float32 does: is it quantizing?")
+	}
+}

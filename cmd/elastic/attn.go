@@ -346,7 +346,7 @@ trained predictor. The output reports the realised sparsity.`,
 	floatFlag(fl, &dsa.threshold, "threshold", 0, unitOpen(), "keep keys of softmax probability at least θ (oracle only), instead of --keep")
 	intFlag(fl, &dsa.block, "block", 1, oneOf(1, 4, 8), "keys selected in aligned groups of this many")
 	floatFlag(fl, &dsa.sg, "sigma", 0.25, unitRight(), "predictor width k_p/d_head (predicted only)")
-	intFlag(fl, &dsa.bits, "bits", 32, oneOf(8, 32), "predictor precision (predicted only)")
+	intFlag(fl, &dsa.bits, "bits", 32, oneOf(2, 4, 8, 32), "predictor precision; 4 and 2 quantize in Go, no fast kernel (predicted only)")
 	fl.Uint64Var(&dsa.seed, "dsa-seed", 1, "seed of the predictor's projection and weights")
 	return cmd
 }
