@@ -468,3 +468,87 @@ func TestEvaluateSparse(t *testing.T) {
 		}
 	}
 }
+
+// TestSparseFineTune adapts a trained dense model with predicted DSA and
+// the joint loss (Config.Init, Config.Sparse): the run starts from the
+// dense weights, its checkpoint holds the trained predictor and records
+// the configuration, loads back as a DSA model, and is evaluated with its
+// own masks; the same run twice gives the same weights.
+func TestSparseFineTune(t *testing.T) {
+	dir := t.TempDir()
+	c := tinyListOps(t)
+	dense := filepath.Join(dir, "dense.safetensors")
+	c.Steps, c.Out, c.BestOut, c.CheckpointEvery = 10, dense, dense+".best", -1
+	if _, err := Train(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	dsa := &nn.DSA{Mode: nn.DSAPredicted, Keep: 0.3, Sigma: 0.5, Lambda: 1, Seed: 7}
+	run := func(name string) (*Result, *Model) {
+		f := c
+		f.Out, f.BestOut, f.Init, f.Sparse = filepath.Join(dir, name), filepath.Join(dir, name+".best"), dense, dsa
+		res, err := Train(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(f.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, m
+	}
+	res, m := run("a.safetensors")
+	if m.Cfg.Sparse == nil || *m.Cfg.Sparse != *dsa {
+		t.Fatalf("checkpoint config DSA %+v, want %+v", m.Cfg.Sparse, dsa)
+	}
+	if res.Rounds[0].Loss <= 0 || len(res.Rounds) != 1 {
+		t.Errorf("rounds %+v", res.Rounds)
+	}
+	w, dw := weights(t, filepath.Join(dir, "a.safetensors")), weights(t, dense)
+	if _, ok := w["layers.0.attn.dsa.wq"]; !ok {
+		var names []string
+		for n := range w {
+			names = append(names, n)
+		}
+		t.Fatalf("no predictor in the checkpoint: %v", names)
+	}
+	// The predictor trained: its weights left their seeded start.
+	seeded, err := NewModel(m.Cfg, m.Vocab, m.Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range seeded.Params() {
+		if _, inDense := dw[p.Name]; !inDense && slices.Equal(p.Data, w[p.Name]) {
+			t.Errorf("%s did not train", p.Name)
+		}
+	}
+	e, err := Evaluate(filepath.Join(dir, "a.safetensors"), EvalOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Sparse == nil || e.Sparse.Mode != "predicted" || e.Sparse.Sparsity < 0.5 {
+		t.Errorf("evaluation of the DSA model: %+v", e.Sparse)
+	}
+	d, err := LoadData(m.Cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EvaluateOn(m, d, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, TopK: 2}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("a DSA model scored with other masks: %v, want ErrConfig", err)
+	}
+	wide := c
+	wide.Dim, wide.Hidden, wide.Init, wide.Out, wide.BestOut = 32, 32, dense, filepath.Join(dir, "w"), filepath.Join(dir, "w.best")
+	if _, err := Train(context.Background(), wide); !errors.Is(err, ErrMismatch) {
+		t.Errorf("init from a narrower model: %v, want ErrMismatch", err)
+	}
+	both := c
+	both.Init, both.Resume = dense, dense
+	if _, err := Train(context.Background(), both); !errors.Is(err, ErrConfig) {
+		t.Errorf("init and resume: %v, want ErrConfig", err)
+	}
+	_, m2 := run("b.safetensors")
+	for i, p := range m.Params() {
+		if !slices.Equal(p.Data, m2.Params()[i].Data) {
+			t.Fatalf("%s differs between two identical runs", p.Name)
+		}
+	}
+}

@@ -19,9 +19,19 @@
 // every layer and no fine-tuning, the experiment of Table 7.1: oracle
 // top-k, keep fraction or probability threshold (nn.DSA), or masks from a
 // predictor initialised from its seed; Eval.Sparse reports the realised
-// sparsity over the split. Training with DSA (the joint loss of eq. 7.7,
-// which package nn computes) is not wired into Train yet: checkpoints hold
-// dense models only.
+// sparsity over the split.
+//
+// # Sparse training
+//
+// Config.Sparse trains with DSA in every layer, and Config.Init starts the
+// run from a trained checkpoint's weights (model adaptation, §7.3.2): the
+// masked attention runs in both passes, and with Lambda > 0 the loss is
+// the joint loss of eq. 7.7, cross-entropy + λ·Σ_layers MSE(S, S̃), the MSE
+// term training the predictors only. Such a checkpoint records the DSA
+// configuration in its config and the predictors' W̃_Q, W̃_K (with their
+// AdamW moments) under <layer>.attn.dsa.wq and .wk; it loads as a DSA
+// model and is evaluated with its own masks. A dense checkpoint still
+// loads as before, and as an Init its predictors start from Sparse.Seed.
 //
 // # Determinism and resuming
 //
@@ -39,7 +49,7 @@
 // A checkpoint is a safetensors file (format "elastic-attn/1" in its
 // metadata) holding every parameter under its nn name, AdamW's moments
 // under the parameter's name plus ".exp_avg" and ".exp_avg_sq", and in its
-// metadata the Config as JSON ("config"), the vocabulary and class counts,
+// metadata the Config as JSON ("config", with "sparse" for a DSA run), the vocabulary and class counts,
 // the loop position ("epoch", "step": the next validation round and step
 // within it), AdamW's step count and the best validation accuracy.
 package attn

@@ -90,6 +90,12 @@ func EvaluateOn(m *Model, d *Data, o EvalOptions) (*Eval, error) {
 	if o.Batch == 0 {
 		o.Batch = m.Cfg.Batch
 	}
+	if m.Cfg.Sparse != nil && o.Sparse != nil {
+		return nil, fmt.Errorf("%w: the model was trained with dynamic sparse attention (%s) and is scored with its own", ErrConfig, m.Cfg.Sparse.Mode)
+	}
+	if m.Cfg.Sparse != nil {
+		m.ResetSparseStats()
+	}
 	if o.Sparse != nil {
 		if o.Sparse.Lambda != 0 {
 			return nil, fmt.Errorf("%w: DSA lambda %v: evaluation does not train the predictor", ErrConfig, o.Sparse.Lambda)
@@ -110,7 +116,11 @@ func EvaluateOn(m *Model, d *Data, o EvalOptions) (*Eval, error) {
 		return nil, err
 	}
 	e := &Eval{Config: m.Cfg, Split: split.String(), Examples: n, Accuracy: acc}
-	if c := o.Sparse; c != nil {
+	c := o.Sparse
+	if c == nil {
+		c = m.Cfg.Sparse
+	}
+	if c != nil {
 		st := m.SparseStats()
 		e.Sparse = &SparseEval{Mode: c.Mode.String(), Keep: c.Keep, TopK: c.TopK, Threshold: c.Threshold,
 			Block: max(c.Block, 1), Sigma: c.Sigma, Bits: c.Bits, Seed: c.Seed,

@@ -47,6 +47,24 @@ func (m DSAMode) String() string {
 	return fmt.Sprintf("DSAMode(%d)", int(m))
 }
 
+// MarshalText writes the mode's name, so configurations read well as JSON.
+func (m DSAMode) MarshalText() ([]byte, error) {
+	if m != DSAOracle && m != DSAPredicted {
+		return nil, fmt.Errorf("%w: mode %d", ErrDSAConfig, int(m))
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText parses a name written by MarshalText.
+func (m *DSAMode) UnmarshalText(b []byte) error {
+	v, err := ParseDSAMode(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
 // ParseDSAMode parses "oracle" or "predicted".
 func ParseDSAMode(s string) (DSAMode, error) {
 	switch s {
@@ -65,25 +83,25 @@ var ErrDSAConfig = errors.New("nn: invalid DSA configuration")
 // (SetSparse). Exactly one of Keep, TopK and Threshold selects how many
 // keys each query row keeps.
 type DSA struct {
-	Mode DSAMode
+	Mode DSAMode `json:"mode"`
 	// Keep is the fraction of keys each row keeps, in (0, 1]: a sequence
 	// of l tokens keeps k = ⌈Keep·l⌉ keys per row (at least 1).
-	Keep float64
+	Keep float64 `json:"keep,omitempty"`
 	// TopK is the number of keys each row keeps, at least 1; a sequence
 	// shorter than TopK keeps all its keys.
-	TopK int
+	TopK int `json:"top_k,omitempty"`
 	// Threshold, in (0, 1), keeps the keys whose exact softmax probability
 	// is at least Threshold (Table 7.1), and at least the most probable
 	// one, so rows keep different numbers of keys. Oracle mode only.
-	Threshold float64
+	Threshold float64 `json:"threshold,omitempty"`
 	// Block is 1 (0 means 1), 4 or 8: keys are selected in aligned groups
 	// of Block consecutive keys scored by their best member, the 1×4 and
 	// 1×8 column vectors of §7.5.1. With TopK or Keep, k keys are ⌈k/Block⌉
 	// groups; a sequence's last group may be short.
-	Block int
+	Block int `json:"block,omitempty"`
 	// Sigma is the predictor's size k_p/dₕ, in (0, 1] (Predicted only):
 	// k_p = max(1, round(Sigma·dₕ)).
-	Sigma float64
+	Sigma float64 `json:"sigma,omitempty"`
 	// Bits is the predictor's precision for selection: 32 (0 means 32);
 	// 8, INT8 Q̃ and K̃ with per-row scales through kernels.PredictTopK; or
 	// 4 or 2, Q̃ and K̃ quantized per row by package quant and scored from
@@ -91,13 +109,13 @@ type DSA struct {
 	// predictor, not its speed, for there is no such kernel. The MSE of
 	// eq. 7.6 is always taken in float32 (the quantizer is treated as the
 	// identity in the backward pass).
-	Bits int
+	Bits int `json:"bits,omitempty"`
 	// Lambda is λ of eq. 7.7, at least 0. When positive (Predicted only),
 	// Forward computes the MSE of eq. 7.6 and Backward adds λ·∂MSE/∂W̃ to
 	// the predictor's gradients.
-	Lambda float64
+	Lambda float64 `json:"lambda,omitempty"`
 	// Seed fixes the projection P and the initial W̃_Q, W̃_K.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 }
 
 // Validate returns an error wrapping ErrDSAConfig if c is not a usable
