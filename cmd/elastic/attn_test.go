@@ -81,6 +81,19 @@ func TestAttnTrainEvalResume(t *testing.T) {
 	if !strings.Contains(so.String(), "dynamic sparse attention (predicted, block 4): sparsity ") {
 		t.Errorf("predicted eval printed %q", so.String())
 	}
+	// Model adaptation: fine-tune the dense checkpoint with predicted DSA
+	// and the joint loss; the result evaluates with its own masks.
+	tuned := filepath.Join(dir, "dsa.safetensors")
+	if err := run(append(tinyAttn(tuned, "--init", out, "--dsa-mode", "predicted", "--keep", "0.3", "--sigma", "0.5", "--lambda", "1"), "--steps", "4"), &so, &se); err != nil {
+		t.Fatalf("%v\n%s", err, se.String())
+	}
+	so.Reset()
+	if err := run([]string{"attn", "eval", "--model", tuned, "--threads", "1"}, &so, &se); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(so.String(), "dynamic sparse attention (predicted, block 1): sparsity ") {
+		t.Errorf("eval of the DSA model printed %q", so.String())
+	}
 	// Extending a finished run by --steps continues from its checkpoint.
 	so.Reset()
 	if err := run([]string{"attn", "train", "--resume", "--out", out, "--steps", "12", "--threads", "1", "--json"}, &so, &se); err != nil {
@@ -116,6 +129,12 @@ func TestAttnBadInput(t *testing.T) {
 		{[]string{"attn", "eval", "--split", "dev"}, "--split dev"},
 		{[]string{"attn", "eval", "--threads", "0"}, "--threads 0"},
 		{[]string{"attn", "eval", "--keep", "0.1"}, "--keep needs --dsa-mode"},
+		{[]string{"attn", "train", "--task", "listops", "--lambda", "1"}, "--lambda needs --dsa-mode"},
+		{[]string{"attn", "train", "--task", "listops", "--dsa-mode", "oracle", "--top-k", "2", "--lambda", "1"}, "predicted only"},
+		{[]string{"attn", "train", "--task", "listops", "--dsa-mode", "predicted", "--top-k", "2", "--lambda", "-1"}, "--lambda -1"},
+		{[]string{"attn", "train", "--resume", "--dsa-mode", "oracle", "--out", garbage}, "--dsa-mode: the checkpoint at --out fixes it"},
+		{[]string{"attn", "train", "--task", "listops", "--init", filepath.Join(dir, "none"), "--out", filepath.Join(dir, "o")}, "none"},
+		{[]string{"attn", "train", "--resume", "--init", garbage, "--out", garbage}, "garbage"},
 		{[]string{"attn", "eval", "--dsa-mode", "sparse"}, "--dsa-mode sparse: want one of oracle, predicted"},
 		{[]string{"attn", "eval", "--dsa-mode", "oracle"}, "exactly one of --keep, --sparsity, --top-k and --threshold"},
 		{[]string{"attn", "eval", "--dsa-mode", "oracle", "--keep", "0.1", "--top-k", "3"}, "exactly one of"},
