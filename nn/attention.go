@@ -20,6 +20,10 @@ import (
 // runs kernels.Attention (tiled, online softmax, never l×l); the backward
 // pass recomputes each head's softmax a block of query rows at a time from
 // q and k (as FlashAttention's does), so memory stays O(block·l) per head.
+//
+// SetSparse replaces the dense attention by dynamic sparse attention
+// (thesis chapter 7, dsa.go): per-row masks from the exact scores or a
+// learned low-rank predictor, the sparse pattern kernels in both passes.
 type MultiHeadAttention struct {
 	Dim, Heads int
 	Q, K, V    *Linear
