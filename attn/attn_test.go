@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -158,58 +159,67 @@ func TestSameSeedSameRun(t *testing.T) {
 	}
 }
 
+// TestResumeRepeatsUninterruptedRun checks resuming for a dense run and
+// for a DSA run with the joint loss, whose checkpoint holds the predictors
+// and their AdamW moments.
 func TestResumeRepeatsUninterruptedRun(t *testing.T) {
-	dir := t.TempDir()
-	full := tinyListOps(t)
-	full.Out, full.CheckpointEvery = filepath.Join(dir, "full.safetensors"), -1
-	want, err := Train(context.Background(), full)
-	if err != nil {
-		t.Fatal(err)
-	}
+	for _, sparse := range []*nn.DSA{nil, {Mode: nn.DSAPredicted, Keep: 0.3, Sigma: 0.5, Lambda: 0.5, Seed: 2}} {
+		t.Run(fmt.Sprint(sparse != nil), func(t *testing.T) {
+			dir := t.TempDir()
+			full := tinyListOps(t)
+			full.Sparse = sparse
+			full.Out, full.CheckpointEvery = filepath.Join(dir, "full.safetensors"), -1
+			want, err := Train(context.Background(), full)
+			if err != nil {
+				t.Fatal(err)
+			}
 
-	// Stop in the middle of the first round, by cancelling the context
-	// from the report after its third step; the loop then writes a
-	// Stopped checkpoint at step 3 of round 1.
-	part := tinyListOps(t)
-	part.Out, part.CheckpointEvery, part.LogEvery = filepath.Join(dir, "part.safetensors"), -1, 3
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	part.Progress = func(p Progress) {
-		if p.Done == 3 {
-			cancel()
-		}
-	}
-	got1, err := Train(ctx, part)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got1.Stopped || got1.Steps != 3 || len(got1.Rounds) != 0 {
-		t.Fatalf("interrupted run: stopped %v after %d steps and %d rounds, want true after 3 and 0", got1.Stopped, got1.Steps, len(got1.Rounds))
-	}
-	if sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
-		t.Fatal("the interrupted run already has the final weights")
-	}
-	// Resume with nothing but the file and the run control.
-	res := Config{Resume: part.Out, Threads: 1, Control: part.Control}
-	res.Out = part.Out
-	got2, err := Train(context.Background(), res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got2.Stopped || got2.Steps != want.Steps {
-		t.Fatalf("resumed run: stopped %v, %d steps; want false, %d", got2.Stopped, got2.Steps, want.Steps)
-	}
-	if !sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
-		t.Error("resumed run's final weights (and AdamW moments) differ from the uninterrupted run's")
-	}
-	rounds := append(got1.Rounds, got2.Rounds...)
-	for i := range want.Rounds {
-		if i >= len(rounds) || rounds[i].Valid != want.Rounds[i].Valid || rounds[i].Step != want.Rounds[i].Step {
-			t.Fatalf("rounds %+v, want %+v", rounds, want.Rounds)
-		}
-	}
-	if got2.Best != want.Best {
-		t.Errorf("best %v, want %v", got2.Best, want.Best)
+			// Stop in the middle of the first round, by cancelling the context
+			// from the report after its third step; the loop then writes a
+			// Stopped checkpoint at step 3 of round 1.
+			part := tinyListOps(t)
+			part.Sparse = sparse
+			part.Out, part.CheckpointEvery, part.LogEvery = filepath.Join(dir, "part.safetensors"), -1, 3
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			part.Progress = func(p Progress) {
+				if p.Done == 3 {
+					cancel()
+				}
+			}
+			got1, err := Train(ctx, part)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got1.Stopped || got1.Steps != 3 || len(got1.Rounds) != 0 {
+				t.Fatalf("interrupted run: stopped %v after %d steps and %d rounds, want true after 3 and 0", got1.Stopped, got1.Steps, len(got1.Rounds))
+			}
+			if sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
+				t.Fatal("the interrupted run already has the final weights")
+			}
+			// Resume with nothing but the file and the run control.
+			res := Config{Resume: part.Out, Threads: 1, Control: part.Control}
+			res.Out = part.Out
+			got2, err := Train(context.Background(), res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got2.Stopped || got2.Steps != want.Steps {
+				t.Fatalf("resumed run: stopped %v, %d steps; want false, %d", got2.Stopped, got2.Steps, want.Steps)
+			}
+			if !sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
+				t.Error("resumed run's final weights (and AdamW moments) differ from the uninterrupted run's")
+			}
+			rounds := append(got1.Rounds, got2.Rounds...)
+			for i := range want.Rounds {
+				if i >= len(rounds) || rounds[i].Valid != want.Rounds[i].Valid || rounds[i].Step != want.Rounds[i].Step {
+					t.Fatalf("rounds %+v, want %+v", rounds, want.Rounds)
+				}
+			}
+			if got2.Best != want.Best {
+				t.Errorf("best %v, want %v", got2.Best, want.Best)
+			}
+		})
 	}
 }
 
