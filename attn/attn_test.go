@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -164,7 +163,7 @@ func TestSameSeedSameRun(t *testing.T) {
 // and their AdamW moments.
 func TestResumeRepeatsUninterruptedRun(t *testing.T) {
 	for _, sparse := range []*nn.DSA{nil, {Mode: nn.DSAPredicted, Keep: 0.3, Sigma: 0.5, Lambda: 0.5, Seed: 2}} {
-		t.Run(fmt.Sprint(sparse != nil), func(t *testing.T) {
+		t.Run(map[bool]string{false: "dense", true: "dsa"}[sparse != nil], func(t *testing.T) {
 			dir := t.TempDir()
 			full := tinyListOps(t)
 			full.Sparse = sparse
