@@ -43,11 +43,12 @@ type EvalOptions struct {
 	Data    DataPaths
 	Threads int
 	Batch   int // sequences per forward pass [the training batch]
-	// Sparse, when not nil, scores the model with dynamic sparse attention
-	// in every layer (nn.DSA; Lambda must be 0). Oracle masks use the
-	// model's exact scores; a Predicted mask comes from a predictor
-	// initialised from Sparse.Seed, since checkpoints hold no trained
-	// predictor.
+	// Sparse, when not nil, scores a dense model with dynamic sparse
+	// attention in every layer (nn.DSA; Lambda must be 0). Oracle masks
+	// use the model's exact scores; a Predicted mask comes from an
+	// untrained predictor initialised from Sparse.Seed, as a dense model
+	// has none. A model trained with DSA (Config.Sparse) is always scored
+	// with its own masks and trained predictors, and refuses Sparse.
 	Sparse *nn.DSA
 }
 

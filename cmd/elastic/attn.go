@@ -339,8 +339,10 @@ of its keys (or 1 − --sparsity, or --top-k keys, in groups of --block), or
 with --threshold the keys whose softmax probability reaches θ, and the kept
 probabilities are renormalised (eq. 7.4). oracle selects from the exact
 scores; predicted from a predictor Q̃K̃ᵀ (eq. 7.5) of size --sigma and
-precision --bits, initialised from --dsa-seed since checkpoints hold no
-trained predictor. The output reports the realised sparsity.`,
+precision --bits, untrained, initialised from --dsa-seed. A checkpoint
+trained with --dsa-mode is always scored with its own masks and trained
+predictors, and refuses --dsa-mode here. The output reports the realised
+sparsity.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sparse, err := dsa.config(cmd)
