@@ -257,6 +257,9 @@ func (a *MultiHeadAttention) SetSparse(c *DSA) error {
 	if c.Mode == DSAPredicted {
 		dh := a.Dim / a.Heads
 		s.kp = max(1, int(math.Round(c.Sigma*float64(dh))))
+		if c.Bits == 8 && s.kp > kernels.MaxIntCols {
+			return fmt.Errorf("%w: an INT8 predictor of %d columns exceeds the kernels' %d", ErrDSAConfig, s.kp, kernels.MaxIntCols)
+		}
 		p, err := rproj.New(s.kp, a.Dim, rproj.DefaultSparsity, c.Seed)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrDSAConfig, err)

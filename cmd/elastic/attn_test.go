@@ -94,6 +94,9 @@ func TestAttnTrainEvalResume(t *testing.T) {
 	if !strings.Contains(so.String(), "dynamic sparse attention (predicted, block 1): sparsity ") {
 		t.Errorf("eval of the DSA model printed %q", so.String())
 	}
+	if err := run([]string{"attn", "eval", "--model", tuned, "--threads", "1", "--dsa-mode", "oracle", "--top-k", "2"}, &so, &se); err == nil || !strings.Contains(err.Error(), "scored with its own") {
+		t.Errorf("eval of the DSA model with other masks: %v", err)
+	}
 	// Extending a finished run by --steps continues from its checkpoint.
 	so.Reset()
 	if err := run([]string{"attn", "train", "--resume", "--out", out, "--steps", "12", "--threads", "1", "--json"}, &so, &se); err != nil {
