@@ -158,58 +158,67 @@ func TestSameSeedSameRun(t *testing.T) {
 	}
 }
 
+// TestResumeRepeatsUninterruptedRun checks resuming for a dense run and
+// for a DSA run with the joint loss, whose checkpoint holds the predictors
+// and their AdamW moments.
 func TestResumeRepeatsUninterruptedRun(t *testing.T) {
-	dir := t.TempDir()
-	full := tinyListOps(t)
-	full.Out, full.CheckpointEvery = filepath.Join(dir, "full.safetensors"), -1
-	want, err := Train(context.Background(), full)
-	if err != nil {
-		t.Fatal(err)
-	}
+	for _, sparse := range []*nn.DSA{nil, {Mode: nn.DSAPredicted, Keep: 0.3, Sigma: 0.5, Lambda: 0.5, Seed: 2}} {
+		t.Run(map[bool]string{false: "dense", true: "dsa"}[sparse != nil], func(t *testing.T) {
+			dir := t.TempDir()
+			full := tinyListOps(t)
+			full.Sparse = sparse
+			full.Out, full.CheckpointEvery = filepath.Join(dir, "full.safetensors"), -1
+			want, err := Train(context.Background(), full)
+			if err != nil {
+				t.Fatal(err)
+			}
 
-	// Stop in the middle of the first round, by cancelling the context
-	// from the report after its third step; the loop then writes a
-	// Stopped checkpoint at step 3 of round 1.
-	part := tinyListOps(t)
-	part.Out, part.CheckpointEvery, part.LogEvery = filepath.Join(dir, "part.safetensors"), -1, 3
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	part.Progress = func(p Progress) {
-		if p.Done == 3 {
-			cancel()
-		}
-	}
-	got1, err := Train(ctx, part)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got1.Stopped || got1.Steps != 3 || len(got1.Rounds) != 0 {
-		t.Fatalf("interrupted run: stopped %v after %d steps and %d rounds, want true after 3 and 0", got1.Stopped, got1.Steps, len(got1.Rounds))
-	}
-	if sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
-		t.Fatal("the interrupted run already has the final weights")
-	}
-	// Resume with nothing but the file and the run control.
-	res := Config{Resume: part.Out, Threads: 1, Control: part.Control}
-	res.Out = part.Out
-	got2, err := Train(context.Background(), res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got2.Stopped || got2.Steps != want.Steps {
-		t.Fatalf("resumed run: stopped %v, %d steps; want false, %d", got2.Stopped, got2.Steps, want.Steps)
-	}
-	if !sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
-		t.Error("resumed run's final weights (and AdamW moments) differ from the uninterrupted run's")
-	}
-	rounds := append(got1.Rounds, got2.Rounds...)
-	for i := range want.Rounds {
-		if i >= len(rounds) || rounds[i].Valid != want.Rounds[i].Valid || rounds[i].Step != want.Rounds[i].Step {
-			t.Fatalf("rounds %+v, want %+v", rounds, want.Rounds)
-		}
-	}
-	if got2.Best != want.Best {
-		t.Errorf("best %v, want %v", got2.Best, want.Best)
+			// Stop in the middle of the first round, by cancelling the context
+			// from the report after its third step; the loop then writes a
+			// Stopped checkpoint at step 3 of round 1.
+			part := tinyListOps(t)
+			part.Sparse = sparse
+			part.Out, part.CheckpointEvery, part.LogEvery = filepath.Join(dir, "part.safetensors"), -1, 3
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			part.Progress = func(p Progress) {
+				if p.Done == 3 {
+					cancel()
+				}
+			}
+			got1, err := Train(ctx, part)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got1.Stopped || got1.Steps != 3 || len(got1.Rounds) != 0 {
+				t.Fatalf("interrupted run: stopped %v after %d steps and %d rounds, want true after 3 and 0", got1.Stopped, got1.Steps, len(got1.Rounds))
+			}
+			if sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
+				t.Fatal("the interrupted run already has the final weights")
+			}
+			// Resume with nothing but the file and the run control.
+			res := Config{Resume: part.Out, Threads: 1, Control: part.Control}
+			res.Out = part.Out
+			got2, err := Train(context.Background(), res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got2.Stopped || got2.Steps != want.Steps {
+				t.Fatalf("resumed run: stopped %v, %d steps; want false, %d", got2.Stopped, got2.Steps, want.Steps)
+			}
+			if !sameWeights(t, weights(t, part.Out), weights(t, full.Out)) {
+				t.Error("resumed run's final weights (and AdamW moments) differ from the uninterrupted run's")
+			}
+			rounds := append(got1.Rounds, got2.Rounds...)
+			for i := range want.Rounds {
+				if i >= len(rounds) || rounds[i].Valid != want.Rounds[i].Valid || rounds[i].Step != want.Rounds[i].Step {
+					t.Fatalf("rounds %+v, want %+v", rounds, want.Rounds)
+				}
+			}
+			if got2.Best != want.Best {
+				t.Errorf("best %v, want %v", got2.Best, want.Best)
+			}
+		})
 	}
 }
 
@@ -389,4 +398,166 @@ func FuzzCheckpoint(f *testing.F) {
 			t.Fatalf("a loaded model refused a valid sequence: %v", err)
 		}
 	})
+}
+
+// TestEvaluateSparse scores a dense checkpoint with DSA masks (Table 7.1's
+// oracle evaluation): all keys kept gives the dense accuracy and sparsity
+// 0, top-k the exact count of kept entries, and the model is dense again
+// afterwards.
+func TestEvaluateSparse(t *testing.T) {
+	c := tinyListOps(t)
+	path := filepath.Join(t.TempDir(), "dense.safetensors")
+	c.Steps, c.Out, c.BestOut, c.CheckpointEvery = 10, path, path+".best", -1
+	c, err := c.WithDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadData(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TrainOn(context.Background(), c, d); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense, err := Evaluate(path, EvalOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dense.Sparse != nil {
+		t.Errorf("dense evaluation reports DSA %+v", dense.Sparse)
+	}
+	all, err := Evaluate(path, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, Keep: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One example in 48 may flip on rounding between the two kernels.
+	if s := all.Sparse; s == nil || s.Sparsity != 0 || s.Kept != s.Total || s.Mode != "oracle" || all.Accuracy < dense.Accuracy-1.0/48 || all.Accuracy > dense.Accuracy+1.0/48 {
+		t.Errorf("all keys: %+v %+v, dense accuracy %v", all, all.Sparse, dense.Accuracy)
+	}
+
+	const k = 2
+	var kept, total int64
+	for _, ex := range d.Single.Test {
+		l := int64(len(ex.Tokens))
+		kept += int64(c.Layers*c.Heads) * l * min(k, l)
+		total += int64(c.Layers*c.Heads) * l * l
+	}
+	top, err := Evaluate(path, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, TopK: k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := top.Sparse; s == nil || s.Kept != kept || s.Total != total || s.Sparsity <= 0.5 {
+		t.Errorf("top-%d: %+v, want %d of %d kept", k, top.Sparse, kept, total)
+	}
+	th, err := Evaluate(path, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, Threshold: 0.01, Block: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := th.Sparse; s == nil || !(s.Sparsity >= 0 && s.Sparsity < 1) || s.Block != 4 {
+		t.Errorf("threshold: %+v", th.Sparse)
+	}
+	nParams := len(m.Params())
+	pred, err := EvaluateOn(m, d, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAPredicted, Keep: 0.2, Sigma: 0.5, Bits: 8, Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := pred.Sparse; s == nil || s.Bits != 8 || s.Sparsity <= 0 {
+		t.Errorf("predicted: %+v", pred.Sparse)
+	}
+	if len(m.Params()) != nParams {
+		t.Errorf("the model keeps %d params after a predicted evaluation, %d before", len(m.Params()), nParams)
+	}
+	for _, bad := range []nn.DSA{{Mode: nn.DSAOracle, TopK: 2, Block: 3}, {Mode: nn.DSAPredicted, TopK: 2, Sigma: 0.5, Lambda: 0.1}} {
+		if _, err := EvaluateOn(m, d, EvalOptions{Threads: 1, Sparse: &bad}); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v, want ErrConfig", bad, err)
+		}
+	}
+}
+
+// TestSparseFineTune adapts a trained dense model with predicted DSA and
+// the joint loss (Config.Init, Config.Sparse): the run starts from the
+// dense weights, its checkpoint holds the trained predictor and records
+// the configuration, loads back as a DSA model, and is evaluated with its
+// own masks; the same run twice gives the same weights.
+func TestSparseFineTune(t *testing.T) {
+	dir := t.TempDir()
+	c := tinyListOps(t)
+	dense := filepath.Join(dir, "dense.safetensors")
+	c.Steps, c.Out, c.BestOut, c.CheckpointEvery = 10, dense, dense+".best", -1
+	if _, err := Train(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	dsa := &nn.DSA{Mode: nn.DSAPredicted, Keep: 0.3, Sigma: 0.5, Lambda: 1, Seed: 7}
+	run := func(name string) (*Result, *Model) {
+		f := c
+		f.Out, f.BestOut, f.Init, f.Sparse = filepath.Join(dir, name), filepath.Join(dir, name+".best"), dense, dsa
+		res, err := Train(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(f.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, m
+	}
+	res, m := run("a.safetensors")
+	if m.Cfg.Sparse == nil || *m.Cfg.Sparse != *dsa {
+		t.Fatalf("checkpoint config DSA %+v, want %+v", m.Cfg.Sparse, dsa)
+	}
+	if res.Rounds[0].Loss <= 0 || len(res.Rounds) != 1 {
+		t.Errorf("rounds %+v", res.Rounds)
+	}
+	w, dw := weights(t, filepath.Join(dir, "a.safetensors")), weights(t, dense)
+	if _, ok := w["layers.0.attn.dsa.wq"]; !ok {
+		var names []string
+		for n := range w {
+			names = append(names, n)
+		}
+		t.Fatalf("no predictor in the checkpoint: %v", names)
+	}
+	// The predictor trained: its weights left their seeded start.
+	seeded, err := NewModel(m.Cfg, m.Vocab, m.Classes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range seeded.Params() {
+		if _, inDense := dw[p.Name]; !inDense && slices.Equal(p.Data, w[p.Name]) {
+			t.Errorf("%s did not train", p.Name)
+		}
+	}
+	e, err := Evaluate(filepath.Join(dir, "a.safetensors"), EvalOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Sparse == nil || e.Sparse.Mode != "predicted" || e.Sparse.Sparsity < 0.5 {
+		t.Errorf("evaluation of the DSA model: %+v", e.Sparse)
+	}
+	d, err := LoadData(m.Cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EvaluateOn(m, d, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, TopK: 2}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("a DSA model scored with other masks: %v, want ErrConfig", err)
+	}
+	wide := c
+	wide.Dim, wide.Hidden, wide.Init, wide.Out, wide.BestOut = 32, 32, dense, filepath.Join(dir, "w"), filepath.Join(dir, "w.best")
+	if _, err := Train(context.Background(), wide); !errors.Is(err, ErrMismatch) {
+		t.Errorf("init from a narrower model: %v, want ErrMismatch", err)
+	}
+	both := c
+	both.Init, both.Resume = dense, dense
+	if _, err := Train(context.Background(), both); !errors.Is(err, ErrConfig) {
+		t.Errorf("init and resume: %v, want ErrConfig", err)
+	}
+	_, m2 := run("b.safetensors")
+	for i, p := range m.Params() {
+		if !slices.Equal(p.Data, m2.Params()[i].Data) {
+			t.Fatalf("%s differs between two identical runs", p.Name)
+		}
+	}
 }

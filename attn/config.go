@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/train"
 )
 
@@ -58,6 +59,12 @@ type Config struct {
 	// (the first ValidLimit of the valid split), so validating costs a
 	// fraction of training; the test split is always scored whole.
 	ValidLimit int `json:"valid_limit"`
+	// Sparse, when set, trains with dynamic sparse attention in every
+	// layer (nn.DSA): the masked attention in the forward and backward
+	// passes, and with Sparse.Lambda > 0 the joint loss of eq. 7.7,
+	// cross-entropy + λ·Σ_layers MSE(S, S̃), whose MSE term trains the
+	// predictor only. The checkpoint then holds the predictor's weights.
+	Sparse *nn.DSA `json:"sparse,omitempty"`
 
 	Threads int       `json:"-"` // kernel workers (0: GOMAXPROCS)
 	Data    DataPaths `json:"-"`
@@ -65,6 +72,11 @@ type Config struct {
 	// saved fields replace this Config's, except Steps and Epochs when
 	// set here (a run may be extended).
 	Resume string `json:"-"`
+	// Init, if set, starts a new run from the weights of this checkpoint
+	// (model adaptation, §7.3.2: fine-tune a trained dense model with
+	// Sparse). Its model shape must be this Config's; the predictor, which
+	// a dense checkpoint does not hold, starts from Sparse.Seed.
+	Init string `json:"-"`
 	// Control says where checkpoints go (Out after every round, every
 	// CheckpointEvery [10 minutes] and when the run stops early; BestOut
 	// each time the validation accuracy improves), when MaxDuration stops
@@ -160,6 +172,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: image sequences are 784 pixels, not %d", ErrConfig, c.Length)
 	case c.Threads < 0:
 		return fmt.Errorf("%w: threads %d", ErrConfig, c.Threads)
+	case c.Init != "" && c.Resume != "":
+		return fmt.Errorf("%w: init %s and resume %s: a resumed run has its own weights", ErrConfig, c.Init, c.Resume)
+	}
+	if c.Sparse != nil {
+		if err := c.Sparse.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	return nil
 }
@@ -169,7 +188,16 @@ func (c Config) saved() Config {
 	return Config{Task: c.Task, Layers: c.Layers, Heads: c.Heads, Dim: c.Dim, FFN: c.FFN, Hidden: c.Hidden,
 		Length: c.Length, MinLength: c.MinLength, Examples: c.Examples, Steps: c.Steps, Epochs: c.Epochs,
 		Batch: c.Batch, LR: c.LR, Warmup: c.Warmup, Decay: c.Decay, Dropout: c.Dropout, Seed: c.Seed,
-		DataSeed: c.DataSeed, ValidEvery: c.ValidEvery, ValidLimit: c.ValidLimit}
+		DataSeed: c.DataSeed, ValidEvery: c.ValidEvery, ValidLimit: c.ValidLimit, Sparse: cloneDSA(c.Sparse)}
+}
+
+// cloneDSA copies a DSA configuration so that configs share none.
+func cloneDSA(d *nn.DSA) *nn.DSA {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	return &c
 }
 
 // withRun returns the saved fields of s with c's run fields (threads,
@@ -177,7 +205,7 @@ func (c Config) saved() Config {
 // Epochs.
 func (c Config) withRun(s Config) Config {
 	r := s.saved()
-	r.Threads, r.Data, r.Resume, r.Control, r.Progress = c.Threads, c.Data, c.Resume, c.Control, c.Progress
+	r.Threads, r.Data, r.Resume, r.Init, r.Control, r.Progress = c.Threads, c.Data, c.Resume, c.Init, c.Control, c.Progress
 	if c.Steps > 0 || c.Epochs > 0 {
 		r.Steps, r.Epochs = c.Steps, c.Epochs
 	}

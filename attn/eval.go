@@ -5,6 +5,7 @@ import (
 
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lra"
+	"github.com/elasticml/elastic/nn"
 )
 
 // Eval is an evaluation of a checkpoint on one split.
@@ -13,6 +14,27 @@ type Eval struct {
 	Split    string  `json:"split"`
 	Examples int     `json:"examples"`
 	Accuracy float64 `json:"accuracy"`
+	// Sparse is set when the evaluation ran with dynamic sparse attention.
+	Sparse *SparseEval `json:"sparse,omitempty"`
+}
+
+// SparseEval describes a DSA evaluation (thesis Table 7.1: a trained
+// dense model scored with sparse masks and no fine-tuning).
+type SparseEval struct {
+	Mode      string  `json:"mode"`
+	Keep      float64 `json:"keep,omitempty"`
+	TopK      int     `json:"top_k,omitempty"`
+	Threshold float64 `json:"threshold,omitempty"`
+	Block     int     `json:"block"`
+	Sigma     float64 `json:"sigma,omitempty"`
+	Bits      int     `json:"bits,omitempty"`
+	Seed      uint64  `json:"seed,omitempty"`
+	// Sparsity is the realised fraction of attention entries dropped over
+	// every layer, head and sequence of the split; Kept and Total are the
+	// counts it comes from.
+	Sparsity float64 `json:"sparsity"`
+	Kept     int64   `json:"kept"`
+	Total    int64   `json:"total"`
 }
 
 // EvalOptions set where the data is and how the kernels run.
@@ -21,6 +43,13 @@ type EvalOptions struct {
 	Data    DataPaths
 	Threads int
 	Batch   int // sequences per forward pass [the training batch]
+	// Sparse, when not nil, scores a dense model with dynamic sparse
+	// attention in every layer (nn.DSA; Lambda must be 0). Oracle masks
+	// use the model's exact scores; a Predicted mask comes from an
+	// untrained predictor initialised from Sparse.Seed, as a dense model
+	// has none. A model trained with DSA (Config.Sparse) is always scored
+	// with its own masks and trained predictors, and refuses Sparse.
+	Sparse *nn.DSA
 }
 
 // Evaluate loads the checkpoint at path, rebuilds its task's data from the
@@ -62,6 +91,22 @@ func EvaluateOn(m *Model, d *Data, o EvalOptions) (*Eval, error) {
 	if o.Batch == 0 {
 		o.Batch = m.Cfg.Batch
 	}
+	if m.Cfg.Sparse != nil && o.Sparse != nil {
+		return nil, fmt.Errorf("%w: the model was trained with dynamic sparse attention (%s) and is scored with its own", ErrConfig, m.Cfg.Sparse.Mode)
+	}
+	if m.Cfg.Sparse != nil {
+		m.ResetSparseStats()
+	}
+	if o.Sparse != nil {
+		if o.Sparse.Lambda != 0 {
+			return nil, fmt.Errorf("%w: DSA lambda %v: evaluation does not train the predictor", ErrConfig, o.Sparse.Lambda)
+		}
+		if err := m.SetSparse(o.Sparse); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		defer func() { _ = m.SetSparse(nil) }() // nil never fails
+		m.ResetSparseStats()
+	}
 	pool := kernels.NewPool(o.Threads)
 	defer pool.Close()
 	m.SetPool(pool)
@@ -71,5 +116,19 @@ func EvaluateOn(m *Model, d *Data, o EvalOptions) (*Eval, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Eval{Config: m.Cfg, Split: split.String(), Examples: n, Accuracy: acc}, nil
+	e := &Eval{Config: m.Cfg, Split: split.String(), Examples: n, Accuracy: acc}
+	c := o.Sparse
+	if c == nil {
+		c = m.Cfg.Sparse
+	}
+	if c != nil {
+		st := m.SparseStats()
+		e.Sparse = &SparseEval{Mode: c.Mode.String(), Keep: c.Keep, TopK: c.TopK, Threshold: c.Threshold,
+			Block: max(c.Block, 1), Sigma: c.Sigma, Bits: c.Bits, Seed: c.Seed,
+			Sparsity: st.Sparsity(), Kept: st.Kept, Total: st.Total}
+		if c.Mode == nn.DSAPredicted && e.Sparse.Bits == 0 {
+			e.Sparse.Bits = 32
+		}
+	}
+	return e, nil
 }

@@ -52,7 +52,34 @@ func NewModel(c Config, vocab, classes int) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	if err := m.SetSparse(m.Cfg.Sparse); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	return m, nil
+}
+
+// initFrom copies the dense weights of the checkpoint at path into m (a
+// new model of the same shape) and restarts m's predictor, if any, from
+// its seed: model adaptation starts from a trained model whose file holds
+// no predictor.
+func (m *Model) initFrom(path string) error {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("attn: init: %w", err)
+	}
+	if f.Metadata()["format"] != formatName {
+		return fmt.Errorf("%w: init %s: format %q, want %q", ErrMismatch, path, f.Metadata()["format"], formatName)
+	}
+	if err := f.CheckFinite(); err != nil {
+		return fmt.Errorf("attn: init %s: %w", path, err)
+	}
+	if err := m.SetSparse(nil); err != nil {
+		return err
+	}
+	if err := loadParams(f, m.Params()); err != nil {
+		return fmt.Errorf("attn: init %s: %w", path, err)
+	}
+	return m.SetSparse(m.Cfg.Sparse)
 }
 
 // Params returns every parameter.
@@ -73,6 +100,34 @@ func (m *Model) SetPool(p *kernels.Pool) {
 	}
 }
 
+// SetSparse sets dynamic sparse attention c (nil: dense) on every layer
+// (nn.Encoder.SetSparse). Call it after Load: in Predicted mode it adds
+// predictor parameters, initialised from c.Seed, that a dense checkpoint
+// does not hold.
+func (m *Model) SetSparse(c *nn.DSA) error {
+	if m.dual != nil {
+		return m.dual.SetSparse(c)
+	}
+	return m.cls.SetSparse(c)
+}
+
+// SparseStats returns the encoder's DSA counters.
+func (m *Model) SparseStats() nn.DSAStats {
+	if m.dual != nil {
+		return m.dual.SparseStats()
+	}
+	return m.cls.SparseStats()
+}
+
+// ResetSparseStats clears the encoder's DSA counters.
+func (m *Model) ResetSparseStats() {
+	if m.dual != nil {
+		m.dual.ResetSparseStats()
+	} else {
+		m.cls.ResetSparseStats()
+	}
+}
+
 // forward sets m.logits for b; train applies dropout.
 func (m *Model) forward(b *batch, train bool) error {
 	n := len(b.labels)
@@ -90,7 +145,13 @@ func (m *Model) loss(b *batch) (float64, error) {
 		return 0, err
 	}
 	m.grad = slices.Grow(m.grad[:0], len(m.logits))[:len(m.logits)]
-	return nn.CrossEntropy(m.pool, m.grad, m.logits, b.labels, m.Classes), nil
+	loss := nn.CrossEntropy(m.pool, m.grad, m.logits, b.labels, m.Classes)
+	// The joint loss of eq. 7.7: backward's gradients already include
+	// λ·∂MSE/∂W̃ (package nn), so only the reported value needs the term.
+	if st := m.SparseStats(); st.HasMSE {
+		loss += m.Cfg.Sparse.Lambda * st.MSE
+	}
+	return loss, nil
 }
 
 // backward clears the gradients and accumulates those of the last loss.

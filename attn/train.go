@@ -117,6 +117,11 @@ func TrainOn(ctx context.Context, c Config, d *Data) (*Result, error) {
 		if m, err = NewModel(c, d.Vocab(), d.Classes()); err != nil {
 			return nil, err
 		}
+		if c.Init != "" {
+			if err := m.initFrom(c.Init); err != nil {
+				return nil, err
+			}
+		}
 		st.best = -1
 	}
 	pool := kernels.NewPool(c.Threads)

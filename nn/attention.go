@@ -20,6 +20,10 @@ import (
 // runs kernels.Attention (tiled, online softmax, never l×l); the backward
 // pass recomputes each head's softmax a block of query rows at a time from
 // q and k (as FlashAttention's does), so memory stays O(block·l) per head.
+//
+// SetSparse replaces the dense attention by dynamic sparse attention
+// (thesis chapter 7, dsa.go): per-row masks from the exact scores or a
+// learned low-rank predictor, the sparse pattern kernels in both passes.
 type MultiHeadAttention struct {
 	Dim, Heads int
 	Q, K, V    *Linear
@@ -35,6 +39,10 @@ type MultiHeadAttention struct {
 	dcat, dq, dk, dv, dtmp []float32
 	dqh, dkh, dvh, doh     []float32
 	sBlk, dpBlk            []float32
+
+	// dsa, when not nil, replaces the dense attention by dynamic sparse
+	// attention (SetSparse, dsa.go).
+	dsa *dsaState
 }
 
 // attnRowBlock is the number of query rows whose l-wide softmax the
@@ -66,13 +74,14 @@ func newXavierLinear(in, out int, rng *rand.Rand) *Linear {
 }
 
 // Params returns the projections' weights and biases, named q.weight,
-// q.bias, k.…, v.…, out.….
+// q.bias, k.…, v.…, out.…, and in DSA Predicted mode the predictor's
+// dsa.wq and dsa.wk after them.
 func (a *MultiHeadAttention) Params() []*Param {
 	var ps []*Param
 	for _, l := range []*Linear{a.Q, a.K, a.V, a.Out} {
 		ps = append(ps, l.Params()...)
 	}
-	return ps
+	return append(ps, a.predictorParams()...)
 }
 
 // SetPool sets the pool of the attention and of its projections.
@@ -101,6 +110,12 @@ func (a *MultiHeadAttention) Forward(y, x []float32, lens []int) {
 	a.toHeads(a.qh, a.q)
 	a.toHeads(a.kh, a.k)
 	a.toHeads(a.vh, a.v)
+	if a.dsa != nil {
+		a.sparseForward(x)
+		a.fromHeads(a.cat, a.oh)
+		a.Out.Forward(y, a.cat, n)
+		return
+	}
 	dh := d / a.Heads
 	off := 0
 	for _, l := range lens {
@@ -123,16 +138,10 @@ func (a *MultiHeadAttention) Backward(dx, dy []float32) {
 	a.doh = grow(a.doh, n*d)
 	a.toHeads(a.doh, a.dcat)
 	a.dqh, a.dkh, a.dvh = grow(a.dqh, n*d), grow(a.dkh, n*d), grow(a.dvh, n*d)
-	dh := d / a.Heads
-	scale := float32(1 / math.Sqrt(float64(dh)))
-	off := 0
-	for _, l := range a.lens {
-		for h := range a.Heads {
-			s := off*d + h*l*dh
-			e := s + l*dh
-			a.headBackward(a.dqh[s:e], a.dkh[s:e], a.dvh[s:e], a.doh[s:e], a.qh[s:e], a.kh[s:e], a.vh[s:e], a.oh[s:e], l, dh, scale)
-		}
-		off += l
+	if a.dsa != nil {
+		a.sparseBackward()
+	} else {
+		a.denseBackward()
 	}
 	a.dq, a.dk, a.dv = grow(a.dq, n*d), grow(a.dk, n*d), grow(a.dv, n*d)
 	a.fromHeads(a.dq, a.dqh)
@@ -151,6 +160,22 @@ func (a *MultiHeadAttention) Backward(dx, dy []float32) {
 	kernels.Axpy(1, a.dtmp, dx)
 	a.V.Backward(a.dtmp, a.dv)
 	kernels.Axpy(1, a.dtmp, dx)
+}
+
+// denseBackward sets a.dqh, a.dkh and a.dvh from a.doh by headBackward.
+func (a *MultiHeadAttention) denseBackward() {
+	d := a.Dim
+	dh := d / a.Heads
+	scale := float32(1 / math.Sqrt(float64(dh)))
+	off := 0
+	for _, l := range a.lens {
+		for h := range a.Heads {
+			s := off*d + h*l*dh
+			e := s + l*dh
+			a.headBackward(a.dqh[s:e], a.dkh[s:e], a.dvh[s:e], a.doh[s:e], a.qh[s:e], a.kh[s:e], a.vh[s:e], a.oh[s:e], l, dh, scale)
+		}
+		off += l
+	}
 }
 
 // headBackward sets dq, dk and dv (each l×dₕ) for one head from the

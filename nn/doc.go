@@ -1,9 +1,9 @@
 // Package nn holds the layers of elastic's recurrent language models —
 // embedding, linear, LSTM, GRU, dropout and softmax cross-entropy — and of
 // its convolutional image classifiers — Conv2d, BatchNorm, ReLU and
-// MaxPool2d — and of its transformer encoders — MultiHeadAttention,
-// LayerNorm, GELU, EncoderLayer, Encoder, MLP, Classifier and
-// DualClassifier — each with an explicit forward and backward pass, plus
+// MaxPool2d — and of its transformer encoders — MultiHeadAttention (dense,
+// or dynamic sparse with SetSparse), LayerNorm, GELU, EncoderLayer,
+// Encoder, MLP, Classifier and DualClassifier — each with an explicit forward and backward pass, plus
 // gradient clipping, the optimizers SGD, Momentum, Adam, AdamW and
 // Adagrad (with sparse row updates), a warm-up learning-rate schedule, and
 // sampled softmax (Sampler, SampledSoftmax) for classifiers with too many
@@ -71,6 +71,38 @@
 // kernels.Attention (tiled, online softmax); its backward pass recomputes
 // the softmax 64 query rows at a time, so no l×l matrix is kept between
 // the passes. Package lra builds the tasks these models are for.
+//
+// # Dynamic sparse attention
+//
+// MultiHeadAttention.SetSparse (Encoder.SetSparse, Classifier.SetSparse,
+// DualClassifier.SetSparse for every layer) turns on DSA, thesis chapter
+// 7 (dsa.go); without it attention is dense and unchanged. A DSA
+// configuration picks, per head and query row, the keys the row keeps:
+// exactly min(k, l) of them by top-k (DSA.TopK, or DSA.Keep as a fraction
+// of the sequence length), or with DSA.Threshold those of softmax
+// probability at least θ (Table 7.1), in aligned groups of DSA.Block = 1,
+// 4 or 8 keys (§7.5.1). The scores it selects from are the exact q·kᵀ
+// (DSAOracle) or the predictor's S̃ = Q̃K̃ᵀ with Q̃, K̃ = X·P·W̃_{Q,K} (eq. 7.5,
+// DSAPredicted): P a fixed sparse ternary projection of the layer's input
+// to k_p = σ·dₕ columns (package rproj), W̃_Q and W̃_K one k_p×k_p matrix per
+// head, trainable parameters in Params; selection in float32, with Bits 8
+// through kernels.PredictTopK on INT8 Q̃, K̃, or with Bits 4 or 2 from
+// per-row quantized Q̃, K̃ (package quant; modelled precision, no kernel). The masked attention
+// is softmax over the kept scores only (eq. 7.4 with c → ∞), computed by
+// kernels.SDDMM, SparseSoftmax and SpMM, and Backward goes through the
+// same pattern (SpMMBackward, SparseSoftmaxBackward, SDDMMBackward); the
+// mask gets no gradient. Memory is O(n·k) per head except for mask
+// selection and the MSE, which form scores 64 query rows at a time. With
+// DSA.Lambda > 0, Forward also computes the MSE of eq. 7.6 between S̃ and
+// the exact S = q·kᵀ/√dₕ over every entry, and Backward adds λ·∂MSE/∂W̃ to
+// the predictor's gradients only, so the gradient is that of the joint
+// loss of eq. 7.7 with the MSE stopped at the predictor; SparseStats
+// reports it and the realised sparsity.
+//
+// Predictor parameters exist only while Predicted mode is set and are
+// named <layer>.dsa.wq and <layer>.dsa.wk: a dense checkpoint loads into
+// the dense parameters, and SetSparse after loading starts the predictor
+// from DSA.Seed.
 //
 // Layers are not safe for concurrent use.
 //

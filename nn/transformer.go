@@ -212,6 +212,9 @@ func (e *Encoder) holdMasks(hold bool) {
 	e.hold = hold
 	for _, b := range e.Blocks {
 		b.hold = hold
+		if b.Attn.dsa != nil {
+			b.Attn.dsa.hold = hold // a DSA mask is a step function too
+		}
 	}
 }
 

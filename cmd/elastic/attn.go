@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/elasticml/elastic/attn"
+	"github.com/elasticml/elastic/nn"
 )
 
 func newAttn(stdout, stderr io.Writer) *cobra.Command {
@@ -36,11 +38,14 @@ type attnTrainFlags struct {
 	out, best, kjv, fmnist          string
 	resume, asJSON                  bool
 	maxMinutes, ckptMin             float64
+	dsa                             attnDSAFlags
+	init                            string
 }
 
 // attnSavedFlags are the flags a checkpoint fixes; --resume refuses them.
 var attnSavedFlags = []string{"task", "layers", "heads", "dim", "ffn", "hidden", "length", "min-length", "examples",
-	"batch", "lr", "warmup", "weight-decay", "dropout", "seed", "data-seed", "valid-every", "valid-limit"}
+	"batch", "lr", "warmup", "weight-decay", "dropout", "seed", "data-seed", "valid-every", "valid-limit",
+	"dsa-mode", "keep", "sparsity", "top-k", "threshold", "block", "sigma", "bits", "dsa-seed", "lambda"}
 
 func newAttnTrain(stdout, stderr io.Writer) *cobra.Command {
 	var f attnTrainFlags
@@ -64,7 +69,14 @@ steps the first --valid-limit validation examples are scored. The checkpoint
 to --out after every validation, every --checkpoint-minutes and when
 --max-minutes or Ctrl-C stops the run; --resume continues from it and repeats
 the uninterrupted run (the same --threads). The best-validation weights go to
---best. attn eval reports the test accuracy of either file.`,
+--best. attn eval reports the test accuracy of either file.
+
+With --dsa-mode every attention layer is dynamic sparse (thesis chapter 7;
+the mask flags as for attn eval), and with --dsa-mode predicted and --lambda
+the loss is the joint loss of eq. 7.7, which trains the predictors; the
+checkpoint then holds them. --init starts from a trained checkpoint's weights
+(model adaptation: fine-tune a dense model with DSA; the predictors start
+from --dsa-seed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAttnTrain(cmd, stdout, stderr, f)
@@ -102,6 +114,8 @@ the uninterrupted run (the same --threads). The best-validation weights go to
 	fl.StringVar(&f.fmnist, "fmnist", "", "Fashion-MNIST directory of dataset-fashion-mnist (default /usr/share/datasets/fashion-mnist)")
 	threadsFlag(fl, &f.threads)
 	fl.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+	addDSAFlags(fl, &f.dsa, true)
+	fl.StringVar(&f.init, "init", "", "start from this checkpoint's weights, of the same model shape (default: initialise from --seed)")
 	return cmd
 }
 
@@ -169,6 +183,10 @@ func attnConfig(cmd *cobra.Command, f attnTrainFlags) (attn.Config, error) {
 			c.Examples = [3]int(f.examples)
 		}
 		c.Seed, c.DataSeed = f.seed, f.dataSeed
+		if c.Sparse, err = f.dsa.config(cmd); err != nil {
+			return attn.Config{}, err
+		}
+		c.Init = f.init
 		c.Steps = 0 // the plan's unless given below; a resumed run keeps its own
 		if !changed("epochs") {
 			p, _ := attn.Plan(f.task)
@@ -232,29 +250,120 @@ func attnBar(p attn.Progress) (int, int, bool, string) {
 		p.Round, p.Rounds, p.Loss, p.SeqPerSec, p.ETA.Round(time.Second))
 }
 
+// attnDSAFlags are attn eval's dynamic sparse attention flags.
+type attnDSAFlags struct {
+	mode                                  string
+	keep, sparsity, threshold, sg, lambda float64
+	topK, block, bits                     int
+	seed                                  uint64
+}
+
+// dsaFlagNames are the flags that only make sense with --dsa-mode.
+var dsaFlagNames = []string{"keep", "sparsity", "top-k", "threshold", "block", "sigma", "bits", "dsa-seed", "lambda"}
+
+// addDSAFlags registers the DSA flags on attn train (with --lambda) or
+// attn eval.
+func addDSAFlags(fl *pflag.FlagSet, dsa *attnDSAFlags, train bool) {
+	choiceFlag(fl, &dsa.mode, "dsa-mode", "", []string{"oracle", "predicted"}, "dynamic sparse attention masks (default: dense attention)")
+	floatFlag(fl, &dsa.keep, "keep", 0, unitRight(), "fraction of keys each query row keeps")
+	floatFlag(fl, &dsa.sparsity, "sparsity", 0, unitLeft(), "fraction of keys each query row drops, instead of --keep")
+	intFlag(fl, &dsa.topK, "top-k", 0, atLeast(1), "keys each query row keeps, instead of --keep")
+	floatFlag(fl, &dsa.threshold, "threshold", 0, unitOpen(), "keep keys of softmax probability at least θ (oracle only), instead of --keep")
+	intFlag(fl, &dsa.block, "block", 1, oneOf(1, 4, 8), "keys selected in aligned groups of this many")
+	floatFlag(fl, &dsa.sg, "sigma", 0.25, unitRight(), "predictor width k_p/d_head (predicted only)")
+	intFlag(fl, &dsa.bits, "bits", 32, oneOf(2, 4, 8, 32), "predictor precision; 4 and 2 quantize in Go, no fast kernel (predicted only)")
+	fl.Uint64Var(&dsa.seed, "dsa-seed", 1, "seed of the predictor's projection and weights")
+	if train {
+		floatFlag(fl, &dsa.lambda, "lambda", 0, atLeast(0), "λ of the joint loss CE + λ·Σ MSE(S, S̃) training the predictor (predicted only)")
+	}
+}
+
+// config turns the flags into an nn.DSA, nil when --dsa-mode is not given.
+func (f attnDSAFlags) config(cmd *cobra.Command) (*nn.DSA, error) {
+	changed := cmd.Flags().Changed
+	if f.mode == "" {
+		for _, n := range dsaFlagNames {
+			if changed(n) {
+				return nil, fmt.Errorf("--%s needs --dsa-mode oracle or predicted", n)
+			}
+		}
+		return nil, nil
+	}
+	mode, err := nn.ParseDSAMode(f.mode)
+	if err != nil {
+		return nil, err
+	}
+	given := 0
+	for _, n := range []string{"keep", "sparsity", "top-k", "threshold"} {
+		if changed(n) {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, errors.New("--dsa-mode: give exactly one of --keep, --sparsity, --top-k and --threshold")
+	}
+	c := &nn.DSA{Mode: mode, Keep: f.keep, TopK: f.topK, Threshold: f.threshold, Block: f.block, Seed: f.seed}
+	if changed("sparsity") {
+		if c.Keep, err = nn.KeepForSparsity(f.sparsity); err != nil {
+			return nil, fmt.Errorf("--sparsity: %w", err)
+		}
+	}
+	if mode == nn.DSAPredicted {
+		c.Sigma, c.Bits, c.Lambda = f.sg, f.bits, f.lambda
+	} else if changed("sigma") || changed("bits") || changed("lambda") {
+		return nil, errors.New("--sigma, --bits and --lambda concern the predictor: --dsa-mode predicted only")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 func newAttnEval(stdout io.Writer) *cobra.Command {
 	var (
 		model, split, kjv, fmnist string
 		threads, batch            int
 		asJSON                    bool
+		dsa                       attnDSAFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Report a checkpoint's accuracy on its task's test split",
 		Long: `eval loads a checkpoint written by attn train, rebuilds its task's data from the
 configuration the checkpoint holds (the same data seed gives the same data) and
-reports the accuracy on the whole split.`,
+reports the accuracy on the whole split.
+
+With --dsa-mode every attention layer runs dynamic sparse attention (thesis
+chapter 7) without fine-tuning, as in Table 7.1: each query row keeps --keep
+of its keys (or 1 − --sparsity, or --top-k keys, in groups of --block), or
+with --threshold the keys whose softmax probability reaches θ, and the kept
+probabilities are renormalised (eq. 7.4). oracle selects from the exact
+scores; predicted from a predictor Q̃K̃ᵀ (eq. 7.5) of size --sigma and
+precision --bits, untrained, initialised from --dsa-seed. A checkpoint
+trained with --dsa-mode is always scored with its own masks and trained
+predictors, and refuses --dsa-mode here. The output reports the realised
+sparsity.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			sparse, err := dsa.config(cmd)
+			if err != nil {
+				return err
+			}
 			e, err := attn.Evaluate(model, attn.EvalOptions{Split: split, Threads: threads, Batch: batch,
-				Data: attn.DataPaths{KJV: kjv, FMNIST: fmnist}})
+				Data: attn.DataPaths{KJV: kjv, FMNIST: fmnist}, Sparse: sparse})
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(stdout, e)
 			}
-			_, err = fmt.Fprintf(stdout, "%s on %s (%d examples): accuracy %.2f%%\n", e.Config.Task, e.Split, e.Examples, 100*e.Accuracy)
+			if _, err = fmt.Fprintf(stdout, "%s on %s (%d examples): accuracy %.2f%%\n", e.Config.Task, e.Split, e.Examples, 100*e.Accuracy); err != nil {
+				return err
+			}
+			if s := e.Sparse; s != nil {
+				_, err = fmt.Fprintf(stdout, "dynamic sparse attention (%s, block %d): sparsity %.2f%% (%d of %d entries kept)\n",
+					s.Mode, s.Block, 100*s.Sparsity, s.Kept, s.Total)
+			}
 			return err
 		},
 	}
@@ -266,5 +375,6 @@ reports the accuracy on the whole split.`,
 	fl.StringVar(&fmnist, "fmnist", "", "Fashion-MNIST directory of dataset-fashion-mnist (default /usr/share/datasets/fashion-mnist)")
 	threadsFlag(fl, &threads)
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	addDSAFlags(fl, &dsa, false)
 	return cmd
 }
