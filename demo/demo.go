@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/elasticml/elastic/budget"
 	"io"
 	"math"
 	"slices"
@@ -632,6 +633,10 @@ const evictTasks = 64
 // embedded files, so no two share memory).
 func (a *Assets) copies(cfg Config, pool *kernels.Pool, llc int) ([]*elastic, error) {
 	n := copiesFor(llc, a.denseBytes())
+	per := a.denseBytes() + 2*a.LittleBytes + 2*a.ScreenerBytes // the float32 model, and room for the runs' own forms
+	if err := budget.Check(fmt.Sprintf("demo --evict copies: %d copies of the weights", n), budget.Mul(n, per)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	if cfg.Progress != nil {
 		fmt.Fprintf(cfg.Progress, "loading %d copies of the weights for the cold steps…\n", n)
 	}

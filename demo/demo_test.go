@@ -2,7 +2,9 @@ package demo
 
 import (
 	"errors"
+	"github.com/elasticml/elastic/budget"
 	"math"
+	"runtime/debug"
 	"slices"
 	"testing"
 
@@ -410,5 +412,16 @@ func TestCopiesFor(t *testing.T) {
 		if n != tc.want || (n/4-1)*2*tc.dense < 2*tc.llc {
 			t.Errorf("copiesFor(%d, %d) = %d, want %d streaming ≥ 2·LLC", tc.llc, tc.dense, n, tc.want)
 		}
+	}
+}
+
+// --evict copies refuses, before loading any, more copies than memory
+// holds (a huge last-level cache asks for many).
+func TestEvictCopiesBudget(t *testing.T) {
+	old := debug.SetMemoryLimit(1 << 30)
+	defer debug.SetMemoryLimit(old)
+	_, err := Run(Config{Tokens: 20, Threads: 1, Evict: EvictCopies, LLC: 1 << 30})
+	if !errors.Is(err, budget.ErrMemory) || !errors.Is(err, ErrConfig) {
+		t.Errorf("copies for a 1 GiB cache under a 1 GiB limit: %v, want ErrConfig and budget.ErrMemory", err)
 	}
 }
