@@ -543,14 +543,24 @@ func (a *MultiHeadAttention) predict(x []float32) {
 	s.xp = grow(s.xp, n*kp)
 	s.proj.ApplyBatch(s.xp, x, n)
 	s.qt, s.kt = grow(s.qt, a.Heads*n*kp), grow(s.kt, a.Heads*n*kp)
+	a.predictorHeads(func(xs []float32, l int, r, w [2]int) {
+		a.Pool.Gemm(false, false, l, kp, kp, 1, xs, kp, s.wq.Data[w[0]:w[1]], kp, 0, s.qt[r[0]:r[1]], kp)
+		a.Pool.Gemm(false, false, l, kp, kp, 1, xs, kp, s.wk.Data[w[0]:w[1]], kp, 0, s.kt[r[0]:r[1]], kp)
+	})
+}
+
+// predictorHeads calls f for every sequence and head with the sequence's
+// rows of XP, its length, the head's stretch [r0, r1) of Q̃/K̃ (and their
+// gradients) and the head's stretch [w0, w1) of W̃_Q/W̃_K: the one walk
+// the predictor's forward and backward share.
+func (a *MultiHeadAttention) predictorHeads(f func(xs []float32, l int, r, w [2]int)) {
+	s, kp := a.dsa, a.dsa.kp
 	off := 0
 	for _, l := range a.lens {
 		xs := s.xp[off*kp : (off+l)*kp]
 		for h := range a.Heads {
 			g0 := off*a.Heads + h*l
-			w := h * kp * kp
-			a.Pool.Gemm(false, false, l, kp, kp, 1, xs, kp, s.wq.Data[w:w+kp*kp], kp, 0, s.qt[g0*kp:(g0+l)*kp], kp)
-			a.Pool.Gemm(false, false, l, kp, kp, 1, xs, kp, s.wk.Data[w:w+kp*kp], kp, 0, s.kt[g0*kp:(g0+l)*kp], kp)
+			f(xs, l, [2]int{g0 * kp, (g0 + l) * kp}, [2]int{h * kp * kp, (h + 1) * kp * kp})
 		}
 		off += l
 	}
@@ -605,17 +615,10 @@ func (a *MultiHeadAttention) predictorMSE(total int64, scale float32) {
 // gradient stops there: it reaches neither q, k nor the layer input.
 func (a *MultiHeadAttention) predictorBackward() {
 	s, kp := a.dsa, a.dsa.kp
-	off := 0
-	for _, l := range a.lens {
-		xs := s.xp[off*kp : (off+l)*kp]
-		for h := range a.Heads {
-			g0 := off*a.Heads + h*l
-			w := h * kp * kp
-			a.Pool.Gemm(true, false, kp, kp, l, 1, xs, kp, s.dqt[g0*kp:(g0+l)*kp], kp, 1, s.wq.Grad[w:w+kp*kp], kp)
-			a.Pool.Gemm(true, false, kp, kp, l, 1, xs, kp, s.dkt[g0*kp:(g0+l)*kp], kp, 1, s.wk.Grad[w:w+kp*kp], kp)
-		}
-		off += l
-	}
+	a.predictorHeads(func(xs []float32, l int, r, w [2]int) {
+		a.Pool.Gemm(true, false, kp, kp, l, 1, xs, kp, s.dqt[r[0]:r[1]], kp, 1, s.wq.Grad[w[0]:w[1]], kp)
+		a.Pool.Gemm(true, false, kp, kp, l, 1, xs, kp, s.dkt[r[0]:r[1]], kp, 1, s.wk.Grad[w[0]:w[1]], kp)
+	})
 }
 
 func growInt32(s []int32, n int) []int32 {
