@@ -375,6 +375,7 @@ type rowSelector struct {
 	kwork  []uint32
 	kept   []int32
 	filter func(y []float32, t float32, out []int32) int
+	vec    rowVec // the vector passes, where the CPU has them
 }
 
 // rowSampleLen is the size of a rowSelector's sample.
@@ -382,8 +383,9 @@ const rowSampleLen = 128
 
 func newRowSelector(n int) rowSelector {
 	return rowSelector{
-		skeys: make([]uint32, rowSampleLen), cand: make([]int32, n+16),
-		ckeys: make([]uint32, n), cwork: make([]uint32, n), kwork: make([]uint32, n), kept: make([]int32, n+1), filter: filterGE(),
+		skeys: make([]uint32, rowSampleLen), cand: make([]int32, n+32),
+		ckeys: make([]uint32, n+32), cwork: make([]uint32, n), kwork: make([]uint32, n), kept: make([]int32, n+32), filter: filterGE(),
+		vec: rowVecImpl(),
 	}
 }
 
@@ -406,6 +408,12 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 	case 8*k > n:
 		sel, _ := TopK(work, y, k, false)
 		copy(dst, sel)
+		return
+	case rs.vec.lanes > 0:
+		if !rs.topKVec(dst, y, k) {
+			sel, _ := TopK(work, y, k, false)
+			copy(dst, sel)
+		}
 		return
 	default:
 		c = rs.sampleFilter(y, k)
@@ -438,6 +446,62 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 		o += take
 	}
 	copy(dst[:k], kept[:k])
+}
+
+// topKVec is topK's sampled path on the vector passes: the pivot is the
+// r-th largest sample key (keyThreshold), the filter keeps the scores at or
+// above it with their keys, keyThreshold over those finds a threshold th
+// that the k-th largest key meets, and the scores at or above th are
+// listed in order; if more than k are (ties at the k-th), the last ties
+// are dropped, so that ties go lowest index first as in TopK. It reports
+// false, having written nothing, when fewer than k pass the pivot or the
+// sample is mostly NaN.
+func (rs *rowSelector) topKVec(dst []int32, y []float32, k int) bool {
+	n, lanes := len(y), rs.vec.lanes
+	stride := (n + rowSampleLen - 1) / rowSampleLen
+	m := n / stride
+	skeys := rs.skeys[:(m+lanes-1)/lanes*lanes]
+	lo := ^uint32(0)
+	for i := range m {
+		key := rankKey(y[i*stride], false)
+		skeys[i] = key
+		lo = min(lo, key)
+	}
+	clear(skeys[m:])
+	want := float64(k) * float64(m) / float64(n)
+	r := min(m, int(math.Ceil(want+2*math.Sqrt(want)+1)))
+	pv := rs.vec.threshold(skeys, lo, r)
+	if pv == 0 { // fewer than r sample scores are not NaN
+		return false
+	}
+	c := rs.vec.filter(y, pv, rs.cand, rs.ckeys)
+	if c < k {
+		return false
+	}
+	pad := (c + lanes - 1) / lanes * lanes
+	clear(rs.ckeys[c:pad])
+	ckeys, cand := rs.ckeys[:pad], rs.cand[:pad]
+	th := rs.vec.threshold(ckeys, pv, k)
+	o := rs.vec.selectGE(ckeys, cand, th, rs.kept)
+	kept := rs.kept[:o]
+	if o > k {
+		// Keep every score above th and the first of those equal to it.
+		above := 0
+		for _, j := range kept {
+			above += b2i(rankKey(y[j], false) > th)
+		}
+		ties, w := k-above, 0
+		for _, j := range kept {
+			key := rankKey(y[j], false)
+			eq := b2i(key == th)
+			take := b2i(key > th) | eq&b2i(ties > 0)
+			ties -= eq & take
+			kept[w] = j
+			w += take
+		}
+	}
+	copy(dst[:k], kept[:k])
+	return true
 }
 
 // sampleFilter lists in rs.cand the indices of y at or above the pivot

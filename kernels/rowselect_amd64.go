@@ -1,0 +1,68 @@
+//go:build amd64 && !purego
+
+package kernels
+
+//go:noescape
+func keyThresholdAVX512(keys *uint32, nvec int, lo uint32, r int) uint32
+
+//go:noescape
+func keyThresholdAVX2(keys *uint32, nvec int, lo uint32, r int) uint32
+
+//go:noescape
+func filterKeysAVX512(y *float32, n int, t uint32, idx *int32, keys *uint32) int
+
+//go:noescape
+func filterKeysAVX2(y *float32, n int, t uint32, idx *int32, keys *uint32) int
+
+//go:noescape
+func selectGEAVX512(keys *uint32, idx *int32, nvec int, th uint32, out *int32) int
+
+//go:noescape
+func selectGEAVX2(keys *uint32, idx *int32, nvec int, th uint32, out *int32) int
+
+// rowVecImpl returns the AVX-512 passes, else the AVX2 ones, else none.
+// Each takes whole vectors; the filter finishes the tail in Go. Callers
+// size idx, keys and out with one vector of slack (the kernels store
+// whole vectors).
+func rowVecImpl() rowVec {
+	type kern struct {
+		thr    func(*uint32, int, uint32, int) uint32
+		filter func(*float32, int, uint32, *int32, *uint32) int
+		sel    func(*uint32, *int32, int, uint32, *int32) int
+	}
+	var lanes int
+	var kn kern
+	switch {
+	case useAVX512:
+		lanes, kn = 16, kern{keyThresholdAVX512, filterKeysAVX512, selectGEAVX512}
+	case useAVX2:
+		lanes, kn = 8, kern{keyThresholdAVX2, filterKeysAVX2, selectGEAVX2}
+	default:
+		return rowVec{}
+	}
+	return rowVec{
+		lanes: lanes,
+		threshold: func(keys []uint32, lo uint32, r int) uint32 {
+			if len(keys) == 0 || len(keys)%lanes != 0 {
+				panic("kernels: rowVec.threshold: keys not whole vectors")
+			}
+			return kn.thr(&keys[0], len(keys)/lanes, lo, r)
+		},
+		filter: func(y []float32, t uint32, idx []int32, keys []uint32) int {
+			n := len(y) / lanes * lanes
+			c := 0
+			if n > 0 {
+				_, _ = idx[n+lanes-1], keys[n+lanes-1]
+				c = kn.filter(&y[0], n, t, &idx[0], &keys[0])
+			}
+			return c + filterKeysGeneric(y[n:], t, idx[c:], keys[c:], int32(n))
+		},
+		selectGE: func(keys []uint32, idx []int32, th uint32, out []int32) int {
+			if len(keys) == 0 || len(keys)%lanes != 0 || len(idx) < len(keys) {
+				panic("kernels: rowVec.selectGE: keys not whole vectors")
+			}
+			_ = out[len(keys)+lanes-1]
+			return kn.sel(&keys[0], &idx[0], len(keys)/lanes, th, &out[0])
+		},
+	}
+}
