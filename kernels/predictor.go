@@ -7,7 +7,9 @@ import (
 )
 
 // Int8Rows is a row-major matrix quantized to int8 with one scale per row:
-// row r stands for Scales[r]·Q[r*Cols:(r+1)*Cols]. It is the form of the
+// row r stands for Scales[r]·Q[r*Cols:(r+1)*Cols], values in [−127, 127]
+// (QuantizeInt8's range: the AVX2 predictor kernel's products rely on it,
+// and the predictor panics on −128). It is the form of the
 // DSA predictor's projected queries Q̃ (thesis eq. 7.5), and of its keys K̃
 // before PackInt8 lays them out for the predictor kernel.
 type Int8Rows struct {
@@ -43,8 +45,8 @@ func (m *Int8Rows) Append(x []float32, n int) {
 }
 
 func (m *Int8Rows) check(op, name string) {
-	if m == nil || m.Rows < 0 || m.Cols < 0 || m.Cols > MaxIntCols || len(m.Q) != m.Rows*m.Cols || len(m.Scales) != m.Rows {
-		panic(fmt.Sprintf("kernels: %s: %s is not a well-formed Int8Rows", op, name))
+	if m == nil || m.Rows < 0 || m.Cols < 0 || m.Cols > MaxIntCols || len(m.Q) != m.Rows*m.Cols || len(m.Scales) != m.Rows || slices.Contains(m.Q, -128) {
+		panic(fmt.Sprintf("kernels: %s: %s is not a well-formed Int8Rows (values in [−127, 127])", op, name))
 	}
 }
 
@@ -96,8 +98,8 @@ func (p *PackedInt8) Append(x []float32, n int) {
 // AppendQuantized appends len(scales) rows already quantized, row r being
 // scales[r]·q[r*Cols:(r+1)*Cols]. It panics if len(q) != len(scales)·Cols.
 func (p *PackedInt8) AppendQuantized(q []int8, scales []float32) {
-	if len(q) != len(scales)*p.Cols {
-		panic(fmt.Sprintf("kernels: PackedInt8.AppendQuantized: len(q)=%d for %d rows of %d", len(q), len(scales), p.Cols))
+	if len(q) != len(scales)*p.Cols || slices.Contains(q, -128) {
+		panic(fmt.Sprintf("kernels: PackedInt8.AppendQuantized: len(q)=%d for %d rows of %d, values in [−127, 127]", len(q), len(scales), p.Cols))
 	}
 	for r, sc := range scales {
 		j := p.Rows % 16

@@ -118,6 +118,11 @@ func TestPredictTopKBadShapes(t *testing.T) {
 		{"cols differ", func() { PredictTopK(q, k5, 1, 1, nil) }},
 		{"block zero", func() { PredictTopK(q, k, 1, 0, nil) }},
 		{"short idx", func() { PredictTopK(q, k, 2, 1, make([]int32, 3)) }},
+		{"query -128", func() {
+			bad := &Int8Rows{Rows: 1, Cols: 4, Q: []int8{1, -128, 0, 0}, Scales: []float32{1}}
+			PredictTopK(bad, k, 1, 1, nil)
+		}},
+		{"key -128", func() { NewPackedInt8(2).AppendQuantized([]int8{-128, 3}, []float32{1}) }},
 	} {
 		func() {
 			defer func() {
