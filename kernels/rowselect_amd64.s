@@ -382,7 +382,7 @@ kt2max:
 	MOVL         $1, R12
 	SHLL         CX, R12
 	MOVL         $0x80000000, R10
-	MOVD         R10, X4
+	VMOVD        R10, X4
 	VPBROADCASTD X4, Y4
 	MOVQ         R11, R8
 	SHLQ         $3, R8  // lanes
@@ -391,7 +391,7 @@ kt2bit:
 	MOVL         AX, R13
 	ORL          R12, R13
 	XORL         $0x80000000, R13
-	MOVD         R13, X0
+	VMOVD        R13, X0
 	VPBROADCASTD X0, Y0
 	XORQ         BX, BX
 	MOVQ         SI, DI
@@ -482,7 +482,7 @@ TEXT ·filterKeysAVX2(SB), NOSPLIT, $0-48
 	MOVL         t+16(FP), R8
 	SUBL         $1, R8
 	XORL         $0x80000000, R8
-	MOVD         R8, X0
+	VMOVD        R8, X0
 	VPBROADCASTD X0, Y0 // (t−1) biased: key ≥ t ⇔ key > t−1 (t ≥ 1)
 	MOVQ         idx+24(FP), DI
 	MOVQ         keys+32(FP), R9
@@ -490,10 +490,10 @@ TEXT ·filterKeysAVX2(SB), NOSPLIT, $0-48
 	VMOVDQU      (AX), Y1
 	LEAQ         compressLUT<>(SB), R11
 	MOVL         $8, R8
-	MOVD         R8, X3
+	VMOVD        R8, X3
 	VPBROADCASTD X3, Y3
 	MOVL         $0x80000000, R8
-	MOVD         R8, X4
+	VMOVD        R8, X4
 	VPBROADCASTD X4, Y4
 	VPXOR        Y5, Y5, Y5
 	XORQ         DX, DX
@@ -566,10 +566,10 @@ TEXT ·selectGEAVX2(SB), NOSPLIT, $0-48
 	MOVL         th+24(FP), R8
 	SUBL         $1, R8
 	XORL         $0x80000000, R8
-	MOVD         R8, X0
+	VMOVD        R8, X0
 	VPBROADCASTD X0, Y0
 	MOVL         $0x80000000, R8
-	MOVD         R8, X4
+	VMOVD        R8, X4
 	VPBROADCASTD X4, Y4
 	LEAQ         compressLUT<>(SB), R11
 	MOVQ         out+32(FP), DI

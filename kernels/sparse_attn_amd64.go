@@ -10,10 +10,22 @@ func gatherAxpyAVX512(out, p, v *float32, keys *int32, n, dv int)
 //go:noescape
 func softmaxRowAVX512(s *float32, n int, tail uint16)
 
+// gatherAxpyAVX2 and softmaxRowAVX2 are their 8-lane forms.
+//
+//go:noescape
+func gatherAxpyAVX2(out, p, v *float32, keys *int32, n, dv int)
+
+//go:noescape
+func softmaxRowAVX2(s *float32, n int)
+
 // gatherAxpy sets out = Σ_t p[t]·v[keys[t]·dv:][:dv], dv = len(out).
 func gatherAxpy(out, p, v []float32, keys []int32) {
 	dv := len(out)
-	if !useAVX512 || dv%16 != 0 || dv == 0 || len(keys) == 0 {
+	lanes := 16
+	if !useAVX512 {
+		lanes = 8
+	}
+	if !useAVX2 || dv%lanes != 0 || dv == 0 || len(keys) == 0 {
 		gatherAxpyGeneric(out, p, v, keys)
 		return
 	}
@@ -21,13 +33,21 @@ func gatherAxpy(out, p, v []float32, keys []int32) {
 	for _, j := range keys {
 		_ = v[(int(j)+1)*dv-1]
 	}
-	gatherAxpyAVX512(&out[0], &p[0], &v[0], &keys[0], len(keys), dv)
+	if useAVX512 {
+		gatherAxpyAVX512(&out[0], &p[0], &v[0], &keys[0], len(keys), dv)
+		return
+	}
+	gatherAxpyAVX2(&out[0], &p[0], &v[0], &keys[0], len(keys), dv)
 }
 
 // softmaxInPlace sets s to its softmax (all zero when every entry is −Inf).
 func softmaxInPlace(s []float32) {
-	if !useAVX512 || len(s) == 0 {
+	switch {
+	case len(s) == 0 || !useAVX2:
 		softmaxInPlaceGeneric(s)
+		return
+	case !useAVX512:
+		softmaxRowAVX2(&s[0], len(s))
 		return
 	}
 	softmaxRowAVX512(&s[0], len(s), uint16(1)<<(len(s)%16)-1)

@@ -185,3 +185,202 @@ smscaletail:
 	VMOVUPS Z0, K1, (DI)
 	VZEROUPPER
 	RET
+
+// func gatherAxpyAVX2(out, p, v *float32, keys *int32, n, dv int)
+//
+// gatherAxpyAVX512 with 8 lanes, for dv a positive multiple of 8: 32
+// columns at a time in Y0..Y3, then 8 at a time.
+TEXT ·gatherAxpyAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ dv+40(FP), R8
+	MOVQ R8, R9
+	SHLQ $2, R9
+	XORQ R10, R10
+	MOVQ R8, R11
+	SHLQ $2, R11
+
+gy32:
+	MOVQ R11, AX
+	SUBQ R10, AX
+	CMPQ AX, $128
+	JLT  gy8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ p+8(FP), SI
+	MOVQ keys+24(FP), BX
+	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JZ   gy32store
+
+gy32loop:
+	MOVLQSX (BX), AX
+	IMULQ   R9, AX
+	ADDQ    v+16(FP), AX
+	ADDQ    R10, AX
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y8, Y1
+	VFMADD231PS 64(AX), Y8, Y2
+	VFMADD231PS 96(AX), Y8, Y3
+	ADDQ $4, SI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gy32loop
+
+gy32store:
+	VMOVUPS Y0, (DI)(R10*1)
+	VMOVUPS Y1, 32(DI)(R10*1)
+	VMOVUPS Y2, 64(DI)(R10*1)
+	VMOVUPS Y3, 96(DI)(R10*1)
+	ADDQ $128, R10
+	JMP  gy32
+
+gy8:
+	CMPQ R10, R11
+	JGE  gydone
+	VXORPS Y0, Y0, Y0
+	MOVQ p+8(FP), SI
+	MOVQ keys+24(FP), BX
+	MOVQ n+32(FP), CX
+	TESTQ CX, CX
+	JZ   gy8store
+
+gy8loop:
+	MOVLQSX (BX), AX
+	IMULQ   R9, AX
+	ADDQ    v+16(FP), AX
+	ADDQ    R10, AX
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS (AX), Y8, Y0
+	ADDQ $4, SI
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gy8loop
+
+gy8store:
+	VMOVUPS Y0, (DI)(R10*1)
+	ADDQ $32, R10
+	JMP  gy8
+
+gydone:
+	VZEROUPPER
+	RET
+
+// Eight −1 then eight 0: the 8 int32 at byte 4·(8−t) are the lane mask of
+// a last vector of t entries.
+DATA smTailMask<>+0(SB)/8, $-1
+DATA smTailMask<>+8(SB)/8, $-1
+DATA smTailMask<>+16(SB)/8, $-1
+DATA smTailMask<>+24(SB)/8, $-1
+DATA smTailMask<>+32(SB)/8, $0
+DATA smTailMask<>+40(SB)/8, $0
+DATA smTailMask<>+48(SB)/8, $0
+DATA smTailMask<>+56(SB)/8, $0
+GLOBL smTailMask<>(SB), RODATA|NOPTR, $64
+
+// func softmaxRowAVX2(s *float32, n int)
+//
+// softmaxRowAVX512 with 8 lanes: the last n%8 entries are loaded and
+// stored with VMASKMOVPS (masked lanes read as −Inf, so they weigh
+// nothing). The max pass runs before the exp2 constants take Y7–Y15.
+TEXT ·softmaxRowAVX2(SB), NOSPLIT, $0-16
+	MOVQ s+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ CX, DX
+	ANDQ $7, DX
+	SHRQ $3, CX
+	LEAQ smTailMask<>(SB), R9
+	MOVQ $8, R10
+	SUBQ DX, R10
+	LEAQ (R9)(R10*4), R9 // tail mask, all zero when n%8 == 0
+	LEAQ exp2Consts<>(SB), AX
+	VBROADCASTSS 40(AX), Y5
+	MOVQ SI, DI
+	MOVQ CX, R8
+	TESTQ R8, R8
+	JZ   sy2maxtail
+
+sy2max:
+	VMAXPS (DI), Y5, Y5
+	ADDQ $32, DI
+	DECQ R8
+	JNZ  sy2max
+
+sy2maxtail:
+	VMOVDQU    (R9), Y1
+	VMASKMOVPS (DI), Y1, Y2
+	VBROADCASTSS 40(AX), Y3
+	VBLENDVPS  Y1, Y2, Y3, Y2
+	VMAXPS     Y2, Y5, Y5
+	VEXTRACTF128 $1, Y5, X6
+	VMAXPS X6, X5, X5
+	VPERMILPS $0x4e, X5, X6
+	VMAXPS X6, X5, X5
+	VPERMILPS $0xb1, X5, X6
+	VMAXPS X6, X5, X5
+	VBROADCASTSS X5, Y5
+	VBROADCASTSS 36(AX), Y1
+	VMULPS Y1, Y5, Y5 // max·log2 e
+	EXP2LOADY
+	VXORPS Y6, Y6, Y6 // sum
+	MOVQ SI, DI
+	MOVQ CX, R8
+	TESTQ R8, R8
+	JZ   sy2exptail
+
+sy2exp:
+	VBROADCASTSS 36(AX), Y1
+	VMULPS (DI), Y1, Y0
+	VSUBPS Y5, Y0, Y0
+	EXP2Y
+	VMOVUPS Y3, (DI)
+	VADDPS Y3, Y6, Y6
+	ADDQ $32, DI
+	DECQ R8
+	JNZ  sy2exp
+
+sy2exptail:
+	VMOVDQU    (R9), Y1
+	VMASKMOVPS (DI), Y1, Y0
+	VBROADCASTSS 40(AX), Y2
+	VBLENDVPS  Y1, Y0, Y2, Y0
+	VBROADCASTSS 36(AX), Y1
+	VMULPS Y1, Y0, Y0
+	VSUBPS Y5, Y0, Y0
+	EXP2Y
+	VMOVDQU    (R9), Y1
+	VMASKMOVPS Y3, Y1, (DI)
+	VANDPS     Y1, Y3, Y3
+	VADDPS     Y3, Y6, Y6
+	VEXTRACTF128 $1, Y6, X2
+	VADDPS X2, X6, X6
+	VPERMILPS $0x4e, X6, X2
+	VADDPS X2, X6, X6
+	VPERMILPS $0xb1, X6, X2
+	VADDPS X2, X6, X6
+	VDIVSS X6, X8, X0 // 1/sum
+	VXORPS X1, X1, X1
+	VCMPSS $4, X1, X6, X2 // sum != 0
+	VANDPS X2, X0, X0
+	VBROADCASTSS X0, Y0
+	MOVQ SI, DI
+	MOVQ CX, R8
+	TESTQ R8, R8
+	JZ   sy2scaletail
+
+sy2scale:
+	VMULPS (DI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	DECQ R8
+	JNZ  sy2scale
+
+sy2scaletail:
+	VMOVDQU    (R9), Y2
+	VMASKMOVPS (DI), Y2, Y1
+	VMULPS     Y0, Y1, Y1
+	VMASKMOVPS Y1, Y2, (DI)
+	VZEROUPPER
+	RET

@@ -254,3 +254,58 @@ func TestSparseSoftmaxAllMasked(t *testing.T) {
 		t.Errorf("SparseSoftmax = %v", p)
 	}
 }
+
+// TestSoftmaxGatherKernels checks the row softmax and the gathered axpy of
+// this CPU's kernels against float64 on every tail length, with masked
+// (−Inf) entries and a row masked whole.
+func TestSoftmaxGatherKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	inf := float32(math.Inf(-1))
+	for n := 1; n <= 41; n++ {
+		for _, masked := range []int{0, 3, n} {
+			s := uniformFill(r, n, 4)
+			for i := 0; i < min(masked, n); i++ {
+				s[(i*5)%n] = inf
+			}
+			mx := math.Inf(-1)
+			for _, x := range s {
+				mx = max(mx, float64(x))
+			}
+			want := make([]float64, n)
+			var sum float64
+			for i, x := range s {
+				if !math.IsInf(mx, -1) {
+					want[i] = math.Exp(float64(x) - mx)
+					sum += want[i]
+				}
+			}
+			softmaxInPlace(s)
+			for i := range s {
+				w := 0.0
+				if sum > 0 {
+					w = want[i] / sum
+				}
+				if d := math.Abs(float64(s[i]) - w); !(d <= 1e-6) {
+					t.Fatalf("n=%d masked=%d: p[%d] = %g, want %g", n, masked, i, s[i], w)
+				}
+			}
+		}
+	}
+	for _, dv := range []int{8, 16, 24, 40, 64, 72, 7} {
+		const rows = 50
+		v := uniformFill(r, rows*dv, 1)
+		keys := []int32{3, 49, 0, 17, 17, 8}
+		p := uniformFill(r, len(keys), 1)
+		out := make([]float32, dv)
+		gatherAxpy(out, p, v, keys)
+		for c := range dv {
+			var w float64
+			for t, j := range keys {
+				w += float64(p[t]) * float64(v[int(j)*dv+c])
+			}
+			if d := math.Abs(float64(out[c]) - w); !(d <= 1e-5) {
+				t.Fatalf("dv=%d: out[%d] = %g, want %g", dv, c, out[c], w)
+			}
+		}
+	}
+}
