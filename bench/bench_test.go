@@ -106,3 +106,46 @@ func TestRunFitSmall(t *testing.T) {
 		t.Errorf("k > d: error %v, want ErrConfig", err)
 	}
 }
+
+// TestRunAttention checks the attention benchmark's bookkeeping on a tiny
+// shape (no timing claims): one row per sparsity with its exact kept
+// count, DSA time at least the predictor's, finite positive ratios, at
+// sparsity 0 a decode recall of exactly 1, and bad configurations refused.
+func TestRunAttention(t *testing.T) {
+	cfg := AttentionConfig{Seq: 64, Heads: 2, Dim: 16, Sparsities: []float64{0, 0.9}, Block: 1, Sigma: 0.25,
+		Decode: true, DecodeLens: []int{100}, Reps: 2, Threads: 2, Seed: 3}
+	r, err := RunAttention(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Rows) != 2 || r.Rows[0].TopK != 64 || r.Rows[1].TopK != 6 || r.PredCols != 4 || r.Impl == "" {
+		t.Fatalf("rows %+v, predictor columns %d, impl %q", r.Rows, r.PredCols, r.Impl)
+	}
+	for _, row := range r.Rows {
+		if !(row.Speedup > 0) || math.IsInf(row.Speedup, 0) || !(row.DSAMs >= row.PredictorMs) || !(row.PredictorShare > 0) {
+			t.Errorf("row %+v", row)
+		}
+	}
+	if len(r.Decode) != 1 || r.Decode[0].TopK != 100 || r.Decode[0].Recall != 1 || !(r.Decode[0].Speedup > 0) {
+		t.Errorf("decode %+v", r.Decode)
+	}
+	if !(r.PeakGFLOPS > 0) || !(r.DenseGFLOPS > 0) {
+		t.Errorf("peak %g, dense %g GFLOPS", r.PeakGFLOPS, r.DenseGFLOPS)
+	}
+	for _, bad := range []func(*AttentionConfig){
+		func(c *AttentionConfig) { c.Seq = 0 },
+		func(c *AttentionConfig) { c.Block = 3 },
+		func(c *AttentionConfig) { c.Sigma = 0 },
+		func(c *AttentionConfig) { c.Sparsities = []float64{1} },
+		func(c *AttentionConfig) { c.Sparsities = []float64{math.NaN()} },
+		func(c *AttentionConfig) { c.Sparsities = nil },
+		func(c *AttentionConfig) { c.DecodeLens = []int{0} },
+		func(c *AttentionConfig) { c.Reps = 0 },
+	} {
+		c := cfg
+		bad(&c)
+		if _, err := RunAttention(c); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: err %v, want ErrConfig", c, err)
+		}
+	}
+}
