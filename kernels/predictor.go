@@ -332,15 +332,18 @@ func predictBlock(pk predictImpl, sc *predictScratch, q *Int8Rows, k *PackedInt8
 // and 1×8 groups are unrolled: a general loop with a slice per group cost
 // more than the predictor's GEMM.
 func blockMax(g, y []float32, block int) {
+	// The vector kernels take the leading whole vectors of groups; the
+	// loops below the rest (all of it where they decline).
+	lo := blockMaxVec(g, y, block) / block
 	full := len(y) / block
 	switch block {
 	case 4:
-		for b := range full {
+		for b := lo; b < full; b++ {
 			v := y[4*b : 4*b+4 : 4*b+4]
 			g[b] = max(max(v[0], v[1]), max(v[2], v[3]))
 		}
 	case 8:
-		for b := range full {
+		for b := lo; b < full; b++ {
 			v := y[8*b : 8*b+8 : 8*b+8]
 			g[b] = max(max(max(v[0], v[1]), max(v[2], v[3])), max(max(v[4], v[5]), max(v[6], v[7])))
 		}
@@ -398,6 +401,13 @@ func (rs *rowSelector) topK(dst []int32, y []float32, k int, work []int32) {
 	var c int
 	switch {
 	case k == 0:
+		return
+	case rs.vec.lanes > 0 && (n < 2*rowSampleLen || 8*k > n && n <= 4*rowSampleLen):
+		// The same rows on the vector passes: every score a candidate.
+		if !rs.finishVec(dst, y, k, 1) {
+			sel, _ := TopK(work, y, k, false)
+			copy(dst, sel)
+		}
 		return
 	case n < 2*rowSampleLen || 8*k > n && n <= 4*rowSampleLen:
 		// Rows too short for a sample, or with k too large a share for
@@ -476,6 +486,14 @@ func (rs *rowSelector) topKVec(dst []int32, y []float32, k int) bool {
 	if pv == 0 { // fewer than r sample scores are not NaN
 		return false
 	}
+	return rs.finishVec(dst, y, k, pv)
+}
+
+// finishVec lists in dst[:k] the top k of y among the scores whose keys
+// are at or above pv (pv ≥ 1; 1 lets every non-NaN score through), as
+// topKVec describes; false if fewer than k pass.
+func (rs *rowSelector) finishVec(dst []int32, y []float32, k int, pv uint32) bool {
+	lanes := rs.vec.lanes
 	c := rs.vec.filter(y, pv, rs.cand, rs.ckeys)
 	if c < k {
 		return false

@@ -66,3 +66,35 @@ func rowVecImpl() rowVec {
 		},
 	}
 }
+
+//go:noescape
+func blockMax4AVX512(y *float32, n int, out *float32) bool
+
+//go:noescape
+func blockMax8AVX512(y *float32, n int, out *float32) bool
+
+// blockMaxVec sets g[b] = max(y[b·block:(b+1)·block]) for a leading stretch
+// of whole vectors of groups and returns how many scores it covered: 0
+// without AVX-512, for other blocks, or if a score there is NaN (Go's max
+// propagates NaN and VMAXPS does not, so blockMax does such rows itself).
+func blockMaxVec(g, y []float32, block int) int {
+	if !useAVX512 || (block != 4 && block != 8) {
+		return 0
+	}
+	step := 16 * block
+	n := len(y) / step * step
+	if n == 0 {
+		return 0
+	}
+	_ = g[n/block-1]
+	var nan bool
+	if block == 4 {
+		nan = blockMax4AVX512(&y[0], n, &g[0])
+	} else {
+		nan = blockMax8AVX512(&y[0], n, &g[0])
+	}
+	if nan {
+		return 0
+	}
+	return n
+}

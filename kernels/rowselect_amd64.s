@@ -592,3 +592,160 @@ sg2loop:
 	MOVQ      DX, ret+40(FP)
 	VZEROUPPER
 	RET
+
+// Lane pickers of blockMaxAVX512: every fourth lane of two registers, and
+// every second.
+DATA bmEvery4<>+0(SB)/8, $0x0000000400000000
+DATA bmEvery4<>+8(SB)/8, $0x0000000c00000008
+DATA bmEvery4<>+16(SB)/8, $0x0000001400000010
+DATA bmEvery4<>+24(SB)/8, $0x0000001c00000018
+DATA bmEvery4<>+32(SB)/8, $0x0000000400000000
+DATA bmEvery4<>+40(SB)/8, $0x0000000c00000008
+DATA bmEvery4<>+48(SB)/8, $0x0000001400000010
+DATA bmEvery4<>+56(SB)/8, $0x0000001c00000018
+GLOBL bmEvery4<>(SB), RODATA|NOPTR, $64
+DATA bmEvery2<>+0(SB)/8, $0x0000000200000000
+DATA bmEvery2<>+8(SB)/8, $0x0000000600000004
+DATA bmEvery2<>+16(SB)/8, $0x0000000a00000008
+DATA bmEvery2<>+24(SB)/8, $0x0000000e0000000c
+DATA bmEvery2<>+32(SB)/8, $0x0000001200000010
+DATA bmEvery2<>+40(SB)/8, $0x0000001600000014
+DATA bmEvery2<>+48(SB)/8, $0x0000001a00000018
+DATA bmEvery2<>+56(SB)/8, $0x0000001e0000001c
+GLOBL bmEvery2<>(SB), RODATA|NOPTR, $64
+
+// BM4 sets zr to the maxima of each aligned group of four of Z_r,
+// broadcast over the group (clobbers Z31).
+#define BM4(zr) \
+	VPERMILPS $0xb1, zr, Z31 \
+	VMAXPS    Z31, zr, zr \
+	VPERMILPS $0x4e, zr, Z31 \
+	VMAXPS    Z31, zr, zr
+
+// func blockMax4AVX512(y *float32, n int, out *float32) bool
+//
+// out[b] = max(y[4b : 4b+4]) for the n/4 groups of n (a multiple of 64)
+// scores, 16 groups a step: maxima within each 4-lane group (two in-lane
+// shuffles), then every fourth lane of the four registers gathered by two
+// VPERMT2PS. VMAXPS does not propagate NaN as Go's max does, so it also
+// reports whether any score was NaN (the caller then redoes the row in Go).
+TEXT ·blockMax4AVX512(SB), NOSPLIT, $0-25
+	MOVQ y+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ out+16(FP), DI
+	LEAQ bmEvery4<>(SB), AX
+	VMOVDQU32 (AX), Z8
+	KXORW K3, K3, K3
+	SHRQ $6, CX
+	JZ   bm4done
+
+bm4loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VCMPPS  $3, Z0, Z0, K1
+	VCMPPS  $3, Z1, Z1, K2
+	KORW    K1, K3, K3
+	KORW    K2, K3, K3
+	VCMPPS  $3, Z2, Z2, K1
+	VCMPPS  $3, Z3, Z3, K2
+	KORW    K1, K3, K3
+	KORW    K2, K3, K3
+	BM4(Z0)
+	BM4(Z1)
+	BM4(Z2)
+	BM4(Z3)
+	VMOVAPS   Z8, Z4
+	VPERMT2PS Z1, Z4, Z0 // lanes 0–7: groups of Z0 then Z1
+	VMOVAPS   Z8, Z5
+	VPERMT2PS Z3, Z5, Z2 // lanes 0–7: groups of Z2 then Z3
+	VINSERTF64X4 $1, Y2, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $256, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  bm4loop
+
+bm4done:
+	KORTESTW K3, K3
+	SETNE ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func blockMax8AVX512(y *float32, n int, out *float32) bool
+//
+// blockMax4AVX512 for groups of eight (n a multiple of 128): the maxima of
+// groups of four as there, then of each adjacent pair of them.
+TEXT ·blockMax8AVX512(SB), NOSPLIT, $0-25
+	MOVQ y+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ out+16(FP), DI
+	LEAQ bmEvery4<>(SB), AX
+	VMOVDQU32 (AX), Z8
+	LEAQ bmEvery2<>(SB), AX
+	VMOVDQU32 (AX), Z9
+	KXORW K3, K3, K3
+	SHRQ $7, CX
+	JZ   bm8done
+
+bm8loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VCMPPS  $3, Z0, Z0, K1
+	VCMPPS  $3, Z1, Z1, K2
+	KORW    K1, K3, K3
+	KORW    K2, K3, K3
+	VCMPPS  $3, Z2, Z2, K1
+	VCMPPS  $3, Z3, Z3, K2
+	KORW    K1, K3, K3
+	KORW    K2, K3, K3
+	BM4(Z0)
+	BM4(Z1)
+	BM4(Z2)
+	BM4(Z3)
+	VMOVAPS   Z8, Z4
+	VPERMT2PS Z1, Z4, Z0
+	VMOVAPS   Z8, Z5
+	VPERMT2PS Z3, Z5, Z2
+	VINSERTF64X4 $1, Y2, Z0, Z6 // 16 maxima of groups of four
+	VMOVUPS 256(SI), Z0
+	VMOVUPS 320(SI), Z1
+	VMOVUPS 384(SI), Z2
+	VMOVUPS 448(SI), Z3
+	VCMPPS  $3, Z0, Z0, K1
+	VCMPPS  $3, Z1, Z1, K2
+	KORW    K1, K3, K3
+	KORW    K2, K3, K3
+	VCMPPS  $3, Z2, Z2, K1
+	VCMPPS  $3, Z3, Z3, K2
+	KORW    K1, K3, K3
+	KORW    K2, K3, K3
+	BM4(Z0)
+	BM4(Z1)
+	BM4(Z2)
+	BM4(Z3)
+	VMOVAPS   Z8, Z4
+	VPERMT2PS Z1, Z4, Z0
+	VMOVAPS   Z8, Z5
+	VPERMT2PS Z3, Z5, Z2
+	VINSERTF64X4 $1, Y2, Z0, Z7 // the next 16
+	VPERMILPS $0xb1, Z6, Z31
+	VMAXPS    Z31, Z6, Z6
+	VPERMILPS $0xb1, Z7, Z31
+	VMAXPS    Z31, Z7, Z7
+	VMOVAPS   Z9, Z4
+	VPERMT2PS Z7, Z4, Z6 // every second lane of Z6 then Z7
+	VMOVUPS   Z6, (DI)
+	ADDQ $512, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  bm8loop
+
+bm8done:
+	KORTESTW K3, K3
+	SETNE ret+24(FP)
+	VZEROUPPER
+	RET

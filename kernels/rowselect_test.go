@@ -101,3 +101,30 @@ func TestRowVecTwins(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockMax checks the block maxima of the 1×4 and 1×8 selection
+// against slices.Max per group (NaN propagates, as with Go's max) on rows
+// that are and are not whole vectors of groups, with a NaN and both zeros.
+func TestBlockMax(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, block := range []int{4, 8} {
+		for _, n := range []int{3, 64, 127, 128, 1000, 2000, 4099} {
+			for _, nan := range []bool{false, true} {
+				y := uniformFill(r, n, 1)
+				y[n/3] = float32(math.Copysign(0, -1))
+				if nan {
+					y[n/2] = float32(math.NaN())
+				}
+				groups := (n + block - 1) / block
+				g := make([]float32, groups)
+				blockMax(g, y, block)
+				for b := range groups {
+					want := slices.Max(y[b*block : min(n, (b+1)*block)])
+					if rankKey(g[b], false) != rankKey(want, false) {
+						t.Fatalf("block %d n=%d nan=%v: g[%d] = %g, want %g", block, n, nan, b, g[b], want)
+					}
+				}
+			}
+		}
+	}
+}
