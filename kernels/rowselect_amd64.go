@@ -73,27 +73,37 @@ func blockMax4AVX512(y *float32, n int, out *float32) bool
 //go:noescape
 func blockMax8AVX512(y *float32, n int, out *float32) bool
 
+//go:noescape
+func blockMax4AVX2(y *float32, n int, out *float32) bool
+
+//go:noescape
+func blockMax8AVX2(y *float32, n int, out *float32) bool
+
 // blockMaxVec sets g[b] = max(y[b·block:(b+1)·block]) for a leading stretch
 // of whole vectors of groups and returns how many scores it covered: 0
-// without AVX-512, for other blocks, or if a score there is NaN (Go's max
-// propagates NaN and VMAXPS does not, so blockMax does such rows itself).
+// without AVX2, for other blocks, or if a score there is NaN (Go's max
+// propagates NaN and VMAXPS does not, so blockMax does such rows itself);
+// the AVX2 kernels take 8 groups a step, the AVX-512 ones 16.
 func blockMaxVec(g, y []float32, block int) int {
-	if !useAVX512 || (block != 4 && block != 8) {
+	if !useAVX2 || (block != 4 && block != 8) {
 		return 0
 	}
-	step := 16 * block
+	lanes := 8
+	k4, k8 := blockMax4AVX2, blockMax8AVX2
+	if useAVX512 {
+		lanes, k4, k8 = 16, blockMax4AVX512, blockMax8AVX512
+	}
+	step := lanes * block
 	n := len(y) / step * step
 	if n == 0 {
 		return 0
 	}
 	_ = g[n/block-1]
-	var nan bool
-	if block == 4 {
-		nan = blockMax4AVX512(&y[0], n, &g[0])
-	} else {
-		nan = blockMax8AVX512(&y[0], n, &g[0])
+	kern := k4
+	if block == 8 {
+		kern = k8
 	}
-	if nan {
+	if kern(&y[0], n, &g[0]) {
 		return 0
 	}
 	return n

@@ -749,3 +749,104 @@ bm8done:
 	SETNE ret+24(FP)
 	VZEROUPPER
 	RET
+
+// 0, 4, 1, 5, 2, 6, 3, 7: the lane order that puts blockMax4AVX2's
+// shuffled maxima back in group order.
+DATA bmOrderY<>+0(SB)/8, $0x0000000400000000
+DATA bmOrderY<>+8(SB)/8, $0x0000000500000001
+DATA bmOrderY<>+16(SB)/8, $0x0000000600000002
+DATA bmOrderY<>+24(SB)/8, $0x0000000700000003
+GLOBL bmOrderY<>(SB), RODATA|NOPTR, $32
+
+// BM4Y sets yr to the maxima of each aligned group of four of yr,
+// broadcast over the group, and ORs yr's NaN lanes into Y6 (clobbers Y15).
+#define BM4Y(yr) \
+	VCMPPS    $3, yr, yr, Y15 \
+	VORPS     Y15, Y6, Y6 \
+	VPERMILPS $0xb1, yr, Y15 \
+	VMAXPS    Y15, yr, yr \
+	VPERMILPS $0x4e, yr, Y15 \
+	VMAXPS    Y15, yr, yr
+
+// BM4X32 leaves in Y4 the 8 maxima of the groups of four of the 32 scores
+// at off(SI), in group order (clobbers Y0–Y3, Y5, Y15).
+#define BM4X32(off) \
+	VMOVUPS off(SI), Y0 \
+	VMOVUPS off+32(SI), Y1 \
+	VMOVUPS off+64(SI), Y2 \
+	VMOVUPS off+96(SI), Y3 \
+	BM4Y(Y0) \
+	BM4Y(Y1) \
+	BM4Y(Y2) \
+	BM4Y(Y3) \
+	VSHUFPS $0x00, Y1, Y0, Y4 \
+	VSHUFPS $0x00, Y3, Y2, Y5 \
+	VSHUFPS $0x88, Y5, Y4, Y4 \
+	VPERMPS Y4, Y7, Y4
+
+// func blockMax4AVX2(y *float32, n int, out *float32) bool
+//
+// blockMax4AVX512 with 8 lanes (n a multiple of 32): in-lane maxima, then
+// two VSHUFPS and a VPERMPS collect one lane per group.
+TEXT ·blockMax4AVX2(SB), NOSPLIT, $0-25
+	MOVQ y+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ out+16(FP), DI
+	LEAQ bmOrderY<>(SB), AX
+	VMOVDQU (AX), Y7
+	VXORPS  Y6, Y6, Y6
+	SHRQ $5, CX
+	JZ   bm4ydone
+
+bm4yloop:
+	BM4X32(0)
+	VMOVUPS Y4, (DI)
+	ADDQ $128, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  bm4yloop
+
+bm4ydone:
+	VMOVMSKPS Y6, AX
+	TESTL AX, AX
+	SETNE ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func blockMax8AVX2(y *float32, n int, out *float32) bool
+//
+// blockMax4AVX2 for groups of eight (n a multiple of 64): the maxima of
+// groups of four, then of adjacent pairs, even lanes collected by VSHUFPS
+// and put in order by VPERMPD.
+TEXT ·blockMax8AVX2(SB), NOSPLIT, $0-25
+	MOVQ y+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ out+16(FP), DI
+	LEAQ bmOrderY<>(SB), AX
+	VMOVDQU (AX), Y7
+	VXORPS  Y6, Y6, Y6
+	SHRQ $6, CX
+	JZ   bm8ydone
+
+bm8yloop:
+	BM4X32(0)
+	VMOVAPS Y4, Y8
+	BM4X32(128)
+	VPERMILPS $0xb1, Y8, Y15
+	VMAXPS    Y15, Y8, Y8
+	VPERMILPS $0xb1, Y4, Y15
+	VMAXPS    Y15, Y4, Y4
+	VSHUFPS   $0x88, Y4, Y8, Y8
+	VPERMPD   $0xd8, Y8, Y8
+	VMOVUPS   Y8, (DI)
+	ADDQ $256, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  bm8yloop
+
+bm8ydone:
+	VMOVMSKPS Y6, AX
+	TESTL AX, AX
+	SETNE ret+24(FP)
+	VZEROUPPER
+	RET
