@@ -179,7 +179,7 @@ func sddmmRows(sc *sparseScratch, s, q, k []float32, dim int, sp SparseRows, sca
 		row := s[i*w : (i+1)*w]
 		if dim == 0 || len(keys) == 0 {
 			clear(row[:len(keys)])
-		} else {
+		} else if !gatherDots(row[:len(keys)], q[i*dim:(i+1)*dim], k, keys, dim, scale) {
 			// The gather GEMV writes y[j] for each listed key j, four
 			// keys per pass sharing each load of q_i.
 			gemvGatherF32(sc.y, k, dim, q[i*dim:(i+1)*dim], keys)

@@ -18,6 +18,35 @@ func gatherAxpyAVX2(out, p, v *float32, keys *int32, n, dv int)
 //go:noescape
 func softmaxRowAVX2(s *float32, n int)
 
+//go:noescape
+func gatherDotsAVX512(out, q, k *float32, keys *int32, n, dim int, scale float32)
+
+//go:noescape
+func gatherDotsAVX2(out, q, k *float32, keys *int32, n, dim int, scale float32)
+
+// gatherDots sets out[t] = scale·(q · k[keys[t]·dim:][:dim]) for every t,
+// reporting false (having done nothing) where there is no kernel for dim.
+func gatherDots(out, q, k []float32, keys []int32, dim int, scale float32) bool {
+	lanes := 16
+	if !useAVX512 {
+		lanes = 8
+	}
+	if !useAVX2 || dim%lanes != 0 || dim == 0 || len(keys) == 0 {
+		return false
+	}
+	_ = out[len(keys)-1]
+	_ = q[dim-1]
+	for _, j := range keys {
+		_ = k[(int(j)+1)*dim-1]
+	}
+	if useAVX512 {
+		gatherDotsAVX512(&out[0], &q[0], &k[0], &keys[0], len(keys), dim, scale)
+	} else {
+		gatherDotsAVX2(&out[0], &q[0], &k[0], &keys[0], len(keys), dim, scale)
+	}
+	return true
+}
+
 // gatherAxpy sets out = Σ_t p[t]·v[keys[t]·dv:][:dv], dv = len(out).
 func gatherAxpy(out, p, v []float32, keys []int32) {
 	dv := len(out)

@@ -384,3 +384,216 @@ sy2scaletail:
 	VMASKMOVPS Y1, Y2, (DI)
 	VZEROUPPER
 	RET
+
+// PFROW(off) prefetches into L1 the first 256 bytes of the key row
+// keys[off/4] (R9 clobbered; R10 is the row length in bytes, R8 the base
+// of k): a whole row at dim 64; a prefetch past a shorter row only warms
+// its neighbour, and never faults.
+#define PFROW(off) \
+	MOVLQSX off(BX), R9 \
+	IMULQ   R10, R9 \
+	ADDQ    R8, R9 \
+	PREFETCHT0 (R9) \
+	PREFETCHT0 64(R9) \
+	PREFETCHT0 128(R9) \
+	PREFETCHT0 192(R9)
+
+// func gatherDotsAVX512(out, q, k *float32, keys *int32, n, dim int, scale float32)
+//
+// out[t] = scale·(q · k[keys[t]·dim : +dim]) for t < n, dim a positive
+// multiple of 16: SDDMM's row with the keys in registers four at a time
+// (one load of each 16 values of q serving four rows), the four sums
+// reduced together (VHADDPS), and the key rows eight on prefetched into
+// L1 — they sit in L2, where the dense GEMV's PREFETCHT1 would not help.
+TEXT ·gatherDotsAVX512(SB), NOSPLIT, $0-52
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), R8
+	MOVQ keys+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ dim+40(FP), R10
+	SHLQ $2, R10
+	VBROADCASTSS scale+48(FP), X15
+
+gd4:
+	CMPQ CX, $4
+	JB   gd1
+	CMPQ CX, $12
+	JB   gd4nopf
+	PFROW(32)
+	PFROW(36)
+	PFROW(40)
+	PFROW(44)
+
+gd4nopf:
+	MOVLQSX 0(BX), AX
+	IMULQ   R10, AX
+	ADDQ    R8, AX
+	MOVLQSX 4(BX), DX
+	IMULQ   R10, DX
+	ADDQ    R8, DX
+	MOVLQSX 8(BX), R11
+	IMULQ   R10, R11
+	ADDQ    R8, R11
+	MOVLQSX 12(BX), R12
+	IMULQ   R10, R12
+	ADDQ    R8, R12
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	XORQ   R13, R13
+
+gd4col:
+	VMOVUPS     (SI)(R13*1), Z8
+	VFMADD231PS (AX)(R13*1), Z8, Z4
+	VFMADD231PS (DX)(R13*1), Z8, Z5
+	VFMADD231PS (R11)(R13*1), Z8, Z6
+	VFMADD231PS (R12)(R13*1), Z8, Z7
+	ADDQ        $64, R13
+	CMPQ        R13, R10
+	JB          gd4col
+	VEXTRACTF64X4 $1, Z4, Y8
+	VADDPS        Y8, Y4, Y4
+	VEXTRACTF64X4 $1, Z5, Y8
+	VADDPS        Y8, Y5, Y5
+	VEXTRACTF64X4 $1, Z6, Y8
+	VADDPS        Y8, Y6, Y6
+	VEXTRACTF64X4 $1, Z7, Y8
+	VADDPS        Y8, Y7, Y7
+	VHADDPS       Y5, Y4, Y8
+	VHADDPS       Y7, Y6, Y9
+	VHADDPS       Y9, Y8, Y8
+	VEXTRACTF128  $1, Y8, X9
+	VADDPS        X9, X8, X8
+	VMULPS        X15, X8, X8
+	VMOVUPS       X8, (DI)
+	ADDQ $16, DI
+	ADDQ $16, BX
+	SUBQ $4, CX
+	JMP  gd4
+
+gd1:
+	TESTQ CX, CX
+	JZ    gddone
+	MOVLQSX 0(BX), AX
+	IMULQ   R10, AX
+	ADDQ    R8, AX
+	VXORPS  Z4, Z4, Z4
+	XORQ    R13, R13
+
+gd1col:
+	VMOVUPS     (SI)(R13*1), Z8
+	VFMADD231PS (AX)(R13*1), Z8, Z4
+	ADDQ        $64, R13
+	CMPQ        R13, R10
+	JB          gd1col
+	VEXTRACTF64X4 $1, Z4, Y8
+	VADDPS        Y8, Y4, Y4
+	VEXTRACTF128  $1, Y4, X8
+	VADDPS        X8, X4, X4
+	VHADDPS       X4, X4, X4
+	VHADDPS       X4, X4, X4
+	VMULSS        X15, X4, X4
+	VMOVSS        X4, (DI)
+	ADDQ $4, DI
+	ADDQ $4, BX
+	DECQ CX
+	JMP  gd1
+
+gddone:
+	VZEROUPPER
+	RET
+
+// func gatherDotsAVX2(out, q, k *float32, keys *int32, n, dim int, scale float32)
+//
+// gatherDotsAVX512 with 8 lanes, dim a positive multiple of 8.
+TEXT ·gatherDotsAVX2(SB), NOSPLIT, $0-52
+	MOVQ out+0(FP), DI
+	MOVQ q+8(FP), SI
+	MOVQ k+16(FP), R8
+	MOVQ keys+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ dim+40(FP), R10
+	SHLQ $2, R10
+	VBROADCASTSS scale+48(FP), X15
+
+gy4:
+	CMPQ CX, $4
+	JB   gy1
+	CMPQ CX, $12
+	JB   gy4nopf
+	PFROW(32)
+	PFROW(36)
+	PFROW(40)
+	PFROW(44)
+
+gy4nopf:
+	MOVLQSX 0(BX), AX
+	IMULQ   R10, AX
+	ADDQ    R8, AX
+	MOVLQSX 4(BX), DX
+	IMULQ   R10, DX
+	ADDQ    R8, DX
+	MOVLQSX 8(BX), R11
+	IMULQ   R10, R11
+	ADDQ    R8, R11
+	MOVLQSX 12(BX), R12
+	IMULQ   R10, R12
+	ADDQ    R8, R12
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   R13, R13
+
+gy4col:
+	VMOVUPS     (SI)(R13*1), Y8
+	VFMADD231PS (AX)(R13*1), Y8, Y4
+	VFMADD231PS (DX)(R13*1), Y8, Y5
+	VFMADD231PS (R11)(R13*1), Y8, Y6
+	VFMADD231PS (R12)(R13*1), Y8, Y7
+	ADDQ        $32, R13
+	CMPQ        R13, R10
+	JB          gy4col
+	VHADDPS      Y5, Y4, Y8
+	VHADDPS      Y7, Y6, Y9
+	VHADDPS      Y9, Y8, Y8
+	VEXTRACTF128 $1, Y8, X9
+	VADDPS       X9, X8, X8
+	VMULPS       X15, X8, X8
+	VMOVUPS      X8, (DI)
+	ADDQ $16, DI
+	ADDQ $16, BX
+	SUBQ $4, CX
+	JMP  gy4
+
+gy1:
+	TESTQ CX, CX
+	JZ    gydone1
+	MOVLQSX 0(BX), AX
+	IMULQ   R10, AX
+	ADDQ    R8, AX
+	VXORPS  Y4, Y4, Y4
+	XORQ    R13, R13
+
+gy1col:
+	VMOVUPS     (SI)(R13*1), Y8
+	VFMADD231PS (AX)(R13*1), Y8, Y4
+	ADDQ        $32, R13
+	CMPQ        R13, R10
+	JB          gy1col
+	VEXTRACTF128 $1, Y4, X8
+	VADDPS       X8, X4, X4
+	VHADDPS      X4, X4, X4
+	VHADDPS      X4, X4, X4
+	VMULSS       X15, X4, X4
+	VMOVSS       X4, (DI)
+	ADDQ $4, DI
+	ADDQ $4, BX
+	DECQ CX
+	JMP  gy1
+
+gydone1:
+	VZEROUPPER
+	RET
