@@ -622,6 +622,32 @@ GLOBL bmEvery2<>(SB), RODATA|NOPTR, $64
 	VPERMILPS $0x4e, zr, Z31 \
 	VMAXPS    Z31, zr, zr
 
+// BM4X64(off, dst) sets dst to the 16 maxima of the groups of four of the
+// 64 scores at off(SI), in group order, and ORs their NaN lanes into K3
+// (clobbers Z0–Z5, Z31, K1, K2; Z8 holds bmEvery4).
+#define BM4X64(off, dst) \
+	VMOVUPS off(SI), Z0 \
+	VMOVUPS off+64(SI), Z1 \
+	VMOVUPS off+128(SI), Z2 \
+	VMOVUPS off+192(SI), Z3 \
+	VCMPPS  $3, Z0, Z0, K1 \
+	VCMPPS  $3, Z1, Z1, K2 \
+	KORW    K1, K3, K3 \
+	KORW    K2, K3, K3 \
+	VCMPPS  $3, Z2, Z2, K1 \
+	VCMPPS  $3, Z3, Z3, K2 \
+	KORW    K1, K3, K3 \
+	KORW    K2, K3, K3 \
+	BM4(Z0) \
+	BM4(Z1) \
+	BM4(Z2) \
+	BM4(Z3) \
+	VMOVAPS   Z8, Z4 \
+	VPERMT2PS Z1, Z4, Z0 \
+	VMOVAPS   Z8, Z5 \
+	VPERMT2PS Z3, Z5, Z2 \
+	VINSERTF64X4 $1, Y2, Z0, dst
+
 // func blockMax4AVX512(y *float32, n int, out *float32) bool
 //
 // out[b] = max(y[4b : 4b+4]) for the n/4 groups of n (a multiple of 64)
@@ -640,27 +666,7 @@ TEXT ·blockMax4AVX512(SB), NOSPLIT, $0-25
 	JZ   bm4done
 
 bm4loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z1
-	VMOVUPS 128(SI), Z2
-	VMOVUPS 192(SI), Z3
-	VCMPPS  $3, Z0, Z0, K1
-	VCMPPS  $3, Z1, Z1, K2
-	KORW    K1, K3, K3
-	KORW    K2, K3, K3
-	VCMPPS  $3, Z2, Z2, K1
-	VCMPPS  $3, Z3, Z3, K2
-	KORW    K1, K3, K3
-	KORW    K2, K3, K3
-	BM4(Z0)
-	BM4(Z1)
-	BM4(Z2)
-	BM4(Z3)
-	VMOVAPS   Z8, Z4
-	VPERMT2PS Z1, Z4, Z0 // lanes 0–7: groups of Z0 then Z1
-	VMOVAPS   Z8, Z5
-	VPERMT2PS Z3, Z5, Z2 // lanes 0–7: groups of Z2 then Z3
-	VINSERTF64X4 $1, Y2, Z0, Z0
+	BM4X64(0, Z0)
 	VMOVUPS Z0, (DI)
 	ADDQ $256, SI
 	ADDQ $64, DI
@@ -690,48 +696,8 @@ TEXT ·blockMax8AVX512(SB), NOSPLIT, $0-25
 	JZ   bm8done
 
 bm8loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z1
-	VMOVUPS 128(SI), Z2
-	VMOVUPS 192(SI), Z3
-	VCMPPS  $3, Z0, Z0, K1
-	VCMPPS  $3, Z1, Z1, K2
-	KORW    K1, K3, K3
-	KORW    K2, K3, K3
-	VCMPPS  $3, Z2, Z2, K1
-	VCMPPS  $3, Z3, Z3, K2
-	KORW    K1, K3, K3
-	KORW    K2, K3, K3
-	BM4(Z0)
-	BM4(Z1)
-	BM4(Z2)
-	BM4(Z3)
-	VMOVAPS   Z8, Z4
-	VPERMT2PS Z1, Z4, Z0
-	VMOVAPS   Z8, Z5
-	VPERMT2PS Z3, Z5, Z2
-	VINSERTF64X4 $1, Y2, Z0, Z6 // 16 maxima of groups of four
-	VMOVUPS 256(SI), Z0
-	VMOVUPS 320(SI), Z1
-	VMOVUPS 384(SI), Z2
-	VMOVUPS 448(SI), Z3
-	VCMPPS  $3, Z0, Z0, K1
-	VCMPPS  $3, Z1, Z1, K2
-	KORW    K1, K3, K3
-	KORW    K2, K3, K3
-	VCMPPS  $3, Z2, Z2, K1
-	VCMPPS  $3, Z3, Z3, K2
-	KORW    K1, K3, K3
-	KORW    K2, K3, K3
-	BM4(Z0)
-	BM4(Z1)
-	BM4(Z2)
-	BM4(Z3)
-	VMOVAPS   Z8, Z4
-	VPERMT2PS Z1, Z4, Z0
-	VMOVAPS   Z8, Z5
-	VPERMT2PS Z3, Z5, Z2
-	VINSERTF64X4 $1, Y2, Z0, Z7 // the next 16
+	BM4X64(0, Z6)   // 16 maxima of groups of four
+	BM4X64(256, Z7) // the next 16
 	VPERMILPS $0xb1, Z6, Z31
 	VMAXPS    Z31, Z6, Z6
 	VPERMILPS $0xb1, Z7, Z31
