@@ -11,20 +11,27 @@ import (
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/rproj"
+	"github.com/elasticml/elastic/speculate"
 )
 
 // Dynamic sparse attention (DSA, thesis chapter 7) in the runtime's terms
-// (package speculate): for each query row the predictor is the Speculator
-// (a bilinear map, the row q̃_i·K̃ᵀ of S̃ = Q̃K̃ᵀ with Q̃, K̃ = X·P·W̃_{Q,K},
-// eq. 7.5; or, for the oracle, the exact row q_i·Kᵀ), per-row top-k (or a
-// probability threshold) is the Selector, and SDDMM → sparse softmax →
-// SpMM over the selected keys is the Executor, with unselected entries
-// dropped (speculate.Step's Drop) rather than assembled from the
-// approximation: eq. 7.4 with c → ∞. The three run here as whole-head
-// passes rather than through speculate.Step because the executor needs
-// every row's selection of a head at once to run the pattern kernels;
-// TestDSAAsSpeculateStep runs a row through speculate.Step with sel.TopK
-// and checks it selects and computes what the layer does.
+// (package speculate): each head of each sequence is one
+// speculate.RowStep. Its RowSelector speculates and selects the rows
+// together — scoreMasker scores q̃_i·K̃ᵀ (eq. 7.5: Q̃, K̃ = X·P·W̃_{Q,K}) or,
+// for the oracle, the exact q_i·Kᵀ, a row block at a time, and keeps each
+// row's top-k groups (or those reaching a probability threshold);
+// int8Masker does both in kernels.PredictTopK — and appends them to the
+// layer's one compressed-row pattern (rowOff, idx), which the backward
+// pass reuses. Its RowExecutor, headAttention, is SDDMM → sparse softmax →
+// SpMM on the selection, the unselected entries dropped (Step's Drop):
+// eq. 7.4 with c → ∞. Masks are selected for every head before any is
+// executed, so that held masks (gradient checks) skip the selection.
+
+var (
+	_ speculate.RowSelector = scoreMasker{}
+	_ speculate.RowSelector = int8Masker{}
+	_ speculate.RowExecutor = headAttention{}
+)
 
 // DSAMode says where a DSA mask comes from.
 type DSAMode int
@@ -341,17 +348,36 @@ func (a *MultiHeadAttention) sparseForward(x []float32) {
 	for _, l := range a.lens {
 		for h := range hN {
 			g0 := off*hN + h*l
-			q, k, v, o := a.qh[g0*dh:(g0+l)*dh], a.kh[g0*dh:(g0+l)*dh], a.vh[g0*dh:(g0+l)*dh], a.oh[g0*dh:(g0+l)*dh]
-			a.eachPattern(g0, l, func(pl *kernels.Pool, sp kernels.SparseRows, i0 int) {
-				p := s.p[s.rowOff[g0+i0]*b : s.rowOff[g0+i0+sp.Rows]*b]
-				qr := q[i0*dh : (i0+sp.Rows)*dh]
-				pl.SDDMM(p, qr, k, dh, sp, scale)
-				pl.SparseSoftmax(p, p, sp)
-				pl.SpMM(o[i0*dh:(i0+sp.Rows)*dh], p, v, dh, sp)
-			})
+			r := func(m []float32) []float32 { return m[g0*dh : (g0+l)*dh] }
+			headAttention{a, l, r(a.qh), r(a.kh), r(a.vh), scale}.ExecuteRows(r(a.oh), s.rowOff[g0:g0+l+1], s.idx)
 		}
 		off += l
 	}
+}
+
+// headAttention is the RowExecutor of one head of one sequence: SDDMM on
+// the selected keys, sparse row softmax, SpMM with the values (exact
+// attention on the selection, the rest dropped: eq. 7.4 with c → ∞),
+// keeping the probabilities in s.p for the backward pass.
+type headAttention struct {
+	a       *MultiHeadAttention
+	l       int
+	q, k, v []float32
+	scale   float32
+}
+
+// ExecuteRows implements speculate.RowExecutor: out is the head's l×dh
+// output, ptr its l+1 offsets into the layer's s.idx.
+func (e headAttention) ExecuteRows(out []float32, ptr []int, idx []int32) {
+	s := e.a.dsa
+	b := s.cfg.block()
+	dh := len(e.q) / e.l
+	e.a.eachPattern(ptr, e.l, func(pl *kernels.Pool, sp kernels.SparseRows, i0 int) {
+		p := s.p[ptr[i0]*b : ptr[i0+sp.Rows]*b]
+		pl.SDDMM(p, e.q[i0*dh:(i0+sp.Rows)*dh], e.k, dh, sp, e.scale)
+		pl.SparseSoftmax(p, p, sp)
+		pl.SpMM(out[i0*dh:(i0+sp.Rows)*dh], p, e.v, dh, sp)
+	})
 }
 
 // sparseBackward sets a.dqh, a.dkh and a.dvh from a.doh through the masks
@@ -375,8 +401,9 @@ func (a *MultiHeadAttention) sparseBackward() {
 			clear(dq)
 			clear(dk)
 			clear(dv)
-			a.eachPattern(g0, l, func(pl *kernels.Pool, sp kernels.SparseRows, i0 int) {
-				lo, hi := s.rowOff[g0+i0]*b, s.rowOff[g0+i0+sp.Rows]*b
+			ptr := s.rowOff[g0 : g0+l+1]
+			a.eachPattern(ptr, l, func(pl *kernels.Pool, sp kernels.SparseRows, i0 int) {
+				lo, hi := ptr[i0]*b, ptr[i0+sp.Rows]*b
 				p, dp := s.p[lo:hi], s.dp[lo:hi]
 				rows := func(m []float32) []float32 { return m[i0*dh : (i0+sp.Rows)*dh] }
 				pl.SpMMBackward(dp, dv, rows(do), p, v, dh, sp)
@@ -391,24 +418,25 @@ func (a *MultiHeadAttention) sparseBackward() {
 	}
 }
 
-// eachPattern calls f with the pattern of head rows [g0, g0+l): once with
+// eachPattern calls f with the pattern of a head's l rows, whose groups
+// are s.idx[ptr[i]:ptr[i+1]]: once with
 // all l rows on a's pool when every row keeps the same number of groups
 // (top-k), else once per row on the caller (threshold), i0 being the first
 // row f's pattern covers.
-func (a *MultiHeadAttention) eachPattern(g0, l int, f func(pl *kernels.Pool, sp kernels.SparseRows, i0 int)) {
+func (a *MultiHeadAttention) eachPattern(ptr []int, l int, f func(pl *kernels.Pool, sp kernels.SparseRows, i0 int)) {
 	s := a.dsa
 	b := s.cfg.block()
-	cnt := s.rowOff[g0+1] - s.rowOff[g0]
+	cnt := ptr[1] - ptr[0]
 	uniform := true
 	for i := 1; i < l && uniform; i++ {
-		uniform = s.rowOff[g0+i+1]-s.rowOff[g0+i] == cnt
+		uniform = ptr[i+1]-ptr[i] == cnt
 	}
 	if uniform {
-		f(a.Pool, kernels.SparseRows{Rows: l, Cols: l, K: cnt, Block: b, Idx: s.idx[s.rowOff[g0]:s.rowOff[g0+l]]}, 0)
+		f(a.Pool, kernels.SparseRows{Rows: l, Cols: l, K: cnt, Block: b, Idx: s.idx[ptr[0]:ptr[l]]}, 0)
 		return
 	}
 	for i := range l {
-		lo, hi := s.rowOff[g0+i], s.rowOff[g0+i+1]
+		lo, hi := ptr[i], ptr[i+1]
 		f(nil, kernels.SparseRows{Rows: 1, Cols: l, K: hi - lo, Block: b, Idx: s.idx[lo:hi]}, i)
 	}
 }
@@ -441,29 +469,41 @@ func (a *MultiHeadAttention) buildMasks(scale float32) {
 	for _, l := range a.lens {
 		for h := range hN {
 			g0 := off*hN + h*l
-			switch {
+			var sel speculate.RowSelector
+			switch kp := s.kp; {
 			case s.cfg.Mode == DSAPredicted && s.cfg.Bits == 8:
-				a.maskInt8(g0, l)
+				sel = int8Masker{a, g0, l}
 			case s.cfg.Mode == DSAPredicted && (s.cfg.Bits == 4 || s.cfg.Bits == 2):
-				kp := s.kp
 				q, k := s.qt[g0*kp:(g0+l)*kp], s.kt[g0*kp:(g0+l)*kp]
-				a.maskFromScores(quantized(q, l, kp, s.cfg.Bits), quantized(k, l, kp, s.cfg.Bits), l, kp, 1, false)
+				sel = scoreMasker{a, quantized(q, l, kp, s.cfg.Bits), quantized(k, l, kp, s.cfg.Bits), l, kp, 1, false}
 			case s.cfg.Mode == DSAPredicted:
-				kp := s.kp
-				a.maskFromScores(s.qt[g0*kp:(g0+l)*kp], s.kt[g0*kp:(g0+l)*kp], l, kp, 1, false)
+				sel = scoreMasker{a, s.qt[g0*kp : (g0+l)*kp], s.kt[g0*kp : (g0+l)*kp], l, kp, 1, false}
 			default:
-				a.maskFromScores(a.qh[g0*dh:(g0+l)*dh], a.kh[g0*dh:(g0+l)*dh], l, dh, scale, s.cfg.Threshold != 0)
+				sel = scoreMasker{a, a.qh[g0*dh : (g0+l)*dh], a.kh[g0*dh : (g0+l)*dh], l, dh, scale, s.cfg.Threshold != 0}
 			}
+			s.rowOff, s.idx = sel.SelectRows(s.rowOff, s.idx)
 		}
 		off += l
 	}
 }
 
-// maskFromScores appends the masks of l query rows q against l keys k
-// (each of c values): the scores alpha·q·kᵀ are formed attnRowBlock rows at
-// a time, and each row keeps its top groups, or with prob the groups whose
-// best softmax probability reaches the threshold.
-func (a *MultiHeadAttention) maskFromScores(q, k []float32, l, c int, alpha float32, prob bool) {
+// scoreMasker is the RowSelector of the oracle masks and of the
+// floating-point predictor's: the l query rows q against the l keys k
+// (each of c values) are scored alpha·q·kᵀ attnRowBlock rows at a time —
+// the speculation, exact for the oracle — and each row keeps its top
+// groups, or with prob the groups whose best softmax probability reaches
+// the threshold.
+type scoreMasker struct {
+	a     *MultiHeadAttention
+	q, k  []float32
+	l, c  int
+	alpha float32
+	prob  bool
+}
+
+// SelectRows implements speculate.RowSelector.
+func (m scoreMasker) SelectRows(ptr []int, idx []int32) ([]int, []int32) {
+	a, q, k, l, c, alpha, prob := m.a, m.q, m.k, m.l, m.c, m.alpha, m.prob
 	s := a.dsa
 	b := s.cfg.block()
 	groups := (l + b - 1) / b
@@ -487,7 +527,7 @@ func (a *MultiHeadAttention) maskFromScores(q, k []float32, l, c int, alpha floa
 				best, n := 0, 0
 				for j, v := range g {
 					if v >= float32(s.cfg.Threshold) {
-						s.idx = append(s.idx, int32(j*b))
+						idx = append(idx, int32(j*b))
 						n++
 					}
 					if v > g[best] {
@@ -495,34 +535,44 @@ func (a *MultiHeadAttention) maskFromScores(q, k []float32, l, c int, alpha floa
 					}
 				}
 				if n == 0 {
-					s.idx = append(s.idx, int32(best*b))
+					idx = append(idx, int32(best*b))
 				}
 			} else {
 				sel, _ := kernels.TopK(s.work, g, kb, false)
 				slices.Sort(sel)
 				for _, j := range sel {
-					s.idx = append(s.idx, j*int32(b))
+					idx = append(idx, j*int32(b))
 				}
 			}
-			s.rowOff = append(s.rowOff, len(s.idx))
+			ptr = append(ptr, len(idx))
 		}
 	}
+	return ptr, idx
 }
 
-// maskInt8 appends the masks of head rows [g0, g0+l) chosen by the INT8
-// predictor kernel from quantized Q̃ and K̃.
-func (a *MultiHeadAttention) maskInt8(g0, l int) {
+// int8Masker is the RowSelector of the INT8 predictor: head rows
+// [g0, g0+l) chosen by kernels.PredictTopK from quantized Q̃ and K̃, the
+// scores and the top-k fused in one kernel.
+type int8Masker struct {
+	a     *MultiHeadAttention
+	g0, l int
+}
+
+// SelectRows implements speculate.RowSelector.
+func (m int8Masker) SelectRows(ptr []int, idx []int32) ([]int, []int32) {
+	a, g0, l := m.a, m.g0, m.l
 	s := a.dsa
 	kp, b := s.kp, s.cfg.block()
 	kb := s.cfg.rowBlocks(l)
 	q := kernels.QuantizeRows(s.qt[g0*kp:(g0+l)*kp], l, kp)
 	k := kernels.PackInt8(kernels.QuantizeRows(s.kt[g0*kp:(g0+l)*kp], l, kp))
-	o := len(s.idx)
-	s.idx = append(s.idx, make([]int32, l*kb)...)
-	a.Pool.PredictTopK(q, k, kb, b, s.idx[o:])
+	o := len(idx)
+	idx = append(idx, make([]int32, l*kb)...)
+	a.Pool.PredictTopK(q, k, kb, b, idx[o:])
 	for i := range l {
-		s.rowOff = append(s.rowOff, o+(i+1)*kb)
+		ptr = append(ptr, o+(i+1)*kb)
 	}
+	return ptr, idx
 }
 
 // quantized returns the rows×cols matrix x quantized to bits per row and

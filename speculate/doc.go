@@ -24,11 +24,18 @@
 // without materialising the mask. With Drop set it zeroes the unselected
 // entries instead, as dynamic sparse training and sparse attention do.
 //
+// Row-structured outputs — attention's scores, one row per query — run
+// as a RowStep: a RowSelector speculates and selects a block of rows at
+// once into a compressed-row pattern (the approximate rows live only
+// while they are selected), and a RowExecutor computes exactly on the
+// selection. nn's DSA layers are RowSteps, one per head and sequence.
+//
 // Where it sits: kernels holds the hot loops the executors and the
 // quantized speculators call; spec fits speculators (spec.Speculator
 // satisfies Speculator); sel holds the selectors; package sparse holds the
 // selection patterns that attention, sparse training and the simulators
 // consume. dmi.Linear, dmi.Layer and screen.Classifier are Steps (a
-// layer's and an INT4 screener's little module are Fused); the demo runs
+// layer's and an INT4 screener's little module are Fused), nn's DSA heads
+// RowSteps; the demo runs
 // them together as the whole elastic model.
 package speculate

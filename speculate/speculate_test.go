@@ -1,6 +1,7 @@
 package speculate_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -219,4 +220,60 @@ func TestStepFused(t *testing.T) {
 		}
 	}()
 	speculate.NewStep(pr.n, pr.sp, nil, rows)
+}
+
+// thresholdRows is a test RowSelector: each row of a rows×cols matrix
+// keeps the columns whose value reaches t.
+type thresholdRows struct {
+	m          []float32
+	rows, cols int
+	t          float32
+}
+
+func (s thresholdRows) SelectRows(ptr []int, idx []int32) ([]int, []int32) {
+	for r := range s.rows {
+		for c, v := range s.m[r*s.cols : (r+1)*s.cols] {
+			if v >= s.t {
+				idx = append(idx, int32(c))
+			}
+		}
+		ptr = append(ptr, len(idx))
+	}
+	return ptr, idx
+}
+
+// sumRows is a test RowExecutor: out[r] = Σ of row r's selected entries.
+type sumRows struct {
+	m    []float32
+	cols int
+}
+
+func (e sumRows) ExecuteRows(out []float32, ptr []int, idx []int32) {
+	for r := range len(ptr) - 1 {
+		out[r] = 0
+		for _, c := range idx[ptr[r]:ptr[r+1]] {
+			out[r] += e.m[r*e.cols+int(c)]
+		}
+	}
+}
+
+// TestRowStepSharedPattern runs two RowSteps into one pattern, as a layer's
+// heads do: the second's rows follow the first's in ptr and idx, and each
+// Execute sees only its own rows.
+func TestRowStepSharedPattern(t *testing.T) {
+	a := []float32{1, 5, 2, 7, 0, 9}       // 2×3
+	b := []float32{4, 4, 1, 3, 8, 8, 2, 6} // 2×4
+	s1 := speculate.RowStep{thresholdRows{a, 2, 3, 2}, sumRows{a, 3}}
+	s2 := speculate.RowStep{thresholdRows{b, 2, 4, 4}, sumRows{b, 4}}
+	ptr, idx := []int{0}, []int32(nil)
+	out1, out2 := make([]float32, 2), make([]float32, 2)
+	ptr, idx = s1.Run(out1, ptr, idx)
+	ptr, idx, r0 := s2.Select(ptr, idx)
+	s2.Execute(out2, ptr, idx, r0)
+	if fmt.Sprint(ptr, idx, r0) != "[0 2 4 6 9] [1 2 0 2 0 1 0 1 3] 2" {
+		t.Errorf("pattern %v %v, second step from row %d", ptr, idx, r0)
+	}
+	if fmt.Sprint(out1, out2) != "[7 16] [8 22]" {
+		t.Errorf("outputs %v %v, want [7 16] [8 22]", out1, out2)
+	}
 }
