@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/elasticml/elastic/kernels"
@@ -19,6 +20,7 @@ type AttentionConfig struct {
 	Sigma           float64   // predictor width σ = k/d in (0, 1]
 	Decode          bool      // also time one decoding step per cache length
 	DecodeLens      []int     // cache lengths of the decode rows (batch = Heads)
+	SoftmaxSweep    []float64 // sparsities of the row-softmax sweep (Fig. 7.10); none to skip
 	Reps            int
 	Threads         int // pool workers; ≤ 0 means GOMAXPROCS
 	Seed            uint64
@@ -37,6 +39,17 @@ type AttentionRow struct {
 	PredictorShare float64 `json:"predictor_over_dense"`
 	Predictor      Timing  `json:"predictor_timing"`
 	Sparse         Timing  `json:"sparse_timing"`
+}
+
+// SoftmaxRow is one sparsity of the row-softmax sweep (thesis Fig. 7.10):
+// the sparse softmax over the kept keys of every row against the same
+// kernel over all l keys (the dense row softmax), paired round by round.
+type SoftmaxRow struct {
+	Sparsity float64 `json:"sparsity"`
+	TopK     int     `json:"topk"`
+	DenseMs  float64 `json:"dense_ms"`
+	SparseMs float64 `json:"sparse_ms"`
+	Speedup  float64 `json:"speedup"`
 }
 
 // DecodeRow is one decoding step of Heads sequences against caches of L
@@ -72,6 +85,7 @@ type AttentionResult struct {
 	Dense       Timing         `json:"dense_timing"`
 	Rows        []AttentionRow `json:"rows"`
 	Decode      []DecodeRow    `json:"decode,omitempty"`
+	Softmax     []SoftmaxRow   `json:"softmax,omitempty"`
 }
 
 func (c *AttentionConfig) check() error {
@@ -91,7 +105,7 @@ func (c *AttentionConfig) check() error {
 	case len(c.Sparsities) == 0:
 		return fmt.Errorf("%w: no sparsity given", ErrConfig)
 	}
-	for _, s := range c.Sparsities {
+	for _, s := range append(slices.Clone(c.Sparsities), c.SoftmaxSweep...) {
 		if !(s >= 0 && s < 1) {
 			return fmt.Errorf("%w: sparsity must be in [0, 1) (got %g)", ErrConfig, s)
 		}
@@ -194,6 +208,10 @@ func RunAttention(cfg AttentionConfig) (*AttentionResult, error) {
 			Predictor: pt, Sparse: st,
 		})
 	}
+	if len(cfg.SoftmaxSweep) > 0 {
+		say("row-softmax sweep at %d sparsities", len(cfg.SoftmaxSweep))
+		res.Softmax = runSoftmaxSweep(p, rng, h*l, l, cfg.SoftmaxSweep, cfg.Reps)
+	}
 	if cfg.Decode {
 		for _, dl := range cfg.DecodeLens {
 			say("decode, cache %d", dl)
@@ -201,6 +219,32 @@ func RunAttention(cfg AttentionConfig) (*AttentionResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// runSoftmaxSweep times kernels.Pool.SparseSoftmax on rows of l scores,
+// all l kept (the dense row softmax) against topKFor(l, s) kept per row.
+func runSoftmaxSweep(p *kernels.Pool, rng *rand.Rand, rows, l int, sweep []float64, reps int) []SoftmaxRow {
+	scores := uniform(rng, rows*l)
+	buf := make([]float32, rows*l)
+	all := make([]int32, rows*l)
+	for i := range all {
+		all[i] = int32(i % l)
+	}
+	dense := kernels.SparseRows{Rows: rows, Cols: l, K: l, Block: 1, Idx: all}
+	var out []SoftmaxRow
+	for _, s := range sweep {
+		k := topKFor(l, s)
+		idx := make([]int32, rows*k)
+		for i := range idx {
+			idx[i] = int32(i % k) // which keys does not matter to the softmax
+		}
+		sp := kernels.SparseRows{Rows: rows, Cols: l, K: k, Block: 1, Idx: idx}
+		ts, raw := MeasureRounds(reps,
+			func(int) { p.SparseSoftmax(buf, scores, dense) },
+			func(int) { p.SparseSoftmax(buf[:rows*k], scores[:rows*k], sp) })
+		out = append(out, SoftmaxRow{Sparsity: s, TopK: k, DenseMs: ts[0].Median, SparseMs: ts[1].Median, Speedup: PairedRatio(raw[0], raw[1])})
+	}
+	return out
 }
 
 func uniform(r *rand.Rand, n int) []float32 {

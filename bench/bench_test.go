@@ -113,7 +113,7 @@ func TestRunFitSmall(t *testing.T) {
 // sparsity 0 a decode recall of exactly 1, and bad configurations refused.
 func TestRunAttention(t *testing.T) {
 	cfg := AttentionConfig{Seq: 64, Heads: 2, Dim: 16, Sparsities: []float64{0, 0.9}, Block: 1, Sigma: 0.25,
-		Decode: true, DecodeLens: []int{100}, Reps: 2, Threads: 2, Seed: 3}
+		Decode: true, DecodeLens: []int{100}, SoftmaxSweep: []float64{0.5, 0.75}, Reps: 2, Threads: 2, Seed: 3}
 	r, err := RunAttention(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +129,9 @@ func TestRunAttention(t *testing.T) {
 	if len(r.Decode) != 1 || r.Decode[0].TopK != 100 || r.Decode[0].Recall != 1 || !(r.Decode[0].Speedup > 0) {
 		t.Errorf("decode %+v", r.Decode)
 	}
+	if len(r.Softmax) != 2 || r.Softmax[0].TopK != 32 || r.Softmax[1].TopK != 16 || !(r.Softmax[1].Speedup > 0) {
+		t.Errorf("softmax sweep %+v", r.Softmax)
+	}
 	if !(r.PeakGFLOPS > 0) || !(r.DenseGFLOPS > 0) {
 		t.Errorf("peak %g, dense %g GFLOPS", r.PeakGFLOPS, r.DenseGFLOPS)
 	}
@@ -141,6 +144,7 @@ func TestRunAttention(t *testing.T) {
 		func(c *AttentionConfig) { c.Sparsities = nil },
 		func(c *AttentionConfig) { c.DecodeLens = []int{0} },
 		func(c *AttentionConfig) { c.Reps = 0 },
+		func(c *AttentionConfig) { c.SoftmaxSweep = []float64{-0.1} },
 	} {
 		c := cfg
 		bad(&c)

@@ -9,11 +9,13 @@ import (
 
 	"github.com/elasticml/elastic/bench"
 	"github.com/elasticml/elastic/budget"
+	"github.com/elasticml/elastic/report"
 )
 
 func newBenchAttention(stdout, stderr io.Writer) *cobra.Command {
 	cfg := bench.AttentionConfig{}
 	var asJSON bool
+	var plotPath string
 	cmd := &cobra.Command{
 		Use:   "attention",
 		Short: "Dense tiled attention vs DSA (predictor + SDDMM + softmax + SpMM), per part",
@@ -25,7 +27,9 @@ per-row top-k fused in, then SDDMM → sparse softmax → SpMM on the kept keys.
 Dense and each part are interleaved round by round; speed-ups are medians of
 per-round ratios. --decode adds one decoding step of --heads sequences
 against KV caches of each --decode-lens length, dense vs DSA at the first
-sparsity, with the predictor's recall of the exact top-k.
+sparsity, with the predictor's recall of the exact top-k. --softmax-sweep adds
+the row-softmax sweep of thesis Fig. 7.10 (sparse softmax over the kept keys
+against the same kernel over all keys), drawn to --plot as a PNG.
 
 Inputs are synthetic (seeded uniform q, k, v; the predictor's projection a
 random ±1 matrix): these are kernel timings, and the recall says nothing
@@ -36,9 +40,17 @@ about trained models (see docs/results/dsa.md for those).`,
 			if err := attentionBudget(cfg); err != nil {
 				return err
 			}
+			if plotPath != "" && len(cfg.SoftmaxSweep) == 0 {
+				return fmt.Errorf("--plot draws the --softmax-sweep curve: give --softmax-sweep")
+			}
 			res, err := bench.RunAttention(cfg)
 			if err != nil {
 				return err
+			}
+			if plotPath != "" {
+				if err := plotSoftmaxSweep(plotPath, res); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				return writeJSON(stdout, res)
@@ -55,6 +67,8 @@ about trained models (see docs/results/dsa.md for those).`,
 	floatFlag(f, &cfg.Sigma, "sigma", 0.25, unitRight(), "predictor width σ = k/d")
 	f.BoolVar(&cfg.Decode, "decode", false, "also time one decoding step per --decode-lens cache length")
 	intsFlag(f, &cfg.DecodeLens, "decode-lens", []int{8192, 32768}, closed(1, 1<<20), "KV-cache lengths of the decode rows")
+	floatsFlag(f, &cfg.SoftmaxSweep, "softmax-sweep", nil, unitLeft(), "sparsities of the row-softmax sweep (Fig. 7.10)")
+	f.StringVar(&plotPath, "plot", "", "PNG file for the --softmax-sweep curve")
 	intFlag(f, &cfg.Reps, "reps", 5, atLeast(1), "timed rounds (median reported)")
 	threadsFlag(f, &cfg.Threads)
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for inputs and the projection")
@@ -63,9 +77,13 @@ about trained models (see docs/results/dsa.md for those).`,
 }
 
 // attentionBudget: q, k, v, two outputs and the predictor's forms for the
-// prefill shape, each sparsity's index lists, and the decode caches.
+// prefill shape, each sparsity's index lists, the softmax sweep's rows
+// and patterns, and the decode caches.
 func attentionBudget(cfg bench.AttentionConfig) error {
 	need := budget.Add(budget.Mul(4, 6, cfg.Heads, cfg.Seq, cfg.Dim), budget.Mul(4, len(cfg.Sparsities), cfg.Heads, cfg.Seq, cfg.Seq))
+	if len(cfg.SoftmaxSweep) > 0 { // scores, output, the full pattern, and one sweep point's pattern
+		need = budget.Add(need, budget.Mul(4, 4, cfg.Heads, cfg.Seq, cfg.Seq))
+	}
 	if cfg.Decode {
 		for _, l := range cfg.DecodeLens {
 			need = budget.Add(need, budget.Mul(4, 3, cfg.Heads, l, cfg.Dim))
@@ -86,6 +104,17 @@ func printAttention(w io.Writer, r *bench.AttentionResult) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(r.Softmax) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "softmax sparsity	kept	dense ms	sparse ms	speed-up	")
+		for _, x := range r.Softmax {
+			fmt.Fprintf(tw, "%.3f\t%d\t%.3f\t%.3f\t%.2f×\t\n", x.Sparsity, x.TopK, x.DenseMs, x.SparseMs, x.Speedup)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	if len(r.Decode) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -96,4 +125,20 @@ func printAttention(w io.Writer, r *bench.AttentionResult) error {
 		return tw.Flush()
 	}
 	return nil
+}
+
+// plotSoftmaxSweep draws the sparse row softmax's speed-up over the dense
+// one against sparsity (thesis Fig. 7.10).
+func plotSoftmaxSweep(path string, r *bench.AttentionResult) error {
+	var xs, ys []float64
+	for _, x := range r.Softmax {
+		xs, ys = append(xs, 100*x.Sparsity), append(ys, x.Speedup)
+	}
+	p := report.Plot{
+		Title:  fmt.Sprintf("sparse row softmax vs dense, %d rows of %d (%s)", r.Heads*r.Seq, r.Seq, r.Impl),
+		XLabel: "sparsity (%)", YLabel: "speed-up over dense softmax",
+		Series: []report.Series{{Name: "measured", X: xs, Y: ys}},
+		LogY:   true,
+	}
+	return p.SavePNG(path, 6, 4)
 }
