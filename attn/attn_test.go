@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -558,6 +559,39 @@ func TestSparseFineTune(t *testing.T) {
 	for i, p := range m.Params() {
 		if !slices.Equal(p.Data, m2.Params()[i].Data) {
 			t.Fatalf("%s differs between two identical runs", p.Name)
+		}
+	}
+}
+
+// TestCountMACs checks the MAC split against the formulas worked by hand
+// for a small model, the DSA predictor's terms, Retrieval's two passages
+// and the refusals.
+func TestCountMACs(t *testing.T) {
+	c := Config{Task: "text", Layers: 2, Heads: 2, Dim: 8, FFN: 16, Hidden: 4, Length: 10}
+	m, err := CountMACs(c, 3, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// linear 2·(4·10·64 + 2·10·8·16) = 10240; attention 2·2·100·8 = 3200; head 8·4 + 4·3 = 44.
+	if m != (MACs{Linear: 10240, Attention: 3200, Other: 44}) || m.Total() != 13484 {
+		t.Errorf("dense %+v", m)
+	}
+	// keep 0.25: attention 800; σ 0.5 of d_head 4 → k_p 2: 2·(10·8·2 + 2·(2·10·4 + 100·2)) = 2·(160 + 560) = 1440.
+	m, err = CountMACs(c, 3, 0.25, 0.5)
+	if err != nil || m.Attention != 800 || m.Predictor != 1440 {
+		t.Errorf("DSA %+v, %v", m, err)
+	}
+	c.Task = "retrieval"
+	m, _ = CountMACs(c, 2, 1, 0)
+	if m.Linear != 20480 || m.Attention != 6400 || m.Other != 32*4+4*2 {
+		t.Errorf("retrieval %+v", m)
+	}
+	for _, bad := range []struct {
+		keep, sigma float64
+		classes     int
+	}{{0, 0.5, 3}, {1.5, 0.5, 3}, {0.5, 0, 3}, {0.5, math.NaN(), 3}, {1, 0, 1}} {
+		if _, err := CountMACs(c, bad.classes, bad.keep, bad.sigma); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: err %v", bad, err)
 		}
 	}
 }

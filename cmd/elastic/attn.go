@@ -21,7 +21,7 @@ func newAttn(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "attn",
 		Short: "Train and evaluate the dense transformers of the attention tasks (ListOps, Text, Retrieval, Image)",
 	}
-	cmd.AddCommand(newAttnTrain(stdout, stderr), newAttnEval(stdout))
+	cmd.AddCommand(newAttnTrain(stdout, stderr), newAttnEval(stdout), newAttnMACs(stdout))
 	return cmd
 }
 
