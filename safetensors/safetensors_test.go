@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"flag"
 	"maps"
 	"math"
@@ -516,5 +517,22 @@ func TestChecksum(t *testing.T) {
 	slices.Reverse(rev)
 	if Checksum(rev) != Checksum(ts) {
 		t.Error("Checksum depends on the tensors' order")
+	}
+}
+
+// TestInt32RoundTrip checks I32 tensors against known little-endian bytes
+// and refuses reading another type as I32.
+func TestInt32RoundTrip(t *testing.T) {
+	ts := FromInt32("x", []int{3}, []int32{1, -2, 1 << 30})
+	want := []byte{1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0, 0, 0, 0x40}
+	if !bytes.Equal(ts.Data, want) {
+		t.Fatalf("bytes %v, want %v", ts.Data, want)
+	}
+	got, err := ts.Int32s()
+	if err != nil || fmt.Sprint(got) != "[1 -2 1073741824]" {
+		t.Errorf("Int32s = %v, %v", got, err)
+	}
+	if _, err := FromInt8("y", []int{1}, []int8{1}).Int32s(); !errors.Is(err, ErrDType) {
+		t.Errorf("Int32s of I8: %v", err)
 	}
 }

@@ -188,3 +188,29 @@ func FromUint8(name string, shape []int, data []uint8) Tensor {
 	checkLen("FromUint8", shape, len(data))
 	return Tensor{Name: name, DType: U8, Shape: append([]int(nil), shape...), Data: append([]byte(nil), data...)}
 }
+
+// Int32s returns the elements of an I32 tensor.
+func (t Tensor) Int32s() ([]int32, error) {
+	if t.DType != I32 {
+		return nil, fmt.Errorf("tensor %q: %w: Int32s of %v", t.Name, ErrDType, t.DType)
+	}
+	if err := t.validate(); err != nil {
+		return nil, err
+	}
+	out := make([]int32, len(t.Data)/4)
+	for i := range out {
+		out[i] = int32(binary.LittleEndian.Uint32(t.Data[4*i:]))
+	}
+	return out, nil
+}
+
+// FromInt32 returns an I32 tensor holding data. It panics if len(data)
+// differs from the product of shape.
+func FromInt32(name string, shape []int, data []int32) Tensor {
+	checkLen("FromInt32", shape, len(data))
+	b := make([]byte, 4*len(data))
+	for i, v := range data {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
+	}
+	return Tensor{Name: name, DType: I32, Shape: append([]int(nil), shape...), Data: b}
+}
