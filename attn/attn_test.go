@@ -16,6 +16,7 @@ import (
 	"github.com/elasticml/elastic/lra"
 	"github.com/elasticml/elastic/nn"
 	"github.com/elasticml/elastic/safetensors"
+	"github.com/elasticml/elastic/sparse"
 	"github.com/elasticml/elastic/train"
 )
 
@@ -438,6 +439,31 @@ func TestEvaluateSparse(t *testing.T) {
 	// One example in 48 may flip on rounding between the two kernels.
 	if s := all.Sparse; s == nil || s.Sparsity != 0 || s.Kept != s.Total || s.Mode != "oracle" || all.Accuracy < dense.Accuracy-1.0/48 || all.Accuracy > dense.Accuracy+1.0/48 {
 		t.Errorf("all keys: %+v %+v, dense accuracy %v", all, all.Sparse, dense.Accuracy)
+	}
+
+	// The masks of the first three test examples go to a mask file: one
+	// pattern per example, layer and head, each a row per token keeping
+	// min(2, l) keys, as the evaluation selected them.
+	mpath := filepath.Join(t.TempDir(), "masks.safetensors")
+	ev, err := Evaluate(path, EvalOptions{Threads: 1, Sparse: &nn.DSA{Mode: nn.DSAOracle, TopK: 2}, Masks: mpath, MaskExamples: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := sparse.ReadMasks(mpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.MaskExamples != 3 || len(ms.Patterns) != 3*c.Layers*c.Heads || ms.Names[1] != "ex0/layer0/seq0/head1" || ms.Meta["mode"] != "oracle" || ms.Meta["task"] != "listops" {
+		t.Fatalf("mask file: %d patterns, names %v, meta %v (eval %+v)", len(ms.Patterns), ms.Names, ms.Meta, ev)
+	}
+	for i, p := range ms.Patterns {
+		l := len(d.Single.Test[i/(c.Layers*c.Heads)].Tokens)
+		if p.Rows != l || len(p.Idx) != l*min(2, l) {
+			t.Errorf("mask %s: %d rows keeping %d, want %d rows of %d", ms.Names[i], p.Rows, len(p.Idx), l, min(2, l))
+		}
+	}
+	if _, err := Evaluate(path, EvalOptions{Threads: 1, Masks: mpath}); !errors.Is(err, ErrConfig) {
+		t.Errorf("masks of a dense evaluation: %v, want ErrConfig", err)
 	}
 
 	const k = 2

@@ -6,6 +6,7 @@ import (
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/lra"
 	"github.com/elasticml/elastic/nn"
+	"github.com/elasticml/elastic/sparse"
 )
 
 // Eval is an evaluation of a checkpoint on one split.
@@ -16,6 +17,10 @@ type Eval struct {
 	Accuracy float64 `json:"accuracy"`
 	// Sparse is set when the evaluation ran with dynamic sparse attention.
 	Sparse *SparseEval `json:"sparse,omitempty"`
+	// Masks and MaskExamples name the mask file written and how many of
+	// the split's first examples it holds.
+	Masks        string `json:"masks,omitempty"`
+	MaskExamples int    `json:"mask_examples,omitempty"`
 }
 
 // SparseEval describes a DSA evaluation (thesis Table 7.1: a trained
@@ -50,6 +55,12 @@ type EvalOptions struct {
 	// has none. A model trained with DSA (Config.Sparse) is always scored
 	// with its own masks and trained predictors, and refuses Sparse.
 	Sparse *nn.DSA
+	// Masks, when set, is a file to which the DSA masks of the split's
+	// first MaskExamples examples (one at a time) are written as a
+	// sparse.Masks, one pattern per example, layer, sequence and head —
+	// the predicted masks the accelerator simulator replays.
+	Masks        string
+	MaskExamples int // [4]
 }
 
 // Evaluate loads the checkpoint at path, rebuilds its task's data from the
@@ -85,8 +96,11 @@ func EvaluateOn(m *Model, d *Data, o EvalOptions) (*Eval, error) {
 	default:
 		return nil, fmt.Errorf("%w: split %q, want train, valid or test", ErrConfig, o.Split)
 	}
-	if o.Threads < 0 || o.Batch < 0 {
-		return nil, fmt.Errorf("%w: threads %d, batch %d", ErrConfig, o.Threads, o.Batch)
+	if o.Threads < 0 || o.Batch < 0 || o.MaskExamples < 0 {
+		return nil, fmt.Errorf("%w: threads %d, batch %d, mask examples %d", ErrConfig, o.Threads, o.Batch, o.MaskExamples)
+	}
+	if o.Masks != "" && m.Cfg.Sparse == nil && o.Sparse == nil {
+		return nil, fmt.Errorf("%w: masks need dynamic sparse attention: a DSA model or a DSA mode", ErrConfig)
 	}
 	if o.Batch == 0 {
 		o.Batch = m.Cfg.Batch
@@ -130,5 +144,44 @@ func EvaluateOn(m *Model, d *Data, o EvalOptions) (*Eval, error) {
 			e.Sparse.Bits = 32
 		}
 	}
+	if o.Masks != "" {
+		k := o.MaskExamples
+		if k == 0 {
+			k = 4
+		}
+		k = min(k, n)
+		if err := writeMasks(m, d, split, k, c, o.Masks); err != nil {
+			return nil, err
+		}
+		e.Masks, e.MaskExamples = o.Masks, k
+	}
 	return e, nil
+}
+
+// writeMasks runs the split's first k examples one at a time and writes
+// their masks to path, named example/layer/sequence/head. It runs after
+// the evaluation's counters have been read.
+func writeMasks(m *Model, d *Data, split lra.Split, k int, c *nn.DSA, path string) error {
+	ms := &sparse.Masks{Meta: map[string]string{
+		"task": m.Cfg.Task, "split": split.String(), "mode": c.Mode.String(),
+		"keep": fmt.Sprint(c.Keep), "top_k": fmt.Sprint(c.TopK), "block": fmt.Sprint(max(c.Block, 1)),
+		"sigma": fmt.Sprint(c.Sigma), "bits": fmt.Sprint(c.Bits), "heads": fmt.Sprint(m.Cfg.Heads),
+	}}
+	b := &batch{}
+	for i := range k {
+		d.gather(b, split, []int{i})
+		if _, err := m.correct(b); err != nil {
+			return fmt.Errorf("attn: masks of example %d: %w", i, err)
+		}
+		for layer, pats := range m.encoder().Masks() {
+			for j, p := range pats {
+				ms.Names = append(ms.Names, fmt.Sprintf("ex%d/layer%d/seq%d/head%d", i, layer, j/m.Cfg.Heads, j%m.Cfg.Heads))
+				ms.Patterns = append(ms.Patterns, p)
+			}
+		}
+	}
+	if err := ms.WriteFile(path); err != nil {
+		return fmt.Errorf("attn: masks: %w", err)
+	}
+	return nil
 }

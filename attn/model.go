@@ -119,6 +119,14 @@ func (m *Model) SparseStats() nn.DSAStats {
 	return m.cls.SparseStats()
 }
 
+// encoder is the model's encoder (the dual head's shared one).
+func (m *Model) encoder() *nn.Encoder {
+	if m.dual != nil {
+		return m.dual.Enc
+	}
+	return m.cls.Enc
+}
+
 // ResetSparseStats clears the encoder's DSA counters.
 func (m *Model) ResetSparseStats() {
 	if m.dual != nil {

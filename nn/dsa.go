@@ -11,6 +11,7 @@ import (
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/quant"
 	"github.com/elasticml/elastic/rproj"
+	"github.com/elasticml/elastic/sparse"
 	"github.com/elasticml/elastic/speculate"
 )
 
@@ -746,3 +747,39 @@ func (c *DualClassifier) SparseStats() DSAStats { return c.Enc.SparseStats() }
 
 // ResetSparseStats clears the shared encoder's DSA counters.
 func (c *DualClassifier) ResetSparseStats() { c.Enc.ResetSparseStats() }
+
+// Masks returns the DSA masks of the last Forward, one pattern per
+// sequence and head (sequence-major), each l query rows over l keys
+// rounded up to whole blocks; nil without DSA. The patterns are copies.
+func (a *MultiHeadAttention) Masks() []*sparse.Pattern {
+	s := a.dsa
+	if s == nil || len(s.rowOff) == 0 {
+		return nil
+	}
+	b := s.cfg.block()
+	var out []*sparse.Pattern
+	off := 0
+	for _, l := range a.lens {
+		for h := range a.Heads {
+			g0 := off*a.Heads + h*l
+			base := s.rowOff[g0]
+			p := &sparse.Pattern{Rows: l, Cols: (l + b - 1) / b * b, Block: b, Ptr: make([]int32, l+1),
+				Idx: slices.Clone(s.idx[base:s.rowOff[g0+l]])}
+			for i := range l {
+				p.Ptr[i+1] = int32(s.rowOff[g0+i+1] - base)
+			}
+			out = append(out, p)
+		}
+		off += l
+	}
+	return out
+}
+
+// Masks returns each layer's Masks of the last Forward.
+func (e *Encoder) Masks() [][]*sparse.Pattern {
+	out := make([][]*sparse.Pattern, len(e.Blocks))
+	for i, b := range e.Blocks {
+		out[i] = b.Attn.Masks()
+	}
+	return out
+}

@@ -689,3 +689,36 @@ func TestPredictorLowBits(t *testing.T) {
 		t.Error("INT2 selects exactly what float32 does: is it quantizing?")
 	}
 }
+
+// TestMasksAreTheSelection checks Masks against the layer's own pattern:
+// one valid sparse.Pattern per sequence and head, in order, whose rows
+// together are the layer's index list; nil without DSA.
+func TestMasksAreTheSelection(t *testing.T) {
+	const dim, heads = 8, 2
+	lens := []int{5, 17}
+	for _, c := range []DSA{{Mode: DSAOracle, TopK: 3, Block: 4}, {Mode: DSAPredicted, TopK: 4, Sigma: 0.5, Bits: 8}} {
+		a := newSparseAttention(t, dim, heads, 43, &c)
+		x := randVec(rand.New(rand.NewPCG(3, 4)), seqRows("test", lens)*dim, 1)
+		a.Forward(make([]float32, len(x)), x, lens)
+		ms := a.Masks()
+		if len(ms) != len(lens)*heads {
+			t.Fatalf("%v: %d masks, want %d", c.Mode, len(ms), len(lens)*heads)
+		}
+		var all []int32
+		for i, p := range ms {
+			if err := p.Validate(); err != nil {
+				t.Fatalf("%v: mask %d: %v", c.Mode, i, err)
+			}
+			if l := lens[i/heads]; p.Rows != l || p.Block != c.block() {
+				t.Errorf("%v: mask %d is %d rows of block %d, want %d of %d", c.Mode, i, p.Rows, p.Block, l, c.block())
+			}
+			all = append(all, p.Idx...)
+		}
+		if !slices.Equal(all, a.dsa.idx) {
+			t.Errorf("%v: masks hold %v, the layer selected %v", c.Mode, all, a.dsa.idx)
+		}
+	}
+	if m := newSparseAttention(t, dim, heads, 43, nil).Masks(); m != nil {
+		t.Errorf("dense layer masks %v", m)
+	}
+}

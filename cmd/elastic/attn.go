@@ -321,10 +321,10 @@ func (f attnDSAFlags) config(cmd *cobra.Command) (*nn.DSA, error) {
 
 func newAttnEval(stdout io.Writer) *cobra.Command {
 	var (
-		model, split, kjv, fmnist string
-		threads, batch            int
-		asJSON                    bool
-		dsa                       attnDSAFlags
+		model, split, kjv, fmnist, masks string
+		threads, batch, maskExamples     int
+		asJSON                           bool
+		dsa                              attnDSAFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval",
@@ -350,7 +350,7 @@ sparsity.`,
 				return err
 			}
 			e, err := attn.Evaluate(model, attn.EvalOptions{Split: split, Threads: threads, Batch: batch,
-				Data: attn.DataPaths{KJV: kjv, FMNIST: fmnist}, Sparse: sparse})
+				Data: attn.DataPaths{KJV: kjv, FMNIST: fmnist}, Sparse: sparse, Masks: masks, MaskExamples: maskExamples})
 			if err != nil {
 				return err
 			}
@@ -364,6 +364,9 @@ sparsity.`,
 				_, err = fmt.Fprintf(stdout, "dynamic sparse attention (%s, block %d): sparsity %.2f%% (%d of %d entries kept)\n",
 					s.Mode, s.Block, 100*s.Sparsity, s.Kept, s.Total)
 			}
+			if err == nil && e.Masks != "" {
+				_, err = fmt.Fprintf(stdout, "masks of the first %d examples written to %s\n", e.MaskExamples, e.Masks)
+			}
 			return err
 		},
 	}
@@ -375,6 +378,8 @@ sparsity.`,
 	fl.StringVar(&fmnist, "fmnist", "", "Fashion-MNIST directory of dataset-fashion-mnist (default /usr/share/datasets/fashion-mnist)")
 	threadsFlag(fl, &threads)
 	fl.BoolVar(&asJSON, "json", false, "print one JSON object")
+	fl.StringVar(&masks, "masks", "", "write the DSA masks of the split's first --mask-examples examples to this file (sparse.Masks, for the simulators)")
+	intFlag(fl, &maskExamples, "mask-examples", 4, atLeast(1), "examples whose masks --masks writes")
 	addDSAFlags(fl, &dsa, false)
 	return cmd
 }
