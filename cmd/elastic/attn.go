@@ -342,7 +342,8 @@ scores; predicted from a predictor Q̃K̃ᵀ (eq. 7.5) of size --sigma and
 precision --bits, untrained, initialised from --dsa-seed. A checkpoint
 trained with --dsa-mode is always scored with its own masks and trained
 predictors, and refuses --dsa-mode here. The output reports the realised
-sparsity.`,
+sparsity. --masks writes the masks of the split's first --mask-examples
+examples to a mask file (docs/results/dsa.md) for the simulators.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sparse, err := dsa.config(cmd)
