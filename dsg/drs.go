@@ -44,6 +44,8 @@ type Sparse struct {
 	BN       string  `json:"bn"`       // BNDouble, BNSingle or BNNone [double]
 	Strategy string  `json:"strategy"` // StrategyDRS, StrategyOracle or StrategyRandom [drs]
 	Refresh  int     `json:"refresh"`  // iterations between projected-weight refreshes [50]
+	// Granularity is GranElement or GranChannel [element].
+	Granularity string `json:"granularity,omitempty"`
 }
 
 func (s Sparse) withDefaults() Sparse {
@@ -62,6 +64,9 @@ func (s Sparse) withDefaults() Sparse {
 	if s.Refresh == 0 {
 		s.Refresh = DefaultRefresh
 	}
+	if s.Granularity == "" {
+		s.Granularity = GranElement
+	}
 	return s
 }
 
@@ -71,8 +76,12 @@ func (s Sparse) validate() error {
 		return fmt.Errorf("%w: sparsity %v outside [0, 1)", ErrConfig, s.Gamma)
 	case s.Eps != 0 && !(s.Eps > 0 && s.Eps < 1):
 		return fmt.Errorf("%w: ε %v outside (0, 1)", ErrConfig, s.Eps)
-	case s.Select != "" && s.Select != SelectFirst && s.Select != SelectPerSample:
-		return fmt.Errorf("%w: selection %q (want first or per-sample)", ErrConfig, s.Select)
+	case s.Granularity != "" && s.Granularity != GranElement && s.Granularity != GranChannel:
+		return fmt.Errorf("%w: mask granularity %q (want element or channel)", ErrConfig, s.Granularity)
+	case s.Select == SelectBatch && s.Granularity != GranChannel:
+		return fmt.Errorf("%w: selection batch needs channel granularity (want first or per-sample)", ErrConfig)
+	case s.Select != "" && s.Select != SelectFirst && s.Select != SelectPerSample && s.Select != SelectBatch:
+		return fmt.Errorf("%w: selection %q (want first or per-sample, or batch with channel granularity)", ErrConfig, s.Select)
 	case s.BN != "" && s.BN != BNDouble && s.BN != BNSingle && s.BN != BNNone:
 		return fmt.Errorf("%w: BN variant %q (want double, single or none)", ErrConfig, s.BN)
 	case s.Strategy != "" && s.Strategy != StrategyDRS && s.Strategy != StrategyOracle && s.Strategy != StrategyRandom:

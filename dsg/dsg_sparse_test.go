@@ -114,6 +114,7 @@ func newSparseTestLayer(t *testing.T, fc bool, sp Sparse, gamma *float64, seed u
 	}
 	sp = sp.withDefaults()
 	l.gamma, l.perSamp = gamma, sp.Select == SelectPerSample
+	l.selMode, l.channel = sp.Select, sp.Granularity == GranChannel
 	var err error
 	if l.search, err = newDRS(sp, l.nK, l.d, seed); err != nil {
 		t.Fatal(err)
@@ -144,6 +145,118 @@ func TestSparseLayerMatchesMaskedDense(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The channel executors (one GEMM per group over the selected weight
+// rows): the selection is each group's top channels by summed ReLU
+// estimate, the same for every row of the group; forward, weight and
+// input gradients match dense float64 references of the masked layer;
+// and recomputing on the same input (Reapply) gives the forward again.
+func TestChannelLayerMatchesMaskedDense(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	for _, fc := range []bool{true, false} {
+		for _, mode := range []string{SelectFirst, SelectPerSample, SelectBatch} {
+			for _, strat := range []string{StrategyDRS, StrategyOracle, StrategyRandom} {
+				for _, gamma := range []float64{0, 0.5, 0.9} {
+					for _, p := range []*kernels.Pool{nil, pool} {
+						g := gamma
+						l, in := newSparseTestLayer(t, fc, Sparse{Gamma: g, Select: mode, Strategy: strat, Granularity: GranChannel}, &g, 11)
+						l.pool = p
+						checkChannelLayer(t, l, in, g, mode)
+					}
+				}
+			}
+		}
+	}
+}
+
+func checkChannelLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(12, 13))
+	const n = 4
+	x := make([]float32, n*in)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	_, outSize := l.sizes()
+	y := make([]float32, n*outSize)
+	for i := range y {
+		y[i] = 99
+	}
+	l.forward(y, x, n, true)
+	rows, nK, d := n*l.rowsPer, l.nK, l.d
+	tag := fmt.Sprintf("%s/%s/%s γ=%v", l.nm, mode, l.search.strategy, gamma)
+	if err := l.pat.Validate(); err != nil || l.pat.Rows != rows || l.pat.Cols != nK {
+		t.Fatalf("%s: pattern %d×%d: %v", tag, l.pat.Rows, l.pat.Cols, err)
+	}
+	kSel := nK - int(math.Round(gamma*float64(nK)))
+	groups, searched := 1, rows
+	switch mode {
+	case SelectPerSample:
+		groups = n
+	case SelectFirst:
+		searched = l.rowsPer
+	}
+	if len(l.approx) != searched*nK {
+		t.Fatalf("%s: %d estimates, want %d (the rows that rank)", tag, len(l.approx), searched*nK)
+	}
+	per, sper := rows/groups, searched/groups
+	for g := range groups {
+		score := make([]float64, nK)
+		for r := g * sper; r < (g+1)*sper; r++ {
+			for j := range nK {
+				score[j] += max(0, float64(l.approx[r*nK+j]))
+			}
+		}
+		first := l.pat.Row(g * per)
+		if len(first) != kSel {
+			t.Fatalf("%s group %d: %d channels kept, want %d", tag, g, len(first), kSel)
+		}
+		kept := make([]bool, nK)
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, j := range first {
+			kept[j] = true
+			lo = min(lo, score[j])
+		}
+		for j := range nK {
+			if !kept[j] {
+				hi = max(hi, score[j])
+			}
+		}
+		if lo < hi-1e-4*math.Abs(hi) {
+			t.Fatalf("%s group %d: lowest kept score %v below highest dropped %v", tag, g, lo, hi)
+		}
+		for r := g * per; r < (g+1)*per; r++ {
+			if fmt.Sprint(l.pat.Row(r)) != fmt.Sprint(first) {
+				t.Fatalf("%s: row %d keeps %v, its group %v", tag, r, l.pat.Row(r), first)
+			}
+		}
+	}
+	X, mask := l.x, l.pat.Mask()
+	w, b := l.weights()
+	for r := range rows {
+		for j := range nK {
+			want := 0.0
+			if mask[r*nK+j] {
+				want = float64(b.Data[j])
+				for c := range d {
+					want += float64(X[r*d+c]) * float64(w.Data[j*d+c])
+				}
+			}
+			if got := float64(y[r*nK+j]); math.Abs(got-want) > 1e-5*float64(d) {
+				t.Fatalf("%s: y[%d,%d] = %v, want %v", tag, r, j, got, want)
+			}
+		}
+	}
+	y2 := make([]float32, len(y))
+	l.Reapply(y2, x)
+	for i := range y {
+		if math.Abs(float64(y2[i]-y[i])) > 1e-5*float64(d) {
+			t.Fatalf("%s: Reapply y[%d] = %v, forward %v", tag, i, y2[i], y[i])
+		}
+	}
+	checkMaskedBackward(t, l, x, in, mask, rng, tag)
 }
 
 // f(W) is projected on the first forward pass and again every Refresh
@@ -249,6 +362,23 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 			}
 		}
 	}
+	checkMaskedBackward(t, l, x, in, mask, rng, tag())
+}
+
+// checkMaskedBackward checks the backward pass of l after a forward of x
+// whose selection is mask: against dense float64 products of the masked
+// gradient (conv's input gradient against nn's dense Backward), with
+// exactly zero gradient for the weight rows of neurons selected nowhere.
+func checkMaskedBackward(t *testing.T, l *sparseLayer, x []float32, in int, mask []bool, rng *rand.Rand, tag string) {
+	t.Helper()
+	n := l.n
+	rows, nK, d := n*l.rowsPer, l.nK, l.d
+	X := l.x
+	w, b := l.weights()
+	_, outSize := l.sizes()
+	gamma := *l.gamma
+	mode := l.selMode
+	tagf := func() string { return tag }
 	// Backward with a dense dy: the executors must read only the
 	// selected entries (Algorithm 5's Mask_k on G_S).
 	dy := make([]float32, rows*nK)
@@ -277,7 +407,7 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 			gb += float64(dym[r*nK+j])
 		}
 		if math.Abs(float64(b.Grad[j])-gb) > 1e-5*float64(rows) {
-			t.Fatalf("%s: bias grad[%d] = %v, want %v", tag(), j, b.Grad[j], gb)
+			t.Fatalf("%s: bias grad[%d] = %v, want %v", tagf(), j, b.Grad[j], gb)
 		}
 		for c := range d {
 			gw := 0.0
@@ -286,21 +416,21 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 			}
 			got := w.Grad[j*d+c]
 			if math.Abs(float64(got)-gw) > 1e-5*float64(rows) {
-				t.Fatalf("%s: weight grad[%d,%d] = %v, want %v", tag(), j, c, got, gw)
+				t.Fatalf("%s: weight grad[%d,%d] = %v, want %v", tagf(), j, c, got, gw)
 			}
 			if !selected[j] && got != 0 {
-				t.Fatalf("%s: neuron %d is selected nowhere, yet its weight gradient is %v", tag(), j, got)
+				t.Fatalf("%s: neuron %d is selected nowhere, yet its weight gradient is %v", tagf(), j, got)
 			}
 		}
 		if !selected[j] {
 			unselected++
 			if b.Grad[j] != 0 {
-				t.Fatalf("%s: neuron %d is selected nowhere, yet its bias gradient is %v", tag(), j, b.Grad[j])
+				t.Fatalf("%s: neuron %d is selected nowhere, yet its bias gradient is %v", tagf(), j, b.Grad[j])
 			}
 		}
 	}
 	if l.lin != nil && gamma == 0.9 && mode == SelectFirst && unselected == 0 {
-		t.Errorf("%s γ=0.9: every neuron was selected somewhere; the zero-gradient check saw nothing", tag())
+		t.Errorf("%s γ=0.9: every neuron was selected somewhere; the zero-gradient check saw nothing", tagf())
 	}
 	// Input gradient.
 	if l.lin != nil {
@@ -311,7 +441,7 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 					want += float64(dym[r*nK+j]) * float64(w.Data[j*d+c])
 				}
 				if math.Abs(float64(dx[r*d+c])-want) > 1e-5*float64(nK) {
-					t.Fatalf("%s: dx[%d,%d] = %v, want %v", tag(), r, c, dx[r*d+c], want)
+					t.Fatalf("%s: dx[%d,%d] = %v, want %v", tagf(), r, c, dx[r*d+c], want)
 				}
 			}
 		}
@@ -322,7 +452,7 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 	l.cv.Backward(ref, dym)
 	for i := range ref {
 		if math.Abs(float64(dx[i]-ref[i])) > 1e-5*float64(nK*d) {
-			t.Fatalf("%s: dx[%d] = %v, dense Backward of the masked gradient %v", tag(), i, dx[i], ref[i])
+			t.Fatalf("%s: dx[%d] = %v, dense Backward of the masked gradient %v", tagf(), i, dx[i], ref[i])
 		}
 	}
 }

@@ -79,6 +79,7 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 			continue
 		}
 		s.gamma, s.perSamp, s.pool = gamma, sp.Select == SelectPerSample, m.pool
+		s.selMode, s.channel = sp.Select, sp.Granularity == GranChannel
 		var err error
 		if s.search, err = newDRS(sp, s.nK, s.d, seed^uint64(i+1)*0x9e3779b97f4a7c15); err != nil {
 			return err

@@ -35,6 +35,9 @@ type sparseLayer struct {
 	rowsPer int
 	gamma   *float64 // shared with the Net, so γ can change between steps
 	perSamp bool
+	selMode string // SelectFirst, SelectPerSample or SelectBatch
+	channel bool   // GranChannel: whole channels per group of rows
+	ch      channelState
 	search  *drs
 	pool    *kernels.Pool
 
@@ -91,6 +94,10 @@ func (l *sparseLayer) forward(y, x []float32, n int, train bool) {
 	}
 	l.n = n
 	l.x = l.rowsOf(x, n)
+	if l.channel {
+		l.forwardChannel(y, n, train)
+		return
+	}
 	rows := n * l.rowsPer
 	w, b := l.weights()
 	l.approx = grow(l.approx, rows*l.nK)
@@ -154,6 +161,10 @@ func (l *sparseLayer) compact(rows int) {
 // of the network that selection chose.
 func (l *sparseLayer) Reapply(y, x []float32) {
 	l.x = l.rowsOf(x, l.n)
+	if l.channel {
+		l.executeChannel(y)
+		return
+	}
 	w, b := l.weights()
 	exec := speculate.Rows{W: w.Data, B: b.Data, Cols: l.d}
 	clear(y)
@@ -166,6 +177,10 @@ func (l *sparseLayer) backward(dx, dy []float32) {
 	rows, nK, d := l.pat.Rows, l.nK, l.d
 	if len(dy) != rows*nK {
 		panic(fmt.Sprintf("dsg: %s: backward with %d gradients, want %d", l.nm, len(dy), rows*nK))
+	}
+	if l.channel {
+		l.backwardChannel(dx, dy)
+		return
 	}
 	w, b := l.weights()
 	// Masked weight-gradient accumulation: neuron j sums only the rows

@@ -6,6 +6,8 @@ func TestDSGBadInput(t *testing.T) {
 	checkCLIErrors(t, []cliError{
 		{[]string{"dsg", "train", "--sparsity", "0.8", "--eps", "1"}, "--eps 1: want in (0, 1)"},
 		{[]string{"dsg", "train", "--sparsity", "0.8", "--select", "all"}, "want first or per-sample"},
+		{[]string{"dsg", "train", "--sparsity", "0.8", "--select", "batch"}, "batch needs channel granularity"},
+		{[]string{"dsg", "train", "--sparsity", "0.8", "--mask", "block"}, "want element or channel"},
 		{[]string{"dsg", "train", "--sparsity", "0.8", "--bn", "triple"}, "want double, single or none"},
 		{[]string{"dsg", "train", "--sparsity", "0.8", "--strategy", "magic"}, "want drs, oracle or random"},
 		{[]string{"dsg", "eval", "--sparsity", "1"}, "--sparsity 1: want in [0, 1)"},
