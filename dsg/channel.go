@@ -61,6 +61,7 @@ func (l *sparseLayer) forwardChannel(y []float32, n int, train bool) {
 	case SelectPerSample:
 		c.groups = n
 	}
+	t0 := l.now()
 	l.approx = grow(l.approx, searched*nK)
 	l.search.estimate(l.pool, l.approx, l.x[:searched*d], w.Data, b.Data, searched, train)
 	c.kSel = keptChannels(nK, *l.gamma)
@@ -82,6 +83,7 @@ func (l *sparseLayer) forwardChannel(y []float32, n int, train bool) {
 		copy(dst, s)
 		slices.Sort(dst)
 	}
+	l.since(t0)
 	l.executeChannel(y)
 	l.channelPattern(rows)
 }

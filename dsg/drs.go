@@ -46,6 +46,10 @@ type Sparse struct {
 	Refresh  int     `json:"refresh"`  // iterations between projected-weight refreshes [50]
 	// Granularity is GranElement or GranChannel [element].
 	Granularity string `json:"granularity,omitempty"`
+	// ZVC keeps each sparse layer's input for backward zero-value
+	// compressed (bitmask and non-zeros, Figure 4.3c) and rebuilds it
+	// from that stash in backward.
+	ZVC bool `json:"zvc,omitempty"`
 }
 
 func (s Sparse) withDefaults() Sparse {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/elasticml/elastic/kernels"
@@ -501,5 +502,76 @@ func TestSearchFindsLargeActivations(t *testing.T) {
 	}
 	if d5 < random+0.2 || d3 <= d9 {
 		t.Errorf("DRS overlaps: ε=0.3 %.3f, 0.5 %.3f, 0.9 %.3f; random %.3f", d3, d5, d9, random)
+	}
+}
+
+// With the zero-value-compressed stash, backward rebuilds its input from
+// the stash alone: the input and the lowered matrix overwritten after
+// forward, it gives the gradients of the uncompressed layer; the stash
+// round-trips the input exactly and is as small as its zeros allow.
+func TestZVCStashBackward(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	for _, fc := range []bool{true, false} {
+		for _, gran := range []string{GranElement, GranChannel} {
+			g := 0.7
+			sp := Sparse{Gamma: g, Granularity: gran}
+			plain, in := newSparseTestLayer(t, fc, sp, &g, 5)
+			sp.ZVC = true
+			zl, _ := newSparseTestLayer(t, fc, sp, &g, 5)
+			zl.zvc = true
+			plain.pool, zl.pool = pool, pool
+			tag := fmt.Sprintf("fc=%v/%s", fc, gran)
+			const n = 4
+			rng := rand.New(rand.NewPCG(3, 4))
+			x := make([]float32, n*in)
+			zeros := 0
+			for i := range x {
+				if rng.IntN(10) < 6 {
+					zeros++
+					continue
+				}
+				x[i] = float32(rng.NormFloat64())
+			}
+			_, out := plain.sizes()
+			y1, y2 := make([]float32, n*out), make([]float32, n*out)
+			plain.forward(y1, x, n, true)
+			zl.forward(y2, slices.Clone(x), n, true)
+			back := make([]float32, len(x))
+			zl.stash.decompress(pool, back)
+			if !slices.Equal(back, x) {
+				t.Fatalf("%s: the stash does not round-trip its input", tag)
+			}
+			if want := 8*n*((in+63)/64) + 4*(n+1) + 4*(len(x)-zeros); zl.stash.bytes() != want {
+				t.Fatalf("%s: stash %d bytes, want %d (masks, offsets, %d non-zeros)", tag, zl.stash.bytes(), want, len(x)-zeros)
+			}
+			// Overwrite everything backward could read other than the stash.
+			for i := range zl.x {
+				zl.x[i] = float32(math.NaN())
+			}
+			dy := make([]float32, n*out)
+			for i := range dy {
+				dy[i] = float32(rng.NormFloat64())
+			}
+			dx1, dx2 := make([]float32, n*in), make([]float32, n*in)
+			for _, l := range []*sparseLayer{plain, zl} {
+				w, b := l.weights()
+				w.Grad, b.Grad = make([]float32, len(w.Data)), make([]float32, len(b.Data))
+			}
+			plain.backward(dx1, dy)
+			zl.backward(dx2, dy)
+			w1, b1 := plain.weights()
+			w2, b2 := zl.weights()
+			for _, c := range []struct {
+				name string
+				a, b []float32
+			}{{"dx", dx1, dx2}, {"weight grad", w1.Grad, w2.Grad}, {"bias grad", b1.Grad, b2.Grad}} {
+				for i := range c.a {
+					if d := math.Abs(float64(c.a[i] - c.b[i])); !(d <= 1e-5*(1+math.Abs(float64(c.a[i])))) {
+						t.Fatalf("%s: %s[%d] = %v from the stash, %v uncompressed", tag, c.name, i, c.b[i], c.a[i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -79,7 +79,7 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 			continue
 		}
 		s.gamma, s.perSamp, s.pool = gamma, sp.Select == SelectPerSample, m.pool
-		s.selMode, s.channel = sp.Select, sp.Granularity == GranChannel
+		s.selMode, s.channel, s.zvc = sp.Select, sp.Granularity == GranChannel, sp.ZVC
 		var err error
 		if s.search, err = newDRS(sp, s.nK, s.d, seed^uint64(i+1)*0x9e3779b97f4a7c15); err != nil {
 			return err
@@ -133,6 +133,27 @@ func (m *Net) Masks() (names []string, pats []*sparse.Pattern) {
 		}
 	}
 	return names, pats
+}
+
+// StashBytes returns the bytes of the inputs the sparse layers kept for
+// backward in the last training forward, as float32 (dense) and as held
+// (zvc: the compressed stash with Sparse.ZVC, else the same as dense).
+// Both are zero before a training forward.
+func (m *Net) StashBytes() (dense, zvc int) {
+	for _, l := range m.layers {
+		s, ok := l.(*sparseLayer)
+		if !ok || s.n == 0 {
+			continue
+		}
+		in, _ := s.sizes()
+		dense += 4 * s.n * in
+		if s.stashed {
+			zvc += s.stash.bytes()
+		} else {
+			zvc += 4 * s.n * in
+		}
+	}
+	return dense, zvc
 }
 
 // SearchMACs returns the multiply-accumulates of one sample's

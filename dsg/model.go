@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/elasticml/elastic/fmnist"
 	"github.com/elasticml/elastic/kernels"
@@ -129,7 +130,13 @@ type Net struct {
 	// the last Forward, so a gradient check differentiates one smooth
 	// piece of the network.
 	frozen bool
+	// prof, when not nil, receives each layer's forward and backward wall
+	// time of the last step (bench only).
+	prof *profile
 }
+
+// profile is the per-layer wall time of one training step.
+type profile struct{ fwd, bwd []time.Duration }
 
 // builder assembles a Net, naming layers by kind and position (conv1,
 // bn1, fc1, ...) as a checkpoint stores them.
@@ -304,10 +311,17 @@ func (m *Net) Forward(x []float32, n int, train bool) []float32 {
 	for i, l := range m.layers {
 		_, out := l.sizes()
 		m.acts[i] = grow(m.acts[i], n*out)
+		var t0 time.Time
+		if m.prof != nil {
+			t0 = time.Now()
+		}
 		if r, ok := l.(reapplier); ok && m.frozen {
 			r.Reapply(m.acts[i], in)
 		} else {
 			l.forward(m.acts[i], in, n, train)
+		}
+		if m.prof != nil {
+			m.prof.fwd[i] = time.Since(t0)
 		}
 		in = m.acts[i]
 	}
@@ -324,7 +338,14 @@ func (m *Net) Backward(dlogits []float32) {
 			m.grads[i-1] = grow(m.grads[i-1], len(m.acts[i-1]))
 			dx = m.grads[i-1]
 		}
+		var t0 time.Time
+		if m.prof != nil {
+			t0 = time.Now()
+		}
 		m.layers[i].backward(dx, dy)
+		if m.prof != nil {
+			m.prof.bwd[i] = time.Since(t0)
+		}
 		dy = dx
 	}
 }

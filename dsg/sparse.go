@@ -2,6 +2,7 @@ package dsg
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
@@ -51,6 +52,40 @@ type sparseLayer struct {
 	pat    sparse.Pattern
 	tr     sparse.Pattern
 	dcols  []float32
+
+	// zvc keeps the input for backward zero-value compressed (stash) and
+	// rebuilds it there (xbuf, lowered again for a conv).
+	zvc     bool
+	stashed bool
+	stash   zvcStash
+	xbuf    []float32
+
+	// clock makes forward add the search's wall time (estimate and
+	// selection) to searchDur (bench only).
+	clock     bool
+	searchDur time.Duration
+}
+
+func (l *sparseLayer) now() time.Time {
+	if !l.clock {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+func (l *sparseLayer) since(t0 time.Time) {
+	if l.clock {
+		l.searchDur += time.Since(t0)
+	}
+}
+
+// unstash rebuilds the rows of the last training forward from the
+// compressed stash.
+func (l *sparseLayer) unstash() {
+	in, _ := l.sizes()
+	l.xbuf = grow(l.xbuf, l.n*in)
+	l.stash.decompress(l.pool, l.xbuf)
+	l.x = l.rowsOf(l.xbuf, l.n)
 }
 
 func (l *sparseLayer) weights() (w, b *nn.Param) {
@@ -96,13 +131,24 @@ func (l *sparseLayer) forward(y, x []float32, n int, train bool) {
 	l.x = l.rowsOf(x, n)
 	if l.channel {
 		l.forwardChannel(y, n, train)
-		return
+	} else {
+		l.forwardRows(y, n, train)
 	}
+	l.stashed = l.zvc && train
+	if l.stashed {
+		l.stash.compress(l.pool, x, n)
+	}
+}
+
+// forwardRows is forward for GranElement.
+func (l *sparseLayer) forwardRows(y []float32, n int, train bool) {
 	rows := n * l.rowsPer
 	w, b := l.weights()
+	t0 := l.now()
 	l.approx = grow(l.approx, rows*l.nK)
 	l.search.estimate(l.pool, l.approx, l.x, w.Data, b.Data, rows, train)
 	l.thresholds(n)
+	l.since(t0)
 	l.pad = growInt32(l.pad, rows*l.nK)
 	l.cnt = growInt32(l.cnt, rows)
 	exec := speculate.Rows{W: w.Data, B: b.Data, Cols: l.d}
@@ -177,6 +223,9 @@ func (l *sparseLayer) backward(dx, dy []float32) {
 	rows, nK, d := l.pat.Rows, l.nK, l.d
 	if len(dy) != rows*nK {
 		panic(fmt.Sprintf("dsg: %s: backward with %d gradients, want %d", l.nm, len(dy), rows*nK))
+	}
+	if l.stashed {
+		l.unstash()
 	}
 	if l.channel {
 		l.backwardChannel(dx, dy)
