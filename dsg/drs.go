@@ -50,6 +50,9 @@ type Sparse struct {
 	// compressed (bitmask and non-zeros, Figure 4.3c) and rebuilds it
 	// from that stash in backward.
 	ZVC bool `json:"zvc,omitempty"`
+	// SearchFraction (GranChannel) is the fraction of the rows that rank
+	// the channels the search estimates, a stride through them [1: all].
+	SearchFraction float64 `json:"search_fraction,omitempty"`
 }
 
 func (s Sparse) withDefaults() Sparse {
@@ -90,6 +93,8 @@ func (s Sparse) validate() error {
 		return fmt.Errorf("%w: BN variant %q (want double, single or none)", ErrConfig, s.BN)
 	case s.Strategy != "" && s.Strategy != StrategyDRS && s.Strategy != StrategyOracle && s.Strategy != StrategyRandom:
 		return fmt.Errorf("%w: strategy %q (want drs, oracle or random)", ErrConfig, s.Strategy)
+	case s.SearchFraction != 0 && !(s.SearchFraction > 0 && s.SearchFraction <= 1):
+		return fmt.Errorf("%w: search fraction %v outside (0, 1]", ErrConfig, s.SearchFraction)
 	case s.Refresh < 0:
 		return fmt.Errorf("%w: refresh interval %d", ErrConfig, s.Refresh)
 	}

@@ -260,6 +260,70 @@ func checkChannelLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode
 	checkMaskedBackward(t, l, x, in, mask, rng, tag)
 }
 
+// With skipDead the channel executors leave inputs that are zero in the
+// whole batch out of the lowered matrix and the GEMMs, and searching a
+// fraction of the rows ranks on those alone: forward and weight gradient
+// are the masked dense layer's, the input gradient too except at the
+// dead inputs, where it is zero.
+func TestChannelSkipsDeadInputs(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	for _, fc := range []bool{true, false} {
+		for _, mode := range []string{SelectBatch, SelectPerSample, SelectFirst} {
+			for _, frac := range []float64{1, 0.25} {
+				g := 0.5
+				l, in := newSparseTestLayer(t, fc, Sparse{Gamma: g, Select: mode, Granularity: GranChannel, SearchFraction: frac}, &g, 7)
+				l.pool, l.skipDead, l.searchFrac = pool, true, frac
+				ch := in
+				if !fc {
+					ch = l.cv.InC
+				}
+				dead := func(i int) bool { return (i%ch)%3 == 1 } // channels 1, 4, ...
+				const n = 4
+				rng := rand.New(rand.NewPCG(5, 6))
+				x := make([]float32, n*in)
+				for i := range x {
+					if !dead(i) {
+						x[i] = float32(rng.NormFloat64())
+					}
+				}
+				_, out := l.sizes()
+				y := make([]float32, n*out)
+				l.forward(y, x, n, true)
+				tag := fmt.Sprintf("fc=%v/%s/frac=%v", fc, mode, frac)
+				if want := ch - (ch+1)/3; len(l.ch.live) != want {
+					t.Fatalf("%s: %d live inputs %v, want %d", tag, len(l.ch.live), l.ch.live, want)
+				}
+				X := x
+				if !fc {
+					X = slices.Clone(l.cv.Lower(x, n))
+				}
+				mask := l.pat.Mask()
+				w, b := l.weights()
+				rows, nK, d := n*l.rowsPer, l.nK, l.d
+				for r := range rows {
+					for j := range nK {
+						want := 0.0
+						if mask[r*nK+j] {
+							want = float64(b.Data[j])
+							for c := range d {
+								want += float64(X[r*d+c]) * float64(w.Data[j*d+c])
+							}
+						}
+						if got := float64(y[r*nK+j]); math.Abs(got-want) > 1e-5*float64(d) {
+							t.Fatalf("%s: y[%d,%d] = %v, want %v", tag, r, j, got, want)
+						}
+					}
+				}
+				if frac < 1 && (mode == SelectBatch || !fc) && mode != SelectFirst && len(l.approx) >= rows*nK {
+					t.Fatalf("%s: the search estimated %d values, all %d rows", tag, len(l.approx), rows*nK)
+				}
+				checkMaskedBackwardX(t, l, x, X, in, mask, rng, tag, dead)
+			}
+		}
+	}
+}
+
 // f(W) is projected on the first forward pass and again every Refresh
 // training iterations, not in between, and never by evaluation passes.
 func TestProjectedWeightsRefresh(t *testing.T) {
@@ -372,9 +436,15 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 // exactly zero gradient for the weight rows of neurons selected nowhere.
 func checkMaskedBackward(t *testing.T, l *sparseLayer, x []float32, in int, mask []bool, rng *rand.Rand, tag string) {
 	t.Helper()
+	checkMaskedBackwardX(t, l, x, l.x, in, mask, rng, tag, nil)
+}
+
+// checkMaskedBackwardX is checkMaskedBackward with the full lowered
+// matrix X given and, where dead(i), the input gradient required zero.
+func checkMaskedBackwardX(t *testing.T, l *sparseLayer, x, X []float32, in int, mask []bool, rng *rand.Rand, tag string, dead func(int) bool) {
+	t.Helper()
 	n := l.n
 	rows, nK, d := n*l.rowsPer, l.nK, l.d
-	X := l.x
 	w, b := l.weights()
 	_, outSize := l.sizes()
 	gamma := *l.gamma
@@ -441,6 +511,9 @@ func checkMaskedBackward(t *testing.T, l *sparseLayer, x []float32, in int, mask
 				for j := range nK {
 					want += float64(dym[r*nK+j]) * float64(w.Data[j*d+c])
 				}
+				if dead != nil && dead(r*d+c) {
+					want = 0
+				}
 				if math.Abs(float64(dx[r*d+c])-want) > 1e-5*float64(nK) {
 					t.Fatalf("%s: dx[%d,%d] = %v, want %v", tagf(), r, c, dx[r*d+c], want)
 				}
@@ -452,6 +525,9 @@ func checkMaskedBackward(t *testing.T, l *sparseLayer, x []float32, in int, mask
 	l.cv.Forward(make([]float32, n*outSize), x, n)
 	l.cv.Backward(ref, dym)
 	for i := range ref {
+		if dead != nil && dead(i) {
+			ref[i] = 0
+		}
 		if math.Abs(float64(dx[i]-ref[i])) > 1e-5*float64(nK*d) {
 			t.Fatalf("%s: dx[%d] = %v, dense Backward of the masked gradient %v", tagf(), i, dx[i], ref[i])
 		}

@@ -58,6 +58,7 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 	*gamma = sp.Gamma
 	var out []layer
 	var cur *sparseLayer // the sparse layer whose block (→ ReLU → BN) is being copied
+	prevSparse := false
 	for i, l := range m.layers {
 		var s *sparseLayer
 		switch l := l.(type) {
@@ -80,6 +81,12 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 		}
 		s.gamma, s.perSamp, s.pool = gamma, sp.Select == SelectPerSample, m.pool
 		s.selMode, s.channel, s.zvc = sp.Select, sp.Granularity == GranChannel, sp.ZVC
+		s.searchFrac = sp.SearchFraction
+		// Zeros in the input are outputs an earlier sparse layer dropped
+		// (masked after BN, or left zero by ReLU without BN), so their
+		// gradient is discarded; single-mask BN makes no zeros.
+		s.skipDead = s.channel && prevSparse && sp.BN != BNSingle
+		prevSparse = true
 		var err error
 		if s.search, err = newDRS(sp, s.nK, s.d, seed^uint64(i+1)*0x9e3779b97f4a7c15); err != nil {
 			return err

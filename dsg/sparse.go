@@ -57,8 +57,14 @@ type sparseLayer struct {
 	// rebuilds it there (xbuf, lowered again for a conv).
 	zvc     bool
 	stashed bool
-	stash   zvcStash
-	xbuf    []float32
+
+	// skipDead (GranChannel) leaves inputs zero throughout the batch out
+	// of the GEMMs; set where those are outputs a previous sparse layer
+	// dropped. searchFrac is Sparse.SearchFraction.
+	skipDead   bool
+	searchFrac float64
+	stash      zvcStash
+	xbuf       []float32
 
 	// clock makes forward add the search's wall time (estimate and
 	// selection) to searchDur (bench only).
@@ -85,6 +91,10 @@ func (l *sparseLayer) unstash() {
 	in, _ := l.sizes()
 	l.xbuf = grow(l.xbuf, l.n*in)
 	l.stash.decompress(l.pool, l.xbuf)
+	if l.channel {
+		l.lowerLive(l.xbuf, l.n)
+		return
+	}
 	l.x = l.rowsOf(l.xbuf, l.n)
 }
 
@@ -128,10 +138,10 @@ func (l *sparseLayer) forward(y, x []float32, n int, train bool) {
 		panic(fmt.Sprintf("dsg: %s: forward with %d inputs and %d outputs for %d samples", l.nm, len(x), len(y), n))
 	}
 	l.n = n
-	l.x = l.rowsOf(x, n)
 	if l.channel {
-		l.forwardChannel(y, n, train)
+		l.forwardChannel(y, x, n, train)
 	} else {
+		l.x = l.rowsOf(x, n)
 		l.forwardRows(y, n, train)
 	}
 	l.stashed = l.zvc && train
@@ -206,11 +216,12 @@ func (l *sparseLayer) compact(rows int) {
 // input, keeping its selection: gradient checks differentiate the piece
 // of the network that selection chose.
 func (l *sparseLayer) Reapply(y, x []float32) {
-	l.x = l.rowsOf(x, l.n)
 	if l.channel {
+		l.lowerLive(x, l.n)
 		l.executeChannel(y)
 		return
 	}
+	l.x = l.rowsOf(x, l.n)
 	w, b := l.weights()
 	exec := speculate.Rows{W: w.Data, B: b.Data, Cols: l.d}
 	clear(y)

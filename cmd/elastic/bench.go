@@ -19,6 +19,7 @@ func newBench(stdout, stderr io.Writer) *cobra.Command {
 	cmd.AddCommand(newBenchDMI(stdout, stderr))
 	cmd.AddCommand(newBenchFit(stdout, stderr))
 	cmd.AddCommand(newBenchScreen(stdout, stderr))
+	cmd.AddCommand(newBenchDSG(stdout, stderr))
 	return cmd
 }
 

@@ -193,6 +193,7 @@ func dsgFlags(fl *pflag.FlagSet, sp *dsg.Sparse, bn string) {
 	floatFlag(fl, &sp.Eps, "eps", 0.5, unitOpen(), "JL ε of the dimension-reduction search (smaller: larger k, better estimates)")
 	fl.StringVar(&sp.Select, "select", dsg.SelectFirst, "top-k search: first (the first image's threshold, or with --mask channel its channels, shared by the batch), per-sample, or batch (--mask channel: channels ranked over the batch)")
 	fl.StringVar(&sp.Granularity, "mask", dsg.GranElement, "mask granularity: element (each window's own neurons, row-by-row executor) or channel (whole output channels per batch or image, GEMM executor)")
+	floatFlag(fl, &sp.SearchFraction, "search-fraction", 1, unitRight(), "with --mask channel: fraction of the rows the ranking searches (a stride through them)")
 	fl.BoolVar(&sp.ZVC, "zvc", false, "keep the sparse layers' inputs for backward zero-value compressed (bitmask and non-zeros) and rebuild them from that stash")
 	fl.StringVar(&sp.BN, "bn", bn, "BatchNorm with DSG: double (mask before and after), single (before only) or none (no BatchNorm)")
 	fl.StringVar(&sp.Strategy, "strategy", dsg.StrategyDRS, "activation estimate the selection ranks: drs, oracle (exact, dense) or random")
