@@ -609,6 +609,14 @@ func TestZVCStashBackward(t *testing.T) {
 				}
 				x[i] = float32(rng.NormFloat64())
 			}
+			// −0 is a zero; the smallest subnormal is not.
+			x[0], x[1] = float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32
+			zeros = 0
+			for _, v := range x {
+				if v == 0 {
+					zeros++
+				}
+			}
 			_, out := plain.sizes()
 			y1, y2 := make([]float32, n*out), make([]float32, n*out)
 			plain.forward(y1, x, n, true)

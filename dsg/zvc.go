@@ -1,6 +1,7 @@
 package dsg
 
 import (
+	"math"
 	"math/bits"
 
 	"github.com/elasticml/elastic/kernels"
@@ -30,35 +31,48 @@ func (z *zvcStash) compress(pool *kernels.Pool, x []float32, n int) {
 	z.off = growInt32(z.off, n+1)
 	pool.For(n, 1, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
-			m := z.mask[s*z.words : (s+1)*z.words]
-			clear(m)
-			cnt := 0
-			for i, v := range x[s*z.size : (s+1)*z.size] {
-				if v != 0 {
-					m[i>>6] |= 1 << (i & 63)
-					cnt++
-				}
-			}
-			z.off[s+1] = int32(cnt)
+			z.off[s+1] = int32(maskNonZero(z.mask[s*z.words:(s+1)*z.words], x[s*z.size:(s+1)*z.size]))
 		}
 	})
 	z.off[0] = 0
 	for s := range n {
 		z.off[s+1] += z.off[s]
 	}
-	z.vals = grow(z.vals, int(z.off[n]))
+	// One spare slot: the branch-free packing below writes every value
+	// and advances only past non-zeros.
+	z.vals = grow(z.vals, int(z.off[n])+1)
 	pool.For(n, 1, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
-			v := z.vals[z.off[s]:z.off[s+1]]
+			v := z.vals[z.off[s] : z.off[s+1]+1]
 			k := 0
 			for _, a := range x[s*z.size : (s+1)*z.size] {
-				if a != 0 {
-					v[k] = a
-					k++
-				}
+				v[k] = a
+				k += nonZero(a)
 			}
 		}
 	})
+	z.vals = z.vals[:z.off[n]]
+}
+
+// maskNonZero sets the bits of m at the non-zero entries of x and
+// returns their number.
+func maskNonZero(m []uint64, x []float32) int {
+	cnt := 0
+	for w := range m {
+		seg := x[w*64 : min((w+1)*64, len(x))]
+		var b uint64
+		for i, a := range seg {
+			b |= uint64(nonZero(a)) << i
+		}
+		m[w] = b
+		cnt += bits.OnesCount64(b)
+	}
+	return cnt
+}
+
+// nonZero is 1 for a value that is not ±0, else 0, without a branch.
+func nonZero(a float32) int {
+	return int((math.Float32bits(a)<<1 | -(math.Float32bits(a) << 1)) >> 31)
 }
 
 // decompress sets dst (n×size) to the stored values, zero elsewhere.
