@@ -69,6 +69,21 @@ GEMMs over the selected weight rows.`,
 	return cmd
 }
 
+func newDSGPlotBench() *cobra.Command {
+	var speed, stash string
+	cmd := &cobra.Command{
+		Use:   "plot-bench FILE.json...",
+		Short: "Plot saved `elastic bench dsg --json` runs: step speedup and stash compression vs sparsity",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, files []string) error {
+			return dsg.PlotBenchFiles(speed, stash, files...)
+		},
+	}
+	cmd.Flags().StringVar(&speed, "speed", "dsg-step-speedup.png", "PNG of the step speedups")
+	cmd.Flags().StringVar(&stash, "stash", "dsg-stash.png", "PNG of the stash compression")
+	return cmd
+}
+
 func printBenchDSG(w io.Writer, r *dsg.BenchResult) error {
 	fmt.Fprintf(w, "%s batch %d, %d threads, kernels %s, %d rounds, data %s\n", r.Model, r.Batch, r.Threads, r.Impl, r.Rounds, r.Data)
 	fmt.Fprintf(w, "DSG: %s masks, %s ranking, %s search ε=%g (%.2f M MACs per image, forward %.2f M), zvc %v\n",

@@ -19,7 +19,7 @@ func newDSG(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "dsg",
 		Short: "Train and evaluate Fashion-MNIST classifiers (dense baseline of dynamic sparse graph training)",
 	}
-	cmd.AddCommand(newDSGTrain(stdout, stderr), newDSGEval(stdout))
+	cmd.AddCommand(newDSGTrain(stdout, stderr), newDSGEval(stdout), newDSGPlotBench())
 	return cmd
 }
 
