@@ -48,6 +48,7 @@ type channelState struct {
 	xs    []float32 // the searched rows, all inputs
 	xl    []float32 // the lowered matrix on the live inputs
 	dcl   []float32 // its gradient
+	pk    []float32 // the input's live channels, packed
 	rowID []int32   // the searched rows
 }
 
@@ -213,7 +214,8 @@ func (l *sparseLayer) lowerLive(x []float32, n int) {
 		l.x = c.xl
 	default:
 		c.xl = grow(c.xl, n*l.rowsPer*c.dl)
-		lowerChannels(l.cv, l.pool, c.xl, x, n, c.live)
+		c.pk = grow(c.pk, n*l.cv.InH*l.cv.InW*len(c.live))
+		lowerChannels(l.cv, l.pool, c.xl, x, c.pk, n, c.live)
 		l.x = c.xl
 	}
 }
@@ -345,6 +347,7 @@ func (l *sparseLayer) backwardChannel(dx, dy []float32) {
 			}
 		}
 	case c.live != nil:
-		raiseChannels(l.cv, l.pool, dx, c.dcl, l.n, c.live)
+		c.pk = grow(c.pk, l.n*l.cv.InH*l.cv.InW*len(c.live))
+		raiseChannels(l.cv, l.pool, dx, c.dcl, c.pk, l.n, c.live)
 	}
 }

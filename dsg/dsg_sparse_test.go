@@ -120,6 +120,7 @@ func newSparseTestLayer(t *testing.T, fc bool, sp Sparse, gamma *float64, seed u
 	if l.search, err = newDRS(sp, l.nK, l.d, seed); err != nil {
 		t.Fatal(err)
 	}
+	l.search.gemm = l.channel
 	return l, in
 }
 
@@ -320,6 +321,36 @@ func TestChannelSkipsDeadInputs(t *testing.T) {
 				}
 				checkMaskedBackwardX(t, l, x, X, in, mask, rng, tag, dead)
 			}
+		}
+	}
+}
+
+// The GEMM form of the projection (the channel executors') gives the
+// ternary gather's estimates within float32 rounding.
+func TestProjectionGemmMatchesTernary(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	const nK, d, rows = 64, 576, 37
+	rng := rand.New(rand.NewPCG(4, 4))
+	X, w, b := make([]float32, rows*d), make([]float32, nK*d), make([]float32, nK)
+	for _, v := range [][]float32{X, w, b} {
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+	}
+	var got [2][]float32
+	for i, g := range []bool{false, true} {
+		s, err := newDRS(Sparse{Gamma: 0.5}.withDefaults(), nK, d, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.gemm = g
+		got[i] = make([]float32, rows*nK)
+		s.estimate(pool, got[i], X, w, b, rows, true)
+	}
+	for i := range got[0] {
+		if math.Abs(float64(got[0][i]-got[1][i])) > 1e-4*(1+math.Abs(float64(got[0][i]))) {
+			t.Fatalf("estimate %d: ternary %v, GEMM %v", i, got[0][i], got[1][i])
 		}
 	}
 }

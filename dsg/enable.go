@@ -91,6 +91,7 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 		if s.search, err = newDRS(sp, s.nK, s.d, seed^uint64(i+1)*0x9e3779b97f4a7c15); err != nil {
 			return err
 		}
+		s.search.gemm = s.channel
 		out = append(out, s)
 		cur = s
 	}

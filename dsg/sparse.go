@@ -304,17 +304,23 @@ func (l maskLayer) apply(y, x []float32) {
 	if len(x) != p.Rows*p.Cols || len(y) != len(x) {
 		panic(fmt.Sprintf("dsg: mask of %d×%d on %d values", p.Rows, p.Cols, len(x)))
 	}
+	// Clear the row and copy the kept entries (no comparison per entry);
+	// y may be x itself.
 	for r := range p.Rows {
 		yr, xr := y[r*p.Cols:(r+1)*p.Cols], x[r*p.Cols:(r+1)*p.Cols]
 		keep := p.Row(r)
-		j := 0
-		for c := range yr {
-			if j < len(keep) && int(keep[j]) == c {
-				yr[c] = xr[c]
-				j++
-			} else {
-				yr[c] = 0
+		if &yr[0] == &xr[0] {
+			c := 0
+			for _, j := range keep {
+				clear(yr[c:j])
+				c = int(j) + 1
 			}
+			clear(yr[c:])
+			continue
+		}
+		clear(yr)
+		for _, j := range keep {
+			yr[j] = xr[j]
 		}
 	}
 }
