@@ -42,13 +42,22 @@
 //     the weight gradient of the selected rows only. This structured
 //     variant trades the thesis's vector-wise selection (Figure 4.3b) for
 //     executors that skip the masked work at GEMM speed (§4.4 notes that
-//     vector-wise sparsity is "not well supported by GEMM").
+//     vector-wise sparsity is "not well supported by GEMM"). Inputs zero
+//     throughout the batch — the channels the previous sparse layer
+//     dropped — are left out of the lowering and the GEMMs, and
+//     Sparse.SearchFraction runs the search on a stride of the rows, its
+//     projection on our GEMM.
+//   - with Sparse.ZVC each sparse layer keeps its input for backward
+//     zero-value compressed (bitmask and non-zeros, Figure 4.3c), and
+//     backward rebuilds it from that stash alone; Net.StashBytes measures
+//     it.
 //   - the double mask (Figure 4.2c) repeats each selection after the
 //     BatchNorm that follows; "single" keeps BN's output dense and "none"
 //     trains the model without BatchNorm (Figure 4.5e).
 //
 // Test passes run the same on-the-fly search (§A.3), as does
-// EvaluateFileWith.
+// EvaluateFileWith. RunBench times dense and DSG training steps, whole and
+// per layer, paired round by round (`elastic bench dsg`).
 //
 // Images are NHWC (see package nn), pixels scaled to [0, 1] and
 // standardised with the training split's mean and deviation. The VGG-8 of
