@@ -49,6 +49,7 @@ type channelState struct {
 	xl    []float32 // the lowered matrix on the live inputs
 	dcl   []float32 // its gradient
 	pk    []float32 // the input's live channels, packed
+	kept  []bool
 	rowID []int32   // the searched rows
 }
 
@@ -261,6 +262,21 @@ func (l *sparseLayer) executeChannel(y []float32) {
 			}
 		})
 	}
+}
+
+// keptAnywhere reports, per output channel, whether some group of the
+// last forward kept it.
+func (l *sparseLayer) keptAnywhere() []bool {
+	c := &l.ch
+	if cap(c.kept) < l.nK {
+		c.kept = make([]bool, l.nK)
+	}
+	c.kept = c.kept[:l.nK]
+	clear(c.kept)
+	for _, j := range c.sel[:c.groups*c.kSel] {
+		c.kept[j] = true
+	}
+	return c.kept
 }
 
 // channelPattern records the selection as l.pat: every row of a group

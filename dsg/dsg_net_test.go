@@ -230,3 +230,43 @@ func TestDSGBadOptions(t *testing.T) {
 		t.Errorf("SetSparsity(0.8): %v, γ now %v", err, m.Sparse().Gamma)
 	}
 }
+
+// With channel masks a training pass leaves the running statistics of the
+// channels dropped for the whole batch as they were, and moves those of
+// the kept channels.
+func TestChannelBNKeepsDroppedStatistics(t *testing.T) {
+	m := dsgNet(t, LeNet, Sparse{Gamma: 0.5, Granularity: GranChannel, Select: SelectBatch})
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 8
+	x := make([]float32, n*fmnist.Pixels)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	var b bn
+	for _, l := range m.layers {
+		if l, ok := l.(bn); ok {
+			b = l
+			break
+		}
+	}
+	if b.src == nil {
+		t.Fatal("the first BN is not tied to its sparse layer")
+	}
+	mean0 := append([]float32(nil), b.RunningMean.Data...)
+	var0 := append([]float32(nil), b.RunningVar.Data...)
+	m.Forward(x, n, true)
+	kept := b.src.keptAnywhere()
+	nk := 0
+	for c := range b.C {
+		moved := b.RunningMean.Data[c] != mean0[c] || b.RunningVar.Data[c] != var0[c]
+		if kept[c] {
+			nk++
+		}
+		if moved != kept[c] {
+			t.Errorf("channel %d kept=%v, running statistics moved=%v", c, kept[c], moved)
+		}
+	}
+	if nk == 0 || nk == b.C {
+		t.Fatalf("%d of %d channels kept: the check saw no dropped or no kept channel", nk, b.C)
+	}
+}

@@ -70,6 +70,10 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 			s = &sparseLayer{nm: l.nm, cv: l.Conv2d, nK: l.OutC, d: l.Kernel * l.Kernel * l.InC, rowsPer: l.OutH * l.OutW}
 		}
 		if s == nil {
+			if b, ok := l.(bn); ok && cur != nil && cur.channel {
+				b.src, b.save = cur, new([]float32)
+				l = b
+			}
 			out = append(out, l)
 			if b, ok := l.(bn); ok && cur != nil && sp.BN == BNDouble {
 				out = append(out, maskLayer{src: cur, size: b.size})

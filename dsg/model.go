@@ -80,12 +80,30 @@ type bn struct {
 	nm   string
 	size int
 	*nn.BatchNorm
+	// src, set for a BN after a channel-mask sparse layer, holds the
+	// channels that layer dropped for the whole batch: they carry no
+	// data, so a training pass leaves their running statistics as they
+	// were instead of pulling them towards mean 0, variance 0.
+	src  *sparseLayer
+	save *[]float32
 }
 
 func (l bn) name() string      { return l.nm }
 func (l bn) sizes() (int, int) { return l.size, l.size }
 func (l bn) forward(y, x []float32, n int, train bool) {
+	if !train || l.src == nil || !l.src.channel {
+		l.Forward(y, x, n*l.size/l.C, train)
+		return
+	}
+	mean, vr := l.RunningMean.Data, l.RunningVar.Data
+	*l.save = append(append((*l.save)[:0], mean...), vr...)
 	l.Forward(y, x, n*l.size/l.C, train)
+	kept := l.src.keptAnywhere()
+	for c := range l.C {
+		if !kept[c] {
+			mean[c], vr[c] = (*l.save)[c], (*l.save)[l.C+c]
+		}
+	}
 }
 func (l bn) backward(dx, dy []float32) { l.Backward(dx, dy) }
 func (l bn) params() []*nn.Param       { return l.Params() }
@@ -178,7 +196,7 @@ func (b *builder) bn() {
 	l := nn.NewBatchNorm(b.c)
 	nm := fmt.Sprintf("bn%d", b.nBN)
 	rename(nm, append(l.Params(), l.Buffers()...))
-	b.layers = append(b.layers, bn{nm, b.size(), l})
+	b.layers = append(b.layers, bn{nm: nm, size: b.size(), BatchNorm: l})
 }
 
 func (b *builder) pool() {
