@@ -50,7 +50,7 @@ type channelState struct {
 	dcl   []float32 // its gradient
 	pk    []float32 // the input's live channels, packed
 	kept  []bool
-	rowID []int32   // the searched rows
+	rowID []int32 // the searched rows
 }
 
 // keptChannels is the number of channels kept of nK at sparsity γ, at
