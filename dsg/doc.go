@@ -33,12 +33,31 @@
 //     Backward reads it twice: the weight gradient of each neuron sums
 //     only the rows that selected it (the transposed pattern), and the
 //     error sent back gathers only the selected weight rows.
+//   - with Sparse.Granularity = GranChannel the selection is of whole
+//     output channels (FC neurons): ranked by the summed ReLU estimates of
+//     the first image (SelectFirst; the search runs on it alone), of the
+//     batch (SelectBatch) or of each image (SelectPerSample). A group
+//     sharing one channel list runs as GEMMs on our kernels over the
+//     packed selected weight rows: forward, error back-propagation and
+//     the weight gradient of the selected rows only. This structured
+//     variant trades the thesis's vector-wise selection (Figure 4.3b) for
+//     executors that skip the masked work at GEMM speed (§4.4 notes that
+//     vector-wise sparsity is "not well supported by GEMM"). Inputs zero
+//     throughout the batch — the channels the previous sparse layer
+//     dropped — are left out of the lowering and the GEMMs, and
+//     Sparse.SearchFraction runs the search on a stride of the rows, its
+//     projection on our GEMM.
+//   - with Sparse.ZVC each sparse layer keeps its input for backward
+//     zero-value compressed (bitmask and non-zeros, Figure 4.3c), and
+//     backward rebuilds it from that stash alone; Net.StashBytes measures
+//     it.
 //   - the double mask (Figure 4.2c) repeats each selection after the
 //     BatchNorm that follows; "single" keeps BN's output dense and "none"
 //     trains the model without BatchNorm (Figure 4.5e).
 //
 // Test passes run the same on-the-fly search (§A.3), as does
-// EvaluateFileWith.
+// EvaluateFileWith. RunBench times dense and DSG training steps, whole and
+// per layer, paired round by round (`elastic bench dsg`).
 //
 // Images are NHWC (see package nn), pixels scaled to [0, 1] and
 // standardised with the training split's mean and deviation. The VGG-8 of

@@ -44,6 +44,15 @@ type Sparse struct {
 	BN       string  `json:"bn"`       // BNDouble, BNSingle or BNNone [double]
 	Strategy string  `json:"strategy"` // StrategyDRS, StrategyOracle or StrategyRandom [drs]
 	Refresh  int     `json:"refresh"`  // iterations between projected-weight refreshes [50]
+	// Granularity is GranElement or GranChannel [element].
+	Granularity string `json:"granularity,omitempty"`
+	// ZVC keeps each sparse layer's input for backward zero-value
+	// compressed (bitmask and non-zeros, Figure 4.3c) and rebuilds it
+	// from that stash in backward.
+	ZVC bool `json:"zvc,omitempty"`
+	// SearchFraction (GranChannel) is the fraction of the rows that rank
+	// the channels the search estimates, a stride through them [1: all].
+	SearchFraction float64 `json:"search_fraction,omitempty"`
 }
 
 func (s Sparse) withDefaults() Sparse {
@@ -62,6 +71,9 @@ func (s Sparse) withDefaults() Sparse {
 	if s.Refresh == 0 {
 		s.Refresh = DefaultRefresh
 	}
+	if s.Granularity == "" {
+		s.Granularity = GranElement
+	}
 	return s
 }
 
@@ -71,12 +83,18 @@ func (s Sparse) validate() error {
 		return fmt.Errorf("%w: sparsity %v outside [0, 1)", ErrConfig, s.Gamma)
 	case s.Eps != 0 && !(s.Eps > 0 && s.Eps < 1):
 		return fmt.Errorf("%w: ε %v outside (0, 1)", ErrConfig, s.Eps)
-	case s.Select != "" && s.Select != SelectFirst && s.Select != SelectPerSample:
-		return fmt.Errorf("%w: selection %q (want first or per-sample)", ErrConfig, s.Select)
+	case s.Granularity != "" && s.Granularity != GranElement && s.Granularity != GranChannel:
+		return fmt.Errorf("%w: mask granularity %q (want element or channel)", ErrConfig, s.Granularity)
+	case s.Select == SelectBatch && s.Granularity != GranChannel:
+		return fmt.Errorf("%w: selection batch needs channel granularity (want first or per-sample)", ErrConfig)
+	case s.Select != "" && s.Select != SelectFirst && s.Select != SelectPerSample && s.Select != SelectBatch:
+		return fmt.Errorf("%w: selection %q (want first or per-sample, or batch with channel granularity)", ErrConfig, s.Select)
 	case s.BN != "" && s.BN != BNDouble && s.BN != BNSingle && s.BN != BNNone:
 		return fmt.Errorf("%w: BN variant %q (want double, single or none)", ErrConfig, s.BN)
 	case s.Strategy != "" && s.Strategy != StrategyDRS && s.Strategy != StrategyOracle && s.Strategy != StrategyRandom:
 		return fmt.Errorf("%w: strategy %q (want drs, oracle or random)", ErrConfig, s.Strategy)
+	case s.SearchFraction != 0 && !(s.SearchFraction > 0 && s.SearchFraction <= 1):
+		return fmt.Errorf("%w: search fraction %v outside (0, 1]", ErrConfig, s.SearchFraction)
 	case s.Refresh < 0:
 		return fmt.Errorf("%w: refresh interval %d", ErrConfig, s.Refresh)
 	}
@@ -125,6 +143,11 @@ type drs struct {
 	iter     int
 	refresh  int
 	rng      *rand.Rand
+	// gemm projects with the dense form of P on our GEMM (pd, k×d),
+	// faster than the ternary gather on many rows; the sums agree up to
+	// float32 rounding. The channel executors use it.
+	gemm bool
+	pd   []float32
 }
 
 var errShape = errors.New("dsg: shape")
@@ -188,7 +211,15 @@ func (s *drs) estimate(pool *kernels.Pool, approx, X, w, b []float32, rows int, 
 
 // project sets z = P·x for n rows (on pool; a nil pool runs on the caller).
 func (s *drs) project(pool *kernels.Pool, z, x []float32, n int) {
-	pool.TernaryApplyBatch(s.p.Ternary(), z, x, n)
+	if !s.gemm {
+		pool.TernaryApplyBatch(s.p.Ternary(), z, x, n)
+		return
+	}
+	if s.pd == nil {
+		s.pd = s.p.Dense()
+	}
+	k := s.p.K()
+	pool.Gemm(false, true, n, k, s.d, 1, x, s.d, s.pd, s.d, 0, z, k)
 }
 
 func addBias(y, b []float32) {

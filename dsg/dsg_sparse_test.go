@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/elasticml/elastic/kernels"
@@ -114,10 +115,12 @@ func newSparseTestLayer(t *testing.T, fc bool, sp Sparse, gamma *float64, seed u
 	}
 	sp = sp.withDefaults()
 	l.gamma, l.perSamp = gamma, sp.Select == SelectPerSample
+	l.selMode, l.channel = sp.Select, sp.Granularity == GranChannel
 	var err error
 	if l.search, err = newDRS(sp, l.nK, l.d, seed); err != nil {
 		t.Fatal(err)
 	}
+	l.search.gemm = l.channel
 	return l, in
 }
 
@@ -142,6 +145,212 @@ func TestSparseLayerMatchesMaskedDense(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// The channel executors (one GEMM per group over the selected weight
+// rows): the selection is each group's top channels by summed ReLU
+// estimate, the same for every row of the group; forward, weight and
+// input gradients match dense float64 references of the masked layer;
+// and recomputing on the same input (Reapply) gives the forward again.
+func TestChannelLayerMatchesMaskedDense(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	for _, fc := range []bool{true, false} {
+		for _, mode := range []string{SelectFirst, SelectPerSample, SelectBatch} {
+			for _, strat := range []string{StrategyDRS, StrategyOracle, StrategyRandom} {
+				for _, gamma := range []float64{0, 0.5, 0.9} {
+					for _, p := range []*kernels.Pool{nil, pool} {
+						g := gamma
+						l, in := newSparseTestLayer(t, fc, Sparse{Gamma: g, Select: mode, Strategy: strat, Granularity: GranChannel}, &g, 11)
+						l.pool = p
+						checkChannelLayer(t, l, in, g, mode)
+					}
+				}
+			}
+		}
+	}
+}
+
+func checkChannelLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(12, 13))
+	const n = 4
+	x := make([]float32, n*in)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	_, outSize := l.sizes()
+	y := make([]float32, n*outSize)
+	for i := range y {
+		y[i] = 99
+	}
+	l.forward(y, x, n, true)
+	rows, nK, d := n*l.rowsPer, l.nK, l.d
+	tag := fmt.Sprintf("%s/%s/%s γ=%v", l.nm, mode, l.search.strategy, gamma)
+	if err := l.pat.Validate(); err != nil || l.pat.Rows != rows || l.pat.Cols != nK {
+		t.Fatalf("%s: pattern %d×%d: %v", tag, l.pat.Rows, l.pat.Cols, err)
+	}
+	kSel := nK - int(math.Round(gamma*float64(nK)))
+	groups, searched := 1, rows
+	switch mode {
+	case SelectPerSample:
+		groups = n
+	case SelectFirst:
+		searched = l.rowsPer
+	}
+	if len(l.approx) != searched*nK {
+		t.Fatalf("%s: %d estimates, want %d (the rows that rank)", tag, len(l.approx), searched*nK)
+	}
+	per, sper := rows/groups, searched/groups
+	for g := range groups {
+		score := make([]float64, nK)
+		for r := g * sper; r < (g+1)*sper; r++ {
+			for j := range nK {
+				score[j] += max(0, float64(l.approx[r*nK+j]))
+			}
+		}
+		first := l.pat.Row(g * per)
+		if len(first) != kSel {
+			t.Fatalf("%s group %d: %d channels kept, want %d", tag, g, len(first), kSel)
+		}
+		kept := make([]bool, nK)
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, j := range first {
+			kept[j] = true
+			lo = min(lo, score[j])
+		}
+		for j := range nK {
+			if !kept[j] {
+				hi = max(hi, score[j])
+			}
+		}
+		if lo < hi-1e-4*math.Abs(hi) {
+			t.Fatalf("%s group %d: lowest kept score %v below highest dropped %v", tag, g, lo, hi)
+		}
+		for r := g * per; r < (g+1)*per; r++ {
+			if fmt.Sprint(l.pat.Row(r)) != fmt.Sprint(first) {
+				t.Fatalf("%s: row %d keeps %v, its group %v", tag, r, l.pat.Row(r), first)
+			}
+		}
+	}
+	X, mask := l.x, l.pat.Mask()
+	w, b := l.weights()
+	for r := range rows {
+		for j := range nK {
+			want := 0.0
+			if mask[r*nK+j] {
+				want = float64(b.Data[j])
+				for c := range d {
+					want += float64(X[r*d+c]) * float64(w.Data[j*d+c])
+				}
+			}
+			if got := float64(y[r*nK+j]); math.Abs(got-want) > 1e-5*float64(d) {
+				t.Fatalf("%s: y[%d,%d] = %v, want %v", tag, r, j, got, want)
+			}
+		}
+	}
+	y2 := make([]float32, len(y))
+	l.Reapply(y2, x)
+	for i := range y {
+		if math.Abs(float64(y2[i]-y[i])) > 1e-5*float64(d) {
+			t.Fatalf("%s: Reapply y[%d] = %v, forward %v", tag, i, y2[i], y[i])
+		}
+	}
+	checkMaskedBackward(t, l, x, in, mask, rng, tag)
+}
+
+// With skipDead the channel executors leave inputs that are zero in the
+// whole batch out of the lowered matrix and the GEMMs, and searching a
+// fraction of the rows ranks on those alone: forward and weight gradient
+// are the masked dense layer's, the input gradient too except at the
+// dead inputs, where it is zero.
+func TestChannelSkipsDeadInputs(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	for _, fc := range []bool{true, false} {
+		for _, mode := range []string{SelectBatch, SelectPerSample, SelectFirst} {
+			for _, frac := range []float64{1, 0.25} {
+				g := 0.5
+				l, in := newSparseTestLayer(t, fc, Sparse{Gamma: g, Select: mode, Granularity: GranChannel, SearchFraction: frac}, &g, 7)
+				l.pool, l.skipDead, l.searchFrac = pool, true, frac
+				ch := in
+				if !fc {
+					ch = l.cv.InC
+				}
+				dead := func(i int) bool { return (i%ch)%3 == 1 } // channels 1, 4, ...
+				const n = 4
+				rng := rand.New(rand.NewPCG(5, 6))
+				x := make([]float32, n*in)
+				for i := range x {
+					if !dead(i) {
+						x[i] = float32(rng.NormFloat64())
+					}
+				}
+				_, out := l.sizes()
+				y := make([]float32, n*out)
+				l.forward(y, x, n, true)
+				tag := fmt.Sprintf("fc=%v/%s/frac=%v", fc, mode, frac)
+				if want := ch - (ch+1)/3; len(l.ch.live) != want {
+					t.Fatalf("%s: %d live inputs %v, want %d", tag, len(l.ch.live), l.ch.live, want)
+				}
+				X := x
+				if !fc {
+					X = slices.Clone(l.cv.Lower(x, n))
+				}
+				mask := l.pat.Mask()
+				w, b := l.weights()
+				rows, nK, d := n*l.rowsPer, l.nK, l.d
+				for r := range rows {
+					for j := range nK {
+						want := 0.0
+						if mask[r*nK+j] {
+							want = float64(b.Data[j])
+							for c := range d {
+								want += float64(X[r*d+c]) * float64(w.Data[j*d+c])
+							}
+						}
+						if got := float64(y[r*nK+j]); math.Abs(got-want) > 1e-5*float64(d) {
+							t.Fatalf("%s: y[%d,%d] = %v, want %v", tag, r, j, got, want)
+						}
+					}
+				}
+				if frac < 1 && (mode == SelectBatch || !fc) && mode != SelectFirst && len(l.approx) >= rows*nK {
+					t.Fatalf("%s: the search estimated %d values, all %d rows", tag, len(l.approx), rows*nK)
+				}
+				checkMaskedBackwardX(t, l, x, X, in, mask, rng, tag, dead)
+			}
+		}
+	}
+}
+
+// The GEMM form of the projection (the channel executors') gives the
+// ternary gather's estimates within float32 rounding.
+func TestProjectionGemmMatchesTernary(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	const nK, d, rows = 64, 576, 37
+	rng := rand.New(rand.NewPCG(4, 4))
+	X, w, b := make([]float32, rows*d), make([]float32, nK*d), make([]float32, nK)
+	for _, v := range [][]float32{X, w, b} {
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+	}
+	var got [2][]float32
+	for i, g := range []bool{false, true} {
+		s, err := newDRS(Sparse{Gamma: 0.5}.withDefaults(), nK, d, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.gemm = g
+		got[i] = make([]float32, rows*nK)
+		s.estimate(pool, got[i], X, w, b, rows, true)
+	}
+	for i := range got[0] {
+		if math.Abs(float64(got[0][i]-got[1][i])) > 1e-4*(1+math.Abs(float64(got[0][i]))) {
+			t.Fatalf("estimate %d: ternary %v, GEMM %v", i, got[0][i], got[1][i])
 		}
 	}
 }
@@ -249,6 +458,29 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 			}
 		}
 	}
+	checkMaskedBackward(t, l, x, in, mask, rng, tag())
+}
+
+// checkMaskedBackward checks the backward pass of l after a forward of x
+// whose selection is mask: against dense float64 products of the masked
+// gradient (conv's input gradient against nn's dense Backward), with
+// exactly zero gradient for the weight rows of neurons selected nowhere.
+func checkMaskedBackward(t *testing.T, l *sparseLayer, x []float32, in int, mask []bool, rng *rand.Rand, tag string) {
+	t.Helper()
+	checkMaskedBackwardX(t, l, x, l.x, in, mask, rng, tag, nil)
+}
+
+// checkMaskedBackwardX is checkMaskedBackward with the full lowered
+// matrix X given and, where dead(i), the input gradient required zero.
+func checkMaskedBackwardX(t *testing.T, l *sparseLayer, x, X []float32, in int, mask []bool, rng *rand.Rand, tag string, dead func(int) bool) {
+	t.Helper()
+	n := l.n
+	rows, nK, d := n*l.rowsPer, l.nK, l.d
+	w, b := l.weights()
+	_, outSize := l.sizes()
+	gamma := *l.gamma
+	mode := l.selMode
+	tagf := func() string { return tag }
 	// Backward with a dense dy: the executors must read only the
 	// selected entries (Algorithm 5's Mask_k on G_S).
 	dy := make([]float32, rows*nK)
@@ -277,7 +509,7 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 			gb += float64(dym[r*nK+j])
 		}
 		if math.Abs(float64(b.Grad[j])-gb) > 1e-5*float64(rows) {
-			t.Fatalf("%s: bias grad[%d] = %v, want %v", tag(), j, b.Grad[j], gb)
+			t.Fatalf("%s: bias grad[%d] = %v, want %v", tagf(), j, b.Grad[j], gb)
 		}
 		for c := range d {
 			gw := 0.0
@@ -286,21 +518,21 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 			}
 			got := w.Grad[j*d+c]
 			if math.Abs(float64(got)-gw) > 1e-5*float64(rows) {
-				t.Fatalf("%s: weight grad[%d,%d] = %v, want %v", tag(), j, c, got, gw)
+				t.Fatalf("%s: weight grad[%d,%d] = %v, want %v", tagf(), j, c, got, gw)
 			}
 			if !selected[j] && got != 0 {
-				t.Fatalf("%s: neuron %d is selected nowhere, yet its weight gradient is %v", tag(), j, got)
+				t.Fatalf("%s: neuron %d is selected nowhere, yet its weight gradient is %v", tagf(), j, got)
 			}
 		}
 		if !selected[j] {
 			unselected++
 			if b.Grad[j] != 0 {
-				t.Fatalf("%s: neuron %d is selected nowhere, yet its bias gradient is %v", tag(), j, b.Grad[j])
+				t.Fatalf("%s: neuron %d is selected nowhere, yet its bias gradient is %v", tagf(), j, b.Grad[j])
 			}
 		}
 	}
 	if l.lin != nil && gamma == 0.9 && mode == SelectFirst && unselected == 0 {
-		t.Errorf("%s γ=0.9: every neuron was selected somewhere; the zero-gradient check saw nothing", tag())
+		t.Errorf("%s γ=0.9: every neuron was selected somewhere; the zero-gradient check saw nothing", tagf())
 	}
 	// Input gradient.
 	if l.lin != nil {
@@ -310,8 +542,11 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 				for j := range nK {
 					want += float64(dym[r*nK+j]) * float64(w.Data[j*d+c])
 				}
+				if dead != nil && dead(r*d+c) {
+					want = 0
+				}
 				if math.Abs(float64(dx[r*d+c])-want) > 1e-5*float64(nK) {
-					t.Fatalf("%s: dx[%d,%d] = %v, want %v", tag(), r, c, dx[r*d+c], want)
+					t.Fatalf("%s: dx[%d,%d] = %v, want %v", tagf(), r, c, dx[r*d+c], want)
 				}
 			}
 		}
@@ -321,8 +556,11 @@ func checkSparseLayer(t *testing.T, l *sparseLayer, in int, gamma float64, mode 
 	l.cv.Forward(make([]float32, n*outSize), x, n)
 	l.cv.Backward(ref, dym)
 	for i := range ref {
+		if dead != nil && dead(i) {
+			ref[i] = 0
+		}
 		if math.Abs(float64(dx[i]-ref[i])) > 1e-5*float64(nK*d) {
-			t.Fatalf("%s: dx[%d] = %v, dense Backward of the masked gradient %v", tag(), i, dx[i], ref[i])
+			t.Fatalf("%s: dx[%d] = %v, dense Backward of the masked gradient %v", tagf(), i, dx[i], ref[i])
 		}
 	}
 }
@@ -371,5 +609,84 @@ func TestSearchFindsLargeActivations(t *testing.T) {
 	}
 	if d5 < random+0.2 || d3 <= d9 {
 		t.Errorf("DRS overlaps: ε=0.3 %.3f, 0.5 %.3f, 0.9 %.3f; random %.3f", d3, d5, d9, random)
+	}
+}
+
+// With the zero-value-compressed stash, backward rebuilds its input from
+// the stash alone: the input and the lowered matrix overwritten after
+// forward, it gives the gradients of the uncompressed layer; the stash
+// round-trips the input exactly and is as small as its zeros allow.
+func TestZVCStashBackward(t *testing.T) {
+	pool := kernels.NewPool(2)
+	defer pool.Close()
+	for _, fc := range []bool{true, false} {
+		for _, gran := range []string{GranElement, GranChannel} {
+			g := 0.7
+			sp := Sparse{Gamma: g, Granularity: gran}
+			plain, in := newSparseTestLayer(t, fc, sp, &g, 5)
+			sp.ZVC = true
+			zl, _ := newSparseTestLayer(t, fc, sp, &g, 5)
+			zl.zvc = true
+			plain.pool, zl.pool = pool, pool
+			tag := fmt.Sprintf("fc=%v/%s", fc, gran)
+			const n = 4
+			rng := rand.New(rand.NewPCG(3, 4))
+			x := make([]float32, n*in)
+			zeros := 0
+			for i := range x {
+				if rng.IntN(10) < 6 {
+					zeros++
+					continue
+				}
+				x[i] = float32(rng.NormFloat64())
+			}
+			// −0 is a zero; the smallest subnormal is not.
+			x[0], x[1] = float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32
+			zeros = 0
+			for _, v := range x {
+				if v == 0 {
+					zeros++
+				}
+			}
+			_, out := plain.sizes()
+			y1, y2 := make([]float32, n*out), make([]float32, n*out)
+			plain.forward(y1, x, n, true)
+			zl.forward(y2, slices.Clone(x), n, true)
+			back := make([]float32, len(x))
+			zl.stash.decompress(pool, back)
+			if !slices.Equal(back, x) {
+				t.Fatalf("%s: the stash does not round-trip its input", tag)
+			}
+			if want := 8*n*((in+63)/64) + 4*(n+1) + 4*(len(x)-zeros); zl.stash.bytes() != want {
+				t.Fatalf("%s: stash %d bytes, want %d (masks, offsets, %d non-zeros)", tag, zl.stash.bytes(), want, len(x)-zeros)
+			}
+			// Overwrite everything backward could read other than the stash.
+			for i := range zl.x {
+				zl.x[i] = float32(math.NaN())
+			}
+			dy := make([]float32, n*out)
+			for i := range dy {
+				dy[i] = float32(rng.NormFloat64())
+			}
+			dx1, dx2 := make([]float32, n*in), make([]float32, n*in)
+			for _, l := range []*sparseLayer{plain, zl} {
+				w, b := l.weights()
+				w.Grad, b.Grad = make([]float32, len(w.Data)), make([]float32, len(b.Data))
+			}
+			plain.backward(dx1, dy)
+			zl.backward(dx2, dy)
+			w1, b1 := plain.weights()
+			w2, b2 := zl.weights()
+			for _, c := range []struct {
+				name string
+				a, b []float32
+			}{{"dx", dx1, dx2}, {"weight grad", w1.Grad, w2.Grad}, {"bias grad", b1.Grad, b2.Grad}} {
+				for i := range c.a {
+					if d := math.Abs(float64(c.a[i] - c.b[i])); !(d <= 1e-5*(1+math.Abs(float64(c.a[i])))) {
+						t.Fatalf("%s: %s[%d] = %v from the stash, %v uncompressed", tag, c.name, i, c.b[i], c.a[i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -58,6 +58,7 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 	*gamma = sp.Gamma
 	var out []layer
 	var cur *sparseLayer // the sparse layer whose block (→ ReLU → BN) is being copied
+	prevSparse := false
 	for i, l := range m.layers {
 		var s *sparseLayer
 		switch l := l.(type) {
@@ -69,6 +70,10 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 			s = &sparseLayer{nm: l.nm, cv: l.Conv2d, nK: l.OutC, d: l.Kernel * l.Kernel * l.InC, rowsPer: l.OutH * l.OutW}
 		}
 		if s == nil {
+			if b, ok := l.(bn); ok && cur != nil && cur.channel {
+				b.src, b.save = cur, new([]float32)
+				l = b
+			}
 			out = append(out, l)
 			if b, ok := l.(bn); ok && cur != nil && sp.BN == BNDouble {
 				out = append(out, maskLayer{src: cur, size: b.size})
@@ -79,10 +84,18 @@ func (m *Net) EnableDSG(sp Sparse, seed uint64) error {
 			continue
 		}
 		s.gamma, s.perSamp, s.pool = gamma, sp.Select == SelectPerSample, m.pool
+		s.selMode, s.channel, s.zvc = sp.Select, sp.Granularity == GranChannel, sp.ZVC
+		s.searchFrac = sp.SearchFraction
+		// Zeros in the input are outputs an earlier sparse layer dropped
+		// (masked after BN, or left zero by ReLU without BN), so their
+		// gradient is discarded; single-mask BN makes no zeros.
+		s.skipDead = s.channel && prevSparse && sp.BN != BNSingle
+		prevSparse = true
 		var err error
 		if s.search, err = newDRS(sp, s.nK, s.d, seed^uint64(i+1)*0x9e3779b97f4a7c15); err != nil {
 			return err
 		}
+		s.search.gemm = s.channel
 		out = append(out, s)
 		cur = s
 	}
@@ -132,6 +145,27 @@ func (m *Net) Masks() (names []string, pats []*sparse.Pattern) {
 		}
 	}
 	return names, pats
+}
+
+// StashBytes returns the bytes of the inputs the sparse layers kept for
+// backward in the last training forward, as float32 (dense) and as held
+// (zvc: the compressed stash with Sparse.ZVC, else the same as dense).
+// Both are zero before a training forward.
+func (m *Net) StashBytes() (dense, zvc int) {
+	for _, l := range m.layers {
+		s, ok := l.(*sparseLayer)
+		if !ok || s.n == 0 {
+			continue
+		}
+		in, _ := s.sizes()
+		dense += 4 * s.n * in
+		if s.stashed {
+			zvc += s.stash.bytes()
+		} else {
+			zvc += 4 * s.n * in
+		}
+	}
+	return dense, zvc
 }
 
 // SearchMACs returns the multiply-accumulates of one sample's

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/elasticml/elastic/fmnist"
 	"github.com/elasticml/elastic/kernels"
@@ -79,12 +80,30 @@ type bn struct {
 	nm   string
 	size int
 	*nn.BatchNorm
+	// src, set for a BN after a channel-mask sparse layer, holds the
+	// channels that layer dropped for the whole batch: they carry no
+	// data, so a training pass leaves their running statistics as they
+	// were instead of pulling them towards mean 0, variance 0.
+	src  *sparseLayer
+	save *[]float32
 }
 
 func (l bn) name() string      { return l.nm }
 func (l bn) sizes() (int, int) { return l.size, l.size }
 func (l bn) forward(y, x []float32, n int, train bool) {
+	if !train || l.src == nil || !l.src.channel {
+		l.Forward(y, x, n*l.size/l.C, train)
+		return
+	}
+	mean, vr := l.RunningMean.Data, l.RunningVar.Data
+	*l.save = append(append((*l.save)[:0], mean...), vr...)
 	l.Forward(y, x, n*l.size/l.C, train)
+	kept := l.src.keptAnywhere()
+	for c := range l.C {
+		if !kept[c] {
+			mean[c], vr[c] = (*l.save)[c], (*l.save)[l.C+c]
+		}
+	}
 }
 func (l bn) backward(dx, dy []float32) { l.Backward(dx, dy) }
 func (l bn) params() []*nn.Param       { return l.Params() }
@@ -129,7 +148,13 @@ type Net struct {
 	// the last Forward, so a gradient check differentiates one smooth
 	// piece of the network.
 	frozen bool
+	// prof, when not nil, receives each layer's forward and backward wall
+	// time of the last step (bench only).
+	prof *profile
 }
+
+// profile is the per-layer wall time of one training step.
+type profile struct{ fwd, bwd []time.Duration }
 
 // builder assembles a Net, naming layers by kind and position (conv1,
 // bn1, fc1, ...) as a checkpoint stores them.
@@ -171,7 +196,7 @@ func (b *builder) bn() {
 	l := nn.NewBatchNorm(b.c)
 	nm := fmt.Sprintf("bn%d", b.nBN)
 	rename(nm, append(l.Params(), l.Buffers()...))
-	b.layers = append(b.layers, bn{nm, b.size(), l})
+	b.layers = append(b.layers, bn{nm: nm, size: b.size(), BatchNorm: l})
 }
 
 func (b *builder) pool() {
@@ -304,10 +329,17 @@ func (m *Net) Forward(x []float32, n int, train bool) []float32 {
 	for i, l := range m.layers {
 		_, out := l.sizes()
 		m.acts[i] = grow(m.acts[i], n*out)
+		var t0 time.Time
+		if m.prof != nil {
+			t0 = time.Now()
+		}
 		if r, ok := l.(reapplier); ok && m.frozen {
 			r.Reapply(m.acts[i], in)
 		} else {
 			l.forward(m.acts[i], in, n, train)
+		}
+		if m.prof != nil {
+			m.prof.fwd[i] = time.Since(t0)
 		}
 		in = m.acts[i]
 	}
@@ -324,7 +356,14 @@ func (m *Net) Backward(dlogits []float32) {
 			m.grads[i-1] = grow(m.grads[i-1], len(m.acts[i-1]))
 			dx = m.grads[i-1]
 		}
+		var t0 time.Time
+		if m.prof != nil {
+			t0 = time.Now()
+		}
 		m.layers[i].backward(dx, dy)
+		if m.prof != nil {
+			m.prof.bwd[i] = time.Since(t0)
+		}
 		dy = dx
 	}
 }

@@ -2,6 +2,7 @@ package dsg
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/elasticml/elastic/kernels"
 	"github.com/elasticml/elastic/nn"
@@ -35,6 +36,9 @@ type sparseLayer struct {
 	rowsPer int
 	gamma   *float64 // shared with the Net, so γ can change between steps
 	perSamp bool
+	selMode string // SelectFirst, SelectPerSample or SelectBatch
+	channel bool   // GranChannel: whole channels per group of rows
+	ch      channelState
 	search  *drs
 	pool    *kernels.Pool
 
@@ -48,6 +52,50 @@ type sparseLayer struct {
 	pat    sparse.Pattern
 	tr     sparse.Pattern
 	dcols  []float32
+
+	// zvc keeps the input for backward zero-value compressed (stash) and
+	// rebuilds it there (xbuf, lowered again for a conv).
+	zvc     bool
+	stashed bool
+
+	// skipDead (GranChannel) leaves inputs zero throughout the batch out
+	// of the GEMMs; set where those are outputs a previous sparse layer
+	// dropped. searchFrac is Sparse.SearchFraction.
+	skipDead   bool
+	searchFrac float64
+	stash      zvcStash
+	xbuf       []float32
+
+	// clock makes forward add the search's wall time (estimate and
+	// selection) to searchDur (bench only).
+	clock     bool
+	searchDur time.Duration
+}
+
+func (l *sparseLayer) now() time.Time {
+	if !l.clock {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+func (l *sparseLayer) since(t0 time.Time) {
+	if l.clock {
+		l.searchDur += time.Since(t0)
+	}
+}
+
+// unstash rebuilds the rows of the last training forward from the
+// compressed stash.
+func (l *sparseLayer) unstash() {
+	in, _ := l.sizes()
+	l.xbuf = grow(l.xbuf, l.n*in)
+	l.stash.decompress(l.pool, l.xbuf)
+	if l.channel {
+		l.lowerLive(l.xbuf, l.n)
+		return
+	}
+	l.x = l.rowsOf(l.xbuf, l.n)
 }
 
 func (l *sparseLayer) weights() (w, b *nn.Param) {
@@ -90,12 +138,27 @@ func (l *sparseLayer) forward(y, x []float32, n int, train bool) {
 		panic(fmt.Sprintf("dsg: %s: forward with %d inputs and %d outputs for %d samples", l.nm, len(x), len(y), n))
 	}
 	l.n = n
-	l.x = l.rowsOf(x, n)
+	if l.channel {
+		l.forwardChannel(y, x, n, train)
+	} else {
+		l.x = l.rowsOf(x, n)
+		l.forwardRows(y, n, train)
+	}
+	l.stashed = l.zvc && train
+	if l.stashed {
+		l.stash.compress(l.pool, x, n)
+	}
+}
+
+// forwardRows is forward for GranElement.
+func (l *sparseLayer) forwardRows(y []float32, n int, train bool) {
 	rows := n * l.rowsPer
 	w, b := l.weights()
+	t0 := l.now()
 	l.approx = grow(l.approx, rows*l.nK)
 	l.search.estimate(l.pool, l.approx, l.x, w.Data, b.Data, rows, train)
 	l.thresholds(n)
+	l.since(t0)
 	l.pad = growInt32(l.pad, rows*l.nK)
 	l.cnt = growInt32(l.cnt, rows)
 	exec := speculate.Rows{W: w.Data, B: b.Data, Cols: l.d}
@@ -153,6 +216,11 @@ func (l *sparseLayer) compact(rows int) {
 // input, keeping its selection: gradient checks differentiate the piece
 // of the network that selection chose.
 func (l *sparseLayer) Reapply(y, x []float32) {
+	if l.channel {
+		l.lowerLive(x, l.n)
+		l.executeChannel(y)
+		return
+	}
 	l.x = l.rowsOf(x, l.n)
 	w, b := l.weights()
 	exec := speculate.Rows{W: w.Data, B: b.Data, Cols: l.d}
@@ -166,6 +234,13 @@ func (l *sparseLayer) backward(dx, dy []float32) {
 	rows, nK, d := l.pat.Rows, l.nK, l.d
 	if len(dy) != rows*nK {
 		panic(fmt.Sprintf("dsg: %s: backward with %d gradients, want %d", l.nm, len(dy), rows*nK))
+	}
+	if l.stashed {
+		l.unstash()
+	}
+	if l.channel {
+		l.backwardChannel(dx, dy)
+		return
 	}
 	w, b := l.weights()
 	// Masked weight-gradient accumulation: neuron j sums only the rows
@@ -229,17 +304,23 @@ func (l maskLayer) apply(y, x []float32) {
 	if len(x) != p.Rows*p.Cols || len(y) != len(x) {
 		panic(fmt.Sprintf("dsg: mask of %d×%d on %d values", p.Rows, p.Cols, len(x)))
 	}
+	// Clear the row and copy the kept entries (no comparison per entry);
+	// y may be x itself.
 	for r := range p.Rows {
 		yr, xr := y[r*p.Cols:(r+1)*p.Cols], x[r*p.Cols:(r+1)*p.Cols]
 		keep := p.Row(r)
-		j := 0
-		for c := range yr {
-			if j < len(keep) && int(keep[j]) == c {
-				yr[c] = xr[c]
-				j++
-			} else {
-				yr[c] = 0
+		if &yr[0] == &xr[0] {
+			c := 0
+			for _, j := range keep {
+				clear(yr[c:j])
+				c = int(j) + 1
 			}
+			clear(yr[c:])
+			continue
+		}
+		clear(yr)
+		for _, j := range keep {
+			yr[j] = xr[j]
 		}
 	}
 }

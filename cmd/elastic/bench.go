@@ -20,6 +20,7 @@ func newBench(stdout, stderr io.Writer) *cobra.Command {
 	cmd.AddCommand(newBenchFit(stdout, stderr))
 	cmd.AddCommand(newBenchScreen(stdout, stderr))
 	cmd.AddCommand(newBenchAttention(stdout, stderr))
+	cmd.AddCommand(newBenchDSG(stdout, stderr))
 	return cmd
 }
 

@@ -19,7 +19,7 @@ func newDSG(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "dsg",
 		Short: "Train and evaluate Fashion-MNIST classifiers (dense baseline of dynamic sparse graph training)",
 	}
-	cmd.AddCommand(newDSGTrain(stdout, stderr), newDSGEval(stdout))
+	cmd.AddCommand(newDSGTrain(stdout, stderr), newDSGEval(stdout), newDSGPlotBench())
 	return cmd
 }
 
@@ -47,7 +47,10 @@ Table A.1), keeps the top (1−γ) of them — by the first image's threshold sh
 with the batch, or per image with --select per-sample — and computes, stores and
 back-propagates only those; --bn double repeats the mask after BatchNorm, single
 does not, none trains the model without BatchNorm. --strategy oracle or random
-replaces the search for comparison. The test passes run the same search.
+replaces the search for comparison. --mask channel selects whole output
+channels (FC neurons) for the batch (--select first or batch) or per image
+(--select per-sample) and runs them as GEMMs over the selected weight rows only.
+The test passes run the same search.
 
 The thesis's VGG8 ran on CIFAR-10, which no Debian package ships; vgg8 here is a
 quarter-width model of its shape for 28×28 grey images.`,
@@ -113,8 +116,8 @@ func printDSGTrain(ctx context.Context, w io.Writer, c dsg.Config, asJSON bool) 
 	fmt.Fprintf(w, "model %s (%d parameters, %.1f M MACs per image forward): %d images in %.0f s\n",
 		r.Arch, r.Params, float64(r.MACs)/1e6, r.Images, r.Seconds)
 	if d := r.DSG; d != nil {
-		fmt.Fprintf(w, "DSG γ=%g: %s search (ε=%g, %.2f M MACs per image), %s selection, BN %s\n",
-			d.Gamma, d.Strategy, d.Eps, float64(r.SearchMACs)/1e6, d.Select, d.BN)
+		fmt.Fprintf(w, "DSG γ=%g: %s search (ε=%g, %.2f M MACs per image), %s selection of %ss, BN %s\n",
+			d.Gamma, d.Strategy, d.Eps, float64(r.SearchMACs)/1e6, d.Select, d.Granularity, d.BN)
 	}
 	for _, e := range r.Epochs {
 		fmt.Fprintf(w, "epoch %3d  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %5.0f s\n",
@@ -188,7 +191,10 @@ checkpoint's: none for a model trained without BatchNorm, else double.`,
 // dsgFlags adds DSG's options other than γ.
 func dsgFlags(fl *pflag.FlagSet, sp *dsg.Sparse, bn string) {
 	floatFlag(fl, &sp.Eps, "eps", 0.5, unitOpen(), "JL ε of the dimension-reduction search (smaller: larger k, better estimates)")
-	fl.StringVar(&sp.Select, "select", dsg.SelectFirst, "top-k search: first (the first image's threshold shared by the batch) or per-sample")
+	fl.StringVar(&sp.Select, "select", dsg.SelectFirst, "top-k search: first (the first image's threshold, or with --mask channel its channels, shared by the batch), per-sample, or batch (--mask channel: channels ranked over the batch)")
+	fl.StringVar(&sp.Granularity, "mask", dsg.GranElement, "mask granularity: element (each window's own neurons, row-by-row executor) or channel (whole output channels per batch or image, GEMM executor)")
+	floatFlag(fl, &sp.SearchFraction, "search-fraction", 1, unitRight(), "with --mask channel: fraction of the rows the ranking searches (a stride through them)")
+	fl.BoolVar(&sp.ZVC, "zvc", false, "keep the sparse layers' inputs for backward zero-value compressed (bitmask and non-zeros) and rebuild them from that stash")
 	fl.StringVar(&sp.BN, "bn", bn, "BatchNorm with DSG: double (mask before and after), single (before only) or none (no BatchNorm)")
 	fl.StringVar(&sp.Strategy, "strategy", dsg.StrategyDRS, "activation estimate the selection ranks: drs, oracle (exact, dense) or random")
 }

@@ -6,6 +6,8 @@ func TestDSGBadInput(t *testing.T) {
 	checkCLIErrors(t, []cliError{
 		{[]string{"dsg", "train", "--sparsity", "0.8", "--eps", "1"}, "--eps 1: want in (0, 1)"},
 		{[]string{"dsg", "train", "--sparsity", "0.8", "--select", "all"}, "want first or per-sample"},
+		{[]string{"dsg", "train", "--sparsity", "0.8", "--select", "batch"}, "batch needs channel granularity"},
+		{[]string{"dsg", "train", "--sparsity", "0.8", "--mask", "block"}, "want element or channel"},
 		{[]string{"dsg", "train", "--sparsity", "0.8", "--bn", "triple"}, "want double, single or none"},
 		{[]string{"dsg", "train", "--sparsity", "0.8", "--strategy", "magic"}, "want drs, oracle or random"},
 		{[]string{"dsg", "eval", "--sparsity", "1"}, "--sparsity 1: want in [0, 1)"},
@@ -19,5 +21,13 @@ func TestDSGBadInput(t *testing.T) {
 		{[]string{"dsg", "train", "--data", t.TempDir()}, "dataset-fashion-mnist"},
 		{[]string{"dsg", "eval", "--model", t.TempDir() + "/none.safetensors"}, "no such file"},
 		{[]string{"dsg", "eval", "--threads", "-2"}, "threads"},
+		{[]string{"dsg", "train", "--sparsity", "0.8", "--mask", "channel", "--search-fraction", "0"}, "--search-fraction 0: want in (0, 1]"},
+		{[]string{"bench", "dsg", "--model", "resnet"}, "--model"},
+		{[]string{"bench", "dsg", "--batch", "1", "--synthetic"}, "BatchNorm needs at least 2"},
+		{[]string{"bench", "dsg", "--sparsities", "0.5,1", "--synthetic"}, "want in [0, 1)"},
+		{[]string{"bench", "dsg", "--mask", "element", "--synthetic"}, "batch needs channel granularity"},
+		{[]string{"bench", "dsg", "--data", t.TempDir()}, "dataset-fashion-mnist"},
+		{[]string{"dsg", "plot-bench"}, "requires at least 1 arg"},
+		{[]string{"dsg", "plot-bench", t.TempDir() + "/none.json"}, "no such file"},
 	})
 }
