@@ -38,17 +38,21 @@ func (z *zvcStash) compress(pool *kernels.Pool, x []float32, n int) {
 	for s := range n {
 		z.off[s+1] += z.off[s]
 	}
-	// One spare slot: the branch-free packing below writes every value
-	// and advances only past non-zeros.
-	z.vals = grow(z.vals, int(z.off[n])+1)
+	// The branch-free packing writes every value and advances only past
+	// non-zeros, so it may write one slot past a sample's last non-zero:
+	// each worker packs into its own buffer and copies the non-zeros out
+	// (packing in place let that spare write race with the next sample's
+	// first value on another worker).
+	z.vals = grow(z.vals, int(z.off[n]))
 	pool.For(n, 1, func(lo, hi int) {
+		buf := make([]float32, z.size+1)
 		for s := lo; s < hi; s++ {
-			v := z.vals[z.off[s] : z.off[s+1]+1]
 			k := 0
 			for _, a := range x[s*z.size : (s+1)*z.size] {
-				v[k] = a
+				buf[k] = a
 				k += nonZero(a)
 			}
+			copy(z.vals[z.off[s]:z.off[s+1]], buf[:k])
 		}
 	})
 	z.vals = z.vals[:z.off[n]]
